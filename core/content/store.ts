@@ -1,0 +1,40 @@
+/**
+ * The content store: bytes of regular files addressed by content id, nothing else. Content ids
+ * are chosen by the ContentService (random, globally unique); a store must reject ids that are
+ * not `[A-Za-z0-9_-]{1,128}` with FsError("Invalid") so that no id can ever become a path or key
+ * outside the store's space.
+ *
+ * Reading past the end returns the bytes that exist (possibly none); a hole reads as zeros.
+ * Reading or truncating content that was never written behaves as an empty file.
+ */
+export interface ContentStore {
+  /** "memory", "fs", "s3": for logs and status. */
+  readonly kind: string;
+
+  /** Up to `length` bytes from `offset`; fewer only at the end of the content. */
+  read(id: string, offset: number, length: number): Promise<Buffer>;
+
+  write(id: string, offset: number, data: Buffer): Promise<void>;
+
+  truncate(id: string, size: number): Promise<void>;
+
+  /** Current length of the content (0 when it was never written). */
+  size(id: string): Promise<number>;
+
+  /** Makes everything written to `id` so far durable (fsync for the fs store). */
+  sync(id: string): Promise<void>;
+
+  /** Removes the content; deleting content that does not exist is not an error. */
+  delete(id: string): Promise<void>;
+
+  /** Bytes held and bytes still available (Infinity when unbounded), for FSSTAT. */
+  space(): Promise<{ used: number; available: number }>;
+
+  close(): Promise<void>;
+}
+
+const CONTENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function isValidContentId(id: string): boolean {
+  return CONTENT_ID.test(id);
+}

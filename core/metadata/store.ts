@@ -1,0 +1,63 @@
+import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Timespec, Unlinked } from "./types.js";
+
+/**
+ * The metadata store: CRUD over nodes and directory entries, nothing else. Permission checks,
+ * rename rules and protocol semantics live in the MetadataService. One store may hold the trees
+ * of several shares; each share has its own root.
+ *
+ * Every method is atomic. Methods that change a directory take `now` and set that directory's
+ * mtime and ctime to it in the same transaction. Errors are FsError: NotFound for a missing id
+ * or name, Exists for a taken name, NotDir when a directory id names something else, NotEmpty
+ * when removing or replacing a non-empty directory.
+ */
+export interface MetadataStore {
+  /** "memory", "sqlite", "postgres": for logs and status. */
+  readonly kind: string;
+
+  /** The root directory of a share, created from `init` the first time the share is seen. */
+  getOrCreateRoot(shareName: string, init: NewNode): Promise<FileAttr>;
+
+  get(id: FileId): Promise<FileAttr>;
+
+  lookup(dirId: FileId, name: string): Promise<FileAttr>;
+
+  /** Creates a node with one name. A new directory starts with nlink 2 and adds one to its parent's. */
+  create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr>;
+
+  /** Adds a name for an existing non-directory node: nlink + 1, node ctime = now. */
+  link(dirId: FileId, name: string, targetId: FileId, now: Timespec): Promise<FileAttr>;
+
+  /**
+   * Removes one name. The node's nlink drops by one (a directory's to 0, and its parent's by one);
+   * at 0 the node is deleted. Node ctime = now when it survives. NotEmpty for a non-empty directory.
+   */
+  unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked>;
+
+  /**
+   * Moves a name, atomically replacing whatever `toName` named (returned as `replaced`, already
+   * unlinked as by `unlink`). Moving a directory fixes both parents' link counts. Renaming a name
+   * onto the same node is a no-op.
+   */
+  rename(
+    fromDirId: FileId,
+    fromName: string,
+    toDirId: FileId,
+    toName: string,
+    now: Timespec,
+  ): Promise<{ moved: FileAttr; replaced: Unlinked | null }>;
+
+  setAttr(id: FileId, changes: AttrChanges): Promise<FileAttr>;
+
+  /** Entries in cookie order, starting after `afterCookie` (0 = from the start), at most `limit`. */
+  readDir(dirId: FileId, afterCookie: number, limit: number): Promise<DirPage>;
+
+  /** The parent of a directory (a root is its own parent). */
+  parentOf(dirId: FileId): Promise<FileAttr>;
+
+  readLink(id: FileId): Promise<string>;
+
+  /** Files and content bytes held by the store, over all its shares. */
+  usage(): Promise<StoreUsage>;
+
+  close(): Promise<void>;
+}

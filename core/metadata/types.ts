@@ -1,0 +1,117 @@
+/** Metadata types shared by the metadata service and every metadata store. No protocol constants. */
+
+export type FileType = "file" | "dir" | "symlink" | "block" | "char" | "socket" | "fifo";
+
+/**
+ * A store's identity for one file. Opaque to everyone but the store, at most 48 bytes of UTF-8,
+ * and never reused for another file by the same store, not even after a restart (memory stores
+ * use a random per-instance prefix, SQLite AUTOINCREMENT, PostgreSQL UUIDs). File handles embed it.
+ */
+export type FileId = string;
+
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+export interface DeviceNumber {
+  major: number;
+  minor: number;
+}
+
+export interface FileAttr {
+  id: FileId;
+  /** A stable number for the file, unique within the store (NFS fileid, inode number). */
+  ino: number;
+  type: FileType;
+  /** Permission bits, including setuid, setgid and sticky (mask 0o7777). */
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  /** Bytes of content for files, target length for symlinks; stores keep what they are given. */
+  size: number;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+  /** Where a regular file's bytes live in the share's content store; null for other types. */
+  contentId: string | null;
+  /** Device number for block and character devices; zeros otherwise. */
+  rdev: DeviceNumber;
+}
+
+/** What a store needs to create a node. The store assigns id, ino and nlink. */
+export interface NewNode {
+  type: FileType;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+  contentId: string | null;
+  rdev: DeviceNumber;
+  /** Symlink target; required for symlinks, ignored otherwise. */
+  symlinkTarget?: string;
+}
+
+/** Attribute changes a store applies as given (the service decides what is allowed). */
+export type AttrChanges = Partial<Pick<FileAttr, "mode" | "uid" | "gid" | "size" | "atime" | "mtime" | "ctime">>;
+
+export interface DirEntry {
+  name: string;
+  /**
+   * Position of this entry in its directory: a positive integer, strictly increasing in creation
+   * order and never reused within the directory. Listings resume after a cookie, so entries added
+   * or removed during a listing never make a client loop or see an entry twice.
+   */
+  cookie: number;
+  attr: FileAttr;
+}
+
+export interface DirPage {
+  entries: DirEntry[];
+  /** True when no entry follows the last one returned. */
+  eof: boolean;
+}
+
+/** What is left of a node after one of its names was removed. */
+export interface Unlinked {
+  /** The node as it is now; `nlink` 0 means the store deleted it and its content may go. */
+  node: FileAttr;
+}
+
+export interface StoreUsage {
+  files: number;
+  bytes: number;
+}
+
+/** The weak cache consistency data NFSv3 sends around a change (RFC 1813 §2.6). */
+export interface WccAttr {
+  size: number;
+  mtime: Timespec;
+  ctime: Timespec;
+}
+
+export interface Wcc {
+  before: WccAttr | null;
+  after: FileAttr | null;
+}
+
+/** Who is asking, after the share's squashing rules were applied. */
+export interface AuthContext {
+  uid: number;
+  gid: number;
+  gids: number[];
+}
+
+export function wccOf(attr: FileAttr): WccAttr {
+  return { size: attr.size, mtime: attr.mtime, ctime: attr.ctime };
+}
+
+export function timespecNow(): Timespec {
+  const ms = Date.now();
+  const ns = process.hrtime.bigint() % 1_000_000n;
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 + Number(ns) };
+}

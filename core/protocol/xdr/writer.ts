@@ -1,0 +1,129 @@
+/**
+ * XDR encoding (RFC 4506) into a growable scratch buffer. Large payloads (READ data) are not
+ * copied: `opaqueRef` records them as separate chunks so the transport can hand the whole reply
+ * to the socket as a vector write.
+ */
+const PADDING = Buffer.alloc(4);
+
+export class XdrWriter {
+  private buf: Buffer;
+  private pos = 0;
+  /** Chunks already sealed: scratch slices and referenced payloads, in order. */
+  private readonly sealed: Buffer[] = [];
+  private sealedBytes = 0;
+
+  constructor(initialSize = 512) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Bytes written so far, including referenced payloads. */
+  get length(): number {
+    return this.sealedBytes + this.pos;
+  }
+
+  private ensure(n: number): number {
+    if (this.pos + n > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+      this.buf.copy(grown, 0, 0, this.pos);
+      this.buf = grown;
+    }
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  u32(v: number): this {
+    this.buf.writeUInt32BE(v >>> 0, this.ensure(4));
+    return this;
+  }
+
+  i32(v: number): this {
+    this.buf.writeInt32BE(v | 0, this.ensure(4));
+    return this;
+  }
+
+  bool(v: boolean): this {
+    return this.u32(v ? 1 : 0);
+  }
+
+  /** Unsigned hyper from a non-negative safe integer or a bigint. */
+  u64(v: number | bigint): this {
+    const at = this.ensure(8);
+    if (typeof v === "bigint") {
+      this.buf.writeBigUInt64BE(v, at);
+    } else {
+      this.buf.writeUInt32BE(Math.floor(v / 0x1_0000_0000) >>> 0, at);
+      this.buf.writeUInt32BE(v >>> 0, at + 4);
+    }
+    return this;
+  }
+
+  i64(v: bigint): this {
+    this.buf.writeBigInt64BE(v, this.ensure(8));
+    return this;
+  }
+
+  /** Fixed-length opaque: bytes copied into the scratch buffer, then padding. */
+  opaqueFixed(data: Uint8Array): this {
+    const at = this.ensure(data.length);
+    this.buf.set(data, at);
+    return this.pad(data.length);
+  }
+
+  opaqueVar(data: Uint8Array): this {
+    this.u32(data.length);
+    return this.opaqueFixed(data);
+  }
+
+  string(s: string): this {
+    const len = Buffer.byteLength(s, "utf8");
+    this.u32(len);
+    const at = this.ensure(len);
+    this.buf.write(s, at, len, "utf8");
+    return this.pad(len);
+  }
+
+  /** Variable-length opaque whose bytes are referenced, not copied (READ payloads). */
+  opaqueRef(data: Buffer): this {
+    this.u32(data.length);
+    if (data.length < 1024) return this.opaqueFixed(data);
+    this.seal();
+    this.sealed.push(data);
+    this.sealedBytes += data.length;
+    return this.pad(data.length);
+  }
+
+  /** XDR optional-data: a bool, then the value when present. */
+  optional<T>(v: T | null | undefined, write: (w: XdrWriter, v: T) => void): this {
+    if (v === null || v === undefined) return this.bool(false);
+    this.bool(true);
+    write(this, v);
+    return this;
+  }
+
+  /** The encoded bytes as a list of chunks, ready for a vector write. */
+  chunks(): Buffer[] {
+    if (this.pos === 0) return this.sealed.slice();
+    return [...this.sealed, this.buf.subarray(0, this.pos)];
+  }
+
+  /** The encoded bytes as one buffer (copies when payloads were referenced). */
+  toBuffer(): Buffer {
+    const parts = this.chunks();
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  private pad(n: number): this {
+    const pad = (4 - (n & 3)) & 3;
+    if (pad) this.buf.set(PADDING.subarray(0, pad), this.ensure(pad));
+    return this;
+  }
+
+  private seal(): void {
+    if (this.pos === 0) return;
+    this.sealed.push(this.buf.subarray(0, this.pos));
+    this.sealedBytes += this.pos;
+    this.buf = Buffer.allocUnsafe(Math.max(256, this.buf.length - this.pos));
+    this.pos = 0;
+  }
+}
