@@ -1,8 +1,25 @@
-// CONTRACT SKELETON — the metadata helper replaces every body; signatures are the agreed API.
+import { randomUUID } from "node:crypto";
+import { fsError, isFsError, type FsErrorCode } from "../errors.js";
 import type { Logger } from "../util/logger.js";
+import { KeyedMutex } from "./keyed-mutex.js";
+import { LockManager } from "./locking.js";
 import type { MetadataStore } from "./store.js";
-import type { AuthContext, DirPage, FileAttr, FileId, FileType, DeviceNumber, StoreUsage, Timespec, Unlinked, Wcc } from "./types.js";
-import type { LockManager } from "./locking.js";
+import {
+  timespecNow,
+  wccOf,
+  type AttrChanges,
+  type AuthContext,
+  type DeviceNumber,
+  type DirPage,
+  type FileAttr,
+  type FileId,
+  type FileType,
+  type NewNode,
+  type StoreUsage,
+  type Timespec,
+  type Unlinked,
+  type Wcc,
+} from "./types.js";
 
 /** Attribute changes a client asks for (NFS sattr3, SMB set-info). */
 export interface SetAttrRequest {
@@ -36,28 +53,636 @@ export interface ShareBinding {
   rootMode: number;
 }
 
+interface ShareState {
+  name: string;
+  store: MetadataStore;
+  readOnly: boolean;
+  rootId: FileId;
+  locks: LockManager;
+}
+
+/** Longest name in bytes of UTF-8 (NAME_MAX). */
+const MAX_NAME_BYTES = 255;
+/** Longest symbolic link target in bytes (PATH_MAX). */
+const MAX_SYMLINK_BYTES = 4096;
+/** Most names one file may have. */
+const MAX_LINKS = 65535;
+/** What a directory reports as its size. */
+const DIR_SIZE = 4096;
+
+const PERM_READ = 4;
+const PERM_WRITE = 2;
+const PERM_EXEC = 1;
+
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+const S_ISVTX = 0o1000;
+const S_IXGRP = 0o010;
+const ANY_EXEC = 0o111;
+
+/**
+ * The metadata side of the file server: routes each call by share name to the share's store and
+ * applies the rules the stores do not know — permissions, names, rename rules, create modes,
+ * times and weak cache consistency data.
+ *
+ * Choices where the specs leave room (they follow Linux and its knfsd):
+ * - Root (uid 0) passes read and write checks and may search any directory, but may execute a
+ *   non-directory only when some execute bit is set.
+ * - The owner of a file may always read and write its data (checkRead/checkWrite, and truncation
+ *   through setAttr), whatever its mode: a client that created a file read-only must still be able
+ *   to write what it is copying into it. Reading also passes with execute permission alone.
+ * - Names: empty or containing "/" or NUL are Invalid (NotFound for lookup: no such name can
+ *   exist), longer than 255 bytes NameTooLong. Creating (create, mkdir, symlink, mknod, link)
+ *   "." or ".." is Exists; remove and rename of "." or ".." are Invalid; rmdir "." is Invalid and
+ *   rmdir ".." NotEmpty.
+ * - Sticky-bit violations are Perm, like Linux's EPERM.
+ * - New nodes in a setgid directory take the directory's group, and new directories also inherit
+ *   its setgid bit.
+ */
 export class MetadataService {
-  constructor(_logger: Logger) {}
-  registerShare(_binding: ShareBinding): Promise<FileAttr> { throw new Error("contract"); }
-  unregisterShare(_share: string): void { throw new Error("contract"); }
-  locks(_share: string): LockManager { throw new Error("contract"); }
-  root(_share: string): Promise<FileAttr> { throw new Error("contract"); }
-  getAttr(_share: string, _id: FileId): Promise<FileAttr> { throw new Error("contract"); }
-  lookup(_ctx: AuthContext, _share: string, _dirId: FileId, _name: string): Promise<{ attr: FileAttr; dir: FileAttr }> { throw new Error("contract"); }
-  access(_ctx: AuthContext, _share: string, _id: FileId, _requested: number): Promise<{ granted: number; attr: FileAttr }> { throw new Error("contract"); }
-  setAttr(_ctx: AuthContext, _share: string, _id: FileId, _req: SetAttrRequest, _guardCtime: Timespec | null): Promise<{ wcc: Wcc; attr: FileAttr }> { throw new Error("contract"); }
-  create(_ctx: AuthContext, _share: string, _dirId: FileId, _name: string, _how: CreateHow): Promise<{ attr: FileAttr; dirWcc: Wcc }> { throw new Error("contract"); }
-  mkdir(_ctx: AuthContext, _share: string, _dirId: FileId, _name: string, _attrs: SetAttrRequest): Promise<{ attr: FileAttr; dirWcc: Wcc }> { throw new Error("contract"); }
-  symlink(_ctx: AuthContext, _share: string, _dirId: FileId, _name: string, _target: string, _attrs: SetAttrRequest): Promise<{ attr: FileAttr; dirWcc: Wcc }> { throw new Error("contract"); }
-  mknod(_ctx: AuthContext, _share: string, _dirId: FileId, _name: string, _type: Exclude<FileType, "file" | "dir" | "symlink">, _attrs: SetAttrRequest, _rdev: DeviceNumber): Promise<{ attr: FileAttr; dirWcc: Wcc }> { throw new Error("contract"); }
-  remove(_ctx: AuthContext, _share: string, _dirId: FileId, _name: string): Promise<{ removed: Unlinked; dirWcc: Wcc }> { throw new Error("contract"); }
-  rmdir(_ctx: AuthContext, _share: string, _dirId: FileId, _name: string): Promise<{ dirWcc: Wcc }> { throw new Error("contract"); }
-  rename(_ctx: AuthContext, _share: string, _fromDir: FileId, _fromName: string, _toDir: FileId, _toName: string): Promise<{ fromWcc: Wcc; toWcc: Wcc; replaced: Unlinked | null }> { throw new Error("contract"); }
-  link(_ctx: AuthContext, _share: string, _fileId: FileId, _dirId: FileId, _name: string): Promise<{ attr: FileAttr; dirWcc: Wcc }> { throw new Error("contract"); }
-  readDir(_ctx: AuthContext, _share: string, _dirId: FileId, _afterCookie: number, _limit: number): Promise<{ dir: FileAttr; page: DirPage }> { throw new Error("contract"); }
-  readLink(_ctx: AuthContext, _share: string, _id: FileId): Promise<{ target: string; attr: FileAttr }> { throw new Error("contract"); }
-  checkRead(_ctx: AuthContext, _share: string, _id: FileId): Promise<FileAttr> { throw new Error("contract"); }
-  checkWrite(_ctx: AuthContext, _share: string, _id: FileId): Promise<FileAttr> { throw new Error("contract"); }
-  recordWrite(_share: string, _id: FileId, _end: number): Promise<{ wcc: Wcc; attr: FileAttr }> { throw new Error("contract"); }
-  usage(_share: string): Promise<StoreUsage> { throw new Error("contract"); }
+  private readonly shares = new Map<string, ShareState>();
+  /** Serializes read-modify-write sequences per file id, so that wcc data and sizes stay exact. */
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Binds a share to its store, creating the share's root the first time; returns the root. */
+  async registerShare(binding: ShareBinding): Promise<FileAttr> {
+    if (this.shares.has(binding.name)) throw fsError("Exists", `share ${binding.name} is already registered`);
+    const now = timespecNow();
+    const root = await binding.store.getOrCreateRoot(binding.name, {
+      type: "dir",
+      mode: binding.rootMode & 0o7777,
+      uid: binding.rootUid,
+      gid: binding.rootGid,
+      size: DIR_SIZE,
+      atime: now,
+      mtime: now,
+      ctime: now,
+      contentId: null,
+      rdev: { major: 0, minor: 0 },
+    });
+    this.shares.set(binding.name, {
+      name: binding.name,
+      store: binding.store,
+      readOnly: binding.readOnly,
+      rootId: root.id,
+      locks: new LockManager(),
+    });
+    this.logger.debug({ share: binding.name, store: binding.store.kind, root: root.id }, "metadata share registered");
+    return root;
+  }
+
+  /** Forgets a share (its store stays open: the registry owns stores, which shares may share). */
+  unregisterShare(share: string): void {
+    this.shares.delete(share);
+  }
+
+  locks(share: string): LockManager {
+    return this.share(share).locks;
+  }
+
+  async root(share: string): Promise<FileAttr> {
+    const s = this.share(share);
+    return this.node(s, s.rootId);
+  }
+
+  async getAttr(share: string, id: FileId): Promise<FileAttr> {
+    return this.node(this.share(share), id);
+  }
+
+  async lookup(ctx: AuthContext, share: string, dirId: FileId, name: string): Promise<{ attr: FileAttr; dir: FileAttr }> {
+    const s = this.share(share);
+    checkLookupName(name);
+    const dir = await this.node(s, dirId);
+    requireDir(dir);
+    requirePerm(ctx, dir, PERM_EXEC, "search");
+    if (name === ".") return { attr: dir, dir };
+    if (name === "..") return { attr: await s.store.parentOf(dirId), dir };
+    return { attr: await s.store.lookup(dirId, name), dir };
+  }
+
+  /** The ACCESS bits among `requested` that `ctx` holds on the file (RFC 1813 §3.3.4). */
+  async access(ctx: AuthContext, share: string, id: FileId, requested: number): Promise<{ granted: number; attr: FileAttr }> {
+    const s = this.share(share);
+    const attr = await this.node(s, id);
+    const may = (bits: number) => permits(ctx, attr, bits);
+    let granted = 0;
+    if (may(PERM_READ)) granted |= ACCESS_READ;
+    if (attr.type === "dir") {
+      if (may(PERM_EXEC)) granted |= ACCESS_LOOKUP;
+      if (!s.readOnly && may(PERM_WRITE | PERM_EXEC)) granted |= ACCESS_MODIFY | ACCESS_EXTEND | ACCESS_DELETE;
+    } else {
+      if (may(PERM_EXEC)) granted |= ACCESS_EXECUTE;
+      if (!s.readOnly && may(PERM_WRITE)) granted |= ACCESS_MODIFY | ACCESS_EXTEND;
+    }
+    return { granted: granted & requested, attr };
+  }
+
+  /**
+   * Changes attributes as permitted: mode and group by the owner or root, owner by root only,
+   * size with write permission, times set to "now" with write permission, explicit times by the
+   * owner or root. Fails with NotSync when `guardCtime` no longer matches (RFC 1813 §3.3.2).
+   */
+  async setAttr(
+    ctx: AuthContext,
+    share: string,
+    id: FileId,
+    req: SetAttrRequest,
+    guardCtime: Timespec | null,
+  ): Promise<{ wcc: Wcc; attr: FileAttr }> {
+    const s = this.writableShare(share);
+    return this.mutex.run([id], async () => {
+      const attr = await this.node(s, id);
+      if (guardCtime && (guardCtime.sec !== attr.ctime.sec || guardCtime.nsec !== attr.ctime.nsec)) {
+        throw fsError("NotSync", `ctime of ${id} does not match the guard`);
+      }
+      const changes = planSetAttr(ctx, attr, req, timespecNow());
+      const after = changes ? await s.store.setAttr(id, changes) : attr;
+      return { wcc: { before: wccOf(attr), after }, attr: after };
+    });
+  }
+
+  async create(
+    ctx: AuthContext,
+    share: string,
+    dirId: FileId,
+    name: string,
+    how: CreateHow,
+  ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
+    const s = this.writableShare(share);
+    checkNewName(name);
+    if (how.mode === "exclusive" && how.verifier.length !== 8) throw fsError("Invalid", "create verifier must be 8 bytes");
+    // A name that appears between the lookup and the create sends us round again to handle it as existing.
+    for (let attempt = 0; ; attempt++) {
+      const dir = await this.node(s, dirId);
+      requireDir(dir);
+      requirePerm(ctx, dir, PERM_EXEC, "search");
+      const existing = await findEntry(s.store, dirId, name);
+      if (existing) return this.createExisting(ctx, s, dir, existing, how);
+      try {
+        return await this.createIn(ctx, s, dirId, name, (dirNow, now) =>
+          how.mode === "exclusive"
+            ? { ...newNodeFor(ctx, dirNow, "file", {}, now), ...verifierTimes(how.verifier) }
+            : newNodeFor(ctx, dirNow, "file", how.attrs, now),
+        );
+      } catch (err) {
+        if (!isFsError(err, "Exists") || attempt >= 2) throw err;
+      }
+    }
+  }
+
+  async mkdir(
+    ctx: AuthContext,
+    share: string,
+    dirId: FileId,
+    name: string,
+    attrs: SetAttrRequest,
+  ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
+    const s = this.writableShare(share);
+    checkNewName(name);
+    return this.createIn(ctx, s, dirId, name, (dir, now) => newNodeFor(ctx, dir, "dir", attrs, now));
+  }
+
+  async symlink(
+    ctx: AuthContext,
+    share: string,
+    dirId: FileId,
+    name: string,
+    target: string,
+    attrs: SetAttrRequest,
+  ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
+    const s = this.writableShare(share);
+    checkNewName(name);
+    if (target === "" || target.includes("\0")) throw fsError("Invalid", "symbolic link target is empty or contains NUL");
+    const targetBytes = Buffer.byteLength(target, "utf8");
+    if (targetBytes > MAX_SYMLINK_BYTES) throw fsError("NameTooLong", `symbolic link target of ${targetBytes} bytes`);
+    return this.createIn(ctx, s, dirId, name, (dir, now) => ({
+      ...newNodeFor(ctx, dir, "symlink", attrs, now),
+      size: targetBytes,
+      symlinkTarget: target,
+    }));
+  }
+
+  async mknod(
+    ctx: AuthContext,
+    share: string,
+    dirId: FileId,
+    name: string,
+    type: Exclude<FileType, "file" | "dir" | "symlink">,
+    attrs: SetAttrRequest,
+    rdev: DeviceNumber,
+  ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
+    const s = this.writableShare(share);
+    checkNewName(name);
+    const isDevice = type === "block" || type === "char";
+    if (!isDevice && type !== "socket" && type !== "fifo") throw fsError("Invalid", `cannot mknod a ${String(type)}`);
+    if (isDevice && ctx.uid !== 0) throw fsError("Perm", "only root may create device nodes");
+    return this.createIn(ctx, s, dirId, name, (dir, now) => ({
+      ...newNodeFor(ctx, dir, type, attrs, now),
+      rdev: isDevice ? { major: rdev.major, minor: rdev.minor } : { major: 0, minor: 0 },
+    }));
+  }
+
+  /** Removes a non-directory name; the caller deletes the content when `removed.node.nlink` is 0. */
+  async remove(ctx: AuthContext, share: string, dirId: FileId, name: string): Promise<{ removed: Unlinked; dirWcc: Wcc }> {
+    const s = this.writableShare(share);
+    checkExistingName(name, "Invalid", "Invalid");
+    return this.mutex.run([dirId], async () => {
+      const dir = await this.changeableDir(ctx, s, dirId);
+      const victim = await s.store.lookup(dirId, name);
+      if (victim.type === "dir") throw fsError("IsDir", `'${name}' is a directory`);
+      checkSticky(ctx, dir, victim);
+      const removed = await s.store.unlink(dirId, name, timespecNow());
+      if (removed.node.nlink === 0) s.locks.releaseFile(removed.node.id);
+      return { removed, dirWcc: await this.dirWcc(s, dir) };
+    });
+  }
+
+  async rmdir(ctx: AuthContext, share: string, dirId: FileId, name: string): Promise<{ dirWcc: Wcc }> {
+    const s = this.writableShare(share);
+    checkExistingName(name, "Invalid", "NotEmpty");
+    return this.mutex.run([dirId], async () => {
+      const dir = await this.changeableDir(ctx, s, dirId);
+      const victim = await s.store.lookup(dirId, name);
+      if (victim.type !== "dir") throw fsError("NotDir", `'${name}' is not a directory`);
+      checkSticky(ctx, dir, victim);
+      await s.store.unlink(dirId, name, timespecNow());
+      return { dirWcc: await this.dirWcc(s, dir) };
+    });
+  }
+
+  /**
+   * Moves a name, replacing what the target name held (returned as `replaced`; the caller deletes
+   * its content when its nlink is 0). Renaming one of a file's names onto another is a no-op.
+   */
+  async rename(
+    ctx: AuthContext,
+    share: string,
+    fromDir: FileId,
+    fromName: string,
+    toDir: FileId,
+    toName: string,
+  ): Promise<{ fromWcc: Wcc; toWcc: Wcc; replaced: Unlinked | null }> {
+    const s = this.writableShare(share);
+    checkExistingName(fromName, "Invalid", "Invalid");
+    checkExistingName(toName, "Invalid", "Invalid");
+    return this.mutex.run([fromDir, toDir], async () => {
+      const from = await this.changeableDir(ctx, s, fromDir);
+      const to = fromDir === toDir ? from : await this.changeableDir(ctx, s, toDir);
+      const moved = await s.store.lookup(fromDir, fromName);
+      const target = await findEntry(s.store, toDir, toName);
+      const unchanged = () => ({ fromWcc: sameWcc(from), toWcc: sameWcc(to), replaced: null });
+      if (target?.id === moved.id) return unchanged();
+
+      checkSticky(ctx, from, moved);
+      // Moving a directory rewrites its "..", which needs write permission on it (as in Linux).
+      if (moved.type === "dir" && fromDir !== toDir) requirePerm(ctx, moved, PERM_WRITE, "move");
+      if (target) {
+        if (moved.type === "dir" && target.type !== "dir") throw fsError("NotDir", `'${toName}' is not a directory`);
+        if (moved.type !== "dir" && target.type === "dir") throw fsError("IsDir", `'${toName}' is a directory`);
+        checkSticky(ctx, to, target);
+      }
+      // The store refuses (Invalid) to move a directory into its own subtree, atomically.
+      const { replaced } = await s.store.rename(fromDir, fromName, toDir, toName, timespecNow());
+      if (replaced && replaced.node.nlink === 0) s.locks.releaseFile(replaced.node.id);
+      const fromWcc = await this.dirWcc(s, from);
+      const toWcc = fromDir === toDir ? fromWcc : await this.dirWcc(s, to);
+      return { fromWcc, toWcc, replaced };
+    });
+  }
+
+  async link(ctx: AuthContext, share: string, fileId: FileId, dirId: FileId, name: string): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
+    const s = this.writableShare(share);
+    checkNewName(name);
+    return this.mutex.run([dirId, fileId], async () => {
+      const file = await this.node(s, fileId);
+      if (file.type === "dir") throw fsError("IsDir", "cannot hard-link a directory");
+      const dir = await this.changeableDir(ctx, s, dirId);
+      if (file.nlink >= MAX_LINKS) throw fsError("MLink", `file ${fileId} already has ${file.nlink} names`);
+      const attr = await staleIfMissing(s.store.link(dirId, name, fileId, timespecNow()), fileId);
+      return { attr, dirWcc: await this.dirWcc(s, dir) };
+    });
+  }
+
+  async readDir(
+    ctx: AuthContext,
+    share: string,
+    dirId: FileId,
+    afterCookie: number,
+    limit: number,
+  ): Promise<{ dir: FileAttr; page: DirPage }> {
+    const s = this.share(share);
+    const dir = await this.node(s, dirId);
+    requireDir(dir);
+    requirePerm(ctx, dir, PERM_READ, "list");
+    return { dir, page: await s.store.readDir(dirId, afterCookie, limit) };
+  }
+
+  async readLink(_ctx: AuthContext, share: string, id: FileId): Promise<{ target: string; attr: FileAttr }> {
+    const s = this.share(share);
+    const attr = await this.node(s, id);
+    if (attr.type !== "symlink") throw fsError("Invalid", `${id} is not a symbolic link`);
+    return { target: await s.store.readLink(id), attr };
+  }
+
+  /** The file's attributes if `ctx` may read its data. */
+  async checkRead(ctx: AuthContext, share: string, id: FileId): Promise<FileAttr> {
+    const attr = await this.node(this.share(share), id);
+    requireRegular(attr);
+    if (ctx.uid !== attr.uid && !permits(ctx, attr, PERM_READ) && !permits(ctx, attr, PERM_EXEC)) {
+      throw fsError("Access", `no read permission on ${id}`);
+    }
+    return attr;
+  }
+
+  /** The file's attributes if `ctx` may write its data. */
+  async checkWrite(ctx: AuthContext, share: string, id: FileId): Promise<FileAttr> {
+    const attr = await this.node(this.writableShare(share), id);
+    requireRegular(attr);
+    if (ctx.uid !== attr.uid && !permits(ctx, attr, PERM_WRITE)) throw fsError("Access", `no write permission on ${id}`);
+    return attr;
+  }
+
+  /** Notes a write that ended at byte `end`: size grows to cover it, mtime and ctime become now. */
+  async recordWrite(share: string, id: FileId, end: number): Promise<{ wcc: Wcc; attr: FileAttr }> {
+    const s = this.writableShare(share);
+    return this.mutex.run([id], async () => {
+      const attr = await this.node(s, id);
+      const now = timespecNow();
+      const after = await s.store.setAttr(id, { size: Math.max(attr.size, end), mtime: now, ctime: now });
+      return { wcc: { before: wccOf(attr), after }, attr: after };
+    });
+  }
+
+  async usage(share: string): Promise<StoreUsage> {
+    return this.share(share).store.usage();
+  }
+
+  private share(name: string): ShareState {
+    const s = this.shares.get(name);
+    if (!s) throw fsError("Stale", `unknown share ${name}`);
+    return s;
+  }
+
+  private writableShare(name: string): ShareState {
+    const s = this.share(name);
+    if (s.readOnly) throw fsError("ReadOnly", `share ${name} is read-only`);
+    return s;
+  }
+
+  /** A node named by a file handle: gone means the handle is stale. */
+  private async node(s: ShareState, id: FileId): Promise<FileAttr> {
+    return staleIfMissing(s.store.get(id), id);
+  }
+
+  /** A directory whose entries `ctx` may change (write and search permission). */
+  private async changeableDir(ctx: AuthContext, s: ShareState, dirId: FileId): Promise<FileAttr> {
+    const dir = await this.node(s, dirId);
+    requireDir(dir);
+    requirePerm(ctx, dir, PERM_WRITE | PERM_EXEC, "change");
+    return dir;
+  }
+
+  private async dirWcc(s: ShareState, before: FileAttr): Promise<Wcc> {
+    return { before: wccOf(before), after: await this.node(s, before.id) };
+  }
+
+  /** Creates a node under the directory's lock, with wcc data for the directory. */
+  private async createIn(
+    ctx: AuthContext,
+    s: ShareState,
+    dirId: FileId,
+    name: string,
+    build: (dir: FileAttr, now: Timespec) => NewNode,
+  ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
+    return this.mutex.run([dirId], async () => {
+      const dir = await this.changeableDir(ctx, s, dirId);
+      const now = timespecNow();
+      const attr = await staleIfMissing(s.store.create(dirId, name, build(dir, now), now), dirId);
+      return { attr, dirWcc: await this.dirWcc(s, dir) };
+    });
+  }
+
+  /** CREATE of a name that exists (RFC 1813 §3.3.8), as Linux knfsd answers it. */
+  private async createExisting(
+    ctx: AuthContext,
+    s: ShareState,
+    dir: FileAttr,
+    existing: FileAttr,
+    how: CreateHow,
+  ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
+    const exists = () => fsError("Exists", `'${existing.id}' already exists`);
+    const dirWcc = sameWcc(dir);
+    if (how.mode === "guarded" || existing.type !== "file") throw exists();
+    if (how.mode === "exclusive") {
+      // A retransmitted exclusive create finds the verifier it stored in atime/mtime.
+      const v = verifierTimes(how.verifier);
+      if (existing.mtime.sec !== v.mtime.sec || existing.atime.sec !== v.atime.sec) throw exists();
+      return { attr: existing, dirWcc };
+    }
+    if (how.attrs.size === undefined) return { attr: existing, dirWcc };
+    const size = how.attrs.size;
+    const attr = await this.mutex.run([existing.id], async () => {
+      const current = await this.node(s, existing.id);
+      const changes = planSetAttr(ctx, current, { size }, timespecNow());
+      return changes ? s.store.setAttr(current.id, changes) : current;
+    });
+    return { attr, dirWcc };
+  }
+}
+
+/** Whether `ctx` holds every one of the rwx `bits` on the node (owner, then group, then other). */
+function permits(ctx: AuthContext, attr: FileAttr, bits: number): boolean {
+  if (ctx.uid === 0) {
+    if ((bits & PERM_EXEC) === 0 || attr.type === "dir") return true;
+    return (attr.mode & ANY_EXEC) !== 0;
+  }
+  let granted: number;
+  if (ctx.uid === attr.uid) granted = (attr.mode >> 6) & 7;
+  else if (inGroup(ctx, attr.gid)) granted = (attr.mode >> 3) & 7;
+  else granted = attr.mode & 7;
+  return (granted & bits) === bits;
+}
+
+function requirePerm(ctx: AuthContext, attr: FileAttr, bits: number, what: string): void {
+  if (!permits(ctx, attr, bits)) throw fsError("Access", `permission denied to ${what} ${attr.id}`);
+}
+
+function inGroup(ctx: AuthContext, gid: number): boolean {
+  return ctx.gid === gid || ctx.gids.includes(gid);
+}
+
+/** In a sticky directory only the file's owner, the directory's owner or root may remove or rename. */
+function checkSticky(ctx: AuthContext, dir: FileAttr, victim: FileAttr): void {
+  if ((dir.mode & S_ISVTX) === 0 || ctx.uid === 0 || ctx.uid === dir.uid || ctx.uid === victim.uid) return;
+  throw fsError("Perm", `sticky directory ${dir.id}: only the owner may remove or rename ${victim.id}`);
+}
+
+function requireDir(attr: FileAttr): void {
+  if (attr.type !== "dir") throw fsError("NotDir", `${attr.id} is not a directory`);
+}
+
+function requireRegular(attr: FileAttr): void {
+  if (attr.type === "dir") throw fsError("IsDir", `${attr.id} is a directory`);
+  if (attr.type !== "file") throw fsError("Invalid", `${attr.id} is not a regular file`);
+}
+
+/** Rejects names no entry can have, and names longer than NAME_MAX. */
+function checkNameShape(name: string, malformed: FsErrorCode): void {
+  if (name === "" || name.includes("/") || name.includes("\0")) {
+    throw fsError(malformed, `invalid name ${JSON.stringify(name)}`);
+  }
+  if (name.length > MAX_NAME_BYTES / 3 && Buffer.byteLength(name, "utf8") > MAX_NAME_BYTES) {
+    throw fsError("NameTooLong", `name of ${Buffer.byteLength(name, "utf8")} bytes`);
+  }
+}
+
+function checkLookupName(name: string): void {
+  checkNameShape(name, "NotFound");
+}
+
+/** A name about to be created: "." and ".." always exist. */
+function checkNewName(name: string): void {
+  checkNameShape(name, "Invalid");
+  if (name === "." || name === "..") throw fsError("Exists", `'${name}' always exists`);
+}
+
+/** A name to remove or rename: "." and ".." are refused with the given codes. */
+function checkExistingName(name: string, dot: FsErrorCode, dotdot: FsErrorCode): void {
+  checkNameShape(name, "Invalid");
+  if (name === ".") throw fsError(dot, `cannot use '.' here`);
+  if (name === "..") throw fsError(dotdot, `cannot use '..' here`);
+}
+
+/** The node a name holds, or null when the name is free. */
+async function findEntry(store: MetadataStore, dirId: FileId, name: string): Promise<FileAttr | null> {
+  try {
+    return await store.lookup(dirId, name);
+  } catch (err) {
+    if (isFsError(err, "NotFound")) return null;
+    throw err;
+  }
+}
+
+async function staleIfMissing<T>(pending: Promise<T>, id: FileId): Promise<T> {
+  try {
+    return await pending;
+  } catch (err) {
+    if (isFsError(err, "NotFound")) throw fsError("Stale", `file ${id} no longer exists`, err);
+    throw err;
+  }
+}
+
+/** Wcc data for a directory that did not change. */
+function sameWcc(dir: FileAttr): Wcc {
+  return { before: wccOf(dir), after: dir };
+}
+
+/**
+ * Linux knfsd keeps an exclusive create's verifier in the new file's mtime and atime seconds
+ * (31 bits each, so the times stay positive); the client overwrites them with a SETATTR.
+ */
+function verifierTimes(verifier: Buffer): { mtime: Timespec; atime: Timespec } {
+  return {
+    mtime: { sec: verifier.readUInt32BE(0) & 0x7fffffff, nsec: 0 },
+    atime: { sec: verifier.readUInt32BE(4) & 0x7fffffff, nsec: 0 },
+  };
+}
+
+function resolveTime(t: Timespec | "now" | undefined, now: Timespec): Timespec | undefined {
+  return t === "now" ? now : t;
+}
+
+/** A new node as `ctx` creates it in `dir`, from the attributes the client sent. */
+function newNodeFor(ctx: AuthContext, dir: FileAttr, type: FileType, attrs: SetAttrRequest, now: Timespec): NewNode {
+  const isRoot = ctx.uid === 0;
+  if (attrs.uid !== undefined && attrs.uid !== ctx.uid && !isRoot) throw fsError("Perm", "only root may give a new file to another owner");
+  if (attrs.gid !== undefined && !isRoot && !inGroup(ctx, attrs.gid)) throw fsError("Perm", `not a member of group ${attrs.gid}`);
+  const setgidDir = (dir.mode & S_ISGID) !== 0;
+  const gid = attrs.gid ?? (setgidDir ? dir.gid : ctx.gid);
+  let mode = (attrs.mode ?? defaultMode(type)) & 0o7777;
+  if (type === "dir" && setgidDir) mode |= S_ISGID;
+  else if ((mode & S_ISGID) !== 0 && !isRoot && !inGroup(ctx, gid)) mode &= ~S_ISGID;
+  return {
+    type,
+    mode,
+    uid: attrs.uid ?? ctx.uid,
+    gid,
+    size: type === "file" ? (attrs.size ?? 0) : type === "dir" ? DIR_SIZE : 0,
+    atime: resolveTime(attrs.atime, now) ?? now,
+    mtime: resolveTime(attrs.mtime, now) ?? now,
+    ctime: now,
+    contentId: type === "file" ? randomUUID().replaceAll("-", "") : null,
+    rdev: { major: 0, minor: 0 },
+  };
+}
+
+function defaultMode(type: FileType): number {
+  if (type === "dir") return 0o755;
+  if (type === "symlink") return 0o777;
+  return 0o644;
+}
+
+/** The store changes a SETATTR amounts to, or null when it asks for nothing; throws when not permitted. */
+function planSetAttr(ctx: AuthContext, attr: FileAttr, req: SetAttrRequest, now: Timespec): AttrChanges | null {
+  const isRoot = ctx.uid === 0;
+  const isOwner = ctx.uid === attr.uid;
+  const changes: AttrChanges = {};
+  let mode = attr.mode;
+  let modeChanged = false;
+
+  if (req.uid !== undefined || req.gid !== undefined) {
+    if (!isRoot) {
+      if (!isOwner) throw fsError("Perm", `only the owner or root may change the owner of ${attr.id}`);
+      if (req.uid !== undefined && req.uid !== attr.uid) throw fsError("Perm", "only root may change a file's owner");
+      if (req.gid !== undefined && req.gid !== attr.gid && !inGroup(ctx, req.gid)) {
+        throw fsError("Perm", `not a member of group ${req.gid}`);
+      }
+    }
+    if (req.uid !== undefined) changes.uid = req.uid;
+    if (req.gid !== undefined) changes.gid = req.gid;
+    if (attr.type !== "dir") {
+      // A new owner must not inherit set-id powers (setgid without group execute marks mandatory locking: kept).
+      mode &= ~S_ISUID;
+      if ((mode & S_IXGRP) !== 0) mode &= ~S_ISGID;
+      modeChanged = mode !== attr.mode;
+    }
+  }
+
+  if (req.mode !== undefined) {
+    if (!isRoot && !isOwner) throw fsError("Perm", `only the owner or root may change the mode of ${attr.id}`);
+    mode = req.mode & 0o7777;
+    if (!isRoot && !inGroup(ctx, changes.gid ?? attr.gid)) mode &= ~S_ISGID;
+    if (attr.type !== "dir" && (req.uid !== undefined || req.gid !== undefined)) {
+      mode &= ~S_ISUID;
+      if ((mode & S_IXGRP) !== 0) mode &= ~S_ISGID;
+    }
+    modeChanged = true;
+  }
+  if (modeChanged) changes.mode = mode;
+
+  if (req.size !== undefined) {
+    requireRegular(attr);
+    if (!Number.isSafeInteger(req.size) || req.size < 0) throw fsError("Invalid", `bad size ${req.size}`);
+    if (!isOwner && !permits(ctx, attr, PERM_WRITE)) throw fsError("Access", `no write permission on ${attr.id}`);
+    changes.size = req.size;
+    if (req.size !== attr.size) changes.mtime = now;
+  }
+
+  for (const which of ["atime", "mtime"] as const) {
+    const value = req[which];
+    if (value === undefined) continue;
+    if (value === "now") {
+      if (!isOwner && !permits(ctx, attr, PERM_WRITE)) throw fsError("Access", `no permission to touch ${attr.id}`);
+      changes[which] = now;
+    } else {
+      if (!isRoot && !isOwner) throw fsError("Perm", `only the owner or root may set times of ${attr.id}`);
+      changes[which] = value;
+    }
+  }
+
+  if (Object.keys(changes).length === 0) return null;
+  changes.ctime = now;
+  return changes;
 }

@@ -33,12 +33,14 @@ export class XdrWriter {
   }
 
   u32(v: number): this {
-    this.buf.writeUInt32BE(v >>> 0, this.ensure(4));
+    const at = this.ensure(4); // ensure() may replace this.buf: take the offset first
+    this.buf.writeUInt32BE(v >>> 0, at);
     return this;
   }
 
   i32(v: number): this {
-    this.buf.writeInt32BE(v | 0, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeInt32BE(v | 0, at);
     return this;
   }
 
@@ -59,7 +61,8 @@ export class XdrWriter {
   }
 
   i64(v: bigint): this {
-    this.buf.writeBigInt64BE(v, this.ensure(8));
+    const at = this.ensure(8);
+    this.buf.writeBigInt64BE(v, at);
     return this;
   }
 
@@ -115,7 +118,10 @@ export class XdrWriter {
 
   private pad(n: number): this {
     const pad = (4 - (n & 3)) & 3;
-    if (pad) this.buf.set(PADDING.subarray(0, pad), this.ensure(pad));
+    if (pad) {
+      const at = this.ensure(pad);
+      this.buf.set(PADDING.subarray(0, pad), at);
+    }
     return this;
   }
 

@@ -1,0 +1,130 @@
+import { randomBytes } from "node:crypto";
+import { fsError } from "../../errors.js";
+import type { ContentService } from "../../content/service.js";
+import type { MetadataService } from "../../metadata/service.js";
+import type { AuthContext, FileAttr, FileId, Unlinked, Wcc } from "../../metadata/types.js";
+import { NFS3_FHSIZE, NFS3_WRITEVERFSIZE, type Nfsstat3 } from "../../protocol/nfs/v3/constants.js";
+import type { Fattr3, WccData3 } from "../../protocol/nfs/v3/types.js";
+import type { RpcCall } from "../../protocol/rpc/types.js";
+import type { XdrReader } from "../../protocol/xdr/reader.js";
+import type { XdrWriter } from "../../protocol/xdr/writer.js";
+import type { Registry, Share } from "../../registry/registry.js";
+import type { Logger } from "../../util/logger.js";
+import { toFattr3, toWccData3 } from "./attrs.js";
+import { isExpectedError, nfsStatusOf } from "./errors.js";
+import { MountTable } from "./mount/mounts.js";
+
+/** A file handle resolved for one call: its share, its file, and who is asking. */
+export interface NfsTarget {
+  share: Share;
+  fileId: FileId;
+  auth: AuthContext;
+}
+
+/**
+ * What every NFS and MOUNT procedure shares: the registry, the write verifier, the mount list,
+ * and the steps each call repeats (resolve a handle, convert attributes, turn an error into a
+ * status).
+ */
+export class NfsContext {
+  /**
+   * writeverf3 (RFC 1813 §3.3.7): random per server start, so a client that sees it change
+   * after a restart knows its UNSTABLE writes may be lost and sends them again.
+   */
+  readonly writeVerifier: Buffer = randomBytes(NFS3_WRITEVERFSIZE);
+  readonly mounts = new MountTable();
+  private current: Registry | null = null;
+
+  constructor(readonly logger: Logger) {}
+
+  set registry(registry: Registry) {
+    this.current = registry;
+  }
+
+  get registry(): Registry {
+    if (!this.current) throw new Error("NFS adapter used before setRegistry()");
+    return this.current;
+  }
+
+  get metadata(): MetadataService {
+    return this.registry.metadata;
+  }
+
+  get content(): ContentService {
+    return this.registry.content;
+  }
+
+  /**
+   * The share and file a handle names, for a client the share admits. Empty or oversized
+   * handles are BadHandle; the registry answers BadHandle or Stale for the rest.
+   */
+  resolve(call: RpcCall, fh: Buffer): NfsTarget {
+    if (fh.length === 0 || fh.length > NFS3_FHSIZE) throw fsError("BadHandle", `file handle of ${fh.length} bytes`);
+    const { share, fileId } = this.registry.resolveHandle(fh);
+    if (!share.allowsClient(call.remoteAddress)) {
+      throw fsError("Access", `client ${call.remoteAddress} may not use share ${share.name}`);
+    }
+    return { share, fileId, auth: share.authContext(call.cred.sys) };
+  }
+
+  /** Modifying calls on a read-only share are refused before any service is asked. */
+  requireWritable(target: NfsTarget): void {
+    if (target.share.readOnly) throw fsError("ReadOnly", `share ${target.share.name} is read-only`);
+  }
+
+  handleFor(share: Share, fileId: FileId): Buffer {
+    return this.registry.handleFor(share, fileId);
+  }
+
+  fattr(target: NfsTarget, attr: FileAttr): Fattr3 {
+    return toFattr3(attr, target.share.id);
+  }
+
+  wcc(target: NfsTarget, wcc: Wcc): WccData3 {
+    return toWccData3(wcc, target.share.id);
+  }
+
+  /**
+   * Attributes for an error arm's post_op_attr: the file's current attributes when they can be
+   * had, null otherwise (the RFC lets a server omit them).
+   */
+  async attrsOrNull(target: NfsTarget | null): Promise<Fattr3 | null> {
+    if (!target) return null;
+    try {
+      return this.fattr(target, await this.metadata.getAttr(target.share.name, target.fileId));
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Deletes the content of a node whose last name is gone (nlink 0). The name is already removed
+   * when this runs, so a failure here cannot be undone for the client: it is logged, and the
+   * orphaned bytes are the content store's to reclaim.
+   */
+  async releaseContent(target: NfsTarget, unlinked: Unlinked | null): Promise<void> {
+    if (!unlinked || unlinked.node.nlink !== 0 || unlinked.node.contentId === null) return;
+    try {
+      await this.content.delete(target.share.name, unlinked.node.contentId);
+    } catch (err) {
+      this.logger.warn({ err, share: target.share.name, contentId: unlinked.node.contentId }, "could not delete content of a removed file");
+    }
+  }
+
+  /**
+   * The status for a failed call. FsErrors and NfsStatusErrors are expected outcomes (logged at
+   * debug); anything else is a server bug, logged once here and answered with
+   * NFS3ERR_SERVERFAULT.
+   */
+  fail(call: RpcCall, procedure: string, err: unknown): Nfsstat3 {
+    if (isExpectedError(err)) {
+      this.logger.debug({ xid: call.xid, proc: procedure, msg: err.message }, "NFS call failed");
+    } else {
+      this.logger.error({ err, xid: call.xid, proc: procedure }, "NFS procedure raised an unexpected error");
+    }
+    return nfsStatusOf(err);
+  }
+}
+
+/** One NFS or MOUNT procedure: decode `args`, do the work, encode the result into `out`. */
+export type NfsHandler = (ctx: NfsContext, call: RpcCall, args: XdrReader, out: XdrWriter) => Promise<void> | void;

@@ -1,0 +1,50 @@
+import {
+  FSF3_CANSETTIME,
+  FSF3_HOMOGENEOUS,
+  FSF3_LINK,
+  FSF3_SYMLINK,
+  NFS3_OK,
+} from "../../../protocol/nfs/v3/constants.js";
+import { decodeNfsFh3, encodeNfstime3, encodePostOpAttr, type Fattr3 } from "../../../protocol/nfs/v3/types.js";
+import type { RpcCall } from "../../../protocol/rpc/types.js";
+import type { XdrReader } from "../../../protocol/xdr/reader.js";
+import type { XdrWriter } from "../../../protocol/xdr/writer.js";
+import type { NfsContext, NfsTarget } from "../context.js";
+import { IO_MULTIPLE, MAX_FILE_SIZE, MAX_IO_BYTES, PREFERRED_READDIR_BYTES } from "../limits.js";
+
+/** Hard links, symlinks, the same PATHCONF everywhere, and SETATTR may set times. */
+const PROPERTIES = FSF3_LINK | FSF3_SYMLINK | FSF3_HOMOGENEOUS | FSF3_CANSETTIME;
+/** Times are kept to the nanosecond. */
+const TIME_DELTA = { seconds: 0, nseconds: 1 };
+
+/**
+ * RFC 1813 §3.3.19 FSINFO: args nfs_fh3 fsroot; resok post_op_attr obj_attributes, uint32
+ * rtmax, rtpref, rtmult, wtmax, wtpref, wtmult, dtpref, size3 maxfilesize, nfstime3
+ * time_delta, uint32 properties; resfail post_op_attr obj_attributes. maxfilesize is 2^53 - 1
+ * because offsets and sizes are JavaScript numbers, exact only up to there.
+ */
+export async function fsinfo(ctx: NfsContext, call: RpcCall, args: XdrReader, out: XdrWriter): Promise<void> {
+  const fsroot = decodeNfsFh3(args);
+  let target: NfsTarget | null = null;
+  let objAttributes: Fattr3;
+  try {
+    target = ctx.resolve(call, fsroot);
+    objAttributes = ctx.fattr(target, await ctx.metadata.getAttr(target.share.name, target.fileId));
+  } catch (err) {
+    out.u32(ctx.fail(call, "FSINFO", err));
+    encodePostOpAttr(out, await ctx.attrsOrNull(target));
+    return;
+  }
+  out.u32(NFS3_OK);
+  encodePostOpAttr(out, objAttributes);
+  out.u32(MAX_IO_BYTES); // rtmax
+  out.u32(MAX_IO_BYTES); // rtpref
+  out.u32(IO_MULTIPLE); // rtmult
+  out.u32(MAX_IO_BYTES); // wtmax
+  out.u32(MAX_IO_BYTES); // wtpref
+  out.u32(IO_MULTIPLE); // wtmult
+  out.u32(PREFERRED_READDIR_BYTES); // dtpref
+  out.u64(MAX_FILE_SIZE);
+  encodeNfstime3(out, TIME_DELTA);
+  out.u32(PROPERTIES);
+}

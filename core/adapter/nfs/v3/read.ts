@@ -1,0 +1,58 @@
+import type { FileAttr } from "../../../metadata/types.js";
+import { NFS3_OK } from "../../../protocol/nfs/v3/constants.js";
+import { decodeNfsFh3, decodeUint64, encodePostOpAttr } from "../../../protocol/nfs/v3/types.js";
+import type { RpcCall } from "../../../protocol/rpc/types.js";
+import type { XdrReader } from "../../../protocol/xdr/reader.js";
+import type { XdrWriter } from "../../../protocol/xdr/writer.js";
+import type { NfsContext, NfsTarget } from "../context.js";
+import { MAX_IO_BYTES } from "../limits.js";
+
+const NO_DATA: Buffer = Buffer.alloc(0);
+
+/**
+ * RFC 1813 §3.3.6 READ: args nfs_fh3 file, offset3 offset, count3 count; resok post_op_attr
+ * file_attributes, count3 count, bool eof, opaque data<>; resfail post_op_attr file_attributes.
+ * The count is clamped to rtmax and to the file size from metadata; bytes the content store
+ * does not hold below that size (a hole at the end) read as zeros. The payload goes to the
+ * socket by reference, never copied into the reply.
+ */
+export async function read(ctx: NfsContext, call: RpcCall, args: XdrReader, out: XdrWriter): Promise<void> {
+  const file = decodeNfsFh3(args);
+  const offset = decodeUint64(args);
+  const count = args.u32();
+  let target: NfsTarget | null = null;
+  let attr: FileAttr;
+  let data: Buffer = NO_DATA;
+  try {
+    target = ctx.resolve(call, file);
+    // Refuses anything but a regular file: IsDir for directories, Invalid for the rest.
+    attr = await ctx.metadata.checkRead(target.auth, target.share.name, target.fileId);
+    if (offset < attr.size) {
+      const wanted = Math.min(count, MAX_IO_BYTES, attr.size - offset);
+      if (wanted > 0) data = await readRange(ctx, target, attr.contentId, offset, wanted);
+    }
+  } catch (err) {
+    out.u32(ctx.fail(call, "READ", err));
+    encodePostOpAttr(out, await ctx.attrsOrNull(target));
+    return;
+  }
+  out.u32(NFS3_OK);
+  encodePostOpAttr(out, ctx.fattr(target, attr));
+  out.u32(data.length);
+  out.bool(offset + data.length >= attr.size);
+  out.opaqueRef(data);
+}
+
+async function readRange(
+  ctx: NfsContext,
+  target: NfsTarget,
+  contentId: string | null,
+  offset: number,
+  length: number,
+): Promise<Buffer> {
+  const data = contentId === null ? NO_DATA : await ctx.content.read(target.share.name, contentId, offset, length);
+  if (data.length >= length) return data.length === length ? data : data.subarray(0, length);
+  const filled = Buffer.alloc(length);
+  data.copy(filled);
+  return filled;
+}

@@ -1,0 +1,244 @@
+import type { Socket } from "node:net";
+import type { Logger } from "../../util/logger.js";
+import { decodeCall, type CallHeader } from "../../protocol/rpc/call.js";
+import { RecordAssembler, RecordTooLargeError, recordMark } from "../../protocol/rpc/record.js";
+import {
+  encodeAuthError,
+  encodeGarbageArgs,
+  encodeRpcMismatch,
+  encodeSuccessHeader,
+  encodeSystemErr,
+} from "../../protocol/rpc/reply.js";
+import type { Procedure, RpcCall } from "../../protocol/rpc/types.js";
+import { XdrError, XdrReader } from "../../protocol/xdr/reader.js";
+import { XdrWriter } from "../../protocol/xdr/writer.js";
+import type { ProgramTable } from "./dispatch.js";
+
+/** What a connection shares with its server. */
+export interface ConnectionContext {
+  readonly programs: ProgramTable;
+  readonly logger: Logger;
+  readonly maxRecordBytes: number;
+  readonly maxCallsInFlight: number;
+  callStarted(): void;
+  callFinished(): void;
+  closed(connection: RpcConnection): void;
+}
+
+/**
+ * One client's TCP connection: reassembles records, starts each call without waiting for the
+ * previous one, and writes each reply when its handler finishes (so replies may be out of
+ * order; the xid pairs them). Reading pauses while too many calls are in flight or the socket's
+ * write buffer is full.
+ */
+export class RpcConnection {
+  private readonly assembler: RecordAssembler;
+  private readonly log: Logger;
+  private readonly remoteAddress: string;
+  private readonly remotePort: number;
+  private inFlight = 0;
+  private writeBlocked = false;
+  private pumping = false;
+  /** The peer sent FIN: finish what was received, then close our side. */
+  private peerEnded = false;
+  /** The server is shutting down: start nothing new. */
+  private stopping = false;
+  private done = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly localPort: number,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.assembler = new RecordAssembler(ctx.maxRecordBytes);
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    this.log = ctx.logger.child({ remote: `${this.remoteAddress}:${this.remotePort}` });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      this.assembler.push(chunk);
+      this.pump();
+    });
+    socket.on("drain", () => {
+      this.writeBlocked = false;
+      this.pump();
+    });
+    socket.on("end", () => this.onPeerEnd());
+    socket.on("error", (err) => this.log.debug({ err }, "RPC connection error"));
+    socket.on("close", () => {
+      this.done = true;
+      ctx.closed(this);
+    });
+  }
+
+  /** Stop starting calls (server shutdown); calls already running still reply. */
+  stop(): void {
+    this.stopping = true;
+    this.updateFlow();
+  }
+
+  /** Flushes what was written, then closes; destroys the socket if that takes past `deadline`. */
+  shutdown(deadline: number): Promise<void> {
+    if (this.done) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.socket.destroy(), Math.max(0, deadline - Date.now()));
+      this.socket.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.socket.end(() => this.socket.destroy());
+    });
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** Starts calls for the complete records buffered, as far as back-pressure allows. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.done && !this.stopping && !this.writeBlocked && this.inFlight < this.ctx.maxCallsInFlight) {
+        const record = this.assembler.next();
+        if (!record) break;
+        this.startCall(record);
+      }
+    } catch (err) {
+      if (err instanceof RecordTooLargeError) {
+        this.abort(err.message);
+      } else {
+        // A bug of ours, not the client's: it costs this connection, never the process.
+        this.log.error({ err }, "RPC connection failed");
+        this.done = true;
+        this.socket.destroy();
+      }
+      return;
+    } finally {
+      this.pumping = false;
+    }
+    this.updateFlow();
+    this.endIfIdle();
+  }
+
+  private updateFlow(): void {
+    if (this.done) return;
+    const hold = this.stopping || this.writeBlocked || this.inFlight >= this.ctx.maxCallsInFlight;
+    if (hold && !this.socket.isPaused()) this.socket.pause();
+    else if (!hold && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private startCall(record: Buffer): void {
+    const args = new XdrReader(record);
+    let header;
+    try {
+      header = decodeCall(args);
+    } catch (err) {
+      this.abort(`malformed RPC call header: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    const out = new XdrWriter();
+    if (header.kind === "rpc-mismatch") {
+      this.send(encodeRpcMismatch(out, header.xid));
+      return;
+    }
+    if (header.kind === "auth-error") {
+      this.send(encodeAuthError(out, header.xid, header.authStat));
+      return;
+    }
+    const procedure = this.ctx.programs.resolve(header, out);
+    if (!procedure) {
+      this.send(out);
+      return;
+    }
+    encodeSuccessHeader(out, header.xid);
+    this.run(header, procedure, args, out);
+  }
+
+  private run(header: CallHeader, procedure: Procedure, args: XdrReader, out: XdrWriter): void {
+    const call: RpcCall = {
+      xid: header.xid,
+      prog: header.prog,
+      vers: header.vers,
+      proc: header.proc,
+      cred: header.cred,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      localPort: this.localPort,
+    };
+    this.inFlight++;
+    this.ctx.callStarted();
+    let pending;
+    try {
+      pending = procedure.handler(call, args, out);
+    } catch (err) {
+      this.finish(call, procedure, out, { err });
+      return;
+    }
+    if (!(pending instanceof Promise)) {
+      this.finish(call, procedure, out, null);
+      return;
+    }
+    pending.then(
+      () => this.finish(call, procedure, out, null),
+      (err: unknown) => this.finish(call, procedure, out, { err }),
+    );
+  }
+
+  /** `failure` is null when the handler completed, else what it threw. */
+  private finish(call: RpcCall, procedure: Procedure, out: XdrWriter, failure: { err: unknown } | null): void {
+    this.inFlight--;
+    this.ctx.callFinished();
+    const err = failure?.err;
+    if (!failure) {
+      this.send(out);
+    } else if (err instanceof XdrError) {
+      this.log.debug({ xid: call.xid, prog: call.prog, proc: procedure.name, err: err.message }, "RPC garbage arguments");
+      this.send(encodeGarbageArgs(new XdrWriter(32), call.xid));
+    } else {
+      this.log.error({ err, xid: call.xid, prog: call.prog, proc: procedure.name }, "RPC procedure failed");
+      this.send(encodeSystemErr(new XdrWriter(32), call.xid));
+    }
+    this.pump();
+  }
+
+  /** One reply, record mark and chunks, handed to the socket as a single vector write. */
+  private send(reply: XdrWriter): void {
+    // A peer that went away gets nothing: its replies are dropped.
+    if (this.done || this.socket.destroyed || !this.socket.writable) return;
+    let ok: boolean;
+    try {
+      const mark = recordMark(reply.length);
+      this.socket.cork();
+      ok = this.socket.write(mark);
+      for (const chunk of reply.chunks()) ok = this.socket.write(chunk);
+      this.socket.uncork();
+    } catch (err) {
+      this.log.error({ err }, "RPC reply could not be sent");
+      this.done = true;
+      this.socket.destroy();
+      return;
+    }
+    if (!ok) this.writeBlocked = true;
+  }
+
+  /** A peer whose stream cannot be trusted any more: log once, drop it. */
+  private abort(reason: string): void {
+    this.log.warn({ reason }, "closing RPC connection");
+    this.done = true;
+    this.socket.destroy();
+  }
+
+  private onPeerEnd(): void {
+    this.peerEnded = true;
+    if (this.assembler.partial) this.log.debug("RPC peer closed in the middle of a record");
+    this.endIfIdle();
+  }
+
+  /** After the peer's FIN, close our side once every call it sent has been answered. */
+  private endIfIdle(): void {
+    // Not blocked and nothing in flight means pump() has started every complete record.
+    const idle = this.inFlight === 0 && !this.writeBlocked && !this.stopping;
+    if (this.peerEnded && idle && !this.done && !this.socket.writableEnded) this.socket.end();
+  }
+}

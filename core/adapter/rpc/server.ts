@@ -1,0 +1,117 @@
+import { createServer, type Server, type Socket } from "node:net";
+import type { RpcProgram } from "../../protocol/rpc/types.js";
+import type { Logger } from "../../util/logger.js";
+import { RpcConnection, type ConnectionContext } from "./connection.js";
+import { ProgramTable } from "./dispatch.js";
+
+export interface RpcServerOptions {
+  logger: Logger;
+  programs: RpcProgram[];
+  /** Largest record accepted; a client that announces a larger one is disconnected. */
+  maxRecordBytes: number;
+  /** Names the server in logs ("nfs", "portmap"). */
+  name: string;
+  /** Calls one connection may have running before reading from it pauses (default 64). */
+  maxCallsPerConnection?: number;
+}
+
+const DEFAULT_MAX_CALLS_PER_CONNECTION = 64;
+
+/**
+ * ONC RPC v2 over TCP (RFC 5531): serves every registered program on every port it listens on.
+ * Nothing a client sends can take the process down: garbage closes that one connection,
+ * failing procedures are answered with GARBAGE_ARGS or SYSTEM_ERR.
+ */
+export class RpcServer {
+  private readonly listeners: Server[] = [];
+  private readonly connections = new Set<RpcConnection>();
+  private readonly context: ConnectionContext;
+  private readonly log: Logger;
+  private calls = 0;
+  private idleWaiters: Array<() => void> = [];
+  private closing = false;
+
+  constructor(options: RpcServerOptions) {
+    this.log = options.logger.child({ component: "rpc", server: options.name });
+    const programs = new ProgramTable(options.programs);
+    this.context = {
+      programs,
+      logger: this.log,
+      maxRecordBytes: options.maxRecordBytes,
+      maxCallsInFlight: options.maxCallsPerConnection ?? DEFAULT_MAX_CALLS_PER_CONNECTION,
+      callStarted: () => {
+        this.calls++;
+      },
+      callFinished: () => {
+        this.calls--;
+        if (this.calls === 0) this.wakeIdleWaiters();
+      },
+      closed: (connection) => this.connections.delete(connection),
+    };
+  }
+
+  /** Listens on `host`:`port` (0 picks a free port); resolves with the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    if (this.closing) return Promise.reject(new Error("RPC server is closed"));
+    const server = createServer({ allowHalfOpen: true });
+    return new Promise<number>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        server.on("error", (err) => this.log.error({ err }, "RPC listener error"));
+        const address = server.address();
+        const boundPort = typeof address === "object" && address ? address.port : port;
+        server.on("connection", (socket: Socket) => this.accept(socket, boundPort));
+        this.listeners.push(server);
+        this.log.info({ host, port: boundPort }, "RPC server listening");
+        resolve(boundPort);
+      });
+    });
+  }
+
+  /** Calls currently running, across all connections. */
+  inFlight(): number {
+    return this.calls;
+  }
+
+  /**
+   * Stops accepting and starting calls, waits up to `graceMs` for running calls to finish and
+   * their replies to be flushed, then destroys whatever connections remain.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    const deadline = Date.now() + graceMs;
+    const listenersClosed = this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+    for (const connection of this.connections) connection.stop();
+    await this.waitIdle(deadline);
+    await Promise.all([...this.connections].map((c) => c.shutdown(deadline)));
+    for (const connection of this.connections) connection.destroy();
+    await Promise.all(listenersClosed);
+    this.log.info("RPC server closed");
+  }
+
+  private accept(socket: Socket, localPort: number): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.connections.add(new RpcConnection(socket, localPort, this.context));
+  }
+
+  private waitIdle(deadline: number): Promise<void> {
+    if (this.calls === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Schema migrations of the SQLite metadata store. MIGRATIONS[i] takes the database from version i
+ * to version i + 1; `schema_version` holds the version reached. Append new migrations, never edit
+ * one that has shipped. The SQL stays close to what PostgreSQL accepts, so both stores can share it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // Version 1: nodes, directory entries, share roots.
+  `
+  CREATE TABLE nodes (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    type           TEXT    NOT NULL,
+    mode           INTEGER NOT NULL,
+    nlink          INTEGER NOT NULL,
+    uid            INTEGER NOT NULL,
+    gid            INTEGER NOT NULL,
+    size           INTEGER NOT NULL,
+    atime_sec      INTEGER NOT NULL,
+    atime_nsec     INTEGER NOT NULL,
+    mtime_sec      INTEGER NOT NULL,
+    mtime_nsec     INTEGER NOT NULL,
+    ctime_sec      INTEGER NOT NULL,
+    ctime_nsec     INTEGER NOT NULL,
+    content_id     TEXT,
+    rdev_major     INTEGER NOT NULL DEFAULT 0,
+    rdev_minor     INTEGER NOT NULL DEFAULT 0,
+    symlink_target TEXT,
+    -- Directories only: the cookie the next entry gets; cookies are never reused in a directory.
+    next_cookie    INTEGER NOT NULL DEFAULT 1
+  );
+
+  CREATE TABLE entries (
+    dir_id   INTEGER NOT NULL REFERENCES nodes (id),
+    name     TEXT    NOT NULL,
+    child_id INTEGER NOT NULL REFERENCES nodes (id),
+    cookie   INTEGER NOT NULL,
+    PRIMARY KEY (dir_id, name)
+  );
+  -- Listing in cookie order (READDIR resumes after a cookie).
+  CREATE UNIQUE INDEX entries_by_cookie ON entries (dir_id, cookie);
+  -- A directory's parent, and the foreign-key check when a node is deleted.
+  CREATE INDEX entries_by_child ON entries (child_id);
+
+  CREATE TABLE roots (
+    share   TEXT    PRIMARY KEY,
+    node_id INTEGER NOT NULL REFERENCES nodes (id)
+  );
+  `,
+];
