@@ -1,6 +1,8 @@
-// CONTRACT SKELETON — the content helper replaces every body; signatures are the agreed API.
+import { WriteCache } from "../cache/write-cache.js";
+import { FsError, fsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
 import type { ContentStore } from "./store.js";
+import { checkContentId, checkRange, checkSize } from "./validate.js";
 
 export type Stability = "unstable" | "data_sync" | "file_sync";
 
@@ -9,19 +11,115 @@ export interface ContentCacheOptions {
   maxDirtyBytes: number;
 }
 
+/**
+ * The one entry point for file content: routes each call by share to its store, through the
+ * write cache (core/cache/write-cache.ts). Unstable writes land in the cache (small ones) or
+ * the store (large ones); stable writes and commits reach the store and are synced before
+ * they resolve. Arguments are checked here, so a bad id or offset never reaches a store, and
+ * every failure is an FsError (an unknown share is Stale).
+ */
 export class ContentService {
-  constructor(_logger: Logger, _options: ContentCacheOptions) {}
-  registerShare(_share: string, _store: ContentStore): void { throw new Error("contract"); }
-  unregisterShare(_share: string): Promise<void> { throw new Error("contract"); }
+  private readonly stores = new Map<string, ContentStore>();
+  private readonly cache: WriteCache;
+
+  constructor(
+    private readonly logger: Logger,
+    options: ContentCacheOptions,
+  ) {
+    this.cache = new WriteCache(logger, options);
+  }
+
+  registerShare(share: string, store: ContentStore): void {
+    const existing = this.stores.get(share);
+    if (existing && existing !== store) throw fsError("Exists", `share ${share} already has a content store`);
+    this.stores.set(share, store);
+  }
+
+  /** Commits the share's cached writes, then forgets the share (the store stays open). */
+  async unregisterShare(share: string): Promise<void> {
+    const store = this.stores.get(share);
+    if (!store) return;
+    await this.guard(() => this.cache.commitAll(store));
+    this.stores.delete(share);
+  }
+
   /** Up to `length` bytes at `offset` (the caller clamps to the file size from metadata). */
-  read(_share: string, _contentId: string, _offset: number, _length: number): Promise<Buffer> { throw new Error("contract"); }
+  read(share: string, contentId: string, offset: number, length: number): Promise<Buffer> {
+    return this.guard(() => {
+      const store = this.storeOf(share);
+      checkContentId(contentId);
+      checkRange(offset, length);
+      return this.cache.read(store, contentId, offset, length);
+    });
+  }
+
   /** Lands in the cache; data_sync/file_sync also make it durable in the store before resolving. */
-  write(_share: string, _contentId: string, _offset: number, _data: Buffer, _stability: Stability): Promise<void> { throw new Error("contract"); }
+  write(share: string, contentId: string, offset: number, data: Buffer, stability: Stability): Promise<void> {
+    return this.guard(async () => {
+      const store = this.storeOf(share);
+      checkContentId(contentId);
+      checkRange(offset, data.length);
+      const stable = stability !== "unstable";
+      await this.cache.write(store, contentId, offset, data, stable);
+      if (stable) await this.cache.sync(store, contentId);
+    });
+  }
+
   /** Flushes the file's cached writes to the store and makes them durable. */
-  commit(_share: string, _contentId: string): Promise<void> { throw new Error("contract"); }
-  truncate(_share: string, _contentId: string, _size: number): Promise<void> { throw new Error("contract"); }
-  delete(_share: string, _contentId: string): Promise<void> { throw new Error("contract"); }
-  space(_share: string): Promise<{ used: number; available: number }> { throw new Error("contract"); }
+  commit(share: string, contentId: string): Promise<void> {
+    return this.guard(() => {
+      const store = this.storeOf(share);
+      checkContentId(contentId);
+      return this.cache.commit(store, contentId);
+    });
+  }
+
+  truncate(share: string, contentId: string, size: number): Promise<void> {
+    return this.guard(() => {
+      const store = this.storeOf(share);
+      checkContentId(contentId);
+      checkSize(size);
+      return this.cache.truncate(store, contentId, size);
+    });
+  }
+
+  delete(share: string, contentId: string): Promise<void> {
+    return this.guard(() => {
+      const store = this.storeOf(share);
+      checkContentId(contentId);
+      return this.cache.delete(store, contentId);
+    });
+  }
+
+  space(share: string): Promise<{ used: number; available: number }> {
+    return this.guard(() => this.storeOf(share).space());
+  }
+
   /** Flushes and syncs everything cached (graceful shutdown). */
-  flushAll(): Promise<void> { throw new Error("contract"); }
+  flushAll(): Promise<void> {
+    return this.guard(async () => {
+      try {
+        await this.cache.commitAll();
+      } catch (err) {
+        this.logger.error({ err }, "flushing cached writes failed");
+        throw err;
+      }
+    });
+  }
+
+  private storeOf(share: string): ContentStore {
+    const store = this.stores.get(share);
+    if (!store) throw fsError("Stale", `no content store for share ${JSON.stringify(share)}`);
+    return store;
+  }
+
+  /** Runs `call`, turning anything thrown (synchronously or not) into an FsError. */
+  private async guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof FsError) throw err;
+      throw fsError("Io", `content operation failed: ${(err as Error)?.message ?? String(err)}`, err);
+    }
+  }
 }

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 /**
  * The content store: bytes of regular files addressed by content id, nothing else. Content ids
  * are chosen by the ContentService (random, globally unique); a store must reject ids that are
@@ -11,9 +13,13 @@ export interface ContentStore {
   /** "memory", "fs", "s3": for logs and status. */
   readonly kind: string;
 
-  /** Up to `length` bytes from `offset`; fewer only at the end of the content. */
+  /**
+   * Up to `length` bytes from `offset`; fewer only at the end of the content. The buffer
+   * belongs to the caller (a fresh copy, never a view of the store's own memory).
+   */
   read(id: string, offset: number, length: number): Promise<Buffer>;
 
+  /** The store must not keep `data` after the promise settles: the caller reuses the buffer. */
   write(id: string, offset: number, data: Buffer): Promise<void>;
 
   truncate(id: string, size: number): Promise<void>;
@@ -34,6 +40,11 @@ export interface ContentStore {
 }
 
 const CONTENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** A fresh random content id (32 lower-case hex digits: safe on case-insensitive file systems). */
+export function newContentId(): string {
+  return randomBytes(16).toString("hex");
+}
 
 export function isValidContentId(id: string): boolean {
   return CONTENT_ID.test(id);
