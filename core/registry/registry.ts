@@ -1,8 +1,15 @@
-// CONTRACT SKELETON — the server helper replaces every body; signatures are the agreed API.
-import type { ContentService } from "../content/service.js";
-import type { MetadataService } from "../metadata/service.js";
+import type { DittoConfig, ShareConfig } from "../config/types.js";
+import { ContentService } from "../content/service.js";
+import type { ContentStore } from "../content/store.js";
+import { fsError } from "../errors.js";
+import { MetadataService } from "../metadata/service.js";
+import type { MetadataStore } from "../metadata/store.js";
 import type { AuthContext, FileId } from "../metadata/types.js";
 import type { AuthSysCredential } from "../protocol/rpc/types.js";
+import type { Logger } from "../util/logger.js";
+import { decodeHandle, encodeHandle, shareIdFor } from "./handle.js";
+import { ConfiguredShare } from "./share.js";
+import { closeStores, createStores, type NamedStores } from "./stores.js";
 
 /** A share as the protocol adapters see it. */
 export interface Share {
@@ -22,13 +29,143 @@ export interface ResolvedHandle {
   fileId: FileId;
 }
 
+export interface RegistryOptions {
+  logger: Logger;
+  /** Named stores; the registry owns them from now on and closes them in close(). */
+  stores: NamedStores;
+  shares: readonly ShareConfig[];
+  /** Write-back cache size of the ContentService. */
+  maxDirtyBytes: number;
+}
+
+/**
+ * Named stores, shares → stores, and file handle → share. Owns the MetadataService and the
+ * ContentService and registers every share in both; a store named by several shares is one
+ * instance serving all of them.
+ */
 export class Registry {
-  get metadata(): MetadataService { throw new Error("contract"); }
-  get content(): ContentService { throw new Error("contract"); }
-  shares(): Share[] { throw new Error("contract"); }
-  share(_name: string): Share | undefined { throw new Error("contract"); }
+  private readonly byName = new Map<string, ConfiguredShare>();
+  private readonly byId = new Map<number, ConfiguredShare>();
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly logger: Logger,
+    private readonly stores: NamedStores,
+    private readonly metadataService: MetadataService,
+    private readonly contentService: ContentService,
+  ) {}
+
+  /** Opens the config's stores and registers its shares. */
+  static async fromConfig(config: DittoConfig, logger: Logger): Promise<Registry> {
+    const stores = await createStores(config, logger);
+    return Registry.create({ logger, stores, shares: config.shares, maxDirtyBytes: config.cache.maxDirtyBytes });
+  }
+
+  /**
+   * Registers the shares over already open stores. On any failure (unknown store, duplicate
+   * name, two share names hashing to one id, a root that cannot be created) every store is
+   * closed and the error rethrown.
+   */
+  static async create(options: RegistryOptions): Promise<Registry> {
+    const { logger, stores } = options;
+    const registry = new Registry(
+      logger,
+      stores,
+      new MetadataService(logger.child({ component: "metadata" })),
+      new ContentService(logger.child({ component: "content" }), { maxDirtyBytes: options.maxDirtyBytes }),
+    );
+    try {
+      for (const config of options.shares) await registry.addShare(config);
+    } catch (err) {
+      await closeStores(stores, logger).catch(() => {});
+      throw err;
+    }
+    return registry;
+  }
+
+  private async addShare(config: ShareConfig): Promise<void> {
+    const metadataStore = this.stores.metadata.get(config.metadataStore);
+    if (!metadataStore) throw new Error(`share ${config.name}: unknown metadata store "${config.metadataStore}"`);
+    const contentStore = this.stores.content.get(config.contentStore);
+    if (!contentStore) throw new Error(`share ${config.name}: unknown content store "${config.contentStore}"`);
+    if (this.byName.has(config.name)) throw new Error(`share ${config.name} is configured twice`);
+    const id = shareIdFor(config.name);
+    const clash = this.byId.get(id);
+    if (clash) {
+      // Handles carry only the id, so two shares with one id could not be told apart.
+      throw new Error(`shares ${clash.name} and ${config.name} have the same share id ${id}; rename one of them`);
+    }
+    const share = new ConfiguredShare(id, config);
+    await this.metadataService.registerShare({
+      name: config.name,
+      store: metadataStore,
+      readOnly: config.readOnly,
+      rootUid: config.root.uid,
+      rootGid: config.root.gid,
+      rootMode: config.root.mode,
+    });
+    this.contentService.registerShare(config.name, contentStore);
+    this.byName.set(share.name, share);
+    this.byId.set(id, share);
+    this.logger.info(
+      { share: share.name, id, metadataStore: config.metadataStore, contentStore: config.contentStore, readOnly: share.readOnly },
+      "share registered",
+    );
+  }
+
+  get metadata(): MetadataService {
+    return this.metadataService;
+  }
+
+  get content(): ContentService {
+    return this.contentService;
+  }
+
+  shares(): ConfiguredShare[] {
+    return [...this.byName.values()];
+  }
+
+  share(name: string): ConfiguredShare | undefined {
+    return this.byName.get(name);
+  }
+
+  shareById(id: number): ConfiguredShare | undefined {
+    return this.byId.get(id);
+  }
+
+  metadataStore(name: string): MetadataStore | undefined {
+    return this.stores.metadata.get(name);
+  }
+
+  contentStore(name: string): ContentStore | undefined {
+    return this.stores.content.get(name);
+  }
+
   /** Opaque handle (≤ 64 bytes): [version][share id][file id]. */
-  handleFor(_share: Share, _fileId: FileId): Buffer { throw new Error("contract"); }
+  handleFor(share: Share, fileId: FileId): Buffer {
+    return encodeHandle(share.id, fileId);
+  }
+
+  /** The handle of a share's root directory (what MOUNT returns). */
+  async rootHandle(share: Share): Promise<Buffer> {
+    const root = await this.metadataService.root(share.name);
+    return encodeHandle(share.id, root.id);
+  }
+
   /** FsError("BadHandle") for malformed handles, FsError("Stale") for an unknown share. */
-  resolveHandle(_handle: Buffer): ResolvedHandle { throw new Error("contract"); }
+  resolveHandle(handle: Buffer): ResolvedHandle {
+    const { shareId, fileId } = decodeHandle(handle);
+    const share = this.byId.get(shareId);
+    if (!share) throw fsError("Stale", `no share with id ${shareId}`);
+    return { share, fileId };
+  }
+
+  /**
+   * Closes every store once. Call after the adapters stopped and the content service flushed
+   * (DittoServer.stop does both); idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= closeStores(this.stores, this.logger);
+    return this.closing;
+  }
 }

@@ -1,0 +1,271 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+import { parseClientRule } from "./clients.js";
+import { describeValue } from "./errors.js";
+import type { ContentStoreConfig, DittoConfig, MetadataStoreConfig, ShareConfig } from "./types.js";
+import { LOG_LEVELS } from "./types.js";
+import { formatSize, parseDuration, parseSize } from "./units.js";
+
+/**
+ * The YAML schema: snake_case keys as written, validated with messages of the form
+ * "expected …, got …", transformed into the camelCase DittoConfig. Every mapping is strict, so a
+ * misspelt key is an error rather than a silently ignored setting. Cross-references (store names,
+ * duplicate shares, port clashes) are checked afterwards, in validate.ts.
+ */
+
+const KiB = 2 ** 10;
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+const MAX_ID = 2 ** 32 - 1;
+const MAX_MODE = 0o7777;
+/** MNTPATHLEN (RFC 1813 §5.1): the longest path a MOUNT client may send. */
+const MAX_SHARE_NAME_BYTES = 1024;
+
+type ErrorInput = { input?: unknown };
+
+function expecting(what: string): (issue: ErrorInput) => string {
+  return (issue) =>
+    issue.input === undefined ? `missing: expected ${what}` : `expected ${what}, got ${describeValue(issue.input)}`;
+}
+
+/** A scalar checked and converted by `convert`, which returns undefined for bad input. */
+function scalar<T>(what: string, convert: (value: unknown) => T | undefined) {
+  const message = expecting(what);
+  return z.unknown().transform((value, ctx): T => {
+    const converted = value === undefined ? undefined : convert(value);
+    if (converted === undefined) {
+      ctx.addIssue({ code: "custom", message: message({ input: value }), input: value });
+      return z.NEVER;
+    }
+    return converted;
+  });
+}
+
+function mapping<S extends z.ZodRawShape>(shape: S) {
+  const keys = Object.keys(shape).join(", ");
+  const notMapping = expecting("a mapping");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys" ? `unknown key (expected one of: ${keys})` : notMapping(issue),
+  });
+}
+
+const bool = z.boolean({ error: expecting("true or false") });
+
+function integer(min: number, max: number, what = `an integer from ${min} to ${max}`) {
+  const error = expecting(what);
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+const port = integer(0, 65535);
+const id = integer(0, MAX_ID);
+
+function size(min: number, max: number) {
+  return scalar(`a size from ${formatSize(min)} to ${formatSize(max)} (bytes, or a string like "64MiB")`, (value) => {
+    const bytes = parseSize(value);
+    return bytes !== undefined && bytes >= min && bytes <= max ? bytes : undefined;
+  });
+}
+
+function duration(maxMs: number) {
+  return scalar(
+    `a duration up to ${maxMs / 1000}s (milliseconds, or a string like "10s" or "500ms")`,
+    (value) => {
+      const ms = parseDuration(value);
+      return ms !== undefined && ms <= maxMs ? ms : undefined;
+    },
+  );
+}
+
+const address = scalar("an IP address like 127.0.0.1 or ::1", (value) =>
+  typeof value === "string" && isIP(value) !== 0 ? value : undefined,
+);
+
+const text = (what: string) =>
+  scalar(what, (value) => (typeof value === "string" && value.trim() !== "" ? value : undefined));
+
+/** A permission mode: a number (0o755 in YAML) or an octal string ("0755", "0o755", "755"). */
+const mode = scalar(`a mode from 0 to 0o7777 (a number like 0o755 or an octal string like "0755")`, (value) => {
+  if (typeof value === "number") return Number.isInteger(value) && value >= 0 && value <= MAX_MODE ? value : undefined;
+  if (typeof value !== "string") return undefined;
+  const match = /^(?:0o?)?([0-7]{1,4})$/i.exec(value.trim());
+  return match ? parseInt(match[1]!, 8) : undefined;
+});
+
+const logLevel = z.enum(LOG_LEVELS, { error: expecting(`one of: ${LOG_LEVELS.join(", ")}`) });
+
+/** Share names are export paths: "/export", "/data/photos". Specific messages for each rule. */
+const shareName = z.unknown().transform((value, ctx): string => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: "custom", message, input: value });
+    return z.NEVER;
+  };
+  if (typeof value !== "string") return fail(expecting('an export path like "/export"')({ input: value }));
+  const got = `, got ${JSON.stringify(value)}`;
+  if (!value.startsWith("/")) return fail(`expected an export path starting with "/"${got}`);
+  if (value === "/") return fail(`expected an export path below "/", like "/export"${got}`);
+  const parts = value.slice(1).split("/");
+  if (parts.includes("..") || parts.includes(".")) return fail(`"." and ".." are not allowed in a share name${got}`);
+  if (parts.includes("")) return fail(`empty path components (a trailing "/" or "//") are not allowed${got}`);
+  if (hasControlCharOrBackslash(value)) return fail(`control characters and "\\" are not allowed in a share name${got}`);
+  if (Buffer.byteLength(value) > MAX_SHARE_NAME_BYTES) return fail(`a share name may have at most ${MAX_SHARE_NAME_BYTES} bytes${got}`);
+  return value;
+});
+
+function hasControlCharOrBackslash(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x5c) return true;
+  }
+  return false;
+}
+
+const STORE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+function storeMap<T extends z.ZodType>(store: T) {
+  const notMapping = expecting("a mapping of store names to stores");
+  return z
+    .record(z.string(), store, {
+      error: (issue) => (issue.code === "invalid_key" ? "invalid store name" : notMapping(issue)),
+    })
+    .superRefine((stores, ctx) => {
+      const names = Object.keys(stores);
+      if (names.length === 0) ctx.addIssue({ code: "custom", message: "expected at least one store", input: stores });
+      for (const name of names) {
+        if (!STORE_NAME.test(name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: `invalid store name ${JSON.stringify(name)} (expected up to 64 letters, digits, "_", "-" or ".")`,
+            input: name,
+          });
+        }
+      }
+    });
+}
+
+/** A store's `type` picks its option block; an unknown type names the known ones. */
+function storeTypeError(types: readonly string[]): (issue: ErrorInput & { code?: string }) => string | undefined {
+  const expected = `one of: ${types.join(", ")}`;
+  return (issue) => {
+    const input = issue.input;
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return expecting("a mapping")(issue);
+    if (issue.code !== "invalid_union") return undefined;
+    return expecting(expected)({ input: (input as Record<string, unknown>).type });
+  };
+}
+
+const metadataStore = z
+  .discriminatedUnion(
+    "type",
+    [
+      mapping({ type: z.literal("memory") }),
+      mapping({ type: z.literal("sqlite"), sqlite: mapping({ path: text("a file path") }) }),
+    ],
+    { error: storeTypeError(["memory", "sqlite"]) },
+  ).transform((raw): MetadataStoreConfig => (raw.type === "sqlite" ? { type: "sqlite", sqlite: { path: raw.sqlite.path } } : { type: "memory" }));
+
+const contentStore = z
+  .discriminatedUnion(
+    "type",
+    [
+      mapping({ type: z.literal("memory") }),
+      mapping({
+        type: z.literal("fs"),
+        fs: mapping({ path: text("a directory path"), max_open_files: integer(1, 65536).default(256) }),
+      }),
+    ],
+    { error: storeTypeError(["memory", "fs"]) },
+  ).transform((raw): ContentStoreConfig =>
+  raw.type === "fs" ? { type: "fs", fs: { path: raw.fs.path, maxOpenFiles: raw.fs.max_open_files } } : { type: "memory" },
+);
+
+const clientRule = scalar('an IP address or CIDR like "127.0.0.1", "::1" or "192.168.0.0/16"', (value) =>
+  typeof value === "string" && parseClientRule(value.trim()) !== undefined ? value.trim() : undefined,
+);
+
+const allowedClients = z
+  .array(clientRule, { error: expecting("a list of addresses or CIDRs") })
+  .min(1, { error: 'expected at least one address or CIDR (use "0.0.0.0/0" and "::/0" to allow every client)' })
+  .default(["127.0.0.1", "::1"]);
+
+/** The ids the server process runs as (0 where the platform has none, e.g. Windows). */
+export function processIds(): { uid: number; gid: number } {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
+const share = mapping({
+  name: shareName,
+  metadata_store: text("the name of a metadata store"),
+  content_store: text("the name of a content store"),
+  read_only: bool.default(false),
+  allowed_clients: allowedClients,
+  root_squash: bool.default(true),
+  all_squash: bool.default(false),
+  anonymous_uid: id.default(65534),
+  anonymous_gid: id.default(65534),
+  root: mapping({
+    uid: id.default(() => processIds().uid),
+    gid: id.default(() => processIds().gid),
+    mode: mode.default(0o755),
+  }).prefault({}),
+}).transform(
+  (raw): ShareConfig => ({
+    name: raw.name,
+    metadataStore: raw.metadata_store,
+    contentStore: raw.content_store,
+    readOnly: raw.read_only,
+    allowedClients: raw.allowed_clients,
+    rootSquash: raw.root_squash,
+    allSquash: raw.all_squash,
+    anonymousUid: raw.anonymous_uid,
+    anonymousGid: raw.anonymous_gid,
+    root: { uid: raw.root.uid, gid: raw.root.gid, mode: raw.root.mode },
+  }),
+);
+
+/** The whole document. */
+export const configSchema = mapping({
+  logging: mapping({ level: logLevel.default("info") }).prefault({}),
+  server: mapping({ shutdown_timeout: duration(3_600_000).default(10_000) }).prefault({}),
+  adapters: mapping({
+    nfs: mapping({
+      enabled: bool.default(true),
+      bind: address.default("127.0.0.1"),
+      port: port.default(12049),
+      mount_port: port.nullable().default(null),
+      // Must hold a 1 MiB READ/WRITE (rtmax/wtmax) plus RPC and NFS headers.
+      max_record_size: size(MiB + 4 * KiB, 64 * MiB).default(2 * MiB),
+    }).prefault({}),
+    portmap: mapping({
+      enabled: bool.default(false),
+      bind: address.default("127.0.0.1"),
+      port: port.default(10111),
+    }).prefault({}),
+  }).prefault({}),
+  cache: mapping({ max_dirty_bytes: size(MiB, 64 * GiB).default(64 * MiB) }).prefault({}),
+  metadata: mapping({ stores: storeMap(metadataStore) }),
+  content: mapping({ stores: storeMap(contentStore) }),
+  shares: z
+    .array(share, { error: expecting("a list of shares") })
+    .min(1, { error: "expected at least one share" }),
+}).transform(
+  (raw): DittoConfig => ({
+    logging: { level: raw.logging.level },
+    server: { shutdownTimeout: raw.server.shutdown_timeout },
+    adapters: {
+      nfs: {
+        enabled: raw.adapters.nfs.enabled,
+        bind: raw.adapters.nfs.bind,
+        port: raw.adapters.nfs.port,
+        mountPort: raw.adapters.nfs.mount_port,
+        maxRecordSize: raw.adapters.nfs.max_record_size,
+      },
+      portmap: { ...raw.adapters.portmap },
+    },
+    cache: { maxDirtyBytes: raw.cache.max_dirty_bytes },
+    metadata: { stores: raw.metadata.stores },
+    content: { stores: raw.content.stores },
+    shares: raw.shares,
+  }),
+);

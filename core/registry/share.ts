@@ -1,0 +1,55 @@
+import { BlockList, isIP } from "node:net";
+import { parseClientRule, unmapIpv4 } from "../config/clients.js";
+import type { ShareConfig } from "../config/types.js";
+import type { AuthContext } from "../metadata/types.js";
+import type { AuthSysCredential } from "../protocol/rpc/types.js";
+import type { Share } from "./registry.js";
+
+/** A share built from its config: client filter and identity mapping. */
+export class ConfiguredShare implements Share {
+  readonly name: string;
+  readonly readOnly: boolean;
+  private readonly clients = new BlockList();
+
+  constructor(
+    readonly id: number,
+    readonly config: Readonly<ShareConfig>,
+  ) {
+    this.name = config.name;
+    this.readOnly = config.readOnly;
+    for (const text of config.allowedClients) {
+      const rule = parseClientRule(text);
+      if (rule === undefined) throw new Error(`share ${config.name}: invalid allowed client ${JSON.stringify(text)}`);
+      this.clients.addSubnet(rule.address, rule.prefix, rule.family);
+    }
+  }
+
+  /**
+   * Node reports IPv4 peers of a dual-stack socket as "::ffff:a.b.c.d"; those match IPv4 rules.
+   * Anything that is not an IP address is refused.
+   */
+  allowsClient(address: string): boolean {
+    const zone = address.indexOf("%");
+    const plain = unmapIpv4(zone === -1 ? address : address.slice(0, zone));
+    const version = isIP(plain);
+    if (version === 0) return false;
+    return this.clients.check(plain, version === 4 ? "ipv4" : "ipv6");
+  }
+
+  /**
+   * AUTH_NONE (null) and all_squash act as the anonymous ids. root_squash works as in Linux
+   * knfsd: uid 0 becomes anonymous_uid, and gid 0 (primary or supplementary) anonymous_gid.
+   */
+  authContext(cred: AuthSysCredential | null): AuthContext {
+    const { anonymousUid, anonymousGid } = this.config;
+    if (cred === null || this.config.allSquash) return { uid: anonymousUid, gid: anonymousGid, gids: [] };
+    if (this.config.rootSquash) {
+      return {
+        uid: cred.uid === 0 ? anonymousUid : cred.uid,
+        gid: cred.gid === 0 ? anonymousGid : cred.gid,
+        gids: cred.gids.map((gid) => (gid === 0 ? anonymousGid : gid)),
+      };
+    }
+    return { uid: cred.uid, gid: cred.gid, gids: [...cred.gids] };
+  }
+}

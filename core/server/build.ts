@@ -1,0 +1,54 @@
+import { NfsAdapter } from "../adapter/nfs/adapter.js";
+import { PortmapAdapter } from "../adapter/portmap/adapter.js";
+import type { DittoConfig } from "../config/types.js";
+import { MOUNT_PROGRAM, MOUNT_V3 } from "../protocol/nfs/mount/constants.js";
+import { NFS_PROGRAM, NFS_V3 } from "../protocol/nfs/v3/constants.js";
+import { IPPROTO_TCP } from "../protocol/portmap/mapping.js";
+import { Registry } from "../registry/registry.js";
+import type { Logger } from "../util/logger.js";
+import { DittoServer } from "./server.js";
+
+export interface BuiltServer {
+  server: DittoServer;
+  /** Null when adapters.nfs.enabled is false. */
+  nfs: NfsAdapter | null;
+  /** Null when adapters.portmap.enabled is false. */
+  portmap: PortmapAdapter | null;
+}
+
+/** Opens the config's stores and wires the enabled adapters into a server (not yet started). */
+export async function buildServer(config: DittoConfig, logger: Logger): Promise<BuiltServer> {
+  const registry = await Registry.fromConfig(config, logger);
+  const server = new DittoServer({ registry, logger, shutdownTimeout: config.server.shutdownTimeout });
+  const { nfs: nfsConfig, portmap: portmapConfig } = config.adapters;
+
+  const nfs = nfsConfig.enabled
+    ? new NfsAdapter({
+        logger,
+        bind: nfsConfig.bind,
+        port: nfsConfig.port,
+        mountPort: nfsConfig.mountPort,
+        maxRecordBytes: nfsConfig.maxRecordSize,
+      })
+    : null;
+  if (nfs) server.addAdapter(nfs);
+
+  if (portmapConfig.enabled) {
+    const portmap = new PortmapAdapter({
+      logger: logger.child({ component: "portmap" }),
+      bind: portmapConfig.bind,
+      port: portmapConfig.port,
+      // Asked on every GETPORT, so ports chosen at listen time (port 0) are reported correctly.
+      mappings: () =>
+        nfs
+          ? [
+              { prog: NFS_PROGRAM, vers: NFS_V3, prot: IPPROTO_TCP, port: nfs.port() },
+              { prog: MOUNT_PROGRAM, vers: MOUNT_V3, prot: IPPROTO_TCP, port: nfs.mountPort() },
+            ]
+          : [],
+    });
+    server.addAdapter(portmap);
+    return { server, nfs, portmap };
+  }
+  return { server, nfs, portmap: null };
+}
