@@ -1,0 +1,64 @@
+import type { ChildProcess } from "node:child_process";
+import type { TailBuffer } from "./proc.mjs";
+
+export declare const REPO_ROOT: string;
+export declare const CLI_PATH: string;
+
+export declare function ensureBuilt(): Promise<void>;
+
+export interface ShareOptions {
+  name: string;
+  readOnly?: boolean;
+  rootSquash?: boolean;
+  allSquash?: boolean;
+  anonymousUid?: number;
+  anonymousGid?: number;
+  root?: { uid: number; gid: number; mode: number };
+}
+
+export interface DittofsConfigOptions {
+  nfsPort: number;
+  mountPort?: number;
+  maxRecordSize?: number | string;
+  logLevel?: string;
+  metadata?: "sqlite" | "memory";
+  content?: "fs" | "memory";
+  shares?: ShareOptions[];
+}
+
+export declare function writeDittofsConfig(dir: string, options: DittofsConfigOptions): string;
+
+export interface NfsUrlOptions {
+  port: number;
+  mountPort?: number;
+  share?: string;
+  path?: string;
+  uid?: number;
+  gid?: number;
+}
+
+export declare function nfsUrl(options: NfsUrlOptions): string;
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export declare function startDittofs(configPath: string, options?: { readyTimeoutMs?: number }): Promise<DittofsServer>;
+
+export declare class DittofsServer {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly configPath: string;
+  /** The port from the `NFS listening on 127.0.0.1:PORT` line. */
+  readonly nfsPort: number;
+  readonly stdoutLines: string[];
+  readonly stderr: TailBuffer;
+  readonly exited: Promise<ExitStatus>;
+  readonly exitStatus: ExitStatus | undefined;
+  get alive(): boolean;
+  url(options?: Omit<NfsUrlOptions, "port">): string;
+  describe(): string;
+  stop(options?: { timeoutMs?: number }): Promise<ExitStatus>;
+  kill9(): Promise<ExitStatus>;
+}

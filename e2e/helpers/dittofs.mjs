@@ -1,0 +1,211 @@
+/* global process, setTimeout, clearTimeout */
+/**
+ * Starting and stopping the built DittoFS server (`node dist/core/cli/main.js serve --config`)
+ * from a temp dir, for the e2e tests and the benchmark.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { TailBuffer, runOk, signalPid } from "./proc.mjs";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI_PATH = join(REPO_ROOT, "dist/core/cli/main.js");
+
+/** Servers started by this process, so a crashed test run still stops them (by PID). */
+const running = new Set();
+process.once("exit", () => {
+  for (const pid of running) signalPid(pid, "SIGKILL");
+});
+
+function newestSourceMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== "storetest") newest = Math.max(newest, newestSourceMtime(path));
+    } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts")) {
+      newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+function mtimeOrZero(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs `npm run build` (tsc -p tsconfig.build.json) when dist is missing or older than core/. */
+export async function ensureBuilt() {
+  if (mtimeOrZero(CLI_PATH) >= newestSourceMtime(join(REPO_ROOT, "core"))) return;
+  const tsc = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
+  await runOk(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, timeoutMs: 300_000 });
+}
+
+/**
+ * Writes a `dittofs serve` config (see config-format.md) into `dir` and returns its path.
+ * Stores live under `dir`. Shares default to root_squash: false, because the tests run as root
+ * and want to act as the share's owner; a test about squashing sets it explicitly.
+ *
+ * options: { nfsPort, mountPort?, maxRecordSize?, logLevel?, metadata: "sqlite"|"memory",
+ *            content: "fs"|"memory", shares?: [{ name, readOnly?, rootSquash?, allSquash?,
+ *            anonymousUid?, anonymousGid?, root?: { uid, gid, mode } }] }
+ */
+export function writeDittofsConfig(dir, options) {
+  mkdirSync(dir, { recursive: true });
+  const metadata = options.metadata ?? "sqlite";
+  const content = options.content ?? "fs";
+  const nfs = { enabled: true, bind: "127.0.0.1", port: options.nfsPort };
+  if (options.mountPort !== undefined) nfs.mount_port = options.mountPort;
+  if (options.maxRecordSize !== undefined) nfs.max_record_size = options.maxRecordSize;
+  const shares = (options.shares ?? [{ name: "/export" }]).map((share) => {
+    const out = {
+      name: share.name,
+      metadata_store: "meta",
+      content_store: "data",
+      read_only: share.readOnly ?? false,
+      root_squash: share.rootSquash ?? false,
+      all_squash: share.allSquash ?? false,
+    };
+    if (share.anonymousUid !== undefined) out.anonymous_uid = share.anonymousUid;
+    if (share.anonymousGid !== undefined) out.anonymous_gid = share.anonymousGid;
+    if (share.root) out.root = { uid: share.root.uid, gid: share.root.gid, mode: share.root.mode.toString(8).padStart(4, "0") };
+    return out;
+  });
+  const config = {
+    logging: { level: options.logLevel ?? "warn" },
+    server: { shutdown_timeout: "5s" },
+    adapters: { nfs },
+    metadata: {
+      stores: {
+        meta: metadata === "sqlite" ? { type: "sqlite", sqlite: { path: join(dir, "meta.db") } } : { type: "memory" },
+      },
+    },
+    content: {
+      stores: {
+        data: content === "fs" ? { type: "fs", fs: { path: join(dir, "content") } } : { type: "memory" },
+      },
+    },
+    shares,
+  };
+  const path = join(dir, "dittofs.yaml");
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
+/** The libnfs URL of `path` inside `share`, with explicit ports (no portmapper). */
+export function nfsUrl({ port, mountPort, share = "/export", path = "", uid, gid }) {
+  const query = [`version=3`, `nfsport=${port}`, `mountport=${mountPort ?? port}`];
+  if (uid !== undefined) query.push(`uid=${uid}`);
+  if (gid !== undefined) query.push(`gid=${gid}`);
+  const sub = path === "" || path.startsWith("/") ? path : `/${path}`;
+  return `nfs://127.0.0.1${share}${sub}?${query.join("&")}`;
+}
+
+const LISTENING = /^NFS listening on 127\.0\.0\.1:(\d+)$/;
+
+/**
+ * Spawns `dittofs serve --config configPath` and resolves once it prints `ready`. Rejects with
+ * the exit status and stderr if it exits or stays silent for `readyTimeoutMs`.
+ */
+export function startDittofs(configPath, { readyTimeoutMs = 30_000 } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, "serve", "--config", configPath], {
+      cwd: dirname(configPath),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    running.add(child.pid);
+    const server = new DittofsServer(child, configPath);
+    const timer = setTimeout(() => {
+      signalPid(child.pid, "SIGKILL");
+      reject(new Error(`dittofs did not print "ready" within ${readyTimeoutMs} ms\n${server.describe()}`));
+    }, readyTimeoutMs);
+    server.exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`dittofs exited (${code ?? signal}) before "ready"\n${server.describe()}`));
+    });
+    server.onReady = () => {
+      clearTimeout(timer);
+      resolvePromise(server);
+    };
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+export class DittofsServer {
+  constructor(child, configPath) {
+    this.child = child;
+    this.pid = child.pid;
+    this.configPath = configPath;
+    this.nfsPort = undefined;
+    this.stdoutLines = [];
+    this.stderr = new TailBuffer();
+    this.onReady = undefined;
+    this.exitStatus = undefined;
+    this.exited = new Promise((resolveExit) => {
+      child.on("exit", (code, signal) => {
+        running.delete(child.pid);
+        this.exitStatus = { code, signal };
+        resolveExit(this.exitStatus);
+      });
+    });
+    let partial = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (text) => {
+      const lines = (partial + text).split("\n");
+      partial = lines.pop();
+      for (const line of lines) this.#onLine(line.trimEnd());
+    });
+    child.stderr.on("data", (chunk) => this.stderr.push(chunk));
+  }
+
+  #onLine(line) {
+    if (this.stdoutLines.length < 1000) this.stdoutLines.push(line);
+    const listening = LISTENING.exec(line);
+    if (listening) this.nfsPort = Number(listening[1]);
+    if (line === "ready" && this.onReady) {
+      const ready = this.onReady;
+      this.onReady = undefined;
+      ready();
+    }
+  }
+
+  get alive() {
+    return this.exitStatus === undefined;
+  }
+
+  url(options = {}) {
+    return nfsUrl({ port: this.nfsPort, ...options });
+  }
+
+  /** What the server said, for assertion messages. */
+  describe() {
+    const status = this.exitStatus ? `exited ${this.exitStatus.code ?? this.exitStatus.signal}` : "running";
+    return `dittofs pid ${this.pid} (${status})\n--- stdout ---\n${this.stdoutLines.join("\n")}\n--- stderr ---\n${this.stderr}`;
+  }
+
+  /** SIGTERM, then SIGKILL after `timeoutMs`. Resolves with the exit status. */
+  async stop({ timeoutMs = 15_000 } = {}) {
+    if (!this.alive) return this.exitStatus;
+    signalPid(this.pid, "SIGTERM");
+    const timer = setTimeout(() => signalPid(this.pid, "SIGKILL"), timeoutMs);
+    const status = await this.exited;
+    clearTimeout(timer);
+    return status;
+  }
+
+  /** kill -9: no chance to flush anything. */
+  async kill9() {
+    if (!this.alive) return this.exitStatus;
+    signalPid(this.pid, "SIGKILL");
+    return this.exited;
+  }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a Debian machine (as root) and runs every test:
+# typecheck, lint, unit tests and the end-to-end tests with real NFS clients.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v nfs-ls >/dev/null || need+=(libnfs-utils)
+[ -f /usr/include/nfsc/libnfs.h ] || need+=(libnfs-dev)
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
+command -v make >/dev/null || need+=(make)
+command -v g++ >/dev/null || need+=(g++)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+
+npm ci --no-audit --no-fund
+npm run typecheck
+npm run lint
+npx vitest run
