@@ -402,3 +402,69 @@ describe("WriteCache", () => {
     expect(store.syncs.length).toBe(3);
   });
 });
+
+/** Polls `condition` until it holds; fails after `timeoutMs`. */
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await tick(5);
+  }
+}
+
+describe("WriteCache idle flush", () => {
+  it("writes back a file dirty for flushAfterMs without syncing it; commit still syncs", async () => {
+    const cache = new WriteCache(silentLogger, { maxDirtyBytes: 1 << 20, flushAfterMs: 150, flushIntervalMs: 10 });
+    const store = new ObservedStore();
+    const written = performance.now();
+    await cache.write(store, "f", 0, b("idle bytes"), false);
+    await tick(50);
+    expect(store.writes).toEqual([]);
+    await waitUntil(async () => (await store.size("f")) > 0);
+    expect(performance.now() - written).toBeGreaterThanOrEqual(150);
+    expect(await store.read("f", 0, 100)).toEqual(b("idle bytes"));
+    expect(store.syncs).toEqual([]);
+    await waitUntil(() => cache.stats().trackedFiles === 0);
+    expect(cache.stats()).toEqual({ dirtyBytes: 0, writingBackBytes: 0, dirtyFiles: 0, trackedFiles: 0 });
+    await cache.commit(store, "f");
+    expect(store.syncs).toEqual(["f"]);
+  });
+
+  it("writes back only the files old enough, by when they first became dirty", async () => {
+    const cache = new WriteCache(silentLogger, { maxDirtyBytes: 1 << 20, flushAfterMs: 400, flushIntervalMs: 10 });
+    const store = new ObservedStore();
+    await cache.write(store, "old", 0, b("first"), false);
+    await tick(250);
+    await cache.write(store, "young", 0, b("second"), false);
+    // More writes to a dirty file do not make it young again, or a steady writer would never be flushed.
+    await cache.write(store, "old", 5, b(" and more"), false);
+    await waitUntil(async () => (await store.size("old")) > 0);
+    expect(await store.read("old", 0, 100)).toEqual(b("first and more"));
+    expect(await store.size("young")).toBe(0);
+    expect(cache.stats().dirtyFiles).toBe(1);
+    await waitUntil(async () => (await store.size("young")) > 0);
+    expect(await store.read("young", 0, 100)).toEqual(b("second"));
+    expect(store.writes.map((w) => w.id)).toEqual(["old", "young"]);
+  });
+
+  it("keeps the data of a failed idle write-back, retries it later and reports it until then", async () => {
+    const cache = new WriteCache(silentLogger, { maxDirtyBytes: 1 << 20, flushAfterMs: 100, flushIntervalMs: 10 });
+    const store = new ObservedStore();
+    store.failing.add("f");
+    await cache.write(store, "f", 0, b("kept"), false);
+    await waitUntil(() => store.writes.length === 1 && cache.stats().writingBackBytes === 0);
+    expect(cache.stats().dirtyFiles).toBe(1);
+    expect(await cache.read(store, "f", 0, 10)).toEqual(b("kept"));
+    await expect(cache.write(store, "f", 4, b("!"), false)).rejects.toSatisfy((e) => isFsError(e, "NoSpace"));
+    store.failing.delete("f");
+    await waitUntil(async () => (await store.size("f")) > 0);
+    expect(await store.read("f", 0, 10)).toEqual(b("kept"));
+    await cache.commit(store, "f");
+  });
+
+  it("rejects a negative or non-finite age and a zero interval", () => {
+    for (const options of [{ flushAfterMs: -1 }, { flushAfterMs: Number.NaN }, { flushIntervalMs: 0 }]) {
+      expect(() => new WriteCache(silentLogger, { maxDirtyBytes: 1 << 20, ...options })).toThrow(/flush/);
+    }
+  });
+});

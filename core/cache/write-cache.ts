@@ -7,7 +7,16 @@ import { type Extent, ExtentList, type Range } from "./extent-list.js";
 export interface WriteCacheOptions {
   /** Bytes of cached writes (dirty or being written back) before writers have to wait. */
   maxDirtyBytes: number;
+  /** A file dirty for this long is written back with no commit or pressure (default 5 s). */
+  flushAfterMs?: number;
+  /** How often dirty files are checked for that age (default 1 s, at most flushAfterMs). */
+  flushIntervalMs?: number;
 }
+
+const DEFAULT_FLUSH_AFTER_MS = 5000;
+const DEFAULT_FLUSH_INTERVAL_MS = 1000;
+/** Floor of the default check interval, so a tiny flushAfterMs does not spin the timer. */
+const MIN_FLUSH_INTERVAL_MS = 10;
 
 export interface WriteCacheStats {
   dirtyBytes: number;
@@ -40,6 +49,8 @@ class CachedFile {
   error: FsError | null = null;
   /** End of the last extent written back because it was full: a write here continues a stream. */
   streamEnd = -1;
+  /** performance.now() when the file last went from clean to dirty: the age idle flush uses. */
+  dirtySince = 0;
 
   constructor(
     readonly store: ContentStore,
@@ -77,6 +88,12 @@ class CachedFile {
  * would pass it first starts the write-back of the oldest dirty files and waits for room.
  * Reads overlay cached bytes on the store's, so a read always sees the latest write.
  *
+ * Idle flush (like the kernel's dirty_expire): while any file is dirty, an unref'd timer checks
+ * every `flushIntervalMs` and starts the write-back of files dirty for `flushAfterMs` or more,
+ * so data written with no COMMIT and no budget pressure does not wait in memory for shutdown.
+ * It only writes to the store; durability stays with commit. The timer stops when nothing is
+ * dirty (commitAll, and so ContentService.flushAll, leaves nothing dirty).
+ *
  * Store calls of one file are ordered by range: a call waits for the earlier calls it
  * overlaps, so a write-back never lands on top of a newer write, truncate or delete. A failed
  * write-back puts its bytes back as dirty (under anything newer), is logged once and is
@@ -87,6 +104,9 @@ class CachedFile {
 export class WriteCache {
   readonly extentSize: number;
   private readonly maxDirtyBytes: number;
+  private readonly flushAfterMs: number;
+  private readonly flushIntervalMs: number;
+  private idleFlushTimer: NodeJS.Timeout | null = null;
   private readonly pool: BufferPool;
   private readonly files = new Map<ContentStore, Map<string, CachedFile>>();
   /** Ids with store writes or truncates that no sync has made durable yet. */
@@ -108,6 +128,13 @@ export class WriteCache {
       throw fsError("Invalid", `maxDirtyBytes must be a non-negative number, got ${options.maxDirtyBytes}`);
     }
     this.maxDirtyBytes = options.maxDirtyBytes;
+    this.flushAfterMs = checkedDuration("flushAfterMs", options.flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS);
+    this.flushIntervalMs = checkedDuration(
+      "flushIntervalMs",
+      options.flushIntervalMs ??
+        Math.max(MIN_FLUSH_INTERVAL_MS, Math.min(DEFAULT_FLUSH_INTERVAL_MS, this.flushAfterMs)),
+    );
+    if (this.flushIntervalMs === 0) throw fsError("Invalid", "flushIntervalMs must be positive");
     this.extentSize = extentSizeFor(options.maxDirtyBytes);
     this.pool = new BufferPool(this.extentSize, Math.max(1, Math.floor(POOL_IDLE_BYTES / this.extentSize)));
   }
@@ -268,7 +295,25 @@ export class WriteCache {
       };
       await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, ids.length) }, worker));
     }
+    if (this.dirtyFiles.size === 0) this.stopIdleFlush();
     if (firstError) throw firstError;
+  }
+
+  /** Starts the write-back of files dirty for flushAfterMs or more (no sync: commit does that). */
+  private flushExpired(): void {
+    const dirtiedBefore = performance.now() - this.flushAfterMs;
+    // Oldest first: the set is in the order files became dirty, so stop at the first young one.
+    for (const file of this.dirtyFiles) {
+      if (file.dirtySince > dirtiedBefore) break;
+      this.writeBackFile(file);
+    }
+    if (this.dirtyFiles.size === 0) this.stopIdleFlush();
+  }
+
+  private stopIdleFlush(): void {
+    if (this.idleFlushTimer === null) return;
+    clearInterval(this.idleFlushTimer);
+    this.idleFlushTimer = null;
   }
 
   /** Starts the write-back of all dirty bytes of `files`, waits for every store call in flight. */
@@ -388,7 +433,14 @@ export class WriteCache {
   private afterDirtyChange(file: CachedFile, heldBefore: number): void {
     this.dirtyBytes += file.dirty.held - heldBefore;
     if (file.dirty.isEmpty) this.dirtyFiles.delete(file);
-    else this.dirtyFiles.add(file);
+    else if (!this.dirtyFiles.has(file)) {
+      file.dirtySince = performance.now();
+      this.dirtyFiles.add(file);
+      if (this.idleFlushTimer === null) {
+        // Unref'd: a dirty cache never keeps the process alive (shutdown flushes it anyway).
+        this.idleFlushTimer = setInterval(() => this.flushExpired(), this.flushIntervalMs).unref();
+      }
+    }
   }
 
   private throwPendingError(file: CachedFile): void {
@@ -437,6 +489,11 @@ function extentSizeFor(maxDirtyBytes: number): number {
   let size = MAX_EXTENT_SIZE;
   while (size > MIN_EXTENT_SIZE && size * 8 > maxDirtyBytes) size /= 2;
   return size;
+}
+
+function checkedDuration(name: string, ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) throw fsError("Invalid", `${name} must be a non-negative number, got ${ms}`);
+  return ms;
 }
 
 function invoke(call: () => Promise<void>): Promise<void> {

@@ -38,6 +38,7 @@ const USAGE = `Usage:
 
 Environment:
   DITTOFS_DATA_DIR     data directory of the built-in config
+  DITTOFS_NFS_PORT     NFS/MOUNT port of the built-in config
   DITTOFS_LOG_LEVEL    log level (overrides logging.level)`;
 
 /** Runs one CLI invocation and resolves with its exit code (serve: after a graceful stop). */

@@ -61,7 +61,7 @@ describe("valid configs", () => {
         nfs: { enabled: true, bind: "127.0.0.1", port: 12049, mountPort: null, maxRecordSize: 2 * 2 ** 20 },
         portmap: { enabled: false, bind: "127.0.0.1", port: 10111 },
       },
-      cache: { maxDirtyBytes: 64 * 2 ** 20 },
+      cache: { maxDirtyBytes: 64 * 2 ** 20, flushAfter: 5000 },
       metadata: { stores: { meta: { type: "memory" } } },
       content: { stores: { data: { type: "memory" } } },
       shares: [
@@ -88,7 +88,7 @@ server: { shutdown_timeout: 500ms }
 adapters:
   nfs: { enabled: true, bind: "::1", port: 0, mount_port: 20048, max_record_size: 4MiB }
   portmap: { enabled: true, bind: 0.0.0.0, port: 10111 }
-cache: { max_dirty_bytes: 1GiB }
+cache: { max_dirty_bytes: 1GiB, flush_after: 2s }
 metadata:
   stores:
     meta: { type: sqlite, sqlite: { path: db/meta.db } }
@@ -112,7 +112,7 @@ shares:
     expect(config.server.shutdownTimeout).toBe(500);
     expect(config.adapters.nfs).toEqual({ enabled: true, bind: "::1", port: 0, mountPort: 20048, maxRecordSize: 4 * 2 ** 20 });
     expect(config.adapters.portmap).toEqual({ enabled: true, bind: "0.0.0.0", port: 10111 });
-    expect(config.cache.maxDirtyBytes).toBe(2 ** 30);
+    expect(config.cache).toEqual({ maxDirtyBytes: 2 ** 30, flushAfter: 2000 });
     expect(config.metadata.stores.meta).toEqual({ type: "sqlite", sqlite: { path: "/etc/dittofs/db/meta.db" } });
     expect(config.content.stores.data).toEqual({ type: "fs", fs: { path: "/srv/content", maxOpenFiles: 32 } });
     expect(config.shares).toEqual([
@@ -211,6 +211,11 @@ describe("errors name the key path and what was expected", () => {
       "bad size",
       (c) => (c.cache = { max_dirty_bytes: "64 potatoes" }),
       ['cache.max_dirty_bytes: expected a size from 1MiB to 64GiB (bytes, or a string like "64MiB"), got "64 potatoes"'],
+    ],
+    [
+      "flush_after beyond an hour",
+      (c) => (c.cache = { flush_after: "2h" }),
+      ['cache.flush_after: expected a duration up to 3600s (milliseconds, or a string like "10s" or "500ms"), got "2h"'],
     ],
     [
       "record size too small for a 1 MiB WRITE",
@@ -464,6 +469,24 @@ describe("defaultConfig", () => {
       root: { uid: process.getuid!(), gid: process.getgid!(), mode: 0o755 },
     });
     expect(config.adapters.nfs).toMatchObject({ enabled: true, bind: "127.0.0.1", port: 12049 });
+  });
+
+  test("squashes root unless the server runs as root, whose share root squashing would lock out", () => {
+    const asUser = defaultConfig({ DITTOFS_DATA_DIR: "/d" }, "linux", { uid: 1000, gid: 100 });
+    expect(asUser.shares[0]).toMatchObject({ rootSquash: true, root: { uid: 1000, gid: 100, mode: 0o755 } });
+    const asRoot = defaultConfig({ DITTOFS_DATA_DIR: "/d" }, "linux", { uid: 0, gid: 0 });
+    expect(asRoot.shares[0]).toMatchObject({ rootSquash: false, root: { uid: 0, gid: 0, mode: 0o755 } });
+  });
+
+  test("DITTOFS_NFS_PORT sets the NFS port; anything but a port is a ConfigError naming it", () => {
+    expect(defaultConfig({ DITTOFS_DATA_DIR: "/d", DITTOFS_NFS_PORT: "23049" }).adapters.nfs.port).toBe(23049);
+    expect(defaultConfig({ DITTOFS_DATA_DIR: "/d", DITTOFS_NFS_PORT: "0" }).adapters.nfs.port).toBe(0);
+    expect(defaultConfig({ DITTOFS_DATA_DIR: "/d", DITTOFS_NFS_PORT: "" }).adapters.nfs.port).toBe(12049);
+    for (const bad of ["65536", "12a", "-1", "1e3", "port"]) {
+      const call = () => defaultConfig({ DITTOFS_DATA_DIR: "/d", DITTOFS_NFS_PORT: bad });
+      expect(call).toThrow(ConfigError);
+      expect(call).toThrow(`(built-in default): DITTOFS_NFS_PORT: expected a port from 0 to 65535, got ${JSON.stringify(bad)}`);
+    }
   });
 
   test("a relative DITTOFS_DATA_DIR resolves against the working directory once", () => {

@@ -243,7 +243,10 @@ export const configSchema = mapping({
       port: port.default(10111),
     }).prefault({}),
   }).prefault({}),
-  cache: mapping({ max_dirty_bytes: size(MiB, 64 * GiB).default(64 * MiB) }).prefault({}),
+  cache: mapping({
+    max_dirty_bytes: size(MiB, 64 * GiB).default(64 * MiB),
+    flush_after: duration(3_600_000).default(5_000),
+  }).prefault({}),
   metadata: mapping({ stores: storeMap(metadataStore) }),
   content: mapping({ stores: storeMap(contentStore) }),
   shares: z
@@ -263,7 +266,7 @@ export const configSchema = mapping({
       },
       portmap: { ...raw.adapters.portmap },
     },
-    cache: { maxDirtyBytes: raw.cache.max_dirty_bytes },
+    cache: { maxDirtyBytes: raw.cache.max_dirty_bytes, flushAfter: raw.cache.flush_after },
     metadata: { stores: raw.metadata.stores },
     content: { stores: raw.content.stores },
     shares: raw.shares,

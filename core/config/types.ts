@@ -23,6 +23,8 @@ export interface DittoConfig {
   cache: {
     /** Bytes of unstable writes held in memory before write-back. */
     maxDirtyBytes: number;
+    /** Milliseconds an unstable write stays cached with no COMMIT before it is written back. */
+    flushAfter: number;
   };
   metadata: { stores: Record<string, MetadataStoreConfig> };
   content: { stores: Record<string, ContentStoreConfig> };

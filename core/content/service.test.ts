@@ -198,6 +198,25 @@ describe("ContentService durability and failures", () => {
     await reopened.close();
   });
 
+  it("writes idle unstable writes to disk with no COMMIT, where another opener of the store sees them", async () => {
+    const root = path.join(base, `root${roots++}`);
+    const store = await FsContentStore.open({ root });
+    const service = new ContentService(silentLogger, { maxDirtyBytes: 64 << 20, flushAfterMs: 100, flushIntervalMs: 10 });
+    service.registerShare("/export", store);
+    const data = randomBytes(100_000);
+    await service.write("/export", "idle", 0, data, "unstable");
+    const onDisk = await FsContentStore.open({ root });
+    expect(await onDisk.size("idle")).toBe(0);
+    const deadline = Date.now() + 5000;
+    while ((await onDisk.size("idle")) < data.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(sha256(await onDisk.read("idle", 0, data.length + 10))).toBe(sha256(data));
+    await service.flushAll();
+    await onDisk.close();
+    await store.close();
+  });
+
   it("reports a store that is full on commit, keeps the data, and succeeds once there is room", async () => {
     const store = new MemoryContentStore({ capacityBytes: 64 << 10 });
     const service = new ContentService(silentLogger, { maxDirtyBytes: 1 << 20 });

@@ -9,12 +9,20 @@ export type Stability = "unstable" | "data_sync" | "file_sync";
 export interface ContentCacheOptions {
   /** Dirty bytes held per service before the oldest are written to their stores. */
   maxDirtyBytes: number;
+  /**
+   * Unstable writes cached this long with no COMMIT are written to their store (not synced),
+   * like the kernel's dirty_expire. Default 5 s.
+   */
+  flushAfterMs?: number;
+  /** How often cached writes are checked for that age. Default 1 s (at most flushAfterMs). */
+  flushIntervalMs?: number;
 }
 
 /**
  * The one entry point for file content: routes each call by share to its store, through the
  * write cache (core/cache/write-cache.ts). Unstable writes land in the cache (small ones) or
- * the store (large ones); stable writes and commits reach the store and are synced before
+ * the store (large ones); cached ones reach the store on COMMIT, under budget pressure or once
+ * they are `flushAfterMs` old. Stable writes and commits reach the store and are synced before
  * they resolve. Arguments are checked here, so a bad id or offset never reaches a store, and
  * every failure is an FsError (an unknown share is Stale).
  */
@@ -95,7 +103,7 @@ export class ContentService {
     return this.guard(() => this.storeOf(share).space());
   }
 
-  /** Flushes and syncs everything cached (graceful shutdown). */
+  /** Flushes and syncs everything cached (graceful shutdown); this also stops the idle flush timer. */
   flushAll(): Promise<void> {
     return this.guard(async () => {
       try {

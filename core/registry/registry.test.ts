@@ -63,6 +63,24 @@ describe("Registry over memory stores", () => {
     }
   });
 
+  test("cache.flush_after reaches the content service: an idle unstable write lands in the store", async () => {
+    const config = memoryConfig([{ name: "/export" }]);
+    config.cache.flushAfter = 50;
+    const registry = await Registry.fromConfig(config, silentLogger);
+    try {
+      const contentStore = registry.contentStore("data")!;
+      await registry.content.write("/export", "idle", 0, Buffer.from("no commit"), "unstable");
+      expect(await contentStore.size("idle")).toBe(0);
+      await vi.waitFor(async () => expect((await contentStore.read("idle", 0, 20)).toString()).toBe("no commit"), {
+        timeout: 3000,
+        interval: 10,
+      });
+    } finally {
+      await registry.content.flushAll();
+      await registry.close();
+    }
+  });
+
   test("share lookup by name and by id", async () => {
     const registry = await Registry.fromConfig(memoryConfig(), silentLogger);
     try {

@@ -36,6 +36,8 @@ export interface RegistryOptions {
   shares: readonly ShareConfig[];
   /** Write-back cache size of the ContentService. */
   maxDirtyBytes: number;
+  /** Age at which cached unstable writes are written back with no COMMIT (default 5 s). */
+  flushAfterMs?: number;
 }
 
 /**
@@ -58,7 +60,13 @@ export class Registry {
   /** Opens the config's stores and registers its shares. */
   static async fromConfig(config: DittoConfig, logger: Logger): Promise<Registry> {
     const stores = await createStores(config, logger);
-    return Registry.create({ logger, stores, shares: config.shares, maxDirtyBytes: config.cache.maxDirtyBytes });
+    return Registry.create({
+      logger,
+      stores,
+      shares: config.shares,
+      maxDirtyBytes: config.cache.maxDirtyBytes,
+      flushAfterMs: config.cache.flushAfter,
+    });
   }
 
   /**
@@ -72,7 +80,10 @@ export class Registry {
       logger,
       stores,
       new MetadataService(logger.child({ component: "metadata" })),
-      new ContentService(logger.child({ component: "content" }), { maxDirtyBytes: options.maxDirtyBytes }),
+      new ContentService(logger.child({ component: "content" }), {
+        maxDirtyBytes: options.maxDirtyBytes,
+        flushAfterMs: options.flushAfterMs,
+      }),
     );
     try {
       for (const config of options.shares) await registry.addShare(config);

@@ -47,6 +47,8 @@ export interface ExitStatus {
 export declare function startDittofs(configPath: string, options?: { readyTimeoutMs?: number }): Promise<DittofsServer>;
 
 export declare class DittofsServer {
+  /** Wraps a spawned `dittofs serve` whose stdout and stderr are pipes. */
+  constructor(child: ChildProcess, configPath: string);
   readonly child: ChildProcess;
   readonly pid: number;
   readonly configPath: string;
@@ -56,6 +58,8 @@ export declare class DittofsServer {
   readonly stderr: TailBuffer;
   readonly exited: Promise<ExitStatus>;
   readonly exitStatus: ExitStatus | undefined;
+  /** Called once when the server prints `ready`. */
+  onReady: (() => void) | undefined;
   get alive(): boolean;
   url(options?: Omit<NfsUrlOptions, "port">): string;
   describe(): string;

@@ -40,11 +40,10 @@ function mtimeOrZero(path) {
   }
 }
 
-/** Runs `npm run build` (tsc -p tsconfig.build.json) when dist is missing or older than core/. */
+/** Runs `npm run build` when dist is missing or older than core/. */
 export async function ensureBuilt() {
   if (mtimeOrZero(CLI_PATH) >= newestSourceMtime(join(REPO_ROOT, "core"))) return;
-  const tsc = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
-  await runOk(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, timeoutMs: 300_000 });
+  await runOk("npm", ["run", "build"], { cwd: REPO_ROOT, timeoutMs: 300_000 });
 }
 
 /**
