@@ -23,13 +23,21 @@ export type FsErrorCode =
   | "MLink"
   | "Io";
 
+/**
+ * FsErrors are mostly answers (a LOOKUP of a missing name, a CREATE of a taken one), thrown on
+ * hot paths where capturing a stack trace would cost more than the rest of the call. Only Io
+ * errors, which mean something went wrong in the server, carry a stack.
+ */
 export class FsError extends Error {
   constructor(
     readonly code: FsErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
+    const stackLimit = Error.stackTraceLimit;
+    if (code !== "Io") Error.stackTraceLimit = 0;
     super(message, options);
+    Error.stackTraceLimit = stackLimit;
     this.name = `FsError(${code})`;
   }
 }

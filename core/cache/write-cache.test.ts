@@ -173,6 +173,23 @@ describe("WriteCache", () => {
     expect(await cache.read(store, "f", 4, 3)).toEqual(b("bc6"));
   });
 
+  it("overlays into a caller's buffer, zero-filling up to cached bytes past the store's end", async () => {
+    const cache = new WriteCache(silentLogger, { maxDirtyBytes: 1 << 20 });
+    const store = new ObservedStore();
+    await store.write("f", 0, b("0123456789"));
+    await cache.write(store, "f", 3, b("abc"), false);
+    await cache.write(store, "f", 14, b("zz"), false);
+    const into = Buffer.alloc(32, 0x2e);
+    const got = await cache.read(store, "f", 0, 32, into);
+    expect(got).toEqual(Buffer.concat([b("012abc6789"), Buffer.alloc(4), b("zz")]));
+    expect(got.buffer).toBe(into.buffer);
+    expect(got.byteOffset).toBe(into.byteOffset);
+    // One cached extent covering the whole range fills `into` without asking the store.
+    const inside = await cache.read(store, "f", 4, 2, into);
+    expect(inside).toEqual(b("bc"));
+    expect(inside.buffer).toBe(into.buffer);
+  });
+
   it("flushes cached bytes under a direct write before it, so the direct write wins", async () => {
     const cache = new WriteCache(silentLogger, { maxDirtyBytes: 1 << 20 });
     const store = new ObservedStore();

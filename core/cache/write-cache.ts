@@ -190,21 +190,24 @@ export class WriteCache {
     }
   }
 
-  /** Up to `length` bytes at `offset`: the store's bytes with the cached ones on top. */
-  async read(store: ContentStore, id: string, offset: number, length: number): Promise<Buffer> {
+  /**
+   * Up to `length` bytes at `offset`: the store's bytes with the cached ones on top. With `into`
+   * (at least `length` bytes) the result is a view of its start.
+   */
+  async read(store: ContentStore, id: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const file = this.files.get(store)?.get(id);
-    if (!file || (file.dirty.isEmpty && file.writingBack.size === 0)) return store.read(id, offset, length);
+    if (!file || (file.dirty.isEmpty && file.writingBack.size === 0)) return store.read(id, offset, length, into);
     const end = offset + length;
     // Oldest first: bytes being written back, then dirty bytes (always newer).
     const layers: Extent[] = [];
     for (const e of file.writingBack) if (e.start < end && e.end > offset) layers.push(e);
     layers.push(...file.dirty.overlapping(offset, end));
-    if (layers.length === 0) return store.read(id, offset, length);
+    if (layers.length === 0) return store.read(id, offset, length, into);
 
     // One cached extent covering the whole range: the store has nothing to add.
     for (let k = layers.length - 1; k >= 0; k--) {
       if (layers[k]!.start <= offset && layers[k]!.end >= end) {
-        const out = Buffer.allocUnsafe(length);
+        const out = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
         for (let m = k; m < layers.length; m++) layers[m]!.copyInto(out, offset);
         return out;
       }
@@ -213,13 +216,14 @@ export class WriteCache {
     // Pinned, the extents keep their buffers even if their write-back completes meanwhile.
     for (const e of layers) e.pin();
     try {
-      const stored = await store.read(id, offset, length);
+      const stored = await store.read(id, offset, length, into);
       let resultEnd = offset + stored.length;
       for (const e of layers) resultEnd = Math.max(resultEnd, Math.min(e.end, end));
       let out = stored;
       if (resultEnd - offset > stored.length) {
-        out = Buffer.allocUnsafe(resultEnd - offset);
-        stored.copy(out, 0);
+        // `stored` is a view at the start of `into` when one was given: extend it in place.
+        out = into ? into.subarray(0, resultEnd - offset) : Buffer.allocUnsafe(resultEnd - offset);
+        if (out.buffer !== stored.buffer || out.byteOffset !== stored.byteOffset) stored.copy(out, 0);
         out.fill(0, stored.length);
       }
       for (const e of layers) e.copyInto(out, offset);

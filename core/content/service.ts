@@ -2,7 +2,7 @@ import { WriteCache } from "../cache/write-cache.js";
 import { FsError, fsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
 import type { ContentStore } from "./store.js";
-import { checkContentId, checkRange, checkSize } from "./validate.js";
+import { checkContentId, checkRange, checkReadInto, checkSize } from "./validate.js";
 
 export type Stability = "unstable" | "data_sync" | "file_sync";
 
@@ -51,13 +51,18 @@ export class ContentService {
     this.stores.delete(share);
   }
 
-  /** Up to `length` bytes at `offset` (the caller clamps to the file size from metadata). */
-  read(share: string, contentId: string, offset: number, length: number): Promise<Buffer> {
+  /**
+   * Up to `length` bytes at `offset` (the caller clamps to the file size from metadata). With
+   * `into` (at least `length` bytes) the result is a view of its start, so that a caller can
+   * reuse one buffer for many reads.
+   */
+  read(share: string, contentId: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     return this.guard(() => {
       const store = this.storeOf(share);
       checkContentId(contentId);
       checkRange(offset, length);
-      return this.cache.read(store, contentId, offset, length);
+      checkReadInto(into, length);
+      return this.cache.read(store, contentId, offset, length, into);
     });
   }
 

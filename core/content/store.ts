@@ -15,9 +15,11 @@ export interface ContentStore {
 
   /**
    * Up to `length` bytes from `offset`; fewer only at the end of the content. The buffer
-   * belongs to the caller (a fresh copy, never a view of the store's own memory).
+   * belongs to the caller (a fresh copy, never a view of the store's own memory). With `into`
+   * (at least `length` bytes) the bytes land there and the result is a view of its start, so
+   * that a caller can reuse one buffer for many reads.
    */
-  read(id: string, offset: number, length: number): Promise<Buffer>;
+  read(id: string, offset: number, length: number, into?: Buffer): Promise<Buffer>;
 
   /** The store must not keep `data` after the promise settles: the caller reuses the buffer. */
   write(id: string, offset: number, data: Buffer): Promise<void>;

@@ -25,6 +25,13 @@ export function checkRange(offset: number, length: number): void {
   }
 }
 
+/** A read's target buffer, when one is given, must hold the whole range. */
+export function checkReadInto(into: Buffer | undefined, length: number): void {
+  if (into !== undefined && into.length < length) {
+    throw fsError("Invalid", `read of ${length} bytes into a buffer of ${into.length}`);
+  }
+}
+
 export function checkSize(size: number): void {
   if (!Number.isSafeInteger(size) || size < 0) {
     throw fsError("Invalid", `invalid size ${size}`);

@@ -40,6 +40,8 @@ export function decodeHandle(handle: Buffer): { shareId: number; fileId: FileId 
   if (handle.length > MAX_HANDLE_BYTES) throw fsError("BadHandle", `handle of ${handle.length} bytes is too long`);
   if (handle[0] !== HANDLE_VERSION) throw fsError("BadHandle", `unknown handle version ${handle[0]}`);
   const shareId = handle.readUInt32BE(1);
+  // Store ids are ASCII in practice (digits, hex): those skip the validating UTF-8 decoder.
+  if (isAscii(handle, HEADER_BYTES)) return { shareId, fileId: handle.toString("latin1", HEADER_BYTES) };
   let fileId: string;
   try {
     fileId = utf8.decode(handle.subarray(HEADER_BYTES));
@@ -47,4 +49,9 @@ export function decodeHandle(handle: Buffer): { shareId: number; fileId: FileId 
     throw fsError("BadHandle", "handle file id is not valid UTF-8", err);
   }
   return { shareId, fileId };
+}
+
+function isAscii(bytes: Buffer, from: number): boolean {
+  for (let i = from; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
 }

@@ -5,11 +5,15 @@ import type { AuthContext } from "../metadata/types.js";
 import type { AuthSysCredential } from "../protocol/rpc/types.js";
 import type { Share } from "./registry.js";
 
+const MAX_CACHED_VERDICTS = 1024;
+
 /** A share built from its config: client filter and identity mapping. */
 export class ConfiguredShare implements Share {
   readonly name: string;
   readonly readOnly: boolean;
   private readonly clients = new BlockList();
+  /** Verdicts by peer address: every call asks, and a BlockList check costs several µs. */
+  private readonly verdicts = new Map<string, boolean>();
 
   constructor(
     readonly id: number,
@@ -29,6 +33,17 @@ export class ConfiguredShare implements Share {
    * Anything that is not an IP address is refused.
    */
   allowsClient(address: string): boolean {
+    let verdict = this.verdicts.get(address);
+    if (verdict === undefined) {
+      verdict = this.checkClient(address);
+      // Bounded: a flood of distinct peers only costs the cache, never unbounded memory.
+      if (this.verdicts.size >= MAX_CACHED_VERDICTS) this.verdicts.clear();
+      this.verdicts.set(address, verdict);
+    }
+    return verdict;
+  }
+
+  private checkClient(address: string): boolean {
     const zone = address.indexOf("%");
     const plain = unmapIpv4(zone === -1 ? address : address.slice(0, zone));
     const version = isIP(plain);

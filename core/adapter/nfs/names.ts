@@ -21,12 +21,19 @@ export function decodeName(bytes: Buffer, use: NameUse): string {
     throw use === "lookup" ? fsError("NotFound", "empty name") : fsError("Invalid", "empty name");
   }
   if (bytes.length > NAME_MAX) throw fsError("NameTooLong", `name of ${bytes.length} bytes exceeds ${NAME_MAX}`);
-  if (bytes.includes(SLASH) || bytes.includes(NUL)) throw fsError("Invalid", "name contains '/' or NUL");
-  if (!isUtf8(bytes)) throw fsError("Invalid", "name is not valid UTF-8");
+  // One pass over the bytes: forbidden ones, and whether the name is plain ASCII (most are),
+  // which needs no UTF-8 validation.
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === SLASH || b === NUL) throw fsError("Invalid", "name contains '/' or NUL");
+    if (b > 0x7f) ascii = false;
+  }
+  if (!ascii && !isUtf8(bytes)) throw fsError("Invalid", "name is not valid UTF-8");
   if (use !== "lookup" && isDotOrDotDot(bytes)) {
     throw use === "create" ? fsError("Exists", "'.' and '..' always exist") : fsError("Invalid", "cannot remove or rename '.' or '..'");
   }
-  return bytes.toString("utf8");
+  return bytes.toString(ascii ? "latin1" : "utf8");
 }
 
 function isDotOrDotDot(bytes: Buffer): boolean {

@@ -1,7 +1,8 @@
 import type { Socket } from "node:net";
+import type { BufferPool } from "../../cache/buffer-pool.js";
 import type { Logger } from "../../util/logger.js";
 import { decodeCall, type CallHeader } from "../../protocol/rpc/call.js";
-import { RecordAssembler, RecordTooLargeError, recordMark } from "../../protocol/rpc/record.js";
+import { RecordAssembler, RecordTooLargeError, recordMarkWord } from "../../protocol/rpc/record.js";
 import {
   encodeAuthError,
   encodeGarbageArgs,
@@ -14,12 +15,30 @@ import { XdrError, XdrReader } from "../../protocol/xdr/reader.js";
 import { XdrWriter } from "../../protocol/xdr/writer.js";
 import type { ProgramTable } from "./dispatch.js";
 
+/** Records this large that span socket chunks are assembled in pooled buffers. */
+const POOLED_RECORD_MIN = 64 * 1024;
+
+/** Where newReply holds the record mark: the first word of every reply. */
+const RECORD_MARK_AT = 0;
+
+/** A reply writer whose first word is held for the record mark that send() fills in. */
+function newReply(initialSize?: number): XdrWriter {
+  const out = new XdrWriter(initialSize);
+  out.reserveU32();
+  return out;
+}
+
 /** What a connection shares with its server. */
 export interface ConnectionContext {
   readonly programs: ProgramTable;
   readonly logger: Logger;
   readonly maxRecordBytes: number;
   readonly maxCallsInFlight: number;
+  /**
+   * Buffers of maxRecordBytes for large records (1 MiB WRITEs): reused once their call has
+   * finished, where a fresh buffer per record would make V8 collect garbage every few dozen.
+   */
+  readonly recordBuffers: BufferPool;
   callStarted(): void;
   callFinished(): void;
   closed(connection: RpcConnection): void;
@@ -36,6 +55,8 @@ export class RpcConnection {
   private readonly log: Logger;
   private readonly remoteAddress: string;
   private readonly remotePort: number;
+  /** Records assembled in pooled buffers → the pooled buffer, to give back when the call ends. */
+  private readonly pooledRecords = new WeakMap<Buffer, Buffer>();
   private inFlight = 0;
   private writeBlocked = false;
   private pumping = false;
@@ -50,7 +71,7 @@ export class RpcConnection {
     private readonly localPort: number,
     private readonly ctx: ConnectionContext,
   ) {
-    this.assembler = new RecordAssembler(ctx.maxRecordBytes);
+    this.assembler = new RecordAssembler(ctx.maxRecordBytes, (bytes) => this.allocateRecord(bytes));
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
     this.log = ctx.logger.child({ remote: `${this.remoteAddress}:${this.remotePort}` });
@@ -128,34 +149,55 @@ export class RpcConnection {
     else if (!hold && this.socket.isPaused()) this.socket.resume();
   }
 
+  private allocateRecord(bytes: number): Buffer {
+    if (bytes < POOLED_RECORD_MIN || bytes > this.ctx.recordBuffers.bufferSize) return Buffer.allocUnsafe(bytes);
+    const buffer = this.ctx.recordBuffers.take();
+    const record = buffer.subarray(0, bytes);
+    this.pooledRecords.set(record, buffer);
+    return record;
+  }
+
+  /** The call of `record` is over and nothing refers to its bytes any more. */
+  private releaseRecord(record: Buffer): void {
+    const buffer = this.pooledRecords.get(record);
+    if (!buffer) return;
+    this.pooledRecords.delete(record);
+    this.ctx.recordBuffers.give(buffer);
+  }
+
   private startCall(record: Buffer): void {
     const args = new XdrReader(record);
     let header;
     try {
       header = decodeCall(args);
     } catch (err) {
+      this.releaseRecord(record);
       this.abort(`malformed RPC call header: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    const out = new XdrWriter();
+    const out = newReply();
     if (header.kind === "rpc-mismatch") {
+      this.releaseRecord(record);
       this.send(encodeRpcMismatch(out, header.xid));
       return;
     }
     if (header.kind === "auth-error") {
+      this.releaseRecord(record);
       this.send(encodeAuthError(out, header.xid, header.authStat));
       return;
     }
     const procedure = this.ctx.programs.resolve(header, out);
     if (!procedure) {
+      this.releaseRecord(record);
       this.send(out);
       return;
     }
     encodeSuccessHeader(out, header.xid);
-    this.run(header, procedure, args, out);
+    this.run(header, procedure, record, args, out);
   }
 
-  private run(header: CallHeader, procedure: Procedure, args: XdrReader, out: XdrWriter): void {
+  /** Runs a procedure; `args` reads `record`, whose bytes the handler may use until it settles. */
+  private run(header: CallHeader, procedure: Procedure, record: Buffer, args: XdrReader, out: XdrWriter): void {
     const call: RpcCall = {
       xid: header.xid,
       prog: header.prog,
@@ -172,48 +214,74 @@ export class RpcConnection {
     try {
       pending = procedure.handler(call, args, out);
     } catch (err) {
-      this.finish(call, procedure, out, { err });
+      this.finish(call, procedure, record, out, { err });
       return;
     }
     if (!(pending instanceof Promise)) {
-      this.finish(call, procedure, out, null);
+      this.finish(call, procedure, record, out, null);
       return;
     }
     pending.then(
-      () => this.finish(call, procedure, out, null),
-      (err: unknown) => this.finish(call, procedure, out, { err }),
+      () => this.finish(call, procedure, record, out, null),
+      (err: unknown) => this.finish(call, procedure, record, out, { err }),
     );
   }
 
   /** `failure` is null when the handler completed, else what it threw. */
-  private finish(call: RpcCall, procedure: Procedure, out: XdrWriter, failure: { err: unknown } | null): void {
+  private finish(
+    call: RpcCall,
+    procedure: Procedure,
+    record: Buffer,
+    out: XdrWriter,
+    failure: { err: unknown } | null,
+  ): void {
+    this.releaseRecord(record);
     this.inFlight--;
     this.ctx.callFinished();
-    const err = failure?.err;
     if (!failure) {
       this.send(out);
-    } else if (err instanceof XdrError) {
-      this.log.debug({ xid: call.xid, prog: call.prog, proc: procedure.name, err: err.message }, "RPC garbage arguments");
-      this.send(encodeGarbageArgs(new XdrWriter(32), call.xid));
     } else {
-      this.log.error({ err, xid: call.xid, prog: call.prog, proc: procedure.name }, "RPC procedure failed");
-      this.send(encodeSystemErr(new XdrWriter(32), call.xid));
+      // The failed procedure's own reply is dropped: nothing it referenced will be sent.
+      out.releaseRefs();
+      const { err } = failure;
+      if (err instanceof XdrError) {
+        this.log.debug({ xid: call.xid, prog: call.prog, proc: procedure.name, err: err.message }, "RPC garbage arguments");
+        this.send(encodeGarbageArgs(newReply(32), call.xid));
+      } else {
+        this.log.error({ err, xid: call.xid, prog: call.prog, proc: procedure.name }, "RPC procedure failed");
+        this.send(encodeSystemErr(newReply(32), call.xid));
+      }
     }
     this.pump();
   }
 
-  /** One reply, record mark and chunks, handed to the socket as a single vector write. */
+  /**
+   * One reply (from newReply), its record mark filled in, handed to the socket as one write: a
+   * single buffer for most replies, a vector write when a READ payload is referenced.
+   */
   private send(reply: XdrWriter): void {
     // A peer that went away gets nothing: its replies are dropped.
-    if (this.done || this.socket.destroyed || !this.socket.writable) return;
+    if (this.done || this.socket.destroyed || !this.socket.writable) {
+      reply.releaseRefs();
+      return;
+    }
     let ok: boolean;
     try {
-      const mark = recordMark(reply.length);
-      this.socket.cork();
-      ok = this.socket.write(mark);
-      for (const chunk of reply.chunks()) ok = this.socket.write(chunk);
-      this.socket.uncork();
+      reply.setU32(RECORD_MARK_AT, recordMarkWord(reply.length - 4));
+      const chunks = reply.chunks();
+      // Writes complete in order: the last one's callback means every payload was handed over.
+      const sent = reply.holdsRefs ? () => reply.releaseRefs() : undefined;
+      if (chunks.length === 1) {
+        ok = this.socket.write(chunks[0]!, sent);
+      } else {
+        this.socket.cork();
+        ok = true;
+        for (let i = 0; i < chunks.length; i++) ok = this.socket.write(chunks[i]!, i === chunks.length - 1 ? sent : undefined);
+        this.socket.uncork();
+      }
     } catch (err) {
+      // Payloads are not released here: the socket may still hold some, and destroying it
+      // settles their write callbacks.
       this.log.error({ err }, "RPC reply could not be sent");
       this.done = true;
       this.socket.destroy();

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
@@ -90,6 +91,18 @@ function testProgram(gate: Gate, bigReplies: { count: number }): RpcProgram {
         handler: (_c, _args, out) => {
           bigReplies.count++;
           out.u32(1).opaqueRef(BIG_PAYLOAD).u32(2);
+        },
+      },
+    ],
+    [
+      7,
+      {
+        name: "HOLD",
+        // Keeps a view of its (large) argument across the wait, then answers its digest.
+        handler: async (_c, args, out) => {
+          const data = args.opaqueVar(1 << 20);
+          await gate.park();
+          out.opaqueFixed(createHash("sha256").update(data).digest());
         },
       },
     ],
@@ -319,6 +332,33 @@ describe("RpcServer", () => {
     expect(results.u32()).toBe(1);
     expect(results.opaqueVar(1 << 20).equals(BIG_PAYLOAD)).toBe(true);
     expect(results.u32()).toBe(2);
+  });
+
+  it("keeps a large record's bytes until its call is over, then reuses its buffer safely", async () => {
+    const h = await start({ maxRecordBytes: 1 << 20 });
+    const c = await h.client();
+    const opaque = (data: Buffer) => new XdrWriter().opaqueVar(data).toBuffer();
+    const digest = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+    // Several records larger than a socket chunk, all parked at once: each in its own buffer.
+    const payloads = Array.from({ length: 3 }, () => randomBytes(300_000));
+    const xids = payloads.map((p) => c.send({ prog: TEST_PROG, vers: 1, proc: 7, args: opaque(p) }));
+    await until(() => h.gate.parked === payloads.length, "the calls to park");
+    h.gate.open();
+    for (const [i, xid] of xids.entries()) {
+      const r = new XdrReader(await c.replyTo(xid));
+      expect(decodeReply(r)).toMatchObject({ xid, acceptStat: SUCCESS });
+      expect(r.opaqueFixed(32).toString("hex")).toBe(digest(payloads[i]!));
+    }
+    // Later records land in reused buffers while nothing refers to the earlier ones.
+    for (let round = 0; round < 3; round++) {
+      const payload = randomBytes(250_000);
+      const xid = c.send({ prog: TEST_PROG, vers: 1, proc: 7, args: opaque(payload) });
+      await until(() => h.gate.parked === 1, "the call to park");
+      h.gate.open();
+      const r = new XdrReader(await c.replyTo(xid));
+      expect(decodeReply(r)).toMatchObject({ xid, acceptStat: SUCCESS });
+      expect(r.opaqueFixed(32).toString("hex")).toBe(digest(payload));
+    }
   });
 
   it("stops starting calls while the client does not read its replies", async () => {

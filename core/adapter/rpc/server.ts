@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { RpcProgram } from "../../protocol/rpc/types.js";
 import type { Logger } from "../../util/logger.js";
+import { BufferPool } from "../../cache/buffer-pool.js";
 import { RpcConnection, type ConnectionContext } from "./connection.js";
 import { ProgramTable } from "./dispatch.js";
 
@@ -16,6 +17,8 @@ export interface RpcServerOptions {
 }
 
 const DEFAULT_MAX_CALLS_PER_CONNECTION = 64;
+/** Record buffers (maxRecordBytes each) kept for reuse across the server's connections. */
+const IDLE_RECORD_BUFFERS = 4;
 
 /**
  * ONC RPC v2 over TCP (RFC 5531): serves every registered program on every port it listens on.
@@ -39,6 +42,7 @@ export class RpcServer {
       logger: this.log,
       maxRecordBytes: options.maxRecordBytes,
       maxCallsInFlight: options.maxCallsPerConnection ?? DEFAULT_MAX_CALLS_PER_CONNECTION,
+      recordBuffers: new BufferPool(options.maxRecordBytes, IDLE_RECORD_BUFFERS),
       callStarted: () => {
         this.calls++;
       },

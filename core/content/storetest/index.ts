@@ -176,6 +176,20 @@ export function runContentStoreConformance(name: string, open: () => Promise<Con
       expect((await store.read(id, 0, 8)).toString()).toBe("original");
     });
 
+    it("reads into a caller's buffer, as a view of its start", async () => {
+      const id = newId();
+      await store.write(id, 0, Buffer.from("0123456789"));
+      const into = Buffer.alloc(16, 0x2e);
+      const got = await store.read(id, 2, 5, into);
+      expect(got.toString()).toBe("23456");
+      expect(got.buffer).toBe(into.buffer);
+      expect(got.byteOffset).toBe(into.byteOffset);
+      expect(into.toString()).toBe("23456...........");
+      // A short read at the end is a shorter view; a buffer too small for the range is refused.
+      expect((await store.read(id, 8, 5, into)).toString()).toBe("89");
+      await expect(store.read(id, 0, 17, into)).rejects.toMatchObject({ code: "Invalid" });
+    });
+
     it("handles concurrent writes to different ids", async () => {
       const ids = Array.from({ length: 20 }, () => newId());
       await Promise.all(

@@ -6,11 +6,16 @@ import { LAST_FRAGMENT, MAX_FRAGMENT_BYTES } from "./constants.js";
  * give the fragment's length.
  */
 
+/** The header word of a single-fragment record of `length` bytes. */
+export function recordMarkWord(length: number): number {
+  if (length > MAX_FRAGMENT_BYTES) throw new RangeError(`record of ${length} bytes exceeds one fragment`);
+  return (LAST_FRAGMENT | length) >>> 0;
+}
+
 /** The 4-byte header of a single-fragment record of `length` bytes. */
 export function recordMark(length: number): Buffer {
-  if (length > MAX_FRAGMENT_BYTES) throw new RangeError(`record of ${length} bytes exceeds one fragment`);
   const mark = Buffer.allocUnsafe(4);
-  mark.writeUInt32BE((LAST_FRAGMENT | length) >>> 0, 0);
+  mark.writeUInt32BE(recordMarkWord(length), 0);
   return mark;
 }
 
@@ -36,7 +41,14 @@ export class RecordAssembler {
   private parts: Buffer[] = [];
   private recordBytes = 0;
 
-  constructor(private readonly maxRecordBytes: number) {}
+  /**
+   * `allocate` provides the buffer a record is copied into when it spans chunks (the caller may
+   * hand out reused buffers, and take them back once it is done with the record).
+   */
+  constructor(
+    private readonly maxRecordBytes: number,
+    private readonly allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
+  ) {}
 
   /** True when bytes of an incomplete record are held (a peer that closes now cut a record). */
   get partial(): boolean {
@@ -107,7 +119,7 @@ export class RecordAssembler {
       this.advance(n);
       return view;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = this.allocate(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0]!;

@@ -37,7 +37,9 @@ export interface RpcCall {
 /**
  * A procedure handler decodes its arguments from `args` (throwing XdrError for garbage, which
  * the transport answers with GARBAGE_ARGS), does its work, and encodes its results into `out`
- * after the accepted-reply header the transport has already written.
+ * after the accepted-reply header the transport has already written. Buffers read from `args`
+ * are views of the call's record, which the transport reuses once the handler has settled:
+ * whatever must outlive the call is copied.
  */
 export type ProcedureHandler = (call: RpcCall, args: XdrReader, out: XdrWriter) => Promise<void> | void;
 

@@ -26,6 +26,41 @@ describe("XDR writer", () => {
     expect(r.remaining).toBe(0);
   });
 
+  it("takes u32 and u64 values as >>> 0 and the unsigned hyper would", () => {
+    const w = new XdrWriter();
+    w.u32(-1).u32(2 ** 32 + 5).u32(7.9).u32(Number.NaN).u64(Number.MAX_SAFE_INTEGER).u64(0);
+    expect(w.toBuffer().toString("hex")).toBe(
+      "ffffffff" + "00000005" + "00000007" + "00000000" + "001fffffffffffff" + "0000000000000000",
+    );
+  });
+
+  it("holds words to fill in later, also after a payload was referenced", () => {
+    const w = new XdrWriter(8);
+    const first = w.reserveU32();
+    w.u32(1).opaqueRef(Buffer.alloc(2048, 9));
+    const last = w.reserveU32();
+    w.setU32(first, 0xcafe).setU32(last, 0xbeef);
+    const r = new XdrReader(w.toBuffer());
+    expect(r.u32()).toBe(0xcafe);
+    expect(r.u32()).toBe(1);
+    expect(r.opaqueVar(4096).length).toBe(2048);
+    expect(r.u32()).toBe(0xbeef);
+  });
+
+  it("releases referenced payloads once, when the transport says so, and small copied ones at once", () => {
+    const released: string[] = [];
+    const w = new XdrWriter();
+    w.opaqueRef(Buffer.alloc(16), () => released.push("small"));
+    expect(released).toEqual(["small"]);
+    w.opaqueRef(Buffer.alloc(4096), () => released.push("large"));
+    expect(w.holdsRefs).toBe(true);
+    expect(released).toEqual(["small"]);
+    w.releaseRefs();
+    w.releaseRefs();
+    expect(released).toEqual(["small", "large"]);
+    expect(w.holdsRefs).toBe(false);
+  });
+
   it("references large payloads instead of copying them", () => {
     const payload = Buffer.alloc(4099, 7);
     const w = new XdrWriter();

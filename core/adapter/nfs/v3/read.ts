@@ -8,6 +8,8 @@ import type { NfsContext, NfsTarget } from "../context.js";
 import { MAX_IO_BYTES } from "../limits.js";
 
 const NO_DATA: Buffer = Buffer.alloc(0);
+/** Reads this large or larger use a pooled buffer; smaller ones are cheap to allocate. */
+const POOLED_READ_MIN = 64 * 1024;
 
 /**
  * RFC 1813 §3.3.6 READ: args nfs_fh3 file, offset3 offset, count3 count; resok post_op_attr
@@ -23,15 +25,18 @@ export async function read(ctx: NfsContext, call: RpcCall, args: XdrReader, out:
   let target: NfsTarget | null = null;
   let attr: FileAttr;
   let data: Buffer = NO_DATA;
+  let pooled: Buffer | undefined;
   try {
     target = ctx.resolve(call, file);
     // Refuses anything but a regular file: IsDir for directories, Invalid for the rest.
     attr = await ctx.metadata.checkRead(target.auth, target.share.name, target.fileId);
     if (offset < attr.size) {
       const wanted = Math.min(count, MAX_IO_BYTES, attr.size - offset);
-      if (wanted > 0) data = await readRange(ctx, target, attr.contentId, offset, wanted);
+      if (wanted >= POOLED_READ_MIN) pooled = ctx.readBuffers.take();
+      if (wanted > 0) data = await readRange(ctx, target, attr.contentId, offset, wanted, pooled);
     }
   } catch (err) {
+    if (pooled) ctx.readBuffers.give(pooled);
     out.u32(ctx.fail(call, "READ", err));
     encodePostOpAttr(out, await ctx.attrsOrNull(target));
     return;
@@ -40,7 +45,8 @@ export async function read(ctx: NfsContext, call: RpcCall, args: XdrReader, out:
   encodePostOpAttr(out, ctx.fattr(target, attr));
   out.u32(data.length);
   out.bool(offset + data.length >= attr.size);
-  out.opaqueRef(data);
+  const buffer = pooled;
+  out.opaqueRef(data, buffer && (() => ctx.readBuffers.give(buffer)));
 }
 
 async function readRange(
@@ -49,10 +55,13 @@ async function readRange(
   contentId: string | null,
   offset: number,
   length: number,
+  into: Buffer | undefined,
 ): Promise<Buffer> {
-  const data = contentId === null ? NO_DATA : await ctx.content.read(target.share.name, contentId, offset, length);
+  const data = contentId === null ? NO_DATA : await ctx.content.read(target.share.name, contentId, offset, length, into);
   if (data.length >= length) return data.length === length ? data : data.subarray(0, length);
-  const filled = Buffer.alloc(length);
-  data.copy(filled);
+  // A hole at the end reads as zeros after the bytes the store had (already at the start of `into`).
+  const filled = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+  if (!into) data.copy(filled);
+  filled.fill(0, data.length);
   return filled;
 }

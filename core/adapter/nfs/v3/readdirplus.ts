@@ -17,12 +17,11 @@ import { NfsStatusError } from "../errors.js";
 import { MAX_IO_BYTES } from "../limits.js";
 import { batchFor, COOKIE_VERIFIER, DirListing, type ListedEntry } from "./listing.js";
 
-/** A short name's entryplus3 with attributes and a handle, for sizing store pages. */
-const TYPICAL_ENTRYPLUS3_BYTES = 180;
-
-interface PlusEntry extends ListedEntry {
-  handle: Buffer;
-}
+/**
+ * The smallest entryplus3 with attributes and a handle, for sizing store pages: one page then
+ * fills a whole reply, where a second store query would cost more than the few rows left over.
+ */
+const SMALL_ENTRYPLUS3_BYTES = 132;
 
 /**
  * RFC 1813 §3.3.17 READDIRPLUS: args nfs_fh3 dir, cookie3 cookie, cookieverf3 cookieverf,
@@ -41,11 +40,12 @@ export async function readdirplus(ctx: NfsContext, call: RpcCall, args: XdrReade
   const maxcount = Math.min(args.u32(), MAX_IO_BYTES);
   let target: NfsTarget | null = null;
   let dirAttributes: FileAttr;
-  const entries: PlusEntry[] = [];
+  const entries: ListedEntry[] = [];
+  const handles: Buffer[] = [];
   let eof = false;
   try {
     target = ctx.resolve(call, dir);
-    const listing = await DirListing.open(ctx, target, cookie, batchFor(maxcount, TYPICAL_ENTRYPLUS3_BYTES));
+    const listing = await DirListing.open(ctx, target, cookie, batchFor(maxcount, SMALL_ENTRYPLUS3_BYTES));
     dirAttributes = listing.dir;
     let used = readdirReplyOverhead(true);
     let dirUsed = 0;
@@ -62,7 +62,8 @@ export async function readdirplus(ctx: NfsContext, call: RpcCall, args: XdrReade
       if (used + size > maxcount || (entries.length > 0 && dirUsed + dirSize > dircount)) break;
       used += size;
       dirUsed += dirSize;
-      entries.push({ ...entry, handle });
+      entries.push(entry);
+      handles.push(handle);
     }
     if (entries.length === 0 && !eof) {
       throw new NfsStatusError(NFS3ERR_TOOSMALL, `READDIRPLUS maxcount ${maxcount} fits no entry`);
@@ -75,7 +76,8 @@ export async function readdirplus(ctx: NfsContext, call: RpcCall, args: XdrReade
   out.u32(NFS3_OK);
   encodePostOpAttr(out, ctx.fattr(target, dirAttributes));
   out.opaqueFixed(COOKIE_VERIFIER);
-  for (const entry of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
     out.bool(true);
     out.u64(entry.attr.ino);
     out.string(entry.name);
@@ -83,7 +85,7 @@ export async function readdirplus(ctx: NfsContext, call: RpcCall, args: XdrReade
     out.bool(true);
     encodeFattr3(out, ctx.fattr(target, entry.attr));
     out.bool(true);
-    out.opaqueVar(entry.handle);
+    out.opaqueVar(handles[i]!);
   }
   out.bool(false);
   out.bool(eof);

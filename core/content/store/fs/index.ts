@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fsError, FsError } from "../../../errors.js";
 import type { ContentStore } from "../../store.js";
-import { checkContentId, checkRange, checkSize } from "../../validate.js";
+import { checkContentId, checkRange, checkReadInto, checkSize } from "../../validate.js";
 
 export interface FsContentStoreOptions {
   /** Directory that holds the content files; created when missing. */
@@ -80,9 +80,10 @@ export class FsContentStore implements ContentStore {
     return new FsContentStore(root, maxOpenFiles);
   }
 
-  async read(id: string, offset: number, length: number): Promise<Buffer> {
+  async read(id: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     checkContentId(id);
     checkRange(offset, length);
+    checkReadInto(into, length);
     if (length === 0) return Buffer.alloc(0);
     const file = await this.acquire(id, false);
     if (!file) return Buffer.alloc(0);
@@ -92,7 +93,7 @@ export class FsContentStore implements ContentStore {
         const size = (await fstat(file.fd)).size;
         wanted = Math.max(0, Math.min(length, size - offset));
       }
-      const buffer = Buffer.allocUnsafe(wanted);
+      const buffer = into ? into.subarray(0, wanted) : Buffer.allocUnsafe(wanted);
       let got = 0;
       while (got < wanted) {
         const n = await readAt(file.fd, buffer, got, wanted - got, offset + got);
@@ -184,8 +185,12 @@ export class FsContentStore implements ContentStore {
       if (file.refs === 0) this.closeFd(file.fd);
     }
     this.unsyncedEntries.delete(id);
+    const target = this.pathFor(id).file;
+    // Many removed files never had a byte written (empty and lock files): a synchronous lstat of
+    // a cached directory entry (~2 µs) spares them an unlink's thread-pool round trip (~50 µs).
+    if (!file && !mayExist(target)) return;
     try {
-      await fs.promises.unlink(this.pathFor(id).file);
+      await fs.promises.unlink(target);
     } catch (err) {
       if (errnoCode(err) !== "ENOENT") throw toFsError(err, `delete of ${id} failed`);
     }
@@ -379,6 +384,15 @@ export function fileNameFor(id: string): string {
     if (c >= 65 && c <= 90) mask |= 1n << BigInt(i);
   }
   return `${id.toLowerCase()}.${mask.toString(16)}`;
+}
+
+/** False only when lstat finds no such file; any other failure is left for the caller to meet. */
+function mayExist(file: string): boolean {
+  try {
+    return fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 function errnoCode(err: unknown): string | undefined {

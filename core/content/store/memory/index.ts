@@ -1,6 +1,6 @@
 import { fsError } from "../../../errors.js";
 import type { ContentStore } from "../../store.js";
-import { checkContentId, checkRange, checkSize } from "../../validate.js";
+import { checkContentId, checkRange, checkReadInto, checkSize } from "../../validate.js";
 
 /** Content is kept as a sparse map of chunks so that a write at 2^40 costs one small chunk. */
 const CHUNK_SIZE = 1 << 20;
@@ -32,13 +32,14 @@ export class MemoryContentStore implements ContentStore {
     this.capacity = options.capacityBytes ?? Infinity;
   }
 
-  async read(id: string, offset: number, length: number): Promise<Buffer> {
+  async read(id: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     checkContentId(id);
     checkRange(offset, length);
+    checkReadInto(into, length);
     const content = this.contents.get(id);
     if (!content || offset >= content.size || length === 0) return Buffer.alloc(0);
     const total = Math.min(length, content.size - offset);
-    const out = Buffer.allocUnsafe(total);
+    const out = into ? into.subarray(0, total) : Buffer.allocUnsafe(total);
     let done = 0;
     while (done < total) {
       const pos = offset + done;

@@ -14,6 +14,7 @@ import type {
   Timespec,
   Unlinked,
 } from "../../types.js";
+import { LruMap } from "./lru.js";
 import { MIGRATIONS } from "./schema.js";
 
 export interface SqliteMetadataStoreOptions {
@@ -38,21 +39,86 @@ interface NodeRow {
   content_id: string | null;
   rdev_major: number;
   rdev_minor: number;
+  /** A directory's parent; null for roots and for everything but directories. */
+  parent_id: number | null;
 }
 
-interface EntryRow {
-  child_id: number;
-  cookie: number;
+/**
+ * A row as raw mode returns it: an array of the selected columns. Node rows are read this way
+ * (see nodeFromTuple): better-sqlite3 builds an array far faster than an object with 17 named
+ * properties, and a JS object literal is then cheap.
+ */
+type Cell = string | number | null;
+
+/** Node rows and directory entries kept in memory, most recently used first. */
+const CACHED_NODES = 16_384;
+const CACHED_ENTRIES = 16_384;
+
+/** Every column of a NodeRow, in the order nodeFromTuple reads them, for SELECT and RETURNING. */
+const NODE_COLUMN_LIST = [
+  "id",
+  "type",
+  "mode",
+  "nlink",
+  "uid",
+  "gid",
+  "size",
+  "atime_sec",
+  "atime_nsec",
+  "mtime_sec",
+  "mtime_nsec",
+  "ctime_sec",
+  "ctime_nsec",
+  "content_id",
+  "rdev_major",
+  "rdev_minor",
+  "parent_id",
+] as const;
+const NODE_COLUMNS = NODE_COLUMN_LIST.join(", ");
+const NODE_COLUMNS_OF_N = NODE_COLUMN_LIST.map((c) => `n.${c}`).join(", ");
+
+/** The NodeRow in a raw row whose columns from `at` on are NODE_COLUMNS. */
+function nodeFromTuple(t: readonly Cell[], at = 0): NodeRow {
+  return {
+    id: t[at] as number,
+    type: t[at + 1] as FileType,
+    mode: t[at + 2] as number,
+    nlink: t[at + 3] as number,
+    uid: t[at + 4] as number,
+    gid: t[at + 5] as number,
+    size: t[at + 6] as number,
+    atime_sec: t[at + 7] as number,
+    atime_nsec: t[at + 8] as number,
+    mtime_sec: t[at + 9] as number,
+    mtime_nsec: t[at + 10] as number,
+    ctime_sec: t[at + 11] as number,
+    ctime_nsec: t[at + 12] as number,
+    content_id: t[at + 13] as string | null,
+    rdev_major: t[at + 14] as number,
+    rdev_minor: t[at + 15] as number,
+    parent_id: t[at + 16] as number | null,
+  };
 }
 
-type ListedRow = NodeRow & { name: string; cookie: number };
+/** A raw statement whose rows start with NODE_COLUMNS, read as NodeRows. */
+class NodeQuery<P extends unknown[]> {
+  private readonly stmt: Database.Statement<P, Cell[]>;
 
-/** Every node column a FileAttr needs, for SELECT and RETURNING lists. */
-const NODE_COLUMNS = `id, type, mode, nlink, uid, gid, size, atime_sec, atime_nsec, mtime_sec, mtime_nsec,
-  ctime_sec, ctime_nsec, content_id, rdev_major, rdev_minor`;
-const NODE_COLUMNS_OF_N = NODE_COLUMNS.split(",")
-  .map((c) => `n.${c.trim()}`)
-  .join(", ");
+  constructor(db: Database.Database, sql: string) {
+    this.stmt = db.prepare<P, Cell[]>(sql).raw(true);
+  }
+
+  get(...params: P): NodeRow | undefined {
+    const t = this.stmt.get(...params);
+    return t && nodeFromTuple(t);
+  }
+
+  /** The row and the one column selected after NODE_COLUMNS. */
+  getWithExtra(...params: P): { row: NodeRow; extra: Cell } | undefined {
+    const t = this.stmt.get(...params);
+    return t && { row: nodeFromTuple(t), extra: t[NODE_COLUMN_LIST.length]! };
+  }
+}
 
 type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 type Tx<F extends (...args: never[]) => unknown> = Database.Transaction<F>;
@@ -62,6 +128,11 @@ type Tx<F extends (...args: never[]) => unknown> = Database.Transaction<F>;
  * transaction that has committed to the WAL when its promise resolves, so what it reported
  * survives the process being killed. Node ids come from AUTOINCREMENT and are never reused.
  * Each directory hands out entry cookies from its own `next_cookie` counter.
+ *
+ * The store is its database's only writer (one server process opens it), so it keeps the most
+ * recently used node rows and name → child pairs in memory: a GETATTR or LOOKUP of a hot file
+ * then costs no SQLite statement. A write transaction collects the rows it changed and hands
+ * them to the caches only once it has committed, so the caches always equal what is committed.
  */
 export class SqliteMetadataStore implements MetadataStore {
   readonly kind = "sqlite";
@@ -80,7 +151,13 @@ export class SqliteMetadataStore implements MetadataStore {
       now: Timespec,
     ) => { moved: FileAttr; replaced: Unlinked | null }
   >;
-  private readonly txReadDir: Tx<(dirId: number, afterCookie: number, limit: number) => DirPage>;
+  private readonly nodeCache = new LruMap<number, NodeRow>(CACHED_NODES);
+  /** Child ids by entryKey(dir, name); names that do not exist are not cached. */
+  private readonly entryCache = new LruMap<string, number>(CACHED_ENTRIES);
+  /** Rows the write transaction in progress changed: the new row, or null when only known to differ. */
+  private readonly pendingNodes = new Map<number, NodeRow | null>();
+  /** Entries the write transaction in progress added (child id) or removed (null). */
+  private readonly pendingEntries = new Map<string, number | null>();
 
   private constructor(private readonly db: Database.Database) {
     this.q = prepareStatements(db);
@@ -96,10 +173,6 @@ export class SqliteMetadataStore implements MetadataStore {
       (fromDirId: number, fromName: string, toDirId: number, toName: string, now: Timespec) =>
         this.renameEntry(fromDirId, fromName, toDirId, toName, now),
     );
-    // One read transaction, so that the page and its eof flag describe the same moment.
-    this.txReadDir = db.transaction((dirId: number, afterCookie: number, limit: number) =>
-      this.listDir(dirId, afterCookie, limit),
-    );
   }
 
   static open(options: SqliteMetadataStoreOptions): SqliteMetadataStore {
@@ -107,6 +180,10 @@ export class SqliteMetadataStore implements MetadataStore {
     if (!inMemory) mkdirSync(dirname(options.path), { recursive: true });
     const db = new Database(options.path);
     try {
+      // One process owns the database, as the caches assume: EXCLUSIVE locking makes a second
+      // opener fail rather than write behind their back, and spares every transaction the
+      // shared-memory lock calls of WAL mode. It must be set before WAL is first used.
+      db.pragma("locking_mode = EXCLUSIVE");
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
@@ -120,7 +197,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getOrCreateRoot(shareName: string, init: NewNode): Promise<FileAttr> {
-    return this.guard(() => toAttr(this.txRoot.immediate(shareName, init)));
+    return this.guard(() => toAttr(this.write(() => this.txRoot.immediate(shareName, init))));
   }
 
   async get(id: FileId): Promise<FileAttr> {
@@ -130,23 +207,30 @@ export class SqliteMetadataStore implements MetadataStore {
   async lookup(dirId: FileId, name: string): Promise<FileAttr> {
     return this.guard(() => {
       const dir = parseId(dirId);
+      const key = entryKey(dir, name);
+      const cached = this.entryCache.get(key);
+      if (cached !== undefined) return toAttr(this.nodeRow(cached));
       const row = this.q.lookupNode.get(dir, name);
-      if (row) return toAttr(row);
+      if (row) {
+        this.entryCache.set(key, row.id);
+        this.nodeCache.set(row.id, row);
+        return toAttr(row);
+      }
       this.requireDir(dir);
       throw fsError("NotFound", `no entry '${name}' in directory ${dirId}`);
     });
   }
 
   async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr> {
-    return this.guard(() => toAttr(this.txCreate.immediate(parseId(dirId), name, node, now)));
+    return this.guard(() => toAttr(this.write(() => this.txCreate.immediate(parseId(dirId), name, node, now))));
   }
 
   async link(dirId: FileId, name: string, targetId: FileId, now: Timespec): Promise<FileAttr> {
-    return this.guard(() => toAttr(this.txLink.immediate(parseId(dirId), name, parseId(targetId), now)));
+    return this.guard(() => toAttr(this.write(() => this.txLink.immediate(parseId(dirId), name, parseId(targetId), now))));
   }
 
   async unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked> {
-    return this.guard(() => this.txUnlink.immediate(parseId(dirId), name, now));
+    return this.guard(() => this.write(() => this.txUnlink.immediate(parseId(dirId), name, now)));
   }
 
   async rename(
@@ -156,7 +240,9 @@ export class SqliteMetadataStore implements MetadataStore {
     toName: string,
     now: Timespec,
   ): Promise<{ moved: FileAttr; replaced: Unlinked | null }> {
-    return this.guard(() => this.txRename.immediate(parseId(fromDirId), fromName, parseId(toDirId), toName, now));
+    return this.guard(() =>
+      this.write(() => this.txRename.immediate(parseId(fromDirId), fromName, parseId(toDirId), toName, now)),
+    );
   }
 
   async setAttr(id: FileId, changes: AttrChanges): Promise<FileAttr> {
@@ -175,20 +261,20 @@ export class SqliteMetadataStore implements MetadataStore {
         ctimeNsec: changes.ctime?.nsec ?? null,
       });
       if (!row) throw fsError("NotFound", `no file ${id}`);
+      this.nodeCache.set(row.id, row);
       return toAttr(row);
     });
   }
 
   async readDir(dirId: FileId, afterCookie: number, limit: number): Promise<DirPage> {
-    return this.guard(() => this.txReadDir(parseId(dirId), afterCookie, limit));
+    return this.guard(() => this.listDir(parseId(dirId), afterCookie, limit));
   }
 
   async parentOf(dirId: FileId): Promise<FileAttr> {
     return this.guard(() => {
       const dir = this.requireDir(parseId(dirId));
-      const parent = this.q.parentNode.get(dir.id);
-      // Only roots have no entry naming them: a root is its own parent.
-      return toAttr(parent ?? dir);
+      // A root has no parent: it is its own.
+      return toAttr(dir.parent_id === null ? dir : this.nodeRow(dir.parent_id));
     });
   }
 
@@ -207,6 +293,8 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+    this.nodeCache.clear();
+    this.entryCache.clear();
   }
 
   /** Runs a synchronous body, turning SQLite failures into FsErrors. */
@@ -219,9 +307,40 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
+  /**
+   * Runs a write transaction, then hands the rows and entries it changed to the caches. A
+   * transaction that fails changed nothing, and the caches stay as they were.
+   */
+  private write<T>(tx: () => T): T {
+    try {
+      const result = tx();
+      for (const [id, row] of this.pendingNodes) {
+        if (row) this.nodeCache.set(id, row);
+        else this.nodeCache.delete(id);
+      }
+      for (const [key, childId] of this.pendingEntries) {
+        if (childId === null) this.entryCache.delete(key);
+        else this.entryCache.set(key, childId);
+      }
+      return result;
+    } finally {
+      this.pendingNodes.clear();
+      this.pendingEntries.clear();
+    }
+  }
+
+  /** The current row of a node: inside a transaction, as the transaction has left it. */
   private nodeRow(id: number): NodeRow {
+    const pending = this.pendingNodes.get(id);
+    if (pending) return pending;
+    if (pending === undefined) {
+      const cached = this.nodeCache.get(id);
+      if (cached) return cached;
+    }
     const row = this.q.getNode.get(id);
     if (!row) throw fsError("NotFound", `no file ${id}`);
+    // A row this transaction changed is cached when it commits, not before.
+    if (pending === undefined) this.nodeCache.set(id, row);
     return row;
   }
 
@@ -231,12 +350,27 @@ export class SqliteMetadataStore implements MetadataStore {
     return row;
   }
 
-  private entry(dirId: number, name: string): EntryRow | undefined {
-    return this.q.getEntry.get(dirId, name);
+  /** The child a name holds, as the transaction in progress sees it; undefined when free. */
+  private childOf(dirId: number, name: string): number | undefined {
+    const key = entryKey(dirId, name);
+    const pending = this.pendingEntries.get(key);
+    if (pending !== undefined) return pending ?? undefined;
+    const cached = this.entryCache.get(key);
+    if (cached !== undefined) return cached;
+    const row = this.q.getEntry.get(dirId, name);
+    if (row) this.entryCache.set(key, row.child_id);
+    return row?.child_id;
   }
 
-  private insertNode(node: NewNode): NodeRow {
-    return this.q.insertNode.get({
+  /** Notes a row a write statement returned: the transaction's latest state of that node. */
+  private changed<R extends NodeRow>(row: R): R {
+    this.pendingNodes.set(row.id, row);
+    return row;
+  }
+
+  /** Inserts a node; a directory records `parentId` as its parent (null for a root). */
+  private insertNode(node: NewNode, parentId: number | null): NodeRow {
+    return this.changed(this.q.insertNode.get({
       type: node.type,
       mode: node.mode,
       nlink: node.type === "dir" ? 2 : 1,
@@ -253,28 +387,50 @@ export class SqliteMetadataStore implements MetadataStore {
       rdevMajor: node.rdev.major,
       rdevMinor: node.rdev.minor,
       symlinkTarget: node.type === "symlink" ? (node.symlinkTarget ?? "") : null,
-    })!;
+      parentId: node.type === "dir" ? parentId : null,
+    })!);
   }
 
   /** Adds an entry with the directory's next cookie, adjusts its nlink and sets its times. */
   private addEntry(dirId: number, name: string, childId: number, nlinkDelta: number, now: Timespec): void {
-    const { cookie } = this.q.takeCookie.get(nlinkDelta, now.sec, now.nsec, now.sec, now.nsec, dirId)!;
-    this.q.insertEntry.run(dirId, name, childId, cookie);
+    const { row, extra: cookie } = this.q.takeCookie.getWithExtra(nlinkDelta, now.sec, now.nsec, now.sec, now.nsec, dirId)!;
+    this.changed(row);
+    this.q.insertEntry.run(dirId, name, childId, cookie as number);
+    this.pendingEntries.set(entryKey(dirId, name), childId);
+  }
+
+  private deleteEntry(dirId: number, name: string): void {
+    this.q.deleteEntry.run(dirId, name);
+    this.pendingEntries.set(entryKey(dirId, name), null);
+  }
+
+  private deleteNode(id: number): void {
+    this.q.deleteNode.run(id);
+    this.pendingNodes.set(id, null);
+  }
+
+  /** Adjusts a directory's nlink and sets its mtime and ctime to `now`. */
+  private touchDir(dirId: number, nlinkDelta: number, now: Timespec): void {
+    this.changed(this.q.touchDir.get(nlinkDelta, now.sec, now.nsec, now.sec, now.nsec, dirId)!);
+  }
+
+  private addNlink(id: number, delta: number, now: Timespec): NodeRow {
+    return this.changed(this.q.addNlink.get(delta, now.sec, now.nsec, id)!);
   }
 
   private createRoot(shareName: string, init: NewNode): NodeRow {
     const existing = this.q.getRoot.get(shareName);
     if (existing) return this.nodeRow(existing.node_id);
     if (init.type !== "dir") throw fsError("Invalid", `root of share ${shareName} must be a directory`);
-    const root = this.insertNode(init);
+    const root = this.insertNode(init, null);
     this.q.insertRoot.run(shareName, root.id);
     return root;
   }
 
   private createNode(dirId: number, name: string, node: NewNode, now: Timespec): NodeRow {
     this.requireDir(dirId);
-    if (this.entry(dirId, name)) throw fsError("Exists", `'${name}' exists in directory ${dirId}`);
-    const child = this.insertNode(node);
+    if (this.childOf(dirId, name) !== undefined) throw fsError("Exists", `'${name}' exists in directory ${dirId}`);
+    const child = this.insertNode(node, dirId);
     this.addEntry(dirId, name, child.id, node.type === "dir" ? 1 : 0, now);
     return child;
   }
@@ -283,32 +439,35 @@ export class SqliteMetadataStore implements MetadataStore {
     this.requireDir(dirId);
     const target = this.nodeRow(targetId);
     if (target.type === "dir") throw fsError("IsDir", `cannot hard-link directory ${targetId}`);
-    if (this.entry(dirId, name)) throw fsError("Exists", `'${name}' exists in directory ${dirId}`);
+    if (this.childOf(dirId, name) !== undefined) throw fsError("Exists", `'${name}' exists in directory ${dirId}`);
     this.addEntry(dirId, name, targetId, 0, now);
-    return this.q.addNlink.get(1, now.sec, now.nsec, targetId)!;
+    return this.addNlink(targetId, 1, now);
   }
 
   private unlinkName(dirId: number, name: string, now: Timespec): Unlinked {
-    this.requireDir(dirId);
-    const entry = this.entry(dirId, name);
-    if (!entry) throw fsError("NotFound", `no entry '${name}' in directory ${dirId}`);
-    const child = this.nodeRow(entry.child_id);
+    const childId = this.childOf(dirId, name);
+    if (childId === undefined) {
+      this.requireDir(dirId);
+      throw fsError("NotFound", `no entry '${name}' in directory ${dirId}`);
+    }
+    // A name exists only in a directory, so dirId needs no check of its own here.
+    const child = this.nodeRow(childId);
     if (child.type === "dir" && this.q.hasEntries.get(child.id)) {
       throw fsError("NotEmpty", `directory '${name}' is not empty`);
     }
-    this.q.deleteEntry.run(dirId, name);
+    this.deleteEntry(dirId, name);
     const result = this.dropName(child, now);
-    this.q.touchDir.run(child.type === "dir" ? -1 : 0, now.sec, now.nsec, now.sec, now.nsec, dirId);
+    this.touchDir(dirId, child.type === "dir" ? -1 : 0, now);
     return result;
   }
 
   /** Drops one name of `child` (its entry already deleted); deletes the node at nlink 0. */
   private dropName(child: NodeRow, now: Timespec): Unlinked {
     if (child.type === "dir" || child.nlink <= 1) {
-      this.q.deleteNode.run(child.id);
+      this.deleteNode(child.id);
       return { node: toAttr({ ...child, nlink: 0 }) };
     }
-    return { node: toAttr(this.q.addNlink.get(-1, now.sec, now.nsec, child.id)!) };
+    return { node: toAttr(this.addNlink(child.id, -1, now)) };
   }
 
   private renameEntry(
@@ -320,11 +479,11 @@ export class SqliteMetadataStore implements MetadataStore {
   ): { moved: FileAttr; replaced: Unlinked | null } {
     this.requireDir(fromDirId);
     this.requireDir(toDirId);
-    const source = this.entry(fromDirId, fromName);
-    if (!source) throw fsError("NotFound", `no entry '${fromName}' in directory ${fromDirId}`);
-    const moved = this.nodeRow(source.child_id);
-    const target = this.entry(toDirId, toName);
-    if (target?.child_id === moved.id) return { moved: toAttr(moved), replaced: null };
+    const sourceId = this.childOf(fromDirId, fromName);
+    if (sourceId === undefined) throw fsError("NotFound", `no entry '${fromName}' in directory ${fromDirId}`);
+    const moved = this.nodeRow(sourceId);
+    const targetId = this.childOf(toDirId, toName);
+    if (targetId === moved.id) return { moved: toAttr(moved), replaced: null };
 
     const movesDir = moved.type === "dir";
     const crossesParents = fromDirId !== toDirId;
@@ -333,94 +492,134 @@ export class SqliteMetadataStore implements MetadataStore {
     }
 
     let replaced: Unlinked | null = null;
-    if (target) {
-      const victim = this.nodeRow(target.child_id);
+    if (targetId !== undefined) {
+      const victim = this.nodeRow(targetId);
       if (movesDir && victim.type !== "dir") throw fsError("NotDir", `cannot replace non-directory '${toName}' with a directory`);
       if (!movesDir && victim.type === "dir") throw fsError("IsDir", `cannot replace directory '${toName}' with a non-directory`);
       if (victim.type === "dir" && this.q.hasEntries.get(victim.id)) throw fsError("NotEmpty", `directory '${toName}' is not empty`);
-      this.q.deleteEntry.run(toDirId, toName);
+      this.deleteEntry(toDirId, toName);
       replaced = this.dropName(victim, now);
-      if (victim.type === "dir") this.q.touchDir.run(-1, now.sec, now.nsec, now.sec, now.nsec, toDirId);
+      if (victim.type === "dir") this.touchDir(toDirId, -1, now);
     }
 
-    this.q.deleteEntry.run(fromDirId, fromName);
+    this.deleteEntry(fromDirId, fromName);
     const parentsMove = movesDir && crossesParents;
     this.addEntry(toDirId, toName, moved.id, parentsMove ? 1 : 0, now);
-    this.q.touchDir.run(parentsMove ? -1 : 0, now.sec, now.nsec, now.sec, now.nsec, fromDirId);
-    return { moved: toAttr(this.q.addNlink.get(0, now.sec, now.nsec, moved.id)!), replaced };
+    this.touchDir(fromDirId, parentsMove ? -1 : 0, now);
+    const after = movesDir
+      ? this.q.reparent.get(toDirId, now.sec, now.nsec, moved.id)!
+      : this.q.addNlink.get(0, now.sec, now.nsec, moved.id)!;
+    return { moved: toAttr(this.changed(after)), replaced };
   }
 
   /** Whether directory `id` is `ancestorId` or lies below it. */
   private isWithin(id: number, ancestorId: number): boolean {
-    let current: number | undefined = id;
-    while (current !== undefined) {
+    for (let current: number | null = id; current !== null; current = this.nodeRow(current).parent_id) {
       if (current === ancestorId) return true;
-      current = this.q.parentId.get(current)?.dir_id;
     }
     return false;
   }
 
+  /**
+   * A page of entries. Names come from the entries alone and attributes from the node cache,
+   * which usually holds the children of a directory in use (materializing a joined row costs
+   * more than the rest of the listing); a page whose children are mostly not cached is read
+   * again joined with their nodes, which then fill the cache.
+   */
   private listDir(dirId: number, afterCookie: number, limit: number): DirPage {
     this.requireDir(dirId);
     const take = Math.max(0, Math.floor(limit));
-    const rows = this.q.listDir.all(dirId, afterCookie, take + 1);
-    const eof = rows.length <= take;
-    if (!eof) rows.pop();
-    return { entries: rows.map((r) => ({ name: r.name, cookie: r.cookie, attr: toAttr(r) })), eof };
+    const names = this.q.listNames.all(dirId, afterCookie, take + 1);
+    const eof = names.length <= take;
+    if (!eof) names.pop();
+    let misses = 0;
+    const cached = names.map((t) => {
+      const row = this.nodeCache.get(t[2]);
+      if (!row) misses++;
+      return row;
+    });
+    if (misses > names.length / 4) {
+      const rows = this.q.listDir.all(dirId, afterCookie, names.length);
+      return {
+        entries: rows.map((t) => {
+          const row = nodeFromTuple(t, 2);
+          this.nodeCache.set(row.id, row);
+          return { name: t[0] as string, cookie: t[1] as number, attr: toAttr(row) };
+        }),
+        eof,
+      };
+    }
+    return {
+      entries: names.map((t, i) => ({ name: t[0], cookie: t[1], attr: toAttr(cached[i] ?? this.nodeRow(t[2])) })),
+      eof,
+    };
   }
 }
 
 function prepareStatements(db: Database.Database) {
   return {
-    getNode: db.prepare(`SELECT ${NODE_COLUMNS} FROM nodes WHERE id = ?`) as Stmt<[number], NodeRow>,
-    lookupNode: db.prepare(
+    getNode: new NodeQuery<[number]>(db, `SELECT ${NODE_COLUMNS} FROM nodes WHERE id = ?`),
+    lookupNode: new NodeQuery<[number, string]>(
+      db,
       `SELECT ${NODE_COLUMNS_OF_N} FROM entries e JOIN nodes n ON n.id = e.child_id WHERE e.dir_id = ? AND e.name = ?`,
-    ) as Stmt<[number, string], NodeRow>,
-    getEntry: db.prepare(`SELECT child_id, cookie FROM entries WHERE dir_id = ? AND name = ?`) as Stmt<
+    ),
+    getEntry: db.prepare(`SELECT child_id FROM entries WHERE dir_id = ? AND name = ?`) as Stmt<
       [number, string],
-      EntryRow
+      { child_id: number }
     >,
     hasEntries: db.prepare(`SELECT 1 AS one FROM entries WHERE dir_id = ? LIMIT 1`) as Stmt<[number], { one: 1 }>,
-    parentId: db.prepare(`SELECT dir_id FROM entries WHERE child_id = ? LIMIT 1`) as Stmt<[number], { dir_id: number }>,
-    parentNode: db.prepare(
-      `SELECT ${NODE_COLUMNS_OF_N} FROM entries e JOIN nodes n ON n.id = e.dir_id WHERE e.child_id = ? LIMIT 1`,
-    ) as Stmt<[number], NodeRow>,
-    listDir: db.prepare(
-      `SELECT e.name, e.cookie, ${NODE_COLUMNS_OF_N} FROM entries e JOIN nodes n ON n.id = e.child_id
-       WHERE e.dir_id = ? AND e.cookie > ? ORDER BY e.cookie LIMIT ?`,
-    ) as Stmt<[number, number, number], ListedRow>,
-    insertNode: db.prepare(
+    listNames: db
+      .prepare(`SELECT name, cookie, child_id FROM entries WHERE dir_id = ? AND cookie > ? ORDER BY cookie LIMIT ?`)
+      .raw(true) as Stmt<[number, number, number], [name: string, cookie: number, childId: number]>,
+    listDir: db
+      .prepare(
+        `SELECT e.name, e.cookie, ${NODE_COLUMNS_OF_N} FROM entries e JOIN nodes n ON n.id = e.child_id
+         WHERE e.dir_id = ? AND e.cookie > ? ORDER BY e.cookie LIMIT ?`,
+      )
+      .raw(true) as Stmt<[number, number, number], Cell[]>,
+    insertNode: new NodeQuery<[Record<string, unknown>]>(
+      db,
       `INSERT INTO nodes (type, mode, nlink, uid, gid, size, atime_sec, atime_nsec, mtime_sec, mtime_nsec,
-         ctime_sec, ctime_nsec, content_id, rdev_major, rdev_minor, symlink_target)
+         ctime_sec, ctime_nsec, content_id, rdev_major, rdev_minor, symlink_target, parent_id)
        VALUES (@type, @mode, @nlink, @uid, @gid, @size, @atimeSec, @atimeNsec, @mtimeSec, @mtimeNsec,
-         @ctimeSec, @ctimeNsec, @contentId, @rdevMajor, @rdevMinor, @symlinkTarget)
+         @ctimeSec, @ctimeNsec, @contentId, @rdevMajor, @rdevMinor, @symlinkTarget, @parentId)
        RETURNING ${NODE_COLUMNS}`,
-    ) as Stmt<[Record<string, unknown>], NodeRow>,
+    ),
     deleteNode: db.prepare(`DELETE FROM nodes WHERE id = ?`) as Stmt<[number]>,
     insertEntry: db.prepare(`INSERT INTO entries (dir_id, name, child_id, cookie) VALUES (?, ?, ?, ?)`) as Stmt<
       [number, string, number, number]
     >,
     deleteEntry: db.prepare(`DELETE FROM entries WHERE dir_id = ? AND name = ?`) as Stmt<[number, string]>,
     /** Hands out the directory's next cookie while setting its nlink and times. */
-    takeCookie: db.prepare(
+    takeCookie: new NodeQuery<[number, number, number, number, number, number]>(
+      db,
       `UPDATE nodes SET next_cookie = next_cookie + 1, nlink = nlink + ?,
          mtime_sec = ?, mtime_nsec = ?, ctime_sec = ?, ctime_nsec = ?
-       WHERE id = ? RETURNING next_cookie - 1 AS cookie`,
-    ) as Stmt<[number, number, number, number, number, number], { cookie: number }>,
-    touchDir: db.prepare(
-      `UPDATE nodes SET nlink = nlink + ?, mtime_sec = ?, mtime_nsec = ?, ctime_sec = ?, ctime_nsec = ? WHERE id = ?`,
-    ) as Stmt<[number, number, number, number, number, number]>,
-    addNlink: db.prepare(
+       WHERE id = ? RETURNING ${NODE_COLUMNS}, next_cookie - 1 AS cookie`,
+    ),
+    touchDir: new NodeQuery<[number, number, number, number, number, number]>(
+      db,
+      `UPDATE nodes SET nlink = nlink + ?, mtime_sec = ?, mtime_nsec = ?, ctime_sec = ?, ctime_nsec = ?
+       WHERE id = ? RETURNING ${NODE_COLUMNS}`,
+    ),
+    addNlink: new NodeQuery<[number, number, number, number]>(
+      db,
       `UPDATE nodes SET nlink = nlink + ?, ctime_sec = ?, ctime_nsec = ? WHERE id = ? RETURNING ${NODE_COLUMNS}`,
-    ) as Stmt<[number, number, number, number], NodeRow>,
-    setAttr: db.prepare(
+    ),
+    /** A directory moved to another parent. */
+    reparent: new NodeQuery<[number, number, number, number]>(
+      db,
+      `UPDATE nodes SET parent_id = ?, ctime_sec = ?, ctime_nsec = ? WHERE id = ? RETURNING ${NODE_COLUMNS}`,
+    ),
+    setAttr: new NodeQuery<[Record<string, unknown>]>(
+      db,
       `UPDATE nodes SET mode = COALESCE(@mode, mode), uid = COALESCE(@uid, uid), gid = COALESCE(@gid, gid),
          size = COALESCE(@size, size),
          atime_sec = COALESCE(@atimeSec, atime_sec), atime_nsec = COALESCE(@atimeNsec, atime_nsec),
          mtime_sec = COALESCE(@mtimeSec, mtime_sec), mtime_nsec = COALESCE(@mtimeNsec, mtime_nsec),
          ctime_sec = COALESCE(@ctimeSec, ctime_sec), ctime_nsec = COALESCE(@ctimeNsec, ctime_nsec)
        WHERE id = @id RETURNING ${NODE_COLUMNS}`,
-    ) as Stmt<[Record<string, unknown>], NodeRow>,
+    ),
     symlinkTarget: db.prepare(`SELECT symlink_target FROM nodes WHERE id = ?`) as Stmt<
       [number],
       { symlink_target: string | null }
@@ -452,6 +651,11 @@ function migrate(db: Database.Database): void {
   while (step.immediate()) {
     // One migration applied; look for the next.
   }
+}
+
+/** The entry caches' key: ids are digits only, so the first "/" ends the id whatever the name holds. */
+function entryKey(dirId: number, name: string): string {
+  return `${dirId}/${name}`;
 }
 
 /** Ids are the decimal form of the AUTOINCREMENT key; anything else names no file. */

@@ -45,4 +45,23 @@ export const MIGRATIONS: readonly string[] = [
     node_id INTEGER NOT NULL REFERENCES nodes (id)
   );
   `,
+  // Version 2: fewer b-trees to write when a name is added or removed. Entries live in their
+  // primary key's b-tree (WITHOUT ROWID), and a directory's parent is a column of its node
+  // instead of an index over every entry's child (which a foreign key on child_id would need).
+  `
+  ALTER TABLE nodes ADD COLUMN parent_id INTEGER;
+  UPDATE nodes SET parent_id = (SELECT e.dir_id FROM entries e WHERE e.child_id = nodes.id LIMIT 1) WHERE type = 'dir';
+  CREATE TABLE entries_v2 (
+    dir_id   INTEGER NOT NULL REFERENCES nodes (id),
+    name     TEXT    NOT NULL,
+    -- The store deletes a node only together with its last entry.
+    child_id INTEGER NOT NULL,
+    cookie   INTEGER NOT NULL,
+    PRIMARY KEY (dir_id, name)
+  ) WITHOUT ROWID;
+  INSERT INTO entries_v2 (dir_id, name, child_id, cookie) SELECT dir_id, name, child_id, cookie FROM entries;
+  DROP TABLE entries;
+  ALTER TABLE entries_v2 RENAME TO entries;
+  CREATE UNIQUE INDEX entries_by_cookie ON entries (dir_id, cookie);
+  `,
 ];

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { runMetadataStoreConformance } from "../../storetest/index.js";
@@ -80,6 +80,70 @@ describe("SqliteMetadataStore", () => {
     expect(db.prepare("SELECT version FROM schema_version").all()).toEqual([{ version: MIGRATIONS.length }]);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     db.close();
+  });
+
+  it("migrates a version 1 database, keeping names, cookies and directory parents", async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const v1 = new Database(path);
+    v1.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);`);
+    v1.exec(MIGRATIONS[0]!);
+    const insert = v1.prepare(
+      `INSERT INTO nodes (id, type, mode, nlink, uid, gid, size, atime_sec, atime_nsec, mtime_sec, mtime_nsec,
+         ctime_sec, ctime_nsec, content_id) VALUES (?, ?, 493, 2, 0, 0, 0, 1, 0, 1, 0, 1, 0, ?)`,
+    );
+    insert.run(1, "dir", null);
+    insert.run(2, "dir", null);
+    insert.run(3, "file", "c3");
+    v1.prepare(`INSERT INTO roots (share, node_id) VALUES ('/export', 1)`).run();
+    v1.prepare(`INSERT INTO entries (dir_id, name, child_id, cookie) VALUES (1, 'd', 2, 1), (2, 'f', 3, 4)`).run();
+    v1.prepare(`UPDATE nodes SET next_cookie = 5 WHERE id = 2`).run();
+    v1.close();
+
+    const store = SqliteMetadataStore.open({ path });
+    expect((await store.getOrCreateRoot("/export", node("dir"))).id).toBe("1");
+    expect((await store.lookup("2", "f")).id).toBe("3");
+    expect((await store.parentOf("2")).id).toBe("1");
+    expect((await store.parentOf("1")).id).toBe("1");
+    expect((await store.readDir("2", 0, 10)).entries.map((e) => [e.name, e.cookie])).toEqual([["f", 4]]);
+    const g = await store.create("2", "g", node("file"), T);
+    expect((await store.readDir("2", 4, 10)).entries.map((e) => [e.name, e.cookie, e.attr.id])).toEqual([["g", 5, g.id]]);
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT version FROM schema_version").all()).toEqual([{ version: MIGRATIONS.length }]);
+    db.close();
+  });
+
+  it("leaves what it reports unchanged when a transaction fails after some of its writes", async () => {
+    const path = freshPath();
+    let store = SqliteMetadataStore.open({ path });
+    const root = await store.getOrCreateRoot("/export", node("dir"));
+    const d = await store.create(root.id, "d", node("dir"), T);
+    const f = await store.create(d.id, "f", node("file"), T);
+    await store.close();
+    // Triggers that fail the last statement of a create and of an unlink, after the rows before it changed.
+    const db = new Database(path);
+    db.exec(`CREATE TRIGGER fail_entry BEFORE INSERT ON entries WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;
+             CREATE TRIGGER fail_touch BEFORE UPDATE OF mtime_sec ON nodes WHEN NEW.mtime_sec = 4242 BEGIN SELECT RAISE(ABORT, 'touch'); END;`);
+    db.close();
+
+    store = SqliteMetadataStore.open({ path });
+    const dirBefore = await store.get(d.id);
+    const fileBefore = await store.lookup(d.id, "f");
+    await expect(store.create(d.id, "boom", node("file"), { sec: 7, nsec: 7 })).rejects.toMatchObject({ code: "Io" });
+    await expect(store.unlink(d.id, "f", { sec: 4242, nsec: 0 })).rejects.toMatchObject({ code: "Io" });
+    expect(await store.get(d.id)).toEqual(dirBefore);
+    expect(await store.lookup(d.id, "f")).toEqual(fileBefore);
+    expect(await store.get(f.id)).toEqual(fileBefore);
+    await expect(store.lookup(d.id, "boom")).rejects.toMatchObject({ code: "NotFound" });
+    expect((await store.readDir(d.id, 0, 10)).entries.map((e) => e.name)).toEqual(["f"]);
+    // The same change without the failure goes through and is seen at once.
+    const removed = await store.unlink(d.id, "f", T);
+    expect(removed.node.nlink).toBe(0);
+    await expect(store.lookup(d.id, "f")).rejects.toMatchObject({ code: "NotFound" });
+    await expect(store.get(f.id)).rejects.toMatchObject({ code: "NotFound" });
+    expect((await store.get(d.id)).mtime).toEqual(T);
+    await store.close();
   });
 
   it("refuses a database from a newer version", async () => {
