@@ -35,7 +35,8 @@ export class RpcServer {
   private closing = false;
 
   constructor(options: RpcServerOptions) {
-    this.log = options.logger.child({ component: "rpc", server: options.name });
+    // The caller's logger already names the component; the RPC layer adds which server it is.
+    this.log = options.logger.child({ rpcServer: options.name });
     const programs = new ProgramTable(options.programs);
     this.context = {
       programs,
