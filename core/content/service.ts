@@ -1,3 +1,4 @@
+import { type ExchangedRead, ReadAhead, type ReadAheadStats } from "../cache/read-ahead.js";
 import { WriteCache } from "../cache/write-cache.js";
 import { FsError, fsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
@@ -23,18 +24,26 @@ export interface ContentCacheOptions {
  * write cache (core/cache/write-cache.ts). Unstable writes land in the cache (small ones) or
  * the store (large ones); cached ones reach the store on COMMIT, under budget pressure or once
  * they are `flushAfterMs` old. Stable writes and commits reach the store and are synced before
- * they resolve. Arguments are checked here, so a bad id or offset never reaches a store, and
- * every failure is an FsError (an unknown share is Stale).
+ * they resolve. Sequential reads through readExchange are read ahead (core/cache/read-ahead.ts);
+ * every write, truncate and delete drops the file's read-ahead. Arguments are checked here, so
+ * a bad id or offset never reaches a store, and every failure is an FsError (an unknown share
+ * is Stale).
  */
 export class ContentService {
   private readonly stores = new Map<string, ContentStore>();
   private readonly cache: WriteCache;
+  private readonly readAhead: ReadAhead;
 
   constructor(
     private readonly logger: Logger,
     options: ContentCacheOptions,
   ) {
     this.cache = new WriteCache(logger, options);
+    this.readAhead = new ReadAhead((store, id, offset, length, into) => this.cache.read(store, id, offset, length, into));
+  }
+
+  readAheadStats(): ReadAheadStats {
+    return this.readAhead.stats();
   }
 
   registerShare(share: string, store: ContentStore): void {
@@ -66,15 +75,33 @@ export class ContentService {
     });
   }
 
+  /**
+   * Like read with `into`, for a caller that passes buffers on by reference (NFS READ): a
+   * sequential read may be served from a read-ahead buffer of the same size, handed over in
+   * exchange for `into`. The caller owns the returned `buffer` (data is a view of its start)
+   * and no longer owns `into` when the two differ.
+   */
+  readExchange(share: string, contentId: string, offset: number, length: number, into: Buffer): Promise<ExchangedRead> {
+    return this.guard(() => {
+      const store = this.storeOf(share);
+      checkContentId(contentId);
+      checkRange(offset, length);
+      checkReadInto(into, length);
+      return this.readAhead.read(store, contentId, offset, length, into);
+    });
+  }
+
   /** Lands in the cache; data_sync/file_sync also make it durable in the store before resolving. */
   write(share: string, contentId: string, offset: number, data: Buffer, stability: Stability): Promise<void> {
-    return this.guard(async () => {
+    return this.guard(() => {
       const store = this.storeOf(share);
       checkContentId(contentId);
       checkRange(offset, data.length);
       const stable = stability !== "unstable";
-      await this.cache.write(store, contentId, offset, data, stable);
-      if (stable) await this.cache.sync(store, contentId);
+      return this.changing(contentId, async () => {
+        await this.cache.write(store, contentId, offset, data, stable);
+        if (stable) await this.cache.sync(store, contentId);
+      });
     });
   }
 
@@ -92,7 +119,7 @@ export class ContentService {
       const store = this.storeOf(share);
       checkContentId(contentId);
       checkSize(size);
-      return this.cache.truncate(store, contentId, size);
+      return this.changing(contentId, () => this.cache.truncate(store, contentId, size));
     });
   }
 
@@ -100,7 +127,7 @@ export class ContentService {
     return this.guard(() => {
       const store = this.storeOf(share);
       checkContentId(contentId);
-      return this.cache.delete(store, contentId);
+      return this.changing(contentId, () => this.cache.delete(store, contentId));
     });
   }
 
@@ -124,6 +151,19 @@ export class ContentService {
     const store = this.stores.get(share);
     if (!store) throw fsError("Stale", `no content store for share ${JSON.stringify(share)}`);
     return store;
+  }
+
+  /**
+   * Runs a change of the content, dropping its read-ahead before and after: a prefetch that
+   * started while the change was in flight may hold the old bytes.
+   */
+  private async changing(contentId: string, change: () => Promise<void>): Promise<void> {
+    this.readAhead.invalidate(contentId);
+    try {
+      await change();
+    } finally {
+      this.readAhead.invalidate(contentId);
+    }
   }
 
   /** Runs `call`, turning anything thrown (synchronously or not) into an FsError. */

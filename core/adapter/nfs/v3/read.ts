@@ -33,7 +33,19 @@ export async function read(ctx: NfsContext, call: RpcCall, args: XdrReader, out:
     if (offset < attr.size) {
       const wanted = Math.min(count, MAX_IO_BYTES, attr.size - offset);
       if (wanted >= POOLED_READ_MIN) pooled = ctx.readBuffers.take();
-      if (wanted > 0) data = await readRange(ctx, target, attr.contentId, offset, wanted, pooled);
+      if (wanted > 0) {
+        const share = target.share.name;
+        let got = NO_DATA;
+        if (attr.contentId !== null && pooled) {
+          // A sequential read may come back in a read-ahead buffer that replaces `pooled`.
+          const read = await ctx.content.readExchange(share, attr.contentId, offset, wanted, pooled);
+          pooled = read.buffer;
+          got = read.data;
+        } else if (attr.contentId !== null) {
+          got = await ctx.content.read(share, attr.contentId, offset, wanted);
+        }
+        data = padded(got, wanted, pooled);
+      }
     }
   } catch (err) {
     if (pooled) ctx.readBuffers.give(pooled);
@@ -49,17 +61,9 @@ export async function read(ctx: NfsContext, call: RpcCall, args: XdrReader, out:
   out.opaqueRef(data, buffer && (() => ctx.readBuffers.give(buffer)));
 }
 
-async function readRange(
-  ctx: NfsContext,
-  target: NfsTarget,
-  contentId: string | null,
-  offset: number,
-  length: number,
-  into: Buffer | undefined,
-): Promise<Buffer> {
-  const data = contentId === null ? NO_DATA : await ctx.content.read(target.share.name, contentId, offset, length, into);
+/** `data` clamped or padded to `length`: a hole at the end reads as zeros (`data` starts `into` when given). */
+function padded(data: Buffer, length: number, into: Buffer | undefined): Buffer {
   if (data.length >= length) return data.length === length ? data : data.subarray(0, length);
-  // A hole at the end reads as zeros after the bytes the store had (already at the start of `into`).
   const filled = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   if (!into) data.copy(filled);
   filled.fill(0, data.length);
