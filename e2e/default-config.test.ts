@@ -9,24 +9,10 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CLI_PATH, DittofsServer, ensureBuilt, nfsUrl } from "./helpers/dittofs.mjs";
+import { CLI_PATH, DittofsServer, ensureBuilt, whenReady, nfsUrl } from "./helpers/dittofs.mjs";
 import { nfsCp, sha256 } from "./helpers/nfsclient.mjs";
 import { freePort } from "./helpers/ports.mjs";
 import { requireTools } from "./helpers/tools.mjs";
-
-function whenReady(server: DittofsServer, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "ready" within ${timeoutMs} ms\n${server.describe()}`)), timeoutMs);
-    void server.exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`dittofs exited before "ready"\n${server.describe()}`));
-    });
-    server.onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-  });
-}
 
 /** Every regular file below `dir`, recursively. */
 function filesUnder(dir: string): string[] {

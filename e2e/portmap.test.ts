@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { CLI_PATH, DittofsServer, ensureBuilt, writeDittofsConfig } from "./helpers/dittofs.mjs";
+import { CLI_PATH, DittofsServer, ensureBuilt, whenReady, writeDittofsConfig } from "./helpers/dittofs.mjs";
 import { sha256 } from "./helpers/nfsclient.mjs";
 import { runOk, signalPid } from "./helpers/proc.mjs";
 import { requireTools } from "./helpers/tools.mjs";
@@ -28,20 +28,6 @@ function requireNamespaceTools(): void {
   if (missing.length > 0) {
     throw new Error(`missing ${missing.join(", ")}: install with \`apt-get install -y util-linux iproute2\``);
   }
-}
-
-function whenReady(server: DittofsServer, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "ready" within ${timeoutMs} ms\n${server.describe()}`)), timeoutMs);
-    void server.exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`dittofs exited before "ready"\n${server.describe()}`));
-    });
-    server.onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-  });
 }
 
 /** PIDs of every process in the network namespace `netns` (as /proc/PID/ns/net names it). */

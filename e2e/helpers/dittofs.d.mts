@@ -44,6 +44,7 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
+export declare function whenReady(server: DittofsServer, timeoutMs?: number): Promise<void>;
 export declare function startDittofs(configPath: string, options?: { readyTimeoutMs?: number }): Promise<DittofsServer>;
 
 export declare class DittofsServer {

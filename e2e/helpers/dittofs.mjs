@@ -109,6 +109,28 @@ export function nfsUrl({ port, mountPort, share = "/export", path = "", uid, gid
 const LISTENING = /^NFS listening on 127\.0\.0\.1:(\d+)$/;
 
 /**
+ * Resolves once `server` prints `ready`. Rejects with its exit status and stderr when it exits
+ * first or stays silent for `timeoutMs` (then it is killed: a server that hangs at start must
+ * not outlive the test).
+ */
+export function whenReady(server, timeoutMs = 30_000) {
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      signalPid(server.pid, "SIGKILL");
+      reject(new Error(`dittofs did not print "ready" within ${timeoutMs} ms\n${server.describe()}`));
+    }, timeoutMs);
+    server.exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`dittofs exited (${code ?? signal}) before "ready"\n${server.describe()}`));
+    });
+    server.onReady = () => {
+      clearTimeout(timer);
+      resolvePromise();
+    };
+  });
+}
+
+/**
  * Spawns `dittofs serve --config configPath` and resolves once it prints `ready`. Rejects with
  * the exit status and stderr if it exits or stays silent for `readyTimeoutMs`.
  */
@@ -120,22 +142,8 @@ export function startDittofs(configPath, { readyTimeoutMs = 30_000 } = {}) {
     });
     running.add(child.pid);
     const server = new DittofsServer(child, configPath);
-    const timer = setTimeout(() => {
-      signalPid(child.pid, "SIGKILL");
-      reject(new Error(`dittofs did not print "ready" within ${readyTimeoutMs} ms\n${server.describe()}`));
-    }, readyTimeoutMs);
-    server.exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`dittofs exited (${code ?? signal}) before "ready"\n${server.describe()}`));
-    });
-    server.onReady = () => {
-      clearTimeout(timer);
-      resolvePromise(server);
-    };
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
+    whenReady(server, readyTimeoutMs).then(() => resolvePromise(server), reject);
+    child.on("error", reject);
   });
 }
 
