@@ -333,7 +333,7 @@ async function main() {
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(join(OUT_DIR, "results.md"), table);
   writeFileSync(join(OUT_DIR, "results.json"), `${JSON.stringify({ environment, rounds: ROUNDS, results, peakRss: rss }, null, 2)}\n`);
-  console.log(table);
+  process.stdout.write(`${table}\n`);
   const failed = Object.values(results).some((r) => r.error) || Object.values(rss).some((r) => r.error);
   return failed ? 1 : 0;
 }
