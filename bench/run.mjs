@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, Buffer, setTimeout, clearTimeout, setInterval, clearInterval */
+/* global process, console, setTimeout, clearTimeout, setInterval, clearInterval */
 /**
  * `npm run bench`: DittoFS (memory stores; sqlite + fs stores) side by side with nfs-ganesha
  * (VFS FSAL) on this machine, driven by the same clients in one run:
@@ -10,13 +10,12 @@
  * Prints a table and writes bench/out/results.md and bench/out/results.json. Every process it
  * starts is stopped by PID, also on failure, and the whole run is bounded by a deadline.
  */
-import { createHash, randomFillSync } from "node:crypto";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, createReadStream } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { REPO_ROOT, ensureBuilt, startDittofs, writeDittofsConfig } from "../e2e/helpers/dittofs.mjs";
-import { buildNfsClient, NfsClient, nfsCp } from "../e2e/helpers/nfsclient.mjs";
+import { buildNfsClient, fileSha256, NfsClient, nfsCp, writeRandomFile } from "../e2e/helpers/nfsclient.mjs";
 import { freePorts } from "../e2e/helpers/ports.mjs";
 import { run } from "../e2e/helpers/proc.mjs";
 import { NFS_CLIENT_TOOLS, requireTools } from "../e2e/helpers/tools.mjs";
@@ -47,34 +46,6 @@ async function cleanupAll() {
 
 function log(message) {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-/** A file of `bytes` random bytes; resolves with its sha256. */
-function writeRandomFile(path, bytes) {
-  const chunk = Buffer.allocUnsafe(16 * MiB);
-  const hash = createHash("sha256");
-  const fd = openSync(path, "w");
-  try {
-    for (let done = 0; done < bytes; done += chunk.length) {
-      const part = chunk.subarray(0, Math.min(chunk.length, bytes - done));
-      randomFillSync(part);
-      hash.update(part);
-      writeSync(fd, part);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest("hex");
-}
-
-function fileSha256(path) {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path)
-      .on("data", (chunk) => hash.update(chunk))
-      .on("error", reject)
-      .on("end", () => resolve(hash.digest("hex")));
-  });
 }
 
 async function timed(fn) {

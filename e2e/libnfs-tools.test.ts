@@ -2,42 +2,14 @@
  * libnfs' own command-line clients (nfs-ls, nfs-cp, nfs-cat) against dittofs with sqlite + fs
  * stores.
  */
-import { createHash, randomFillSync } from "node:crypto";
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { useDittofs } from "./helpers/harness.js";
-import { type DigestJson, type StatJson, nfsCat, nfsCp, nfsLs } from "./helpers/nfsclient.mjs";
+import { type DigestJson, type StatJson, fileSha256, nfsCat, nfsCp, nfsLs, writeRandomFile } from "./helpers/nfsclient.mjs";
 
 const MiB = 1024 * 1024;
-
-function fileSha256(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path)
-      .on("data", (chunk) => hash.update(chunk))
-      .on("error", reject)
-      .on("end", () => resolve(hash.digest("hex")));
-  });
-}
-
-function writeRandomFile(path: string, bytes: number): string {
-  const hash = createHash("sha256");
-  const chunk = Buffer.allocUnsafe(8 * MiB);
-  const fd = openSync(path, "w");
-  try {
-    for (let done = 0; done < bytes; done += chunk.length) {
-      const part = chunk.subarray(0, Math.min(chunk.length, bytes - done));
-      randomFillSync(part);
-      hash.update(part);
-      writeSync(fd, part);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest("hex");
-}
 
 describe("libnfs tools", () => {
   const dittofs = useDittofs();

@@ -96,6 +96,8 @@ export declare class NfsClient {
 export declare function nfsClient(url: string, options?: { timeoutMs?: number }): Promise<NfsClient>;
 export declare function patternBytes(offset: number, length: number, seed: number): Buffer;
 export declare function sha256(buffer: Buffer): string;
+export declare function writeRandomFile(path: string, bytes: number): string;
+export declare function fileSha256(path: string): Promise<string>;
 
 export interface NfsLsEntry {
   mode: string;

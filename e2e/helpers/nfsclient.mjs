@@ -2,8 +2,8 @@
 /**
  * The C test client (e2e/clients/nfsclient.c) and libnfs' own tools (nfs-ls, nfs-cp, nfs-cat).
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { createHash, randomFillSync } from "node:crypto";
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./dittofs.mjs";
@@ -116,6 +116,35 @@ export function patternBytes(offset, length, seed) {
 
 export function sha256(buffer) {
   return createHash("sha256").update(buffer).digest("hex");
+}
+
+/** Writes `bytes` random bytes to a local file; returns their sha256. */
+export function writeRandomFile(path, bytes) {
+  const chunk = Buffer.allocUnsafe(16 * 1024 * 1024);
+  const hash = createHash("sha256");
+  const fd = openSync(path, "w");
+  try {
+    for (let done = 0; done < bytes; done += chunk.length) {
+      const part = chunk.subarray(0, Math.min(chunk.length, bytes - done));
+      randomFillSync(part);
+      hash.update(part);
+      writeSync(fd, part);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+/** sha256 of a local file, streamed (files here are up to 2 GiB). */
+export function fileSha256(path) {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(path)
+      .on("data", (chunk) => hash.update(chunk))
+      .on("error", reject)
+      .on("end", () => resolve(hash.digest("hex")));
+  });
 }
 
 /** `nfs-ls URL`: the names it lists (last column of each line). */
