@@ -76,6 +76,7 @@ describe("valid configs", () => {
           anonymousUid: 65534,
           anonymousGid: 65534,
           root: { uid: process.getuid!(), gid: process.getgid!(), mode: 0o755 },
+          durability: "local",
         },
       ],
     });
@@ -127,6 +128,7 @@ shares:
         anonymousUid: 1001,
         anonymousGid: 1002,
         root: { uid: 501, gid: 20, mode: 0o700 },
+        durability: "local",
       },
     ]);
   });
@@ -196,7 +198,7 @@ describe("errors name the key path and what was expected", () => {
       "unknown key in a share",
       (c) => (c.shares[0]!.readonly = true),
       [
-        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root)",
+        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root, durability)",
       ],
     ],
     ["section not a mapping", (c) => (c.adapters = "nfs"), ['adapters: expected a mapping, got "nfs"']],
@@ -225,10 +227,10 @@ describe("errors name the key path and what was expected", () => {
     ["bind to a host name", (c) => (c.adapters = { nfs: { bind: "localhost" } }), ['adapters.nfs.bind: expected an IP address like 127.0.0.1 or ::1, got "localhost"']],
     [
       "unknown metadata store type",
-      (c) => (c.metadata.stores.meta = { type: "postgres" }),
-      ['metadata.stores.meta.type: expected one of: memory, sqlite, got "postgres"'],
+      (c) => (c.metadata.stores.meta = { type: "mysql" }),
+      ['metadata.stores.meta.type: expected one of: memory, sqlite, postgres, got "mysql"'],
     ],
-    ["store without a type", (c) => (c.content.stores.data = {}), ["content.stores.data.type: missing: expected one of: memory, fs"]],
+    ["store without a type", (c) => (c.content.stores.data = {}), ["content.stores.data.type: missing: expected one of: memory, fs, s3"]],
     ["store not a mapping", (c) => (c.content.stores.data = "fs"), ['content.stores.data: expected a mapping, got "fs"']],
     ["sqlite store without its block", (c) => (c.metadata.stores.meta = { type: "sqlite" }), ["metadata.stores.meta.sqlite: missing: expected a mapping"]],
     ["sqlite store without a path", (c) => (c.metadata.stores.meta = { type: "sqlite", sqlite: {} }), ["metadata.stores.meta.sqlite.path: missing: expected a file path"]],

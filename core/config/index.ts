@@ -1,4 +1,16 @@
-export type { ContentStoreConfig, DittoConfig, LogLevel, MetadataStoreConfig, NfsAdapterConfig, PortmapAdapterConfig, ShareConfig } from "./types.js";
+export type {
+  ContentStoreConfig,
+  DittoConfig,
+  LogLevel,
+  MetadataStoreConfig,
+  NfsAdapterConfig,
+  PortmapAdapterConfig,
+  PostgresConfig,
+  RemoteCacheConfig,
+  S3Config,
+  SecretRef,
+  ShareConfig,
+} from "./types.js";
 export { isLogLevel, LOG_LEVELS } from "./types.js";
 export { ConfigError, formatIssue, type ConfigIssue } from "./errors.js";
 export { loadConfig, parseConfig, type ParseOptions } from "./load.js";

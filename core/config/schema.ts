@@ -2,7 +2,8 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { parseClientRule } from "./clients.js";
 import { describeValue } from "./errors.js";
-import type { ContentStoreConfig, DittoConfig, MetadataStoreConfig, ShareConfig } from "./types.js";
+import { parseSecretRef } from "./secrets.js";
+import type { ContentStoreConfig, DittoConfig, MetadataStoreConfig, SecretRef, ShareConfig } from "./types.js";
 import { LOG_LEVELS } from "./types.js";
 import { formatSize, parseDuration, parseSize } from "./units.js";
 
@@ -155,15 +156,132 @@ function storeTypeError(types: readonly string[]): (issue: ErrorInput & { code?:
   };
 }
 
+const SECRET_REF_HINT = "a secret reference like env:NAME, file:/run/secrets/name or secret:name (never the secret itself)";
+
+/**
+ * A secret is always referenced, so that no config file ever has to hold one. A rejected value
+ * is never echoed: it may be the secret itself.
+ */
+const secretRef = z.unknown().transform((value, ctx): SecretRef => {
+  const ref = typeof value === "string" ? parseSecretRef(value) : undefined;
+  if (ref) return ref;
+  const got = value === undefined ? "missing: " : "";
+  const what = typeof value === "string" ? ", got a plain string (not shown)" : value === undefined ? "" : `, got ${describeValue(value)}`;
+  ctx.addIssue({ code: "custom", message: `${got}expected ${SECRET_REF_HINT}${what}`, input: undefined });
+  return z.NEVER;
+});
+
+const hostName = scalar("a host name or IP address", (value) =>
+  typeof value === "string" && /^[A-Za-z0-9._:-]{1,253}$/.test(value.trim()) ? value.trim() : undefined,
+);
+
+const postgres = mapping({
+  host: hostName.default("127.0.0.1"),
+  port: integer(1, 65535).default(5432),
+  database: text("a database name"),
+  user: text("a user name"),
+  password: secretRef.nullable().default(null),
+  max_conns: integer(1, 1000).default(10),
+  ssl: bool.default(false),
+  connect_timeout: duration(600_000).default(5_000),
+});
+
 const metadataStore = z
   .discriminatedUnion(
     "type",
     [
       mapping({ type: z.literal("memory") }),
       mapping({ type: z.literal("sqlite"), sqlite: mapping({ path: text("a file path") }) }),
+      mapping({ type: z.literal("postgres"), postgres }),
     ],
-    { error: storeTypeError(["memory", "sqlite"]) },
-  ).transform((raw): MetadataStoreConfig => (raw.type === "sqlite" ? { type: "sqlite", sqlite: { path: raw.sqlite.path } } : { type: "memory" }));
+    { error: storeTypeError(["memory", "sqlite", "postgres"]) },
+  )
+  .transform((raw): MetadataStoreConfig => {
+    switch (raw.type) {
+      case "sqlite":
+        return { type: "sqlite", sqlite: { path: raw.sqlite.path } };
+      case "postgres": {
+        const pg = raw.postgres;
+        return {
+          type: "postgres",
+          postgres: {
+            host: pg.host,
+            port: pg.port,
+            database: pg.database,
+            user: pg.user,
+            password: pg.password,
+            maxConns: pg.max_conns,
+            ssl: pg.ssl,
+            connectTimeout: pg.connect_timeout,
+          },
+        };
+      }
+      default:
+        return { type: "memory" };
+    }
+  });
+
+/** S3 bucket naming rules (3–63 lower-case letters, digits, "." and "-"), relaxed to allow "_" as some servers do. */
+const bucketName = scalar('a bucket name like "photos" (3 to 63 lower-case letters, digits, ".", "-" or "_")', (value) =>
+  typeof value === "string" && /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(value) ? value : undefined,
+);
+
+const keyPrefix = scalar('a key prefix like "backups/" (ending in "/", or "" for the whole bucket)', (value) => {
+  if (typeof value !== "string") return undefined;
+  if (value === "") return value;
+  const parts = value.split("/");
+  const wellFormed = value.endsWith("/") && !value.startsWith("/") && parts.slice(0, -1).every((part) => part !== "" && part !== "." && part !== "..");
+  return wellFormed && Buffer.byteLength(value) <= 512 ? value : undefined;
+});
+
+const endpoint = scalar('an endpoint URL like "http://127.0.0.1:9000" or "https://s3.example.com"', (value) => {
+  if (typeof value !== "string") return undefined;
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+});
+
+const accessKeyId = scalar(`an access key id, or ${SECRET_REF_HINT}`, (value): string | SecretRef | undefined => {
+  if (typeof value !== "string" || value.trim() === "") return undefined;
+  return parseSecretRef(value) ?? (/^[A-Za-z0-9_+=,.@-]{1,128}$/.test(value) ? value : undefined);
+});
+
+const s3 = mapping({
+  layout: z.literal("opaque", { error: expecting('"opaque" (the bucket layout comes next)') }).default("opaque"),
+  bucket: bucketName,
+  prefix: keyPrefix.default(""),
+  endpoint: endpoint.nullable().default(null),
+  region: text("a region like us-east-1").default("us-east-1"),
+  path_style: bool.optional(),
+  access_key_id: accessKeyId.nullable().default(null),
+  secret_access_key: secretRef.nullable().default(null),
+  request_timeout: duration(3_600_000).default(60_000),
+  connect_timeout: duration(600_000).default(5_000),
+  concurrency: integer(1, 64).default(8),
+  part_size: size(5 * MiB, 5 * GiB).default(16 * MiB),
+}).superRefine((raw, ctx) => {
+  if ((raw.access_key_id === null) !== (raw.secret_access_key === null)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [raw.access_key_id === null ? "access_key_id" : "secret_access_key"],
+      message: "set both access_key_id and secret_access_key, or neither (to use the AWS default credential chain)",
+      input: undefined,
+    });
+  }
+});
+
+const remoteCache = mapping({
+  path: text("a directory path").nullable().default(null),
+  max_size: size(64 * MiB, 2 ** 50).default(10 * GiB),
+  min_free: size(0, 2 ** 50).default(GiB),
+  uploads: integer(1, 64).default(4),
+  upload_after: duration(3_600_000).default(10_000),
+  remote_timeout: duration(3_600_000).default(60_000),
+  read_ahead: integer(0, 256).default(8),
+}).prefault({});
 
 const contentStore = z
   .discriminatedUnion(
@@ -174,11 +292,46 @@ const contentStore = z
         type: z.literal("fs"),
         fs: mapping({ path: text("a directory path"), max_open_files: integer(1, 65536).default(256) }),
       }),
+      mapping({ type: z.literal("s3"), s3, cache: remoteCache }),
     ],
-    { error: storeTypeError(["memory", "fs"]) },
-  ).transform((raw): ContentStoreConfig =>
-  raw.type === "fs" ? { type: "fs", fs: { path: raw.fs.path, maxOpenFiles: raw.fs.max_open_files } } : { type: "memory" },
-);
+    { error: storeTypeError(["memory", "fs", "s3"]) },
+  )
+  .transform((raw): ContentStoreConfig => {
+    switch (raw.type) {
+      case "fs":
+        return { type: "fs", fs: { path: raw.fs.path, maxOpenFiles: raw.fs.max_open_files } };
+      case "s3":
+        return {
+          type: "s3",
+          s3: {
+            layout: raw.s3.layout,
+            bucket: raw.s3.bucket,
+            prefix: raw.s3.prefix,
+            endpoint: raw.s3.endpoint,
+            region: raw.s3.region,
+            // Custom endpoints (MinIO, s3rver…) rarely have per-bucket DNS names.
+            forcePathStyle: raw.s3.path_style ?? raw.s3.endpoint !== null,
+            accessKeyId: raw.s3.access_key_id,
+            secretAccessKey: raw.s3.secret_access_key,
+            requestTimeout: raw.s3.request_timeout,
+            connectTimeout: raw.s3.connect_timeout,
+            concurrency: raw.s3.concurrency,
+            partSize: raw.s3.part_size,
+          },
+          cache: {
+            path: raw.cache.path,
+            maxSize: raw.cache.max_size,
+            minFree: raw.cache.min_free,
+            uploads: raw.cache.uploads,
+            uploadAfter: raw.cache.upload_after,
+            remoteTimeout: raw.cache.remote_timeout,
+            readAhead: raw.cache.read_ahead,
+          },
+        };
+      default:
+        return { type: "memory" };
+    }
+  });
 
 const clientRule = scalar('an IP address or CIDR like "127.0.0.1", "::1" or "192.168.0.0/16"', (value) =>
   typeof value === "string" && parseClientRule(value.trim()) !== undefined ? value.trim() : undefined,
@@ -209,6 +362,7 @@ const share = mapping({
     gid: id.default(() => processIds().gid),
     mode: mode.default(0o755),
   }).prefault({}),
+  durability: z.enum(["local", "remote"], { error: expecting('"local" or "remote"') }).default("local"),
 }).transform(
   (raw): ShareConfig => ({
     name: raw.name,
@@ -221,6 +375,7 @@ const share = mapping({
     anonymousUid: raw.anonymous_uid,
     anonymousGid: raw.anonymous_gid,
     root: { uid: raw.root.uid, gid: raw.root.gid, mode: raw.root.mode },
+    durability: raw.durability,
   }),
 );
 

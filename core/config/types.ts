@@ -49,11 +49,70 @@ export interface PortmapAdapterConfig {
 
 export type MetadataStoreConfig =
   | { type: "memory" }
-  | { type: "sqlite"; sqlite: { path: string } };
+  | { type: "sqlite"; sqlite: { path: string } }
+  | { type: "postgres"; postgres: PostgresConfig };
+
+export interface PostgresConfig {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** A secret reference (env:NAME, file:PATH or secret:NAME), never the password itself. */
+  password: SecretRef | null;
+  maxConns: number;
+  ssl: boolean;
+  /** Milliseconds to wait for a connection. */
+  connectTimeout: number;
+}
 
 export type ContentStoreConfig =
   | { type: "memory" }
-  | { type: "fs"; fs: { path: string; maxOpenFiles: number } };
+  | { type: "fs"; fs: { path: string; maxOpenFiles: number } }
+  | { type: "s3"; s3: S3Config; cache: RemoteCacheConfig };
+
+/**
+ * Where a secret comes from: an environment variable, a file (e.g. a container secret) or the
+ * secret resolver the host plugs in (the desktop's OS keychain).
+ */
+export interface SecretRef {
+  from: "env" | "file" | "secret";
+  name: string;
+}
+
+export interface S3Config {
+  /** "bucket": one object is one file, keys are paths. "opaque": content objects keyed by content id. */
+  layout: "opaque";
+  bucket: string;
+  /** Key prefix ("" or ending in "/"). */
+  prefix: string;
+  /** Custom endpoint (MinIO, R2, B2…); null for AWS. */
+  endpoint: string | null;
+  region: string;
+  forcePathStyle: boolean;
+  /** Plain access key id or a reference; null (with secretAccessKey null) uses the SDK's default chain. */
+  accessKeyId: string | SecretRef | null;
+  secretAccessKey: SecretRef | null;
+  requestTimeout: number;
+  connectTimeout: number;
+  /** Parts or ranges in flight per transfer. */
+  concurrency: number;
+  partSize: number;
+}
+
+export interface RemoteCacheConfig {
+  /** Directory of the journal and local copies; null: <data dir>/cache/<store name>. */
+  path: string | null;
+  maxSize: number;
+  minFree: number;
+  /** Files uploaded at once. */
+  uploads: number;
+  /** Milliseconds after which uncommitted changes are uploaded anyway. */
+  uploadAfter: number;
+  /** Milliseconds COMMIT waits for the remote store on a share with remote durability. */
+  remoteTimeout: number;
+  /** Chunks (4 MiB) read ahead of a sequential reader. */
+  readAhead: number;
+}
 
 export interface ShareConfig {
   /** Export path, e.g. "/export". */
@@ -69,4 +128,6 @@ export interface ShareConfig {
   anonymousGid: number;
   /** Owner and mode of the share root when it is first created. */
   root: { uid: number; gid: number; mode: number };
+  /** "local": COMMIT means on local disk (uploaded in the background); "remote": in the remote store. */
+  durability: "local" | "remote";
 }

@@ -116,7 +116,11 @@ function resolveStorePaths(config: DittoConfig, baseDir: string): DittoConfig {
   const content = Object.fromEntries(
     Object.entries(config.content.stores).map(([name, store]) => [
       name,
-      store.type === "fs" ? { ...store, fs: { ...store.fs, path: resolve(store.fs.path) } } : store,
+      store.type === "fs"
+        ? { ...store, fs: { ...store.fs, path: resolve(store.fs.path) } }
+        : store.type === "s3" && store.cache.path !== null
+          ? { ...store, cache: { ...store.cache, path: resolve(store.cache.path) } }
+          : store,
     ]),
   );
   return { ...config, metadata: { stores: metadata }, content: { stores: content } };

@@ -2,6 +2,7 @@ import { type ExchangedRead, ReadAhead, type ReadAheadStats } from "../cache/rea
 import { WriteCache } from "../cache/write-cache.js";
 import { FsError, fsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
+import type { RemoteCacheStatus } from "../cache/remote/status.js";
 import type { ContentStore } from "./store.js";
 import { checkContentId, checkRange, checkReadInto, checkSize } from "./validate.js";
 
@@ -31,6 +32,8 @@ export interface ContentCacheOptions {
  */
 export class ContentService {
   private readonly stores = new Map<string, ContentStore>();
+  /** Shares whose COMMIT waits for the remote store. */
+  private readonly remoteDurable = new Set<string>();
   private readonly cache: WriteCache;
   private readonly readAhead: ReadAhead;
 
@@ -46,10 +49,21 @@ export class ContentService {
     return this.readAhead.stats();
   }
 
-  registerShare(share: string, store: ContentStore): void {
+  /**
+   * With durability "remote", COMMIT and stable writes resolve only once the bytes are in the
+   * store's remote side (for stores that have one; others are durable once synced anyway).
+   */
+  registerShare(share: string, store: ContentStore, durability: "local" | "remote" = "local"): void {
     const existing = this.stores.get(share);
     if (existing && existing !== store) throw fsError("Exists", `share ${share} already has a content store`);
     this.stores.set(share, store);
+    if (durability === "remote") this.remoteDurable.add(share);
+    else this.remoteDurable.delete(share);
+  }
+
+  /** The share's upload queue and cache, for shares on a store with a remote side; else null. */
+  remoteStatus(share: string): RemoteCacheStatus | null {
+    return this.storeOf(share).remoteStatus?.() ?? null;
   }
 
   /** Commits the share's cached writes, then forgets the share (the store stays open). */
@@ -58,6 +72,7 @@ export class ContentService {
     if (!store) return;
     await this.guard(() => this.cache.commitAll(store));
     this.stores.delete(share);
+    this.remoteDurable.delete(share);
   }
 
   /**
@@ -100,18 +115,29 @@ export class ContentService {
       const stable = stability !== "unstable";
       return this.changing(contentId, async () => {
         await this.cache.write(store, contentId, offset, data, stable);
-        if (stable) await this.cache.sync(store, contentId);
+        if (stable) {
+          await this.cache.sync(store, contentId);
+          await this.remoteDurability(share, store, contentId);
+        }
       });
     });
   }
 
-  /** Flushes the file's cached writes to the store and makes them durable. */
+  /**
+   * Flushes the file's cached writes to the store and makes them durable (on a share with
+   * remote durability: in the remote store).
+   */
   commit(share: string, contentId: string): Promise<void> {
-    return this.guard(() => {
+    return this.guard(async () => {
       const store = this.storeOf(share);
       checkContentId(contentId);
-      return this.cache.commit(store, contentId);
+      await this.cache.commit(store, contentId);
+      await this.remoteDurability(share, store, contentId);
     });
+  }
+
+  private async remoteDurability(share: string, store: ContentStore, contentId: string): Promise<void> {
+    if (this.remoteDurable.has(share) && store.waitRemote) await store.waitRemote(contentId);
   }
 
   truncate(share: string, contentId: string, size: number): Promise<void> {

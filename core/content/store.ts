@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { RemoteCacheStatus } from "../cache/remote/status.js";
 
 /**
  * The content store: bytes of regular files addressed by content id, nothing else. Content ids
@@ -39,6 +40,17 @@ export interface ContentStore {
   space(): Promise<{ used: number; available: number }>;
 
   close(): Promise<void>;
+
+  /**
+   * Stores whose bytes live in a remote object store behind a local cache (s3): sync() makes
+   * changes durable locally and queues them; this resolves once everything written to `id`
+   * before the call is in the remote store, and fails with FsError("Io") after the store's
+   * remote timeout.
+   */
+  waitRemote?(id: string): Promise<void>;
+
+  /** Upload queue, cache and last error of a store with a remote side (s3). */
+  remoteStatus?(): RemoteCacheStatus;
 }
 
 const CONTENT_ID = /^[A-Za-z0-9_-]{1,128}$/;

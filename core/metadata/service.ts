@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { fsError, isFsError, type FsErrorCode } from "../errors.js";
 import type { Logger } from "../util/logger.js";
-import { KeyedMutex } from "./keyed-mutex.js";
+import { KeyedMutex } from "../util/keyed-mutex.js";
 import { LockManager } from "./locking.js";
 import type { MetadataStore } from "./store.js";
 import {

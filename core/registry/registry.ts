@@ -1,3 +1,4 @@
+import type { RemoteCacheStatus } from "../cache/remote/status.js";
 import type { DittoConfig, ShareConfig } from "../config/types.js";
 import { ContentService } from "../content/service.js";
 import type { ContentStore } from "../content/store.js";
@@ -9,7 +10,7 @@ import type { AuthSysCredential } from "../protocol/rpc/types.js";
 import type { Logger } from "../util/logger.js";
 import { decodeHandle, encodeHandle, shareIdFor } from "./handle.js";
 import { ConfiguredShare } from "./share.js";
-import { closeStores, createStores, type NamedStores } from "./stores.js";
+import { closeStores, createStores, type NamedStores, type StoreOptions } from "./stores.js";
 
 /** A share as the protocol adapters see it. */
 export interface Share {
@@ -58,8 +59,8 @@ export class Registry {
   ) {}
 
   /** Opens the config's stores and registers its shares. */
-  static async fromConfig(config: DittoConfig, logger: Logger): Promise<Registry> {
-    const stores = await createStores(config, logger);
+  static async fromConfig(config: DittoConfig, logger: Logger, options: StoreOptions = {}): Promise<Registry> {
+    const stores = await createStores(config, logger, options);
     return Registry.create({
       logger,
       stores,
@@ -115,7 +116,7 @@ export class Registry {
       rootGid: config.root.gid,
       rootMode: config.root.mode,
     });
-    this.contentService.registerShare(config.name, contentStore);
+    this.contentService.registerShare(config.name, contentStore, config.durability);
     this.byName.set(share.name, share);
     this.byId.set(id, share);
     this.logger.info(
@@ -150,6 +151,11 @@ export class Registry {
 
   contentStore(name: string): ContentStore | undefined {
     return this.stores.content.get(name);
+  }
+
+  /** Upload queue, cache and last error of a share whose content store has a remote side; else null. */
+  remoteStatus(share: Share): RemoteCacheStatus | null {
+    return this.contentService.remoteStatus(share.name);
   }
 
   /** Opaque handle (≤ 64 bytes): [version][share id][file id]. */

@@ -2,21 +2,10 @@ import { describe, expect, test } from "vitest";
 import type { ShareConfig } from "../config/types.js";
 import type { AuthSysCredential } from "../protocol/rpc/types.js";
 import { ConfiguredShare } from "./share.js";
+import { shareConfig } from "../testing/share-config.js";
 
 function share(changes: Partial<ShareConfig> = {}): ConfiguredShare {
-  return new ConfiguredShare(1, {
-    name: "/export",
-    metadataStore: "meta",
-    contentStore: "data",
-    readOnly: false,
-    allowedClients: ["127.0.0.1", "::1"],
-    rootSquash: true,
-    allSquash: false,
-    anonymousUid: 65534,
-    anonymousGid: 65533,
-    root: { uid: 0, gid: 0, mode: 0o755 },
-    ...changes,
-  });
+  return new ConfiguredShare(1, shareConfig("/export", { contentStore: "data", rootSquash: true, anonymousGid: 65533, ...changes }));
 }
 
 function cred(uid: number, gid: number, gids: number[] = []): AuthSysCredential {

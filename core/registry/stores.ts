@@ -1,8 +1,13 @@
-import type { DittoConfig } from "../config/types.js";
+import path from "node:path";
+import { dataDir } from "../config/defaults.js";
+import { resolveSecret, type SecretResolver } from "../config/secrets.js";
+import type { ContentStoreConfig, DittoConfig, MetadataStoreConfig, SecretRef } from "../config/types.js";
 import { FsContentStore } from "../content/store/fs/index.js";
 import { MemoryContentStore } from "../content/store/memory/index.js";
+import { S3ContentStore } from "../content/store/s3/index.js";
 import type { ContentStore } from "../content/store.js";
 import { MemoryMetadataStore } from "../metadata/store/memory/index.js";
+import { PostgresMetadataStore } from "../metadata/store/postgres/index.js";
 import { SqliteMetadataStore } from "../metadata/store/sqlite/index.js";
 import type { MetadataStore } from "../metadata/store.js";
 import type { Logger } from "../util/logger.js";
@@ -13,36 +18,127 @@ export interface NamedStores {
   content: Map<string, ContentStore>;
 }
 
+export interface StoreOptions {
+  /** Resolves `secret:` references (the desktop's OS keychain); without it only env: and file: work. */
+  secrets?: SecretResolver | null;
+}
+
 /**
  * Opens every store the config names. If one cannot be opened, those already open are closed
  * and the error says which store failed and why.
  */
-export async function createStores(config: DittoConfig, logger: Logger): Promise<NamedStores> {
+export async function createStores(config: DittoConfig, logger: Logger, options: StoreOptions = {}): Promise<NamedStores> {
   const stores: NamedStores = { metadata: new Map(), content: new Map() };
+  const secret = (ref: SecretRef) => resolveSecret(ref, options.secrets ?? null);
   try {
     for (const [name, spec] of Object.entries(config.metadata.stores)) {
-      const where = spec.type === "sqlite" ? ` at ${spec.sqlite.path}` : "";
-      const store = await opening(`metadata store "${name}" (${spec.type}${where})`, async () =>
-        spec.type === "sqlite" ? SqliteMetadataStore.open({ path: spec.sqlite.path }) : new MemoryMetadataStore(),
+      const store = await opening(`metadata store "${name}" (${describeMetadata(spec)})`, () =>
+        openMetadataStore(spec, secret, logger.child({ store: name })),
       );
       stores.metadata.set(name, store);
-      logger.info({ store: name, kind: spec.type, path: spec.type === "sqlite" ? spec.sqlite.path : undefined }, "metadata store open");
+      logger.info({ store: name, kind: spec.type, at: describeMetadata(spec) }, "metadata store open");
     }
     for (const [name, spec] of Object.entries(config.content.stores)) {
-      const where = spec.type === "fs" ? ` at ${spec.fs.path}` : "";
-      const store = await opening(`content store "${name}" (${spec.type}${where})`, async () =>
-        spec.type === "fs"
-          ? FsContentStore.open({ root: spec.fs.path, maxOpenFiles: spec.fs.maxOpenFiles })
-          : new MemoryContentStore(),
+      const store = await opening(`content store "${name}" (${describeContent(spec)})`, () =>
+        openContentStore(name, spec, secret, logger.child({ store: name })),
       );
       stores.content.set(name, store);
-      logger.info({ store: name, kind: spec.type, path: spec.type === "fs" ? spec.fs.path : undefined }, "content store open");
+      logger.info({ store: name, kind: spec.type, at: describeContent(spec) }, "content store open");
     }
   } catch (err) {
     await closeStores(stores, logger);
     throw err;
   }
   return stores;
+}
+
+type Secret = (ref: SecretRef) => Promise<string>;
+
+async function openMetadataStore(spec: MetadataStoreConfig, secret: Secret, logger: Logger): Promise<MetadataStore> {
+  switch (spec.type) {
+    case "sqlite":
+      return SqliteMetadataStore.open({ path: spec.sqlite.path });
+    case "postgres": {
+      const pg = spec.postgres;
+      return PostgresMetadataStore.open({
+        host: pg.host,
+        port: pg.port,
+        database: pg.database,
+        user: pg.user,
+        password: pg.password ? await secret(pg.password) : undefined,
+        maxConns: pg.maxConns,
+        ssl: pg.ssl,
+        connectTimeoutMs: pg.connectTimeout,
+        logger,
+      });
+    }
+    case "memory":
+      return new MemoryMetadataStore();
+  }
+}
+
+async function openContentStore(name: string, spec: ContentStoreConfig, secret: Secret, logger: Logger): Promise<ContentStore> {
+  switch (spec.type) {
+    case "fs":
+      return FsContentStore.open({ root: spec.fs.path, maxOpenFiles: spec.fs.maxOpenFiles });
+    case "s3": {
+      const { s3, cache } = spec;
+      const credentials =
+        s3.accessKeyId !== null && s3.secretAccessKey !== null
+          ? {
+              accessKeyId: typeof s3.accessKeyId === "string" ? s3.accessKeyId : await secret(s3.accessKeyId),
+              secretAccessKey: await secret(s3.secretAccessKey),
+            }
+          : undefined;
+      return S3ContentStore.open({
+        bucket: s3.bucket,
+        prefix: s3.prefix,
+        endpoint: s3.endpoint ?? undefined,
+        region: s3.region,
+        forcePathStyle: s3.forcePathStyle,
+        credentials,
+        requestTimeoutMs: s3.requestTimeout,
+        connectTimeoutMs: s3.connectTimeout,
+        concurrency: s3.concurrency,
+        partSize: s3.partSize,
+        cache: {
+          dir: cache.path ?? path.join(dataDir(), "cache", name),
+          maxBytes: cache.maxSize,
+          minFreeBytes: cache.minFree,
+          uploads: cache.uploads,
+          uploadAfterMs: cache.uploadAfter,
+          remoteTimeoutMs: cache.remoteTimeout,
+          readAheadChunks: cache.readAhead,
+        },
+        logger,
+      });
+    }
+    case "memory":
+      return new MemoryContentStore();
+  }
+}
+
+/** Where a store lives, for messages and logs (never a secret). */
+function describeMetadata(spec: MetadataStoreConfig): string {
+  switch (spec.type) {
+    case "sqlite":
+      return `sqlite at ${spec.sqlite.path}`;
+    case "postgres":
+      return `postgres at ${spec.postgres.host}:${spec.postgres.port}/${spec.postgres.database}`;
+    case "memory":
+      return "memory";
+  }
+}
+
+function describeContent(spec: ContentStoreConfig): string {
+  switch (spec.type) {
+    case "fs":
+      return `fs at ${spec.fs.path}`;
+    case "s3":
+      return `s3://${spec.s3.bucket}/${spec.s3.prefix}${spec.s3.endpoint ? ` at ${spec.s3.endpoint}` : ""}`;
+    case "memory":
+      return "memory";
+  }
 }
 
 async function opening<T>(what: string, open: () => Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@ import { MOUNT_PROGRAM, MOUNT_V3 } from "../protocol/nfs/mount/constants.js";
 import { NFS_PROGRAM, NFS_V3 } from "../protocol/nfs/v3/constants.js";
 import { IPPROTO_TCP } from "../protocol/portmap/mapping.js";
 import { Registry } from "../registry/registry.js";
+import type { StoreOptions } from "../registry/stores.js";
 import type { Logger } from "../util/logger.js";
 import { DittoServer } from "./server.js";
 
@@ -17,8 +18,8 @@ export interface BuiltServer {
 }
 
 /** Opens the config's stores and wires the enabled adapters into a server (not yet started). */
-export async function buildServer(config: DittoConfig, logger: Logger): Promise<BuiltServer> {
-  const registry = await Registry.fromConfig(config, logger);
+export async function buildServer(config: DittoConfig, logger: Logger, options: StoreOptions = {}): Promise<BuiltServer> {
+  const registry = await Registry.fromConfig(config, logger, options);
   const server = new DittoServer({ registry, logger, shutdownTimeout: config.server.shutdownTimeout });
   const { nfs: nfsConfig, portmap: portmapConfig } = config.adapters;
 

@@ -14,6 +14,18 @@ export interface ShareOptions {
   anonymousUid?: number;
   anonymousGid?: number;
   root?: { uid: number; gid: number; mode: number };
+  durability?: "local" | "remote";
+}
+
+export interface PostgresStoreOptions {
+  postgres: { host: string; port: number; database: string; user: string; passwordEnv?: string };
+}
+
+export interface S3StoreOptions {
+  /** Credentials are passed as env: references to these variables (set them with startDittofs' env). */
+  s3: { endpoint: string; bucket: string; prefix?: string; accessKeyEnv: string; secretKeyEnv: string; requestTimeout?: string };
+  /** Keys of the store's `cache` block (path defaults to <dir>/cache, min_free to 0). */
+  cache?: Record<string, unknown>;
 }
 
 export interface DittofsConfigOptions {
@@ -21,8 +33,8 @@ export interface DittofsConfigOptions {
   mountPort?: number;
   maxRecordSize?: number | string;
   logLevel?: string;
-  metadata?: "sqlite" | "memory";
-  content?: "fs" | "memory";
+  metadata?: "sqlite" | "memory" | PostgresStoreOptions;
+  content?: "fs" | "memory" | S3StoreOptions;
   shares?: ShareOptions[];
 }
 
@@ -45,7 +57,10 @@ export interface ExitStatus {
 }
 
 export declare function whenReady(server: DittofsServer, timeoutMs?: number): Promise<void>;
-export declare function startDittofs(configPath: string, options?: { readyTimeoutMs?: number }): Promise<DittofsServer>;
+export declare function startDittofs(
+  configPath: string,
+  options?: { readyTimeoutMs?: number; env?: Record<string, string> },
+): Promise<DittofsServer>;
 
 export declare class DittofsServer {
   /** Wraps a spawned `dittofs serve` whose stdout and stderr are pipes. */

@@ -74,27 +74,48 @@ export function writeDittofsConfig(dir, options) {
     if (share.anonymousUid !== undefined) out.anonymous_uid = share.anonymousUid;
     if (share.anonymousGid !== undefined) out.anonymous_gid = share.anonymousGid;
     if (share.root) out.root = { uid: share.root.uid, gid: share.root.gid, mode: share.root.mode.toString(8).padStart(4, "0") };
+    if (share.durability !== undefined) out.durability = share.durability;
     return out;
   });
   const config = {
     logging: { level: options.logLevel ?? "warn" },
     server: { shutdown_timeout: "5s" },
     adapters: { nfs },
-    metadata: {
-      stores: {
-        meta: metadata === "sqlite" ? { type: "sqlite", sqlite: { path: join(dir, "meta.db") } } : { type: "memory" },
-      },
-    },
-    content: {
-      stores: {
-        data: content === "fs" ? { type: "fs", fs: { path: join(dir, "content") } } : { type: "memory" },
-      },
-    },
+    metadata: { stores: { meta: metadataStore(dir, metadata) } },
+    content: { stores: { data: contentStore(dir, content) } },
     shares,
   };
   const path = join(dir, "dittofs.yaml");
   writeFileSync(path, stringify(config));
   return path;
+}
+
+function metadataStore(dir, metadata) {
+  if (metadata === "sqlite") return { type: "sqlite", sqlite: { path: join(dir, "meta.db") } };
+  if (metadata === "memory") return { type: "memory" };
+  const pg = metadata.postgres;
+  return {
+    type: "postgres",
+    postgres: { host: pg.host, port: pg.port, database: pg.database, user: pg.user, ...(pg.passwordEnv ? { password: `env:${pg.passwordEnv}` } : {}) },
+  };
+}
+
+function contentStore(dir, content) {
+  if (content === "fs") return { type: "fs", fs: { path: join(dir, "content") } };
+  if (content === "memory") return { type: "memory" };
+  const { s3, cache = {} } = content;
+  return {
+    type: "s3",
+    s3: {
+      bucket: s3.bucket,
+      prefix: s3.prefix ?? "",
+      endpoint: s3.endpoint,
+      access_key_id: `env:${s3.accessKeyEnv}`,
+      secret_access_key: `env:${s3.secretKeyEnv}`,
+      ...(s3.requestTimeout ? { request_timeout: s3.requestTimeout } : {}),
+    },
+    cache: { path: join(dir, "cache"), min_free: 0, ...cache },
+  };
 }
 
 /** The libnfs URL of `path` inside `share`, with explicit ports (no portmapper). */
@@ -134,10 +155,11 @@ export function whenReady(server, timeoutMs = 30_000) {
  * Spawns `dittofs serve --config configPath` and resolves once it prints `ready`. Rejects with
  * the exit status and stderr if it exits or stays silent for `readyTimeoutMs`.
  */
-export function startDittofs(configPath, { readyTimeoutMs = 30_000 } = {}) {
+export function startDittofs(configPath, { readyTimeoutMs = 30_000, env = {} } = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, "serve", "--config", configPath], {
       cwd: dirname(configPath),
+      env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     running.add(child.pid);

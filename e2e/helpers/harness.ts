@@ -33,16 +33,17 @@ export class E2eServer {
     readonly nfsPort: number,
     private options: ServerOptions,
     public server: DittofsServer,
+    private readonly env: Record<string, string>,
   ) {}
 
   /** A fresh data dir and port; sqlite + fs stores unless `options` says otherwise. */
-  static async start(options: ServerOptions = {}): Promise<E2eServer> {
+  static async start(options: ServerOptions = {}, env: Record<string, string> = {}): Promise<E2eServer> {
     await prepareE2e();
     const dir = mkdtempSync(join(tmpdir(), "dittofs-e2e-"));
     const nfsPort = await freePort();
     const merged: ServerOptions = { metadata: "sqlite", content: "fs", ...options };
-    const server = await startDittofs(writeDittofsConfig(dir, { nfsPort, ...merged }));
-    return new E2eServer(dir, nfsPort, merged, server);
+    const server = await startDittofs(writeDittofsConfig(dir, { nfsPort, ...merged }), { env });
+    return new E2eServer(dir, nfsPort, merged, server, env);
   }
 
   get configPath(): string {
@@ -61,7 +62,7 @@ export class E2eServer {
   async restart(changes: Partial<ServerOptions> = {}): Promise<void> {
     if (this.server.alive) await this.server.stop();
     this.options = { ...this.options, ...changes };
-    this.server = await startDittofs(writeDittofsConfig(this.dir, { nfsPort: this.nfsPort, ...this.options }));
+    this.server = await startDittofs(writeDittofsConfig(this.dir, { nfsPort: this.nfsPort, ...this.options }), { env: this.env });
   }
 
   async dispose(): Promise<void> {

@@ -17,6 +17,7 @@ import { MemoryMetadataStore } from "../../metadata/store/memory/index.js";
 import { Registry } from "../../registry/registry.js";
 import { silentLogger } from "../../util/logger.js";
 import { NfsAdapter } from "./adapter.js";
+import { shareConfig } from "../../testing/share-config.js";
 
 const run = promisify(execFile);
 const TOOLS = ["nfs-ls", "nfs-cp", "nfs-cat"];
@@ -33,18 +34,7 @@ async function requireTools(): Promise<void> {
 }
 
 function share(name: string): ShareConfig {
-  return {
-    name,
-    metadataStore: "meta",
-    contentStore: "content",
-    readOnly: false,
-    allowedClients: ["127.0.0.1", "::1"],
-    rootSquash: false,
-    allSquash: false,
-    anonymousUid: 65534,
-    anonymousGid: 65534,
-    root: { uid: 0, gid: 0, mode: 0o755 },
-  };
+  return shareConfig(name);
 }
 
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");

@@ -15,28 +15,13 @@ import type { AuthSysCredential } from "../../protocol/rpc/types.js";
 import { XdrReader } from "../../protocol/xdr/reader.js";
 import { XdrWriter } from "../../protocol/xdr/writer.js";
 import { Registry } from "../../registry/registry.js";
-import type { ShareConfig } from "../../config/types.js";
 import { silentLogger } from "../../util/logger.js";
 import { RpcClient } from "../rpc/client.js";
 import { NfsAdapter } from "./adapter.js";
+import { shareConfig } from "../../testing/share-config.js";
 
 const ROOT: AuthSysCredential = { stamp: 1, machineName: "tester", uid: 0, gid: 0, gids: [] };
 
-function shareConfig(name: string, overrides: Partial<ShareConfig> = {}): ShareConfig {
-  return {
-    name,
-    metadataStore: "meta",
-    contentStore: "content",
-    readOnly: false,
-    allowedClients: ["127.0.0.1", "::1"],
-    rootSquash: false,
-    allSquash: false,
-    anonymousUid: 65534,
-    anonymousGid: 65534,
-    root: { uid: 0, gid: 0, mode: 0o755 },
-    ...overrides,
-  };
-}
 
 // ---- a small NFSv3 client over RpcClient, decoding results as RFC 1813 lays them out ----
 

@@ -217,6 +217,12 @@ export class FsContentStore implements ContentStore {
     this.wakeSlotWaiters();
   }
 
+  /** Where the bytes of `id` live on disk (the file may not exist yet), for readers outside the store. */
+  filePath(id: string): string {
+    checkContentId(id);
+    return this.pathFor(id).file;
+  }
+
   /** The content's path: `root/ab/cd/<name>` (a short id is padded with "_" for its directories). */
   private pathFor(id: string): ContentPath {
     const name = fileNameFor(id);

@@ -1,0 +1,865 @@
+import { EventEmitter, setMaxListeners } from "node:events";
+import fs from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { FsContentStore } from "../../content/store/fs/index.js";
+import { FsError, fsError } from "../../errors.js";
+import { KeyedMutex } from "../../util/keyed-mutex.js";
+import type { Logger } from "../../util/logger.js";
+import { isRemoteError, type ObjectBackend, type UploadSource } from "./backend.js";
+import { Journal, type PendingUpload } from "./journal.js";
+import { RangeSet } from "./range-set.js";
+import { SEGMENT_SIZE, Segments, segmentStem, stemOfSegmentFile } from "./segments.js";
+import type { RemoteCacheEvents, RemoteCacheStatus, RemoteFailure, UploadInFlight } from "./status.js";
+
+export interface RemoteCacheOptions {
+  /** Directory of the journal and the local copies; created when missing. */
+  dir: string;
+  backend: ObjectBackend;
+  /** The object key of a content id. */
+  keyOf: (id: string) => string;
+  /** Bytes the local copies may take before clean ones are evicted and writers wait. */
+  maxBytes: number;
+  /** Free space to leave on the cache's disk. */
+  minFreeBytes: number;
+  /** Files uploaded at once. */
+  uploadConcurrency: number;
+  /** Changes nobody committed are uploaded once they are this old. */
+  uploadAfterMs: number;
+  /** How long waitRemote() waits for an upload before it fails. */
+  remoteTimeoutMs: number;
+  /** Chunks fetched ahead of a sequential reader. */
+  readAheadChunks: number;
+  logger: Logger;
+}
+
+/** Remote bytes are fetched in aligned chunks of this size. */
+const CHUNK_SIZE = 4 * 2 ** 20;
+/** Objects up to this size are uploaded from local bytes where present rather than copied remotely. */
+const SMALL_OBJECT = 16 * 2 ** 20;
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 30_000;
+const STATFS_EVERY_MS = 250;
+const STATUS_EVERY_MS = 250;
+const IDLE_CHECK_MS = 1_000;
+
+/** What an upload sends: the file as it was when the upload started. */
+interface Snapshot {
+  seq: number;
+  size: number;
+  dirty: RangeSet;
+  baseLimit: number;
+}
+
+/** One file's local state. Positions below `baseLimit` that are not `present` live only remotely. */
+class CachedFile {
+  /** Logical size. */
+  size = 0;
+  /** Size of the remote object (null: none), undefined until asked. */
+  remoteSize: number | null | undefined = undefined;
+  /** Remote bytes at or beyond this were truncated away. */
+  baseCap = Infinity;
+  /** A truncate fixed `size` while the remote size was unknown. */
+  truncated = false;
+  /** Bytes held in the segment files. */
+  present = new RangeSet();
+  /** Bytes not yet remote (a subset of present). */
+  dirty = new RangeSet();
+  /** Counts changes; an upload records the count it sent. */
+  seq = 0;
+  syncedSeq = 0;
+  uploadedSeq = 0;
+  /** Changes made while an upload is in flight, which it does not carry. */
+  sinceSnapshot: { dirty: RangeSet; cap: number } | null = null;
+  uploading: AbortController | null = null;
+  journaled = false;
+  deleted = false;
+  /** Operations holding this object right now; only an unheld file may leave the map. */
+  holders = 0;
+  readers = 0;
+  changedAt = 0;
+  /** Where a sequential reader is expected next. */
+  nextRead = -1;
+  readonly fetching = new Map<number, Promise<void>>();
+  resolving: Promise<void> | null = null;
+
+  constructor(readonly id: string) {}
+
+  get known(): boolean {
+    return this.remoteSize !== undefined;
+  }
+
+  get baseLimit(): number {
+    return Math.min(this.baseCap, this.remoteSize ?? 0);
+  }
+
+  /** Local state differs from the remote object. */
+  get needsUpload(): boolean {
+    return !this.known || !this.dirty.isEmpty || this.remoteSize !== this.size;
+  }
+}
+
+/**
+ * The per-store disk cache in front of a remote object store (core/cache/remote/backend.ts):
+ *
+ * - Writes land in local segment files; sync() fsyncs them and writes a journal row, which is
+ *   the durability point of COMMIT, and queues the upload. Uploads run in the background,
+ *   `uploadConcurrency` files at a time, and retry with backoff until they succeed; rows left
+ *   by a crash are uploaded after a restart. Changes nobody commits go out after `uploadAfterMs`.
+ * - An upload sends the file as composed from its dirty ranges (local bytes), the unchanged
+ *   ranges of the old object (copied server-side where the backend can) and holes (zeros).
+ * - Reads fetch missing ranges in aligned chunks and keep them; sequential readers get chunks
+ *   fetched ahead in parallel.
+ * - Local bytes are bounded by `maxBytes` and the disk's free-space floor: clean segments are
+ *   evicted in least-recently-used order; when only unsent bytes are left, writers wait for
+ *   uploads (they slow down, they never fail for lack of room).
+ */
+export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
+  /** Least recently used first. */
+  private readonly files = new Map<string, CachedFile>();
+  private readonly locks = new KeyedMutex();
+  /** Deletes owed to the remote store, id → key. */
+  private readonly deletions = new Map<string, string>();
+  private readonly queue = new Set<string>();
+  private readonly busy = new Map<string, Promise<void>>();
+  /** Files with changes not synced yet (uploaded once idle for uploadAfterMs). */
+  private readonly unsynced = new Set<string>();
+  private readonly uploads = new Set<UploadInFlight>();
+  private readonly remoteWaiters = new Map<string, Array<{ seq: number; done: () => void }>>();
+  private roomWaiters: Array<() => void> = [];
+  private localBytes = 0;
+  /** Bytes writers were let in for and are still writing. */
+  private reservedBytes = 0;
+  private dirtyBytes = 0;
+  private throttled = false;
+  private lastError: RemoteFailure | null = null;
+  private diskFree = { bytes: Infinity, at: 0 };
+  private statusTimer: NodeJS.Timeout | null = null;
+  private readonly idleTimer: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(
+    private readonly options: RemoteCacheOptions,
+    private readonly journal: Journal,
+    private readonly segments: Segments,
+  ) {
+    super();
+    this.idleTimer = setInterval(() => this.uploadIdle(), Math.min(IDLE_CHECK_MS, options.uploadAfterMs));
+    this.idleTimer.unref();
+  }
+
+  /** Opens the cache and queues whatever the journal says is still owed to the remote store. */
+  static async open(options: RemoteCacheOptions): Promise<RemoteCache> {
+    await fs.promises.mkdir(options.dir, { recursive: true });
+    const journal = new Journal(path.join(options.dir, "journal.sqlite"));
+    try {
+      const dataDir = path.join(options.dir, "data");
+      const segments = new Segments(await FsContentStore.open({ root: dataDir, maxOpenFiles: 64 }));
+      const cache = new RemoteCache(options, journal, segments);
+      await cache.resume(dataDir);
+      return cache;
+    } catch (err) {
+      journal.close();
+      throw err;
+    }
+  }
+
+  get remote(): string {
+    return this.options.backend.description;
+  }
+
+  status(): RemoteCacheStatus {
+    let pendingFiles = this.deletions.size;
+    for (const file of this.files.values()) if (file.journaled || file.uploading) pendingFiles++;
+    return {
+      remote: this.remote,
+      pendingFiles,
+      pendingBytes: this.dirtyBytes,
+      uploads: [...this.uploads].map((upload) => ({ ...upload })),
+      cacheBytes: this.localBytes,
+      cacheLimit: this.options.maxBytes,
+      throttled: this.throttled,
+      lastError: this.lastError,
+    };
+  }
+
+  read(id: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    return this.holding(id, (file) => this.readFile(file, offset, length, into));
+  }
+
+  private async readFile(file: CachedFile, offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    const id = file.id;
+    file.readers++;
+    try {
+      if (!file.known) await this.resolve(file);
+      const end = Math.min(offset + length, file.size);
+      const count = Math.max(0, end - offset);
+      const result = into ? into.subarray(0, count) : Buffer.allocUnsafe(count);
+      if (count === 0) return result;
+      const remoteEnd = Math.min(end, file.baseLimit);
+      if (offset < remoteEnd && !file.present.covers(offset, remoteEnd)) await this.fetch(file, offset, remoteEnd);
+      this.readAhead(file, offset, end);
+      let at = offset;
+      for (const part of file.present.within(offset, end)) {
+        if (part.start > at) result.fill(0, at - offset, part.start - offset);
+        await this.segments.read(id, part.start, result.subarray(part.start - offset, part.end - offset));
+        at = part.end;
+      }
+      // Beyond the remote bytes and never written: a hole.
+      if (at < end) result.fill(0, at - offset, end - offset);
+      return result;
+    } finally {
+      file.readers--;
+    }
+  }
+
+  async write(id: string, offset: number, data: Buffer): Promise<void> {
+    await this.makeRoom(data.length);
+    this.reservedBytes += data.length;
+    try {
+      await this.holding(id, (file) => this.locks.run([id], () => this.writeLocked(file, offset, data)));
+    } finally {
+      this.reservedBytes -= data.length;
+    }
+  }
+
+  private async writeLocked(file: CachedFile, offset: number, data: Buffer): Promise<void> {
+    this.checkOpen();
+    if (file.deleted) return;
+    const end = offset + data.length;
+    await this.segments.write(file.id, offset, data);
+    this.addPresent(file, offset, end);
+    this.addDirty(file, offset, end);
+    file.sinceSnapshot?.dirty.add(offset, end);
+    file.size = Math.max(file.size, end);
+    this.changed(file);
+  }
+
+  truncate(id: string, size: number): Promise<void> {
+    return this.holding(id, (file) => this.locks.run([id], () => this.truncateLocked(file, size)));
+  }
+
+  private async truncateLocked(file: CachedFile, size: number): Promise<void> {
+    this.checkOpen();
+    if (file.deleted) return;
+    const oldEnd = Math.max(file.size, lastEnd(file.present));
+    if (size < oldEnd) await this.segments.truncate(file.id, size, oldEnd);
+    this.localBytes -= file.present.total;
+    file.present.clip(size);
+    this.localBytes += file.present.total;
+    this.dirtyBytes -= file.dirty.total;
+    file.dirty.clip(size);
+    this.dirtyBytes += file.dirty.total;
+    file.baseCap = Math.min(file.baseCap, size);
+    if (file.sinceSnapshot) {
+      file.sinceSnapshot.dirty.clip(size);
+      file.sinceSnapshot.cap = Math.min(file.sinceSnapshot.cap, size);
+    }
+    if (!file.known) file.truncated = true;
+    file.size = size;
+    this.changed(file);
+    // SETATTR is synchronous: a journaled file must not come back at its old size after a crash.
+    if (file.journaled) this.persist(file);
+  }
+
+  size(id: string): Promise<number> {
+    return this.holding(id, async (file) => {
+      if (!file.known) await this.resolve(file);
+      return file.size;
+    });
+  }
+
+  /** Makes every change of `id` durable on local disk and queues its upload. */
+  async sync(id: string): Promise<void> {
+    const file = this.files.get(id);
+    if (!file) return;
+    const queue = await this.locks.run([id], async () => {
+      this.checkOpen();
+      return this.syncLocked(file);
+    });
+    if (queue) this.enqueue(id);
+  }
+
+  /** Resolves once everything written to `id` before the call is in the remote store. */
+  async waitRemote(id: string): Promise<void> {
+    const file = this.files.get(id);
+    if (!file || (!file.needsUpload && !file.uploading)) return;
+    const seq = file.seq;
+    if (file.uploadedSeq >= seq) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const reason = this.lastError ? `: ${this.lastError.message}` : "";
+        reject(fsError("Io", `changes to ${this.options.keyOf(id)} did not reach ${this.remote} within ${this.options.remoteTimeoutMs / 1000}s${reason}`));
+      }, this.options.remoteTimeoutMs);
+      const waiters = this.remoteWaiters.get(id) ?? [];
+      waiters.push({
+        seq,
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      this.remoteWaiters.set(id, waiters);
+    });
+  }
+
+  /** Drops the local copy and queues the remote delete (of `key`, by default the id's key). */
+  async delete(id: string, key: string = this.options.keyOf(id)): Promise<void> {
+    await this.locks.run([id], async () => {
+      this.checkOpen();
+      const file = this.files.get(id);
+      if (file) {
+        file.deleted = true;
+        file.uploading?.abort();
+        await this.segments.dropAll(id, Math.max(file.size, lastEnd(file.present)));
+        this.localBytes -= file.present.total;
+        this.dirtyBytes -= file.dirty.total;
+        this.files.delete(id);
+        this.unsynced.delete(id);
+        this.settleWaiters(id, Infinity);
+      }
+      if (file && file.remoteSize === null && !file.uploading) {
+        // Never reached the remote store: nothing to delete there.
+        if (file.journaled) this.journal.remove(id);
+        return;
+      }
+      this.journal.put(id, { action: "delete", key });
+      this.deletions.set(id, key);
+    });
+    this.enqueue(id);
+  }
+
+  /** Syncs every change and waits until nothing is owed to the remote store (tests, benchmarks). */
+  async drain(): Promise<void> {
+    for (const id of [...this.unsynced]) await this.sync(id);
+    while (this.queue.size > 0 || this.busy.size > 0) {
+      await Promise.race([...this.busy.values(), sleep(50)]);
+    }
+  }
+
+  /**
+   * Stops: unsynced changes are synced and journaled (a clean shutdown loses nothing), uploads in
+   * flight are aborted and resume at the next open.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const id of [...this.unsynced]) {
+      const file = this.files.get(id);
+      if (file) await this.locks.run([id], () => this.syncLocked(file));
+    }
+    this.closed = true;
+    clearInterval(this.idleTimer);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    for (const file of this.files.values()) file.uploading?.abort();
+    for (const wake of this.roomWaiters.splice(0)) wake();
+    await Promise.allSettled(this.busy.values());
+    this.journal.close();
+    await this.segments.close();
+  }
+
+  // ---- state ----
+
+  /** Runs `body` with the file's state, which stays in the map (and so the one true state) meanwhile. */
+  private async holding<T>(id: string, body: (file: CachedFile) => Promise<T>): Promise<T> {
+    const file = this.fileFor(id);
+    file.holders++;
+    try {
+      return await body(file);
+    } finally {
+      file.holders--;
+    }
+  }
+
+  private fileFor(id: string): CachedFile {
+    this.checkOpen();
+    let file = this.files.get(id);
+    if (file) this.files.delete(id);
+    else file = new CachedFile(id);
+    // Most recently used last.
+    this.files.set(id, file);
+    return file;
+  }
+
+  /** Asks the remote store for the object's size (once per file). */
+  private resolve(file: CachedFile): Promise<void> {
+    file.resolving ??= (async () => {
+      const key = this.options.keyOf(file.id);
+      try {
+        const object = await this.options.backend.head(key);
+        this.succeeded();
+        file.remoteSize = object?.size ?? null;
+        if (!file.truncated) file.size = Math.max(file.size, object?.size ?? 0);
+      } catch (err) {
+        throw this.failed(err, `looking up ${key}`);
+      } finally {
+        file.resolving = null;
+      }
+    })();
+    return file.resolving;
+  }
+
+  private changed(file: CachedFile): void {
+    file.seq++;
+    file.changedAt = Date.now();
+    this.unsynced.add(file.id);
+    this.statusChanged();
+  }
+
+  private addPresent(file: CachedFile, start: number, end: number): void {
+    this.localBytes -= file.present.total;
+    file.present.add(start, end);
+    this.localBytes += file.present.total;
+  }
+
+  private addDirty(file: CachedFile, start: number, end: number): void {
+    this.dirtyBytes -= file.dirty.total;
+    file.dirty.add(start, end);
+    this.dirtyBytes += file.dirty.total;
+  }
+
+  /** Under the file's lock: fsync, journal; true when an upload should be queued. */
+  private async syncLocked(file: CachedFile): Promise<boolean> {
+    this.unsynced.delete(file.id);
+    if (file.deleted || !file.needsUpload) return false;
+    await this.segments.sync(file.id, file.dirty.list());
+    file.syncedSeq = file.seq;
+    this.persist(file);
+    return true;
+  }
+
+  private persist(file: CachedFile): void {
+    const row: PendingUpload = {
+      action: "upload",
+      size: file.size,
+      remoteSize: file.remoteSize,
+      baseCap: file.baseCap,
+      truncated: file.truncated,
+      dirty: file.dirty.list(),
+    };
+    this.journal.put(file.id, row);
+    file.journaled = true;
+  }
+
+  // ---- reading ----
+
+  private async fetch(file: CachedFile, start: number, end: number): Promise<void> {
+    const chunks: Array<Promise<void>> = [];
+    for (let chunk = Math.floor(start / CHUNK_SIZE); chunk * CHUNK_SIZE < end; chunk++) chunks.push(this.fetchChunk(file, chunk));
+    await Promise.all(chunks);
+  }
+
+  private fetchChunk(file: CachedFile, chunk: number): Promise<void> {
+    const start = chunk * CHUNK_SIZE;
+    const end = Math.min(start + CHUNK_SIZE, file.baseLimit);
+    if (end <= start || file.present.covers(start, end)) return Promise.resolve();
+    let running = file.fetching.get(chunk);
+    if (!running) {
+      file.holders++;
+      running = this.fetchRange(file, start, end).finally(() => {
+        file.fetching.delete(chunk);
+        file.holders--;
+      });
+      file.fetching.set(chunk, running);
+    }
+    return running;
+  }
+
+  private async fetchRange(file: CachedFile, start: number, end: number): Promise<void> {
+    const key = this.options.keyOf(file.id);
+    for (const gap of file.present.missing(start, end)) {
+      const buffer = Buffer.allocUnsafe(gap.end - gap.start);
+      let got: number;
+      try {
+        got = await this.options.backend.read(key, gap.start, buffer.length, buffer);
+        this.succeeded();
+      } catch (err) {
+        throw this.failed(err, `reading ${key}`);
+      }
+      await this.evictFor(got);
+      await this.locks.run([file.id], async () => {
+        if (file.deleted || this.closed) return;
+        // Bytes written (or truncated away) while the GET was out are newer than the remote ones.
+        for (const hole of file.present.missing(gap.start, Math.min(gap.start + got, file.baseLimit))) {
+          await this.segments.write(file.id, hole.start, buffer.subarray(hole.start - gap.start, hole.end - gap.start));
+          this.addPresent(file, hole.start, hole.end);
+        }
+      });
+    }
+  }
+
+  private readAhead(file: CachedFile, offset: number, end: number): void {
+    const sequential = offset === file.nextRead;
+    file.nextRead = end;
+    if (!sequential || this.options.readAheadChunks === 0) return;
+    const until = Math.min(end + this.options.readAheadChunks * CHUNK_SIZE, file.baseLimit);
+    for (let chunk = Math.floor(end / CHUNK_SIZE); chunk * CHUNK_SIZE < until; chunk++) {
+      this.fetchChunk(file, chunk).catch((err: unknown) => this.options.logger.debug({ err }, "read-ahead failed"));
+    }
+  }
+
+  // ---- room ----
+
+  /** Waits until `bytes` more fit in the cache: evicts clean bytes, else waits for uploads. */
+  private async makeRoom(bytes: number): Promise<void> {
+    for (;;) {
+      this.checkOpen();
+      const need = await this.shortfall(bytes);
+      if (need <= 0) break;
+      if ((await this.evict(need)) >= need) continue;
+      // Only bytes not yet uploaded are left. With nothing to upload, waiting would not help.
+      if (this.dirtyBytes === 0 && this.busy.size === 0) break;
+      if (!this.throttled) {
+        this.throttled = true;
+        this.options.logger.warn({ remote: this.remote, cacheBytes: this.localBytes }, "disk cache full: writers wait for uploads");
+        this.statusChanged();
+      }
+      for (const id of [...this.unsynced]) await this.sync(id);
+      for (const file of this.files.values()) if (file.journaled && !this.busy.has(file.id)) this.enqueue(file.id);
+      await new Promise<void>((resolve) => {
+        this.roomWaiters.push(resolve);
+        setTimeout(resolve, 1_000).unref();
+      });
+    }
+    if (this.throttled) {
+      this.throttled = false;
+      this.options.logger.info({ remote: this.remote }, "disk cache has room again");
+      this.statusChanged();
+    }
+  }
+
+  /** Evicts for a fetch; a reader never waits for uploads (it may overshoot the limit a little). */
+  private async evictFor(bytes: number): Promise<void> {
+    const need = await this.shortfall(bytes);
+    if (need > 0) await this.evict(need);
+  }
+
+  private async shortfall(bytes: number): Promise<number> {
+    const overLimit = this.localBytes + this.reservedBytes + bytes - this.options.maxBytes;
+    const now = Date.now();
+    if (now - this.diskFree.at > STATFS_EVERY_MS) {
+      const stats = await fs.promises.statfs(this.options.dir);
+      this.diskFree = { bytes: stats.bavail * stats.bsize, at: now };
+    }
+    const underFloor = this.options.minFreeBytes - (this.diskFree.bytes - bytes);
+    return Math.max(overLimit, underFloor);
+  }
+
+  /** Drops clean segments, least recently used files first; returns the bytes freed. */
+  private async evict(need: number): Promise<number> {
+    let freed = 0;
+    for (const file of [...this.files.values()]) {
+      if (freed >= need) break;
+      if (file.readers > 0 || file.uploading || file.fetching.size > 0 || file.present.isEmpty) continue;
+      await this.locks.run([file.id], async () => {
+        for (const segment of segmentsOf(file.present)) {
+          const start = segment * SEGMENT_SIZE;
+          const end = start + SEGMENT_SIZE;
+          if (file.dirty.overlaps(start, end) || file.deleted) continue;
+          const bytes = file.present.countWithin(start, end);
+          await this.segments.drop(file.id, segment);
+          this.localBytes -= bytes;
+          file.present.remove(start, end);
+          freed += bytes;
+          if (freed >= need) break;
+        }
+      });
+      // Forget files nobody holds that are clean and have nothing local: a later use asks S3 again.
+      // (Another eviction may already have replaced this object under the same id.)
+      const idle = file.holders === 0 && file.present.isEmpty && !file.needsUpload && !file.journaled;
+      if (idle && this.files.get(file.id) === file) this.files.delete(file.id);
+    }
+    // A fresh look at the disk next time.
+    if (freed > 0) this.diskFree.at = 0;
+    return freed;
+  }
+
+  private wakeRoomWaiters(): void {
+    for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  // ---- uploading ----
+
+  private enqueue(id: string): void {
+    this.queue.add(id);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    for (const id of this.queue) {
+      if (this.busy.size >= this.options.uploadConcurrency) break;
+      if (this.busy.has(id)) continue;
+      this.queue.delete(id);
+      const job = this.runJob(id)
+        .catch((err: unknown) => this.options.logger.error({ err, id }, "upload job failed"))
+        .finally(() => {
+          this.busy.delete(id);
+          this.wakeRoomWaiters();
+          this.statusChanged();
+          this.pump();
+        });
+      this.busy.set(id, job);
+    }
+    this.statusChanged();
+  }
+
+  private async runJob(id: string): Promise<void> {
+    const key = this.deletions.get(id);
+    if (key !== undefined) return this.remoteDelete(id, key);
+    const file = this.files.get(id);
+    if (!file || file.deleted) return;
+    file.holders++;
+    try {
+      await this.upload(file);
+    } finally {
+      file.holders--;
+    }
+  }
+
+  private async remoteDelete(id: string, key: string): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.options.backend.delete(key);
+        this.succeeded();
+        this.journal.remove(id);
+        this.deletions.delete(id);
+        return;
+      } catch (err) {
+        this.failed(err, `deleting ${key}`);
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  private async upload(file: CachedFile): Promise<void> {
+    for (let attempt = 0; !file.deleted && !this.closed; ) {
+      const key = this.options.keyOf(file.id);
+      try {
+        if (!file.known) await this.resolve(file);
+        if (!file.needsUpload) break;
+        const snapshot: Snapshot = { seq: file.seq, size: file.size, dirty: file.dirty.clone(), baseLimit: file.baseLimit };
+        const sources = this.plan(file, snapshot, key);
+        await this.send(file, key, snapshot, sources);
+        await this.locks.run([file.id], async () => this.uploaded(file, snapshot));
+        this.emit("uploaded", { key, bytes: snapshot.size });
+        attempt = 0;
+        // Changes made meanwhile go out once committed (or idle), like any other change.
+        if (file.syncedSeq <= snapshot.seq) break;
+      } catch (err) {
+        file.sinceSnapshot = null;
+        if (file.deleted || this.closed) return;
+        if (isRemoteError(err) && err.kind === "not-found" && file.remoteSize !== null) {
+          // The old object vanished under us: what it held is gone; send what is local.
+          this.options.logger.warn({ key }, "remote object disappeared during upload; uploading the local bytes only");
+          file.remoteSize = null;
+          continue;
+        }
+        this.failed(err, `uploading ${key}`);
+        await this.backoff(attempt++);
+      }
+    }
+    if (!file.deleted && !file.needsUpload && file.journaled) {
+      this.journal.remove(file.id);
+      file.journaled = false;
+    }
+  }
+
+  private async send(file: CachedFile, key: string, snapshot: Snapshot, sources: UploadSource[]): Promise<void> {
+    const progress: UploadInFlight = { key, bytes: snapshot.size, done: 0 };
+    const controller = new AbortController();
+    // Every part request of the upload listens to this one signal.
+    setMaxListeners(0, controller.signal);
+    file.uploading = controller;
+    file.sinceSnapshot = { dirty: new RangeSet(), cap: Infinity };
+    this.uploads.add(progress);
+    this.statusChanged();
+    try {
+      await this.options.backend.upload(key, sources, {
+        signal: controller.signal,
+        onProgress: (done) => {
+          progress.done = done;
+          this.statusChanged();
+        },
+      });
+      this.succeeded();
+    } finally {
+      this.uploads.delete(progress);
+      file.uploading = null;
+    }
+  }
+
+  /** The object as of the snapshot: dirty ranges from local files, the rest from the old object or zeros. */
+  private plan(file: CachedFile, snapshot: Snapshot, key: string): UploadSource[] {
+    const sources: UploadSource[] = [];
+    const small = snapshot.size <= SMALL_OBJECT;
+    const unchanged = (start: number, end: number) => {
+      const remoteEnd = Math.min(end, snapshot.baseLimit);
+      for (let at = start; at < remoteEnd; ) {
+        // Small objects go up in one request: local bytes save a GET. Large ones copy server-side.
+        const local = small ? file.present.within(at, remoteEnd)[0] : undefined;
+        if (local && local.start === at) {
+          sources.push(...this.segments.sources(file.id, local.start, local.end));
+          at = local.end;
+        } else {
+          const next = local?.start ?? remoteEnd;
+          sources.push({ kind: "copy", key, offset: at, length: next - at });
+          at = next;
+        }
+      }
+      const holeStart = Math.max(start, remoteEnd);
+      if (holeStart < end) sources.push({ kind: "zeros", length: end - holeStart });
+    };
+    let at = 0;
+    for (const range of snapshot.dirty.within(0, snapshot.size)) {
+      if (range.start > at) unchanged(at, range.start);
+      sources.push(...this.segments.sources(file.id, range.start, range.end));
+      at = range.end;
+    }
+    if (at < snapshot.size) unchanged(at, snapshot.size);
+    return sources;
+  }
+
+  /** Under the file's lock: the remote object now holds the snapshot. */
+  private uploaded(file: CachedFile, snapshot: Snapshot): void {
+    const since = file.sinceSnapshot ?? { dirty: new RangeSet(), cap: Infinity };
+    file.sinceSnapshot = null;
+    file.remoteSize = snapshot.size;
+    file.baseCap = since.cap;
+    this.dirtyBytes -= file.dirty.total;
+    file.dirty = since.dirty;
+    this.dirtyBytes += file.dirty.total;
+    file.uploadedSeq = snapshot.seq;
+    if (file.needsUpload) {
+      if (file.journaled) this.persist(file);
+    } else if (file.journaled) {
+      this.journal.remove(file.id);
+      file.journaled = false;
+    }
+    this.settleWaiters(file.id, file.needsUpload ? snapshot.seq : Infinity);
+    this.wakeRoomWaiters();
+  }
+
+  private settleWaiters(id: string, uploadedSeq: number): void {
+    const waiters = this.remoteWaiters.get(id);
+    if (!waiters) return;
+    const left = waiters.filter((waiter) => {
+      if (waiter.seq > uploadedSeq) return true;
+      waiter.done();
+      return false;
+    });
+    if (left.length > 0) this.remoteWaiters.set(id, left);
+    else this.remoteWaiters.delete(id);
+  }
+
+  /** Uploads changes nobody committed once they are uploadAfterMs old. */
+  private uploadIdle(): void {
+    const now = Date.now();
+    for (const id of this.unsynced) {
+      const file = this.files.get(id);
+      if (!file) {
+        this.unsynced.delete(id);
+        continue;
+      }
+      if (now - file.changedAt >= this.options.uploadAfterMs) {
+        this.sync(id).catch((err: unknown) => this.options.logger.error({ err, id }, "syncing an idle file failed"));
+      }
+    }
+  }
+
+  private async backoff(attempt: number): Promise<void> {
+    const ms = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+    await sleep(ms * (0.75 + Math.random() / 2));
+  }
+
+  // ---- errors, status ----
+
+  /** Records a failure of the remote store and returns it as an FsError for the caller. */
+  private failed(err: unknown, what: string): FsError {
+    if (err instanceof FsError) return err;
+    const message = `${what} on ${this.remote} failed: ${(err as Error)?.message ?? String(err)}`;
+    if (this.lastError?.message !== message) this.options.logger.warn({ remote: this.remote }, message);
+    this.lastError = { message, at: new Date().toISOString() };
+    this.emit("failure", this.lastError);
+    this.statusChanged();
+    return fsError("Io", message, err);
+  }
+
+  private succeeded(): void {
+    if (!this.lastError) return;
+    this.options.logger.info({ remote: this.remote }, "remote store reachable again");
+    this.lastError = null;
+    this.statusChanged();
+  }
+
+  private statusChanged(): void {
+    if (this.statusTimer || this.closed || this.listenerCount("status") === 0) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = null;
+      this.emit("status", this.status());
+    }, STATUS_EVERY_MS);
+    this.statusTimer.unref();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw fsError("Io", `the cache of ${this.remote} is closed`);
+  }
+
+  // ---- restart ----
+
+  /** Rebuilds the owed work from the journal; local copies nobody owes are removed. */
+  private async resume(dataDir: string): Promise<void> {
+    const owed = new Set<string>();
+    let uploads = 0;
+    for (const { id, change } of this.journal.all()) {
+      owed.add(segmentStem(id).toLowerCase());
+      if (change.action === "delete") {
+        this.deletions.set(id, change.key);
+      } else {
+        const file = new CachedFile(id);
+        file.size = change.size;
+        file.remoteSize = change.remoteSize;
+        file.baseCap = change.baseCap;
+        file.truncated = change.truncated;
+        file.dirty = RangeSet.of(change.dirty);
+        file.present = file.dirty.clone();
+        file.seq = file.syncedSeq = 1;
+        file.journaled = true;
+        this.localBytes += file.present.total;
+        this.dirtyBytes += file.dirty.total;
+        this.files.set(id, file);
+        uploads++;
+      }
+    }
+    await removeOrphans(dataDir, owed);
+    if (owed.size > 0) {
+      this.options.logger.info({ remote: this.remote, uploads, deletes: this.deletions.size }, "resuming uploads left from the last run");
+    }
+    for (const id of [...this.deletions.keys(), ...this.files.keys()]) this.enqueue(id);
+  }
+}
+
+/** Indexes of the segments that hold any of `ranges`. */
+function segmentsOf(ranges: RangeSet): number[] {
+  const segments: number[] = [];
+  for (const range of ranges.list()) {
+    for (let n = Math.floor(range.start / SEGMENT_SIZE); n * SEGMENT_SIZE < range.end; n++) {
+      if (segments.at(-1) !== n) segments.push(n);
+    }
+  }
+  return segments;
+}
+
+function lastEnd(ranges: RangeSet): number {
+  return ranges.list().at(-1)?.end ?? 0;
+}
+
+async function removeOrphans(dataDir: string, owed: Set<string>): Promise<void> {
+  const entries = await fs.promises.readdir(dataDir, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const stem = stemOfSegmentFile(entry.name);
+    if (stem !== null && owed.has(stem)) continue;
+    await fs.promises.rm(path.join(entry.parentPath, entry.name), { force: true });
+  }
+}
+

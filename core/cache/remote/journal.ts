@@ -1,0 +1,98 @@
+import Database from "better-sqlite3";
+import type { Range } from "../extent-list.js";
+
+/** A file whose synced changes are not in the remote store yet. */
+export interface PendingUpload {
+  action: "upload";
+  /** Logical size of the file. */
+  size: number;
+  /** The remote object's size when known (null: there is none), undefined when never asked. */
+  remoteSize: number | null | undefined;
+  /** Remote bytes at or beyond this were truncated away locally. */
+  baseCap: number;
+  /** A truncate fixed the size while the remote size was unknown. */
+  truncated: boolean;
+  /** Byte ranges whose bytes are in the local segment files and not yet remote. */
+  dirty: Range[];
+}
+
+/** A file deleted locally whose remote object still has to go. */
+export interface PendingDelete {
+  action: "delete";
+  key: string;
+}
+
+export type PendingChange = PendingUpload | PendingDelete;
+
+/**
+ * The write-back journal: one row per file with acknowledged changes that are not in the remote
+ * store yet. A row is written (synchronously, fsync'd) before COMMIT is acknowledged and removed
+ * once the upload or delete is done, so after a crash the rows say exactly what is still owed.
+ */
+export class Journal {
+  private readonly db: Database.Database;
+  private readonly putRow: Database.Statement<[string, string, string]>;
+  private readonly removeRow: Database.Statement<[string]>;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    // The journal is the durability record of COMMIT: every change reaches the disk before it returns.
+    this.db.pragma("synchronous = FULL");
+    this.db.exec(`CREATE TABLE IF NOT EXISTS pending (
+      id     TEXT PRIMARY KEY,
+      action TEXT NOT NULL,
+      state  TEXT NOT NULL
+    )`);
+    this.putRow = this.db.prepare("INSERT OR REPLACE INTO pending (id, action, state) VALUES (?, ?, ?)");
+    this.removeRow = this.db.prepare("DELETE FROM pending WHERE id = ?");
+  }
+
+  put(id: string, change: PendingChange): void {
+    const state =
+      change.action === "delete"
+        ? { key: change.key }
+        : {
+            size: change.size,
+            // JSON has no undefined or Infinity: -1 stands for "never asked", null for Infinity.
+            remoteSize: change.remoteSize === undefined ? -1 : change.remoteSize,
+            baseCap: Number.isFinite(change.baseCap) ? change.baseCap : null,
+            truncated: change.truncated,
+            dirty: change.dirty,
+          };
+    this.putRow.run(id, change.action, JSON.stringify(state));
+  }
+
+  remove(id: string): void {
+    this.removeRow.run(id);
+  }
+
+  /** Every pending change, in the order they were first journaled. */
+  all(): Array<{ id: string; change: PendingChange }> {
+    const rows = this.db.prepare("SELECT id, action, state FROM pending ORDER BY rowid").all() as Array<{
+      id: string;
+      action: string;
+      state: string;
+    }>;
+    return rows.map(({ id, action, state }) => {
+      const parsed = JSON.parse(state) as Record<string, unknown>;
+      if (action === "delete") return { id, change: { action: "delete", key: String(parsed.key) } };
+      const remoteSize = parsed.remoteSize as number | null;
+      return {
+        id,
+        change: {
+          action: "upload",
+          size: Number(parsed.size),
+          remoteSize: remoteSize === -1 ? undefined : remoteSize,
+          baseCap: parsed.baseCap === null ? Infinity : Number(parsed.baseCap),
+          truncated: Boolean(parsed.truncated),
+          dirty: parsed.dirty as Range[],
+        },
+      };
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

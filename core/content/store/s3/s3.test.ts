@@ -1,0 +1,270 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { s3ClientFor, startS3rver, type S3rverServer } from "../../../../e2e/helpers/s3rver.mjs";
+import { isFsError } from "../../../errors.js";
+import { silentLogger } from "../../../util/logger.js";
+import { runContentStoreConformance } from "../../storetest/index.js";
+import { S3ContentStore, type S3ContentStoreOptions } from "./index.js";
+
+const MiB = 2 ** 20;
+const BUCKET = "dittofs-test";
+
+let server: S3rverServer;
+let sdk: S3Client;
+const scratch = mkdtempSync(join(tmpdir(), "dittofs-s3-store-"));
+let dirs = 0;
+let prefixes = 0;
+const open: S3ContentStore[] = [];
+
+beforeAll(async () => {
+  server = await startS3rver({ buckets: [BUCKET] });
+  sdk = s3ClientFor(server);
+});
+
+afterAll(async () => {
+  await Promise.allSettled(open.map((store) => store.close()));
+  sdk?.destroy();
+  await server?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+type Overrides = Partial<Omit<S3ContentStoreOptions, "cache">> & { cache?: Partial<S3ContentStoreOptions["cache"]> };
+
+function options(overrides: Overrides = {}): S3ContentStoreOptions {
+  const { cache, ...rest } = overrides;
+  return {
+    bucket: BUCKET,
+    prefix: `p${++prefixes}/`,
+    endpoint: server.endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    requestTimeoutMs: 10_000,
+    connectTimeoutMs: 1_000,
+    concurrency: 4,
+    partSize: 5 * MiB,
+    cache: {
+      dir: join(scratch, `cache-${++dirs}`),
+      maxBytes: 256 * MiB,
+      minFreeBytes: 0,
+      uploads: 4,
+      uploadAfterMs: 60_000,
+      remoteTimeoutMs: 5_000,
+      readAheadChunks: 4,
+      ...cache,
+    },
+    logger: silentLogger,
+    ...rest,
+  };
+}
+
+async function openStore(overrides: Overrides = {}): Promise<S3ContentStore> {
+  const store = await S3ContentStore.open(options(overrides));
+  open.push(store);
+  return store;
+}
+
+async function closeStore(store: S3ContentStore): Promise<void> {
+  open.splice(open.indexOf(store), 1);
+  await store.close();
+}
+
+async function getObject(key: string): Promise<Buffer> {
+  const result = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return Buffer.from(await result.Body!.transformToByteArray());
+}
+
+async function objectExists(key: string): Promise<boolean> {
+  try {
+    await sdk.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+runContentStoreConformance("s3 (opaque layout, s3rver)", () => openStore());
+
+describe("S3ContentStore (opaque layout) against s3rver", () => {
+  afterEach(async () => {
+    if (!server.alive) await server.start();
+  });
+
+  it("uploads a synced file as one object under the prefix, readable by a fresh cache", async () => {
+    const store = await openStore();
+    const prefix = `p${prefixes}/`;
+    const data = randomBytes(9 * MiB + 123);
+    await store.write("file1", 0, data);
+    await store.sync("file1");
+    expect(store.remoteStatus().pendingFiles).toBe(1);
+    await store.remoteCache.drain();
+    expect(store.remoteStatus()).toMatchObject({ pendingFiles: 0, pendingBytes: 0, uploads: [], lastError: null });
+    expect(sha(await getObject(`${prefix}file1`))).toBe(sha(data));
+    await closeStore(store);
+
+    const cold = await openStore({ prefix });
+    expect(await cold.size("file1")).toBe(data.length);
+    expect(sha(await cold.read("file1", 0, data.length))).toBe(sha(data));
+    expect((await cold.read("file1", 5 * MiB - 7, 100)).equals(data.subarray(5 * MiB - 7, 5 * MiB + 93))).toBe(true);
+  });
+
+  it("rewrites the middle of a remote object, truncates and extends it, with only a fresh cache", async () => {
+    const first = await openStore();
+    const prefix = `p${prefixes}/`;
+    const expected = randomBytes(12 * MiB);
+    await first.write("big", 0, expected);
+    await first.sync("big");
+    await first.remoteCache.drain();
+    await closeStore(first);
+
+    const store = await openStore({ prefix });
+    const patch = randomBytes(1000);
+    await store.write("big", 6 * MiB + 10, patch);
+    patch.copy(expected, 6 * MiB + 10);
+    await store.truncate("big", 10 * MiB);
+    await store.truncate("big", 11 * MiB);
+    const grown = Buffer.concat([expected.subarray(0, 10 * MiB), Buffer.alloc(MiB)]);
+    expect(sha(await store.read("big", 0, 11 * MiB))).toBe(sha(grown));
+    await store.sync("big");
+    await store.remoteCache.drain();
+    expect(sha(await getObject(`${prefix}big`))).toBe(sha(grown));
+  });
+
+  it("deletes the object once the file is deleted", async () => {
+    const store = await openStore();
+    const prefix = `p${prefixes}/`;
+    await store.write("gone", 0, Buffer.from("bye"));
+    await store.sync("gone");
+    await store.remoteCache.drain();
+    expect(await objectExists(`${prefix}gone`)).toBe(true);
+    await store.delete("gone");
+    await store.remoteCache.drain();
+    expect(await objectExists(`${prefix}gone`)).toBe(false);
+    expect(await store.size("gone")).toBe(0);
+  });
+
+  it("resumes uploads journaled before a shutdown when the cache opens again", async () => {
+    const cacheDir = join(scratch, "resume");
+    await server.stop();
+    // S3 is down: the commit is durable locally, the upload cannot happen.
+    const data = randomBytes(3 * MiB);
+    await server.start();
+    const store = await openStore({ cache: { dir: cacheDir } });
+    const prefix = `p${prefixes}/`;
+    await server.stop();
+    await store.write("later", 0, data);
+    await store.sync("later");
+    await closeStore(store);
+    expect(await objectExistsAfterRestart(`${prefix}later`)).toBe(false);
+
+    const reopened = await openStore({ prefix, cache: { dir: cacheDir } });
+    expect(reopened.remoteStatus().pendingFiles).toBe(1);
+    await reopened.remoteCache.drain();
+    expect(sha(await getObject(`${prefix}later`))).toBe(sha(data));
+    expect(reopened.remoteStatus().pendingFiles).toBe(0);
+  });
+
+  it("keeps accepting commits while S3 is down and uploads them when it is back", async () => {
+    const store = await openStore();
+    const prefix = `p${prefixes}/`;
+    const errors: string[] = [];
+    store.remoteCache.on("failure", (failure) => errors.push(failure.message));
+    await server.kill();
+    const data = randomBytes(2 * MiB);
+    await store.write("offline", 0, data);
+    await store.sync("offline");
+    await expect.poll(() => store.remoteStatus().lastError, { timeout: 10_000 }).not.toBeNull();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toContain("offline");
+    await server.start();
+    await store.remoteCache.drain();
+    expect(store.remoteStatus().lastError).toBeNull();
+    expect(sha(await getObject(`${prefix}offline`))).toBe(sha(data));
+  });
+
+  it("makes waitRemote wait for the upload, and fail with Io when S3 stays down", async () => {
+    const store = await openStore({ cache: { remoteTimeoutMs: 1_500 } });
+    const prefix = `p${prefixes}/`;
+    await store.write("remote", 0, Buffer.from("durable"));
+    await store.sync("remote");
+    await store.waitRemote("remote");
+    expect((await getObject(`${prefix}remote`)).toString()).toBe("durable");
+
+    await server.kill();
+    await store.write("remote", 0, Buffer.from("DURABLE"));
+    await store.sync("remote");
+    const failure = await store.waitRemote("remote").then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(isFsError(failure) && failure.code).toBe("Io");
+    expect((failure as Error).message).toContain("did not reach");
+  });
+
+  it("slows writers down when the cache is full of unsent bytes, and loses nothing", async () => {
+    const store = await openStore({ cache: { maxBytes: 8 * MiB } });
+    const prefix = `p${prefixes}/`;
+    let throttled = false;
+    store.remoteCache.on("status", (status) => {
+      throttled ||= status.throttled;
+    });
+    const data = randomBytes(40 * MiB);
+    for (let offset = 0; offset < data.length; offset += MiB) {
+      await store.write("flood", offset, data.subarray(offset, offset + MiB));
+      expect(store.remoteStatus().cacheBytes).toBeLessThanOrEqual(8 * MiB + 64 * MiB);
+    }
+    await store.sync("flood");
+    await store.remoteCache.drain();
+    expect(sha(await getObject(`${prefix}flood`))).toBe(sha(data));
+    expect(store.remoteStatus().cacheBytes).toBeLessThanOrEqual(64 * MiB);
+  });
+
+  it("loses nothing when many writes land out of order in a cache that keeps filling up", async () => {
+    const store = await openStore({ cache: { maxBytes: 8 * MiB, uploads: 2 } });
+    const prefix = `p${prefixes}/`;
+    const data = randomBytes(48 * MiB);
+    const order = [...Array(48).keys()].sort(() => Math.random() - 0.5);
+    const writers = Array.from({ length: 12 }, async () => {
+      for (let block = order.pop(); block !== undefined; block = order.pop()) {
+        await store.write("shuffled", block * MiB, data.subarray(block * MiB, (block + 1) * MiB));
+      }
+    });
+    await Promise.all(writers);
+    await store.sync("shuffled");
+    await store.remoteCache.drain();
+    expect(sha(await getObject(`${prefix}shuffled`))).toBe(sha(data));
+    expect(sha(await store.read("shuffled", 0, data.length))).toBe(sha(data));
+  });
+
+  it("serves a sequential cold read with read-ahead and evicts clean bytes to stay under its limit", async () => {
+    const key = `p${prefixes + 1}/cold`;
+    const data = randomBytes(24 * MiB);
+    await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: data }));
+    const store = await openStore({ prefix: `p${prefixes + 1}/`, cache: { maxBytes: 64 * MiB } });
+    const parts: Buffer[] = [];
+    for (let offset = 0; offset < data.length; offset += MiB) parts.push(await store.read("cold", offset, MiB));
+    expect(sha(Buffer.concat(parts))).toBe(sha(data));
+  });
+
+  it("refuses to open on a missing bucket with a clear error", async () => {
+    await expect(S3ContentStore.open(options({ bucket: "no-such-bucket" }))).rejects.toThrow(/no-such-bucket.*does not exist/);
+  });
+
+  it("refuses to open when the endpoint is unreachable, quickly", async () => {
+    const started = Date.now();
+    await expect(S3ContentStore.open(options({ endpoint: "http://127.0.0.1:1" }))).rejects.toThrow(/127\.0\.0\.1:1/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  /** Whether the object exists, with S3 started for the question and left running. */
+  async function objectExistsAfterRestart(key: string): Promise<boolean> {
+    if (!server.alive) await server.start();
+    return objectExists(key);
+  }
+});

@@ -1,0 +1,621 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import type { CustomTypesConfig, PoolClient, PoolConfig } from "pg";
+import { fsError, isFsError } from "../../../errors.js";
+import type { Logger } from "../../../util/logger.js";
+import type { MetadataStore } from "../../store.js";
+import type {
+  AttrChanges,
+  DirEntry,
+  DirPage,
+  FileAttr,
+  FileId,
+  FileType,
+  NewNode,
+  StoreUsage,
+  Timespec,
+  Unlinked,
+} from "../../types.js";
+import { MIGRATIONS, MIGRATION_LOCK } from "./schema.js";
+import { NODE_WIDTH, SQL, attrFromRow, type Row, type Statement } from "./sql.js";
+import { NO_CHANGE, UsageCache } from "./usage-cache.js";
+
+export interface PostgresMetadataStoreOptions {
+  /** `postgresql://user:password@host:port/database?…`; what it names wins over the fields below. */
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+  /** Most connections this store holds at once (default 10). */
+  maxConns?: number;
+  /** Connect over TLS, verifying the server's certificate. */
+  ssl?: boolean;
+  /** How long opening a connection may take before it fails (default 10 s). */
+  connectTimeoutMs?: number;
+  /** How long a usage() count is reused (default 2 s); this server's own writes always show at once. */
+  usageCacheMs?: number;
+  /** Where to report a pooled connection that failed while idle (default: nowhere). */
+  logger?: Logger;
+}
+
+/** How often a transaction runs again after a deadlock, serialization failure or a change under it. */
+const MAX_ATTEMPTS = 8;
+const DEFAULT_MAX_CONNS = 10;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_USAGE_CACHE_MS = 2_000;
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+
+/** bigint columns (ino, sizes, times, cookies) as numbers; every value we store fits. */
+const INT8_OID = 20;
+const TYPES: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as CustomTypesConfig["getTypeParser"],
+};
+
+/** Thrown inside a transaction when what it read before locking changed before it locked: run it again. */
+class Restart extends Error {}
+
+/** One pooled connection for the duration of one store call, and whether it is inside a transaction. */
+class Session {
+  inTransaction = false;
+
+  constructor(readonly client: PoolClient) {}
+
+  async query(statement: Statement, values: unknown[]): Promise<Row[]> {
+    const result = await this.client.query({ name: statement.name, text: statement.text, values, rowMode: "array" });
+    return result.rows as Row[];
+  }
+
+  async begin(): Promise<void> {
+    await this.client.query("BEGIN");
+    this.inTransaction = true;
+  }
+}
+
+/**
+ * A metadata store in a PostgreSQL database that several DittoFS servers may share. Nothing
+ * about nodes or entries is cached in memory: every call reads and writes the database, and
+ * correctness between servers comes from the database alone.
+ *
+ * - File ids are random UUIDs; `ino` comes from an identity column, so neither is ever reused.
+ * - Reads (get, lookup, readDir, parentOf, readLink) are one statement each.
+ * - create is one statement whose UPDATE of the directory row takes its lock and its next
+ *   cookie, so cookies rise in commit order and are never handed out twice.
+ * - link, unlink and rename are transactions (READ COMMITTED) that read which nodes they will
+ *   touch, lock all of them in one statement in id order (no deadlocks between them), check
+ *   under the locks that nothing moved in between, and start over if something did. They also
+ *   start over on a deadlock or serialization failure, a few times.
+ * - Every change to a directory's entries updates that directory's row, so holding the row lock
+ *   of a directory freezes its entries.
+ */
+export class PostgresMetadataStore implements MetadataStore {
+  readonly kind = "postgres";
+
+  private closed = false;
+  private readonly usageCache: UsageCache;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    usageCacheMs: number,
+  ) {
+    this.usageCache = new UsageCache(usageCacheMs);
+  }
+
+  /**
+   * Connects, brings the schema up to date and returns the store. Fails with FsError("Io")
+   * naming the server and the reason (never the password) when the server cannot be reached,
+   * the database is missing or the login is refused.
+   */
+  static async open(options: PostgresMetadataStoreOptions): Promise<PostgresMetadataStore> {
+    const config: PoolConfig = {
+      connectionString: options.connectionString,
+      host: options.host,
+      port: options.port,
+      database: options.database,
+      user: options.user,
+      password: options.password,
+      ssl: options.ssl,
+      max: options.maxConns ?? DEFAULT_MAX_CONNS,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      application_name: "dittofs",
+      keepAlive: true,
+      // Our transactions last milliseconds; one left open by a stuck server would hold row
+      // locks that every other server waits on, so PostgreSQL ends it.
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      types: TYPES,
+    };
+    const where = describeServer(config);
+    const pool = new pg.Pool(config);
+    // A pooled connection that dies while idle is dropped by the pool; without a listener its
+    // 'error' event would end the process.
+    pool.on("error", (err) => options.logger?.warn({ server: where, reason: reasonOf(err) }, "idle PostgreSQL connection failed"));
+
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw fsError("Io", `cannot connect to PostgreSQL at ${where}: ${reasonOf(err)}`, err);
+    }
+    try {
+      await migrate(client);
+      client.release();
+    } catch (err) {
+      client.release(true);
+      await pool.end().catch(() => {});
+      if (isFsError(err)) throw err;
+      throw fsError("Io", `cannot prepare the metadata schema in PostgreSQL at ${where}: ${reasonOf(err)}`, err);
+    }
+    return new PostgresMetadataStore(pool, options.usageCacheMs ?? DEFAULT_USAGE_CACHE_MS);
+  }
+
+  async getOrCreateRoot(shareName: string, init: NewNode): Promise<FileAttr> {
+    return this.usageCache.write(
+      () =>
+        this.session(async (s) => {
+          for (;;) {
+            const [existing] = await s.query(SQL.getRoot, [shareName]);
+            if (existing) return { root: attrFromRow(existing)!, created: false };
+            if (init.type !== "dir") throw fsError("Invalid", `root of share ${shareName} must be a directory`);
+            const [created] = await s.query(SQL.insertRoot, [shareName, ...newNodeValues(init, null)]);
+            // No row: another server created this share's root just now; read theirs.
+            if (created) return { root: attrFromRow(created)!, created: true };
+          }
+        }),
+      ({ created }) => (created ? { files: 1, bytes: 0 } : NO_CHANGE),
+    ).then(({ root }) => root);
+  }
+
+  async get(id: FileId): Promise<FileAttr> {
+    const uuid = parseId(id);
+    return this.session(async (s) => {
+      const [row] = await s.query(SQL.get, [uuid]);
+      if (!row) throw fsError("NotFound", `no file ${id}`);
+      return attrFromRow(row)!;
+    });
+  }
+
+  async lookup(dirId: FileId, name: string): Promise<FileAttr> {
+    const dir = parseId(dirId);
+    return this.session(async (s) => {
+      const [row] = await s.query(SQL.lookup, [dir, name]);
+      requireDir(row?.[0], dirId);
+      const attr = attrFromRow(row!, 1);
+      if (!attr) throw fsError("NotFound", `no entry '${name}' in directory ${dirId}`);
+      return attr;
+    });
+  }
+
+  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr> {
+    const dir = parseId(dirId);
+    return this.usageCache.write(
+      () =>
+        this.session(async (s) => {
+          const isDir = node.type === "dir";
+          let rows: Row[];
+          try {
+            rows = await s.query(SQL.create, [dir, name, isDir ? 1 : 0, now.sec, now.nsec, ...newNodeValues(node, isDir ? dir : null)]);
+          } catch (err) {
+            throw nameTaken(err, name, dirId);
+          }
+          if (rows[0]) return attrFromRow(rows[0])!;
+          // The directory matched nothing: say why.
+          const [type] = await s.query(SQL.typeOf, [dir]);
+          requireDir(type?.[0], dirId);
+          throw fsError("Io", `create in directory ${dirId} changed nothing`);
+        }),
+      (created) => ({ files: 1, bytes: fileBytes(created) }),
+    );
+  }
+
+  async link(dirId: FileId, name: string, targetId: FileId, now: Timespec): Promise<FileAttr> {
+    const dir = parseId(dirId);
+    const target = parseId(targetId);
+    return this.usageCache.write(
+      () =>
+        this.session(async (s) => {
+          await s.begin();
+          const locked = await lockNodes(s, [dir, target]);
+          requireDir(locked.get(dir)?.type, dirId);
+          const node = locked.get(target);
+          if (!node) throw fsError("NotFound", `no file ${targetId}`);
+          if (node.type === "dir") throw fsError("IsDir", `cannot hard-link directory ${targetId}`);
+          try {
+            const [row] = await s.query(SQL.link, [dir, name, target, now.sec, now.nsec]);
+            return attrFromRow(row!)!;
+          } catch (err) {
+            throw nameTaken(err, name, dirId);
+          }
+        }),
+      () => NO_CHANGE,
+    );
+  }
+
+  async unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked> {
+    const dir = parseId(dirId);
+    return this.usageCache.write(
+      () =>
+        this.session(async (s) => {
+          const [probe] = await s.query(SQL.probeEntry, [dir, name]);
+          requireDir(probe?.[0], dirId);
+          const childId = probe![1] as string | null;
+          if (childId === null) throw fsError("NotFound", `no entry '${name}' in directory ${dirId}`);
+
+          await s.begin();
+          const locked = await lockNodes(s, [dir, childId]);
+          const child = locked.get(childId);
+          const [[nowChild, childHasEntries]] = (await s.query(SQL.checkEntry, [dir, name, childId])) as [[string | null, boolean]];
+          if (!locked.has(dir) || !child || nowChild !== childId) throw new Restart();
+          if (child.type === "dir" && childHasEntries) throw fsError("NotEmpty", `directory '${name}' is not empty`);
+          return removeName(s, dir, name, childId, child, child.type === "dir" ? -1 : 0, now);
+        }),
+      removedUsage,
+    );
+  }
+
+  async rename(
+    fromDirId: FileId,
+    fromName: string,
+    toDirId: FileId,
+    toName: string,
+    now: Timespec,
+  ): Promise<{ moved: FileAttr; replaced: Unlinked | null }> {
+    const fromDir = parseId(fromDirId);
+    const toDir = parseId(toDirId);
+    return this.usageCache.write(
+      () =>
+        this.session(async (s) => {
+          const [probe] = await s.query(SQL.probeRename, [fromDir, fromName, toDir, toName]);
+          const [fromType, toType, sourceId, sourceType, targetId] = probe as [
+            string | null,
+            string | null,
+            string | null,
+            FileType | null,
+            string | null,
+          ];
+          requireDir(fromType, fromDirId);
+          requireDir(toType, toDirId);
+          if (sourceId === null) throw fsError("NotFound", `no entry '${fromName}' in directory ${fromDirId}`);
+          if (sourceId === targetId) {
+            const [row] = await s.query(SQL.get, [sourceId]);
+            if (!row) throw new Restart();
+            return { moved: attrFromRow(row)!, replaced: null };
+          }
+
+          const movesDir = sourceType === "dir";
+          const parentsMove = movesDir && fromDir !== toDir;
+          await s.begin();
+          if (parentsMove) await s.query(SQL.lockDirectoryMoves, []);
+          const locked = await lockNodes(s, targetId ? [fromDir, toDir, sourceId, targetId] : [fromDir, toDir, sourceId]);
+          const [[nowSource, nowTarget, targetHasEntries, intoItself]] = (await s.query(SQL.checkRename, [
+            fromDir,
+            fromName,
+            toDir,
+            toName,
+            targetId,
+            sourceId,
+            parentsMove,
+          ])) as [[string | null, string | null, boolean, boolean]];
+          const victim = targetId === null ? undefined : locked.get(targetId);
+          if (
+            !locked.has(fromDir) ||
+            !locked.has(toDir) ||
+            !locked.has(sourceId) ||
+            (targetId !== null && !victim) ||
+            nowSource !== sourceId ||
+            nowTarget !== targetId
+          ) {
+            throw new Restart();
+          }
+          if (intoItself) throw fsError("Invalid", `cannot move directory ${sourceId} into its own subtree`);
+
+          let replaced: Unlinked | null = null;
+          if (victim && targetId) {
+            if (movesDir && victim.type !== "dir") throw fsError("NotDir", `cannot replace non-directory '${toName}' with a directory`);
+            if (!movesDir && victim.type === "dir") throw fsError("IsDir", `cannot replace directory '${toName}' with a non-directory`);
+            if (victim.type === "dir" && targetHasEntries) throw fsError("NotEmpty", `directory '${toName}' is not empty`);
+            replaced = await removeName(s, toDir, toName, targetId, victim, victim.type === "dir" ? -1 : 0, now);
+          }
+          const [moved] = await s.query(SQL.moveEntry, [
+            fromDir,
+            fromName,
+            toDir,
+            toName,
+            parentsMove ? 1 : 0,
+            parentsMove ? -1 : 0,
+            now.sec,
+            now.nsec,
+            sourceId,
+          ]);
+          return { moved: attrFromRow(moved!)!, replaced };
+        }),
+      ({ replaced }) => (replaced ? removedUsage(replaced) : NO_CHANGE),
+    );
+  }
+
+  async setAttr(id: FileId, changes: AttrChanges): Promise<FileAttr> {
+    const uuid = parseId(id);
+    const values = [
+      uuid,
+      changes.mode ?? null,
+      changes.uid ?? null,
+      changes.gid ?? null,
+      changes.size ?? null,
+      changes.atime?.sec ?? null,
+      changes.atime?.nsec ?? null,
+      changes.mtime?.sec ?? null,
+      changes.mtime?.nsec ?? null,
+      changes.ctime?.sec ?? null,
+      changes.ctime?.nsec ?? null,
+    ];
+    return this.usageCache.write(
+      () =>
+        this.session(async (s) => {
+          const [row] = await s.query(SQL.setAttr, values);
+          if (!row) throw fsError("NotFound", `no file ${id}`);
+          return { attr: attrFromRow(row)!, sizeBefore: row[NODE_WIDTH] as number };
+        }),
+      ({ attr, sizeBefore }) => ({ files: 0, bytes: attr.type === "file" ? attr.size - sizeBefore : 0 }),
+    ).then(({ attr }) => attr);
+  }
+
+  async readDir(dirId: FileId, afterCookie: number, limit: number): Promise<DirPage> {
+    const dir = parseId(dirId);
+    const take = Math.max(0, Math.floor(limit));
+    return this.session(async (s) => {
+      // One row more than asked tells whether the page ends the listing.
+      const rows = await s.query(SQL.readDir, [dir, Math.max(0, Math.floor(afterCookie)), take + 1]);
+      requireDir(rows[0]?.[0], dirId);
+      const entries: DirEntry[] = [];
+      for (const row of rows) {
+        const attr = attrFromRow(row, 3);
+        if (attr) entries.push({ name: row[1] as string, cookie: row[2] as number, attr });
+      }
+      const eof = entries.length <= take;
+      if (!eof) entries.pop();
+      return { entries, eof };
+    });
+  }
+
+  async parentOf(dirId: FileId): Promise<FileAttr> {
+    const dir = parseId(dirId);
+    return this.session(async (s) => {
+      const [row] = await s.query(SQL.parentOf, [dir]);
+      requireDir(row?.[0], dirId);
+      return attrFromRow(row!, 1)!;
+    });
+  }
+
+  async readLink(id: FileId): Promise<string> {
+    const uuid = parseId(id);
+    return this.session(async (s) => {
+      const [row] = await s.query(SQL.readLink, [uuid]);
+      if (!row) throw fsError("NotFound", `no file ${id}`);
+      if (row[0] !== "symlink") throw fsError("Invalid", `${id} is not a symbolic link`);
+      return (row[1] as string | null) ?? "";
+    });
+  }
+
+  async usage(): Promise<StoreUsage> {
+    return this.usageCache.get(() =>
+      this.session(async (s) => {
+        const [[files, bytes]] = (await s.query(SQL.usage, [])) as [[number, number]];
+        return { files, bytes };
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  /**
+   * Runs one store call on one pooled connection: commits the transaction it began, rolls it
+   * back on failure, and runs the call again after a Restart, a deadlock or a serialization
+   * failure. Everything that fails leaves as an FsError.
+   */
+  private async session<T>(work: (s: Session) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw fsError("Io", "metadata store is closed");
+      let client: PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw fsError("Io", `cannot connect to PostgreSQL: ${reasonOf(err)}`, err);
+      }
+      const s = new Session(client);
+      let broken: Error | undefined;
+      try {
+        const result = await work(s);
+        if (s.inTransaction) await client.query("COMMIT");
+        return result;
+      } catch (err) {
+        if (!(err instanceof pg.DatabaseError || err instanceof Restart || isFsError(err))) broken = err as Error;
+        if (s.inTransaction && !broken) {
+          await client.query("ROLLBACK").catch((rollbackErr: unknown) => (broken = rollbackErr as Error));
+        }
+        if (attempt < MAX_ATTEMPTS && isRetryable(err)) {
+          if (!(err instanceof Restart)) await sleep(Math.random() * 5 * attempt);
+          continue;
+        }
+        throw translate(err);
+      } finally {
+        // A connection that failed mid-call is closed rather than handed to the next caller.
+        client.release(broken);
+      }
+    }
+  }
+}
+
+interface LockedNode {
+  type: FileType;
+  nlink: number;
+}
+
+/** Locks the nodes that exist among `ids` (in id order, see SQL.lockNodes) and returns them by id. */
+async function lockNodes(s: Session, ids: string[]): Promise<Map<string, LockedNode>> {
+  const rows = await s.query(SQL.lockNodes, [[...new Set(ids)]]);
+  return new Map(rows.map((r) => [r[0] as string, { type: r[1] as FileType, nlink: r[2] as number }]));
+}
+
+/**
+ * Removes the locked `child`'s name `name` from the locked directory `dir` and changes the
+ * directory's nlink by `dirNlinkDelta`; deletes the child when that was its last name.
+ */
+async function removeName(
+  s: Session,
+  dir: string,
+  name: string,
+  childId: string,
+  child: LockedNode,
+  dirNlinkDelta: number,
+  now: Timespec,
+): Promise<Unlinked> {
+  const last = child.type === "dir" || child.nlink <= 1;
+  const [row] = await s.query(last ? SQL.removeLastName : SQL.removeOneName, [dir, name, childId, dirNlinkDelta, now.sec, now.nsec]);
+  const node = attrFromRow(row!)!;
+  return { node: last ? { ...node, nlink: 0 } : node };
+}
+
+/** Brings the schema to the newest version in one transaction, under a lock all servers share. */
+async function migrate(client: PoolClient): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`);
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM schema_version`);
+    const from = rows[0]?.version ?? 0;
+    if (from > MIGRATIONS.length) {
+      throw fsError("Io", `metadata database schema version ${from} is newer than this build (${MIGRATIONS.length})`);
+    }
+    for (let version = from; version < MIGRATIONS.length; version++) await client.query(MIGRATIONS[version]!);
+    if (rows.length === 0) await client.query(`INSERT INTO schema_version (version) VALUES ($1)`, [MIGRATIONS.length]);
+    else if (from < MIGRATIONS.length) await client.query(`UPDATE schema_version SET version = $1`, [MIGRATIONS.length]);
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  }
+}
+
+/** The values of a new node for SQL.insertRoot and SQL.create, in INSERT_NODE_COLUMNS order. */
+function newNodeValues(node: NewNode, parentId: string | null): unknown[] {
+  return [
+    randomUUID(),
+    node.type,
+    node.mode,
+    node.type === "dir" ? 2 : 1,
+    node.uid,
+    node.gid,
+    node.size,
+    node.atime.sec,
+    node.atime.nsec,
+    node.mtime.sec,
+    node.mtime.nsec,
+    node.ctime.sec,
+    node.ctime.nsec,
+    node.contentId,
+    node.rdev.major,
+    node.rdev.minor,
+    node.type === "symlink" ? (node.symlinkTarget ?? "") : null,
+    node.type === "dir" ? parentId : null,
+  ];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Ids are UUIDs in PostgreSQL's own spelling; anything else names no file. */
+function parseId(id: FileId): string {
+  if (!UUID.test(id)) throw fsError("NotFound", `no file ${id}`);
+  return id;
+}
+
+/** Throws NotFound for a missing directory (no type) and NotDir for another type. */
+function requireDir(type: unknown, dirId: FileId): void {
+  if (type === undefined || type === null) throw fsError("NotFound", `no directory ${dirId}`);
+  if (type !== "dir") throw fsError("NotDir", `${dirId} is not a directory`);
+}
+
+function fileBytes(attr: FileAttr): number {
+  return attr.type === "file" ? attr.size : 0;
+}
+
+function removedUsage(result: Unlinked): StoreUsage {
+  return result.node.nlink === 0 ? { files: -1, bytes: -fileBytes(result.node) } : NO_CHANGE;
+}
+
+function sqlState(err: unknown): string | undefined {
+  return err instanceof pg.DatabaseError ? err.code : undefined;
+}
+
+/** A taken name (unique violation on an entry) as Exists; anything else as it was. */
+function nameTaken(err: unknown, name: string, dirId: FileId): unknown {
+  if (sqlState(err) === "23505" && (err as pg.DatabaseError).constraint === "entries_pkey") {
+    return fsError("Exists", `'${name}' exists in directory ${dirId}`);
+  }
+  return err;
+}
+
+function isRetryable(err: unknown): boolean {
+  const state = sqlState(err);
+  return err instanceof Restart || state === "40001" || state === "40P01";
+}
+
+/** PostgreSQL and connection failures as FsErrors. Messages never carry the password. */
+function translate(err: unknown): Error {
+  if (isFsError(err)) return err;
+  if (err instanceof Restart) return fsError("Io", "PostgreSQL metadata store: gave up after repeated concurrent changes");
+  const state = sqlState(err) ?? "";
+  const reason = reasonOf(err);
+  switch (state) {
+    case "40001":
+    case "40P01":
+      return fsError("Io", `PostgreSQL metadata store: gave up after repeated conflicts: ${reason}`, err);
+    case "53100":
+      return fsError("NoSpace", `PostgreSQL metadata database is out of disk space: ${reason}`, err);
+    case "25006":
+      return fsError("ReadOnly", `PostgreSQL metadata database is read-only: ${reason}`, err);
+    case "54000":
+      return fsError("NameTooLong", `name too long for the PostgreSQL metadata database: ${reason}`, err);
+    case "22021":
+    case "22P05":
+      return fsError("Invalid", `name cannot be stored in the PostgreSQL metadata database: ${reason}`, err);
+  }
+  if (state.startsWith("08") || state.startsWith("57P") || !state) {
+    return fsError("Io", `PostgreSQL metadata store: connection failed: ${reason}`, err);
+  }
+  return fsError("Io", `PostgreSQL metadata store: ${reason}`, err);
+}
+
+/** What went wrong, in words: a connection attempt to several addresses fails with an empty AggregateError. */
+function reasonOf(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(reasonOf).join("; ");
+  if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
+  return String(err);
+}
+
+/**
+ * host:port/database of a pool config, as the driver resolves it (URL, fields, PG* variables).
+ * A connection string that is not a URL is refused here: the driver would take all of it,
+ * password included, for a database name and show it in messages.
+ */
+function describeServer(config: PoolConfig): string {
+  const invalid = () => fsError("Invalid", "the PostgreSQL connection string must be a URL: postgresql://user:password@host:port/database");
+  if (config.connectionString !== undefined && !/^postgres(ql)?:\/\/[^\s]*$/.test(config.connectionString)) throw invalid();
+  let resolved: pg.Client;
+  try {
+    resolved = new pg.Client(config);
+  } catch {
+    // Not passed on: a URL parse error carries the whole string.
+    throw invalid();
+  }
+  return `${resolved.host}:${resolved.port}/${resolved.database ?? resolved.user}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,76 @@
+/**
+ * Horizontal scaling: two `dittofs serve` instances on different ports share one PostgreSQL
+ * metadata store and one S3 bucket (opaque layout). A file written through one is read back
+ * through the other, the namespace is one, and a file handle from one instance works on the other.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { E2eServer } from "./helpers/harness.js";
+import { type DigestJson, type HandleJson, type PatternJson, type RawJson, fileSha256, nfsCp, nfsLs, writeRandomFile } from "./helpers/nfsclient.mjs";
+import { type PostgresServer, startPostgres } from "./helpers/postgres.mjs";
+import { startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
+
+const MiB = 1024 * 1024;
+const BUCKET = "dittofs-cluster";
+
+describe("two instances sharing PostgreSQL and S3", () => {
+  let postgres: PostgresServer;
+  let s3: S3rverServer;
+  let a: E2eServer;
+  let b: E2eServer;
+  let scratch: string;
+
+  beforeAll(async () => {
+    [postgres, s3] = await Promise.all([startPostgres(), startS3rver({ buckets: [BUCKET] })]);
+    const database = await postgres.createDatabase();
+    const env = { E2E_S3_KEY: s3.accessKeyId, E2E_S3_SECRET: s3.secretAccessKey, E2E_PG_PASSWORD: postgres.password };
+    const options = {
+      metadata: { postgres: { host: postgres.host, port: postgres.port, database, user: postgres.user, passwordEnv: "E2E_PG_PASSWORD" } },
+      content: { s3: { endpoint: s3.endpoint, bucket: BUCKET, prefix: "shared/", accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" } },
+      // What one instance acknowledges must be in S3 before the other can read it.
+      shares: [{ name: "/export", durability: "remote" as const }],
+    };
+    // Both start on an empty database at once: the schema is migrated exactly once.
+    [a, b] = await Promise.all([E2eServer.start(options, env), E2eServer.start(options, env)]);
+    scratch = await mkdtemp(join(tmpdir(), "dittofs-cluster-"));
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([a?.dispose(), b?.dispose()]);
+    await Promise.allSettled([postgres?.stop(), s3?.close()]);
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("reads through B what was copied in through A, byte for byte", async () => {
+    expect(a.nfsPort).not.toBe(b.nfsPort);
+    const local = join(scratch, "from-a.bin");
+    const digest = writeRandomFile(local, 24 * MiB + 3);
+    await nfsCp(local, a.url({ path: "/from-a.bin" }));
+
+    expect((await nfsLs(b.url())).map((entry) => entry.name)).toContain("from-a.bin");
+    const out = join(scratch, "via-b.bin");
+    await nfsCp(b.url({ path: "/from-a.bin" }), out);
+    expect(await fileSha256(out)).toBe(digest);
+  });
+
+  it("shares one namespace both ways: directories, renames and removals", async () => {
+    const onA = await a.client();
+    const onB = await b.client();
+    await onB.bytes("mkdir", "/made-on-b");
+    const written = await onB.json<PatternJson>("write-pattern", "/made-on-b/data.bin", String(3 * MiB), "7", "commit");
+    expect(await onA.json<DigestJson>("read-sha256", "/made-on-b/data.bin")).toEqual({ size: 3 * MiB, sha256: written.sha256 });
+
+    await onA.bytes("rename", "/made-on-b/data.bin", "/made-on-b/renamed.bin");
+    expect((await onB.lines("readdir", "/made-on-b")).filter((name) => !name.startsWith("."))).toEqual(["renamed.bin"]);
+    await onB.bytes("unlink", "/made-on-b/renamed.bin");
+    await onA.bytes("rmdir", "/made-on-b");
+    expect((await nfsLs(a.url())).map((entry) => entry.name)).not.toContain("made-on-b");
+  });
+
+  it("accepts a file handle issued by the other instance", async () => {
+    const handle = await (await a.client()).json<HandleJson>("fh", "/from-a.bin");
+    expect(await (await b.client()).json<RawJson>("fh-getattr", handle.fh)).toMatchObject({ status: 0, size: 24 * MiB + 3, ino: handle.ino });
+  });
+});
