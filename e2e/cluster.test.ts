@@ -28,7 +28,7 @@ describe("two instances sharing PostgreSQL and S3", () => {
     const env = { E2E_S3_KEY: s3.accessKeyId, E2E_S3_SECRET: s3.secretAccessKey, E2E_PG_PASSWORD: postgres.password };
     const options = {
       metadata: { postgres: { host: postgres.host, port: postgres.port, database, user: postgres.user, passwordEnv: "E2E_PG_PASSWORD" } },
-      content: { s3: { endpoint: s3.endpoint, bucket: BUCKET, prefix: "shared/", accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" } },
+      content: { s3: { layout: "opaque" as const, endpoint: s3.endpoint, bucket: BUCKET, prefix: "shared/", accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" } },
       // What one instance acknowledges must be in S3 before the other can read it.
       shares: [{ name: "/export", durability: "remote" as const }],
     };

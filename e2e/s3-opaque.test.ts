@@ -40,7 +40,7 @@ afterAll(async () => {
 function s3Share(prefix: string, cache: Record<string, unknown> = {}) {
   return {
     content: {
-      s3: { endpoint: s3.endpoint, bucket: BUCKET, prefix, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" },
+      s3: { layout: "opaque", endpoint: s3.endpoint, bucket: BUCKET, prefix, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" },
       cache: { upload_after: "1s", ...cache },
     },
   } as const;
@@ -189,9 +189,9 @@ describe("S3 shares (opaque layout) through NFS", () => {
   it("refuses to start with a clear error for a missing bucket or an unreachable endpoint", async () => {
     const dir = join(scratch, "bad");
     for (const [content, message] of [
-      [{ s3: { endpoint: s3.endpoint, bucket: "no-such-bucket", accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" } }, /bucket "no-such-bucket" does not exist/],
+      [{ s3: { layout: "opaque", endpoint: s3.endpoint, bucket: "no-such-bucket", accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" } }, /bucket "no-such-bucket" does not exist/],
       [{ s3: { endpoint: "http://127.0.0.1:1", bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" } }, /127\.0\.0\.1:1/],
-      [{ s3: { endpoint: s3.endpoint, bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_UNSET_SECRET" } }, /environment variable E2E_UNSET_SECRET is not set/],
+      [{ s3: { layout: "opaque", endpoint: s3.endpoint, bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_UNSET_SECRET" } }, /environment variable E2E_UNSET_SECRET is not set/],
     ] as const) {
       const config = writeDittofsConfig(dir, { nfsPort: await freePort(), content });
       const started = Date.now();

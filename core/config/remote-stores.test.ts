@@ -32,7 +32,8 @@ describe("s3 content stores", () => {
     expect(config.content.stores.data).toEqual({
       type: "s3",
       s3: {
-        layout: "opaque",
+        layout: "bucket",
+        listTtl: 30_000,
         bucket: "photos",
         prefix: "",
         endpoint: "http://127.0.0.1:9000",
@@ -114,6 +115,17 @@ describe("s3 content stores", () => {
     expect(issues).toEqual(expected);
     // The rejected secret never appears in a message.
     expect(issues.join("\n")).not.toContain("wJalrXUtnFEMI");
+  });
+
+  test("lets a bucket-layout store back one share only", () => {
+    const raw = withStores({ type: "memory" }, { type: "s3", s3: { bucket: "photos" } }) as { shares: Array<Record<string, unknown>> };
+    raw.shares.push({ name: "/other", metadata_store: "meta", content_store: "data" });
+    expect(issuesOf(raw)).toEqual([
+      'shares[1].content_store: content store "data" has the bucket layout and already backs shares[0] (give each share its own bucket or prefix)',
+    ]);
+    const opaque = withStores({ type: "memory" }, { type: "s3", s3: { bucket: "photos", layout: "opaque" } }) as { shares: Array<Record<string, unknown>> };
+    opaque.shares.push({ name: "/other", metadata_store: "meta", content_store: "data" });
+    expect(validateConfig(opaque, "test.yaml").shares).toHaveLength(2);
   });
 
   test("refuses an unknown durability", () => {

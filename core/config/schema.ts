@@ -250,7 +250,8 @@ const accessKeyId = scalar(`an access key id, or ${SECRET_REF_HINT}`, (value): s
 });
 
 const s3 = mapping({
-  layout: z.literal("opaque", { error: expecting('"opaque" (the bucket layout comes next)') }).default("opaque"),
+  layout: z.enum(["bucket", "opaque"], { error: expecting('"bucket" (one object per file) or "opaque" (one object per content id)') }).default("bucket"),
+  list_ttl: duration(86_400_000).default(30_000),
   bucket: bucketName,
   prefix: keyPrefix.default(""),
   endpoint: endpoint.nullable().default(null),
@@ -305,6 +306,7 @@ const contentStore = z
           type: "s3",
           s3: {
             layout: raw.s3.layout,
+            listTtl: raw.s3.list_ttl,
             bucket: raw.s3.bucket,
             prefix: raw.s3.prefix,
             endpoint: raw.s3.endpoint,

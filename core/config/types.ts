@@ -81,7 +81,9 @@ export interface SecretRef {
 
 export interface S3Config {
   /** "bucket": one object is one file, keys are paths. "opaque": content objects keyed by content id. */
-  layout: "opaque";
+  layout: "bucket" | "opaque";
+  /** Bucket layout: milliseconds after which a directory is listed again when used. */
+  listTtl: number;
   bucket: string;
   /** Key prefix ("" or ending in "/"). */
   prefix: string;

@@ -60,7 +60,20 @@ function crossReferenceIssues(config: DittoConfig): LocatedIssue[] {
   const metadataStores = Object.keys(config.metadata.stores);
   const contentStores = Object.keys(config.content.stores);
   const firstIndexOf = new Map<string, number>();
+  const bucketUser = new Map<string, number>();
   config.shares.forEach((share, index) => {
+    const content = config.content.stores[share.contentStore];
+    if (content?.type === "s3" && content.s3.layout === "bucket") {
+      // The bucket's keys are the share's paths: a second share would be a second tree over the same keys.
+      const user = bucketUser.get(share.contentStore);
+      if (user === undefined) bucketUser.set(share.contentStore, index);
+      else {
+        issues.push({
+          segments: ["shares", index, "content_store"],
+          message: `content store ${JSON.stringify(share.contentStore)} has the bucket layout and already backs shares[${user}] (give each share its own bucket or prefix)`,
+        });
+      }
+    }
     if (!metadataStores.includes(share.metadataStore)) {
       issues.push({
         segments: ["shares", index, "metadata_store"],

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { RemoteCacheStatus } from "../cache/remote/status.js";
+import type { MetadataStore } from "../metadata/store.js";
 
 /**
  * The content store: bytes of regular files addressed by content id, nothing else. Content ids
@@ -51,6 +52,19 @@ export interface ContentStore {
 
   /** Upload queue, cache and last error of a store with a remote side (s3). */
   remoteStatus?(): RemoteCacheStatus;
+
+  /**
+   * Stores that hold the namespace themselves (s3, bucket layout: keys are paths) return the
+   * metadata store the share must use, wrapping `inner` (the configured one, as a cache);
+   * others return null.
+   */
+  namespace?(inner: MetadataStore, owner: ShareOwner): MetadataStore | null;
+}
+
+/** Who owns what a store holds without saying (objects put into a bucket by other tools). */
+export interface ShareOwner {
+  uid: number;
+  gid: number;
 }
 
 const CONTENT_ID = /^[A-Za-z0-9_-]{1,128}$/;

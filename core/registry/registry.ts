@@ -108,9 +108,11 @@ export class Registry {
       throw new Error(`shares ${clash.name} and ${config.name} have the same share id ${id}; rename one of them`);
     }
     const share = new ConfiguredShare(id, config);
+    // A bucket-layout S3 store brings the namespace (the bucket's keys) and caches it in the metadata store.
+    const namespace = contentStore.namespace?.(metadataStore, { uid: config.root.uid, gid: config.root.gid }) ?? metadataStore;
     await this.metadataService.registerShare({
       name: config.name,
-      store: metadataStore,
+      store: namespace,
       readOnly: config.readOnly,
       rootUid: config.root.uid,
       rootGid: config.root.gid,
@@ -139,6 +141,20 @@ export class Registry {
 
   share(name: string): ConfiguredShare | undefined {
     return this.byName.get(name);
+  }
+
+  /**
+   * The share a path names or lies inside ("/export/photos/2024" → "/export" and
+   * ["photos", "2024"]); the longest matching share name wins. "." and ".." never match.
+   */
+  shareForPath(path: string): { share: ConfiguredShare; below: string[] } | undefined {
+    for (let end = path.length; end > 0; end = path.lastIndexOf("/", end - 1)) {
+      const share = this.byName.get(path.slice(0, end));
+      if (!share) continue;
+      const below = path.slice(end).split("/").filter((segment) => segment !== "");
+      return below.some((segment) => segment === "." || segment === "..") ? undefined : { share, below };
+    }
+    return undefined;
   }
 
   shareById(id: number): ConfiguredShare | undefined {

@@ -91,6 +91,8 @@ async function openContentStore(name: string, spec: ContentStoreConfig, secret: 
             }
           : undefined;
       return S3ContentStore.open({
+        layout: s3.layout,
+        listTtlMs: s3.listTtl,
         bucket: s3.bucket,
         prefix: s3.prefix,
         endpoint: s3.endpoint ?? undefined,

@@ -23,7 +23,17 @@ export interface PostgresStoreOptions {
 
 export interface S3StoreOptions {
   /** Credentials are passed as env: references to these variables (set them with startDittofs' env). */
-  s3: { endpoint: string; bucket: string; prefix?: string; accessKeyEnv: string; secretKeyEnv: string; requestTimeout?: string };
+  s3: {
+    /** The server's default is "bucket". */
+    layout?: "bucket" | "opaque";
+    endpoint: string;
+    bucket: string;
+    prefix?: string;
+    accessKeyEnv: string;
+    secretKeyEnv: string;
+    requestTimeout?: string;
+    listTtl?: string;
+  };
   /** Keys of the store's `cache` block (path defaults to <dir>/cache, min_free to 0). */
   cache?: Record<string, unknown>;
 }

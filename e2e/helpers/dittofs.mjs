@@ -107,12 +107,14 @@ function contentStore(dir, content) {
   return {
     type: "s3",
     s3: {
+      ...(s3.layout ? { layout: s3.layout } : {}),
       bucket: s3.bucket,
       prefix: s3.prefix ?? "",
       endpoint: s3.endpoint,
       access_key_id: `env:${s3.accessKeyEnv}`,
       secret_access_key: `env:${s3.secretKeyEnv}`,
       ...(s3.requestTimeout ? { request_timeout: s3.requestTimeout } : {}),
+      ...(s3.listTtl ? { list_ttl: s3.listTtl } : {}),
     },
     cache: { path: join(dir, "cache"), min_free: 0, ...cache },
   };

@@ -340,6 +340,18 @@ describe("NFSv3 and MOUNT v3 procedures", () => {
       expect(attr.type).toBe(P.NF3DIR);
     });
 
+    it("MNT mounts a directory inside a share, and refuses files, missing names and dot segments", async () => {
+      const dir = (await c.mkdir(root, "mnt-sub")).fh!;
+      await c.create(dir, "file.txt");
+      const m = await c.mnt("/export/mnt-sub/");
+      expect(m.status).toBe(M.MNT3_OK);
+      expect(m.fh).toEqual(dir);
+      expect((await c.mnt("/export/mnt-sub/file.txt")).status).toBe(M.MNT3ERR_NOTDIR);
+      expect((await c.mnt("/export/mnt-sub/missing")).status).toBe(M.MNT3ERR_NOENT);
+      expect((await c.mnt("/export/mnt-sub/../mnt-sub")).status).toBe(M.MNT3ERR_NOENT);
+      expect((await c.mnt("/exportx")).status).toBe(M.MNT3ERR_NOENT);
+    });
+
     it("MNT refuses unknown paths, clients a share does not admit, and over-long paths", async () => {
       expect((await c.mnt("/nope")).status).toBe(M.MNT3ERR_NOENT);
       expect((await c.mnt(Buffer.from([0x2f, 0xff]))).status).toBe(M.MNT3ERR_NOENT);

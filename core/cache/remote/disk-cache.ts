@@ -16,8 +16,7 @@ export interface RemoteCacheOptions {
   /** Directory of the journal and the local copies; created when missing. */
   dir: string;
   backend: ObjectBackend;
-  /** The object key of a content id. */
-  keyOf: (id: string) => string;
+  locator: ObjectLocator;
   /** Bytes the local copies may take before clean ones are evicted and writers wait. */
   maxBytes: number;
   /** Free space to leave on the cache's disk. */
@@ -32,6 +31,30 @@ export interface RemoteCacheOptions {
   readAheadChunks: number;
   logger: Logger;
 }
+
+/**
+ * Where each file's object lives. The opaque layout keys objects by content id; the bucket
+ * layout by path, so a rename moves the object: `target` changes at once, `current` once the
+ * object was copied there.
+ */
+export interface ObjectLocator {
+  /** Where the object of `id` belongs (uploads go there); null for an id nobody knows any more. */
+  target(id: string): string | null;
+  /** Where the object of `id` is now (reads and copies come from there); null when it has none. */
+  current(id: string): string | null;
+  /** User metadata to store with an upload of `id` (mode, owner, mtime). */
+  metadata(id: string): Promise<Record<string, string> | undefined>;
+  /** The object of `id` is now at `key` with `etag` (an upload or a move finished). */
+  settled(id: string, key: string, etag: string): void;
+}
+
+/** The opaque layout: one object per content id, keyed by the id. */
+export const BY_ID: ObjectLocator = {
+  target: (id) => id,
+  current: (id) => id,
+  metadata: async () => undefined,
+  settled: () => {},
+};
 
 /** Remote bytes are fetched in aligned chunks of this size. */
 const CHUNK_SIZE = 4 * 2 ** 20;
@@ -280,6 +303,51 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     if (queue) this.enqueue(id);
   }
 
+  /** A new file with no object yet: it gets one (empty, unless written) at its next sync or when idle. */
+  track(id: string): void {
+    const file = this.fileFor(id);
+    if (file.known || file.seq > 0) return;
+    file.remoteSize = null;
+    this.changed(file);
+  }
+
+  /**
+   * What a listing says about the object of `id` (bucket layout). A file with local changes keeps
+   * them; otherwise cached bytes from an older object are dropped.
+   */
+  async adopt(id: string, size: number): Promise<void> {
+    const file = this.files.get(id);
+    if (!file) {
+      const adopted = this.fileFor(id);
+      adopted.remoteSize = size;
+      adopted.size = size;
+      return;
+    }
+    await this.locks.run([id], async () => {
+      if (file.deleted || this.hasLocalWork(file) || (file.known && file.remoteSize === size && file.size === size)) return;
+      await this.segments.dropAll(id, Math.max(file.size, lastEnd(file.present)));
+      this.localBytes -= file.present.total;
+      file.present.clear();
+      file.remoteSize = size;
+      file.size = size;
+      file.baseCap = Infinity;
+      file.truncated = false;
+      file.nextRead = -1;
+    });
+  }
+
+  /** Whether `id` has changes or a delete not yet in the remote store. */
+  pending(id: string): boolean {
+    const file = this.files.get(id);
+    return this.deletions.has(id) || (file !== undefined && this.hasLocalWork(file));
+  }
+
+  /** Queues whatever `id` needs: an upload of local changes, or a move of its object (bucket layout). */
+  reconcile(id: string): void {
+    this.fileFor(id);
+    this.enqueue(id);
+  }
+
   /** Resolves once everything written to `id` before the call is in the remote store. */
   async waitRemote(id: string): Promise<void> {
     const file = this.files.get(id);
@@ -289,7 +357,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         const reason = this.lastError ? `: ${this.lastError.message}` : "";
-        reject(fsError("Io", `changes to ${this.options.keyOf(id)} did not reach ${this.remote} within ${this.options.remoteTimeoutMs / 1000}s${reason}`));
+        reject(fsError("Io", `changes to ${this.options.locator.target(id) ?? id} did not reach ${this.remote} within ${this.options.remoteTimeoutMs / 1000}s${reason}`));
       }, this.options.remoteTimeoutMs);
       const waiters = this.remoteWaiters.get(id) ?? [];
       waiters.push({
@@ -303,30 +371,31 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     });
   }
 
-  /** Drops the local copy and queues the remote delete (of `key`, by default the id's key). */
-  async delete(id: string, key: string = this.options.keyOf(id)): Promise<void> {
+  /** Drops the local copy and queues the delete of its object (by default where the locator says it is). */
+  async delete(id: string, key: string | null = this.options.locator.current(id) ?? this.options.locator.target(id)): Promise<void> {
     await this.locks.run([id], async () => {
       this.checkOpen();
       const file = this.files.get(id);
-      if (file) {
-        file.deleted = true;
-        file.uploading?.abort();
-        await this.segments.dropAll(id, Math.max(file.size, lastEnd(file.present)));
-        this.localBytes -= file.present.total;
-        this.dirtyBytes -= file.dirty.total;
-        this.files.delete(id);
-        this.unsynced.delete(id);
-        this.settleWaiters(id, Infinity);
-      }
-      if (file && file.remoteSize === null && !file.uploading) {
+      if (file) await this.dropLocal(file);
+      if (key === null || (file && file.remoteSize === null && !file.uploading)) {
         // Never reached the remote store: nothing to delete there.
-        if (file.journaled) this.journal.remove(id);
+        if (file?.journaled) this.journal.remove(id);
         return;
       }
       this.journal.put(id, { action: "delete", key });
       this.deletions.set(id, key);
     });
     this.enqueue(id);
+  }
+
+  /** Drops what is cached of `id` and any change not uploaded, leaving its object alone (it is gone already). */
+  async forget(id: string): Promise<void> {
+    await this.locks.run([id], async () => {
+      const file = this.files.get(id);
+      if (!file) return;
+      await this.dropLocal(file);
+      if (file.journaled) this.journal.remove(id);
+    });
   }
 
   /** Syncs every change and waits until nothing is owed to the remote store (tests, benchmarks). */
@@ -359,6 +428,22 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
 
   // ---- state ----
 
+  /** Under the file's lock: its local bytes and state go, uploads in flight are aborted. */
+  private async dropLocal(file: CachedFile): Promise<void> {
+    file.deleted = true;
+    file.uploading?.abort();
+    await this.segments.dropAll(file.id, Math.max(file.size, lastEnd(file.present)));
+    this.localBytes -= file.present.total;
+    this.dirtyBytes -= file.dirty.total;
+    if (this.files.get(file.id) === file) this.files.delete(file.id);
+    this.unsynced.delete(file.id);
+    this.settleWaiters(file.id, Infinity);
+  }
+
+  private hasLocalWork(file: CachedFile): boolean {
+    return file.journaled || file.uploading !== null || file.seq > file.uploadedSeq;
+  }
+
   /** Runs `body` with the file's state, which stays in the map (and so the one true state) meanwhile. */
   private async holding<T>(id: string, body: (file: CachedFile) => Promise<T>): Promise<T> {
     const file = this.fileFor(id);
@@ -383,9 +468,9 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   /** Asks the remote store for the object's size (once per file). */
   private resolve(file: CachedFile): Promise<void> {
     file.resolving ??= (async () => {
-      const key = this.options.keyOf(file.id);
+      const key = this.options.locator.current(file.id);
       try {
-        const object = await this.options.backend.head(key);
+        const object = key === null ? null : await this.options.backend.head(key);
         this.succeeded();
         file.remoteSize = object?.size ?? null;
         if (!file.truncated) file.size = Math.max(file.size, object?.size ?? 0);
@@ -420,7 +505,12 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   /** Under the file's lock: fsync, journal; true when an upload should be queued. */
   private async syncLocked(file: CachedFile): Promise<boolean> {
     this.unsynced.delete(file.id);
-    if (file.deleted || !file.needsUpload) return false;
+    if (file.deleted) return false;
+    if (!file.needsUpload) {
+      // The changes cancelled out (say, a truncate to the same size): nothing is owed.
+      if (!file.uploading) file.uploadedSeq = file.seq;
+      return false;
+    }
     await this.segments.sync(file.id, file.dirty.list());
     file.syncedSeq = file.seq;
     this.persist(file);
@@ -465,7 +555,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   }
 
   private async fetchRange(file: CachedFile, start: number, end: number): Promise<void> {
-    const key = this.options.keyOf(file.id);
+    const key = this.options.locator.current(file.id);
+    if (key === null) return;
     for (const gap of file.present.missing(start, end)) {
       const buffer = Buffer.allocUnsafe(gap.end - gap.start);
       let got: number;
@@ -632,29 +723,45 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   }
 
   private async upload(file: CachedFile): Promise<void> {
+    const { locator } = this.options;
     for (let attempt = 0; !file.deleted && !this.closed; ) {
-      const key = this.options.keyOf(file.id);
+      const target = locator.target(file.id);
+      if (target === null) {
+        this.options.logger.error({ id: file.id }, "dropping changes to a file whose object key is unknown (its metadata is gone)");
+        break;
+      }
+      const source = locator.current(file.id);
       try {
         if (!file.known) await this.resolve(file);
-        if (!file.needsUpload) break;
-        const snapshot: Snapshot = { seq: file.seq, size: file.size, dirty: file.dirty.clone(), baseLimit: file.baseLimit };
-        const sources = this.plan(file, snapshot, key);
-        await this.send(file, key, snapshot, sources);
-        await this.locks.run([file.id], async () => this.uploaded(file, snapshot));
-        this.emit("uploaded", { key, bytes: snapshot.size });
+        let etag: string;
+        if (file.needsUpload) {
+          const snapshot: Snapshot = { seq: file.seq, size: file.size, dirty: file.dirty.clone(), baseLimit: file.baseLimit };
+          const sources = this.plan(file, snapshot, source);
+          etag = await this.send(file, target, snapshot, sources);
+          await this.locks.run([file.id], async () => this.uploaded(file, snapshot));
+          this.emit("uploaded", { key: target, bytes: snapshot.size });
+        } else if (file.remoteSize !== null && source !== null && source !== target) {
+          // Renamed (bucket layout) with nothing changed: S3 copies the object itself.
+          ({ etag } = await this.options.backend.copy(source, target, { metadata: await locator.metadata(file.id) }));
+          this.succeeded();
+        } else {
+          break;
+        }
         attempt = 0;
+        locator.settled(file.id, target, etag);
+        if (source !== null && source !== target) await this.removeOld(source);
         // Changes made meanwhile go out once committed (or idle), like any other change.
-        if (file.syncedSeq <= snapshot.seq) break;
+        if (file.syncedSeq <= file.uploadedSeq && (locator.current(file.id) ?? target) === locator.target(file.id)) break;
       } catch (err) {
         file.sinceSnapshot = null;
         if (file.deleted || this.closed) return;
         if (isRemoteError(err) && err.kind === "not-found" && file.remoteSize !== null) {
           // The old object vanished under us: what it held is gone; send what is local.
-          this.options.logger.warn({ key }, "remote object disappeared during upload; uploading the local bytes only");
+          this.options.logger.warn({ key: source }, "remote object disappeared during upload; uploading the local bytes only");
           file.remoteSize = null;
           continue;
         }
-        this.failed(err, `uploading ${key}`);
+        this.failed(err, `uploading ${target}`);
         await this.backoff(attempt++);
       }
     }
@@ -664,7 +771,21 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     }
   }
 
-  private async send(file: CachedFile, key: string, snapshot: Snapshot, sources: UploadSource[]): Promise<void> {
+  /** Deletes the object a file was moved away from; the new one is in place already. */
+  private async removeOld(key: string): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.options.backend.delete(key);
+        this.succeeded();
+        return;
+      } catch (err) {
+        this.failed(err, `deleting ${key} after moving it`);
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  private async send(file: CachedFile, key: string, snapshot: Snapshot, sources: UploadSource[]): Promise<string> {
     const progress: UploadInFlight = { key, bytes: snapshot.size, done: 0 };
     const controller = new AbortController();
     // Every part request of the upload listens to this one signal.
@@ -674,7 +795,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     this.uploads.add(progress);
     this.statusChanged();
     try {
-      await this.options.backend.upload(key, sources, {
+      const { etag } = await this.options.backend.upload(key, sources, {
+        metadata: await this.options.locator.metadata(file.id),
         signal: controller.signal,
         onProgress: (done) => {
           progress.done = done;
@@ -682,6 +804,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         },
       });
       this.succeeded();
+      return etag;
     } finally {
       this.uploads.delete(progress);
       file.uploading = null;
@@ -689,19 +812,20 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   }
 
   /** The object as of the snapshot: dirty ranges from local files, the rest from the old object or zeros. */
-  private plan(file: CachedFile, snapshot: Snapshot, key: string): UploadSource[] {
+  private plan(file: CachedFile, snapshot: Snapshot, key: string | null): UploadSource[] {
     const sources: UploadSource[] = [];
     const small = snapshot.size <= SMALL_OBJECT;
     const unchanged = (start: number, end: number) => {
       const remoteEnd = Math.min(end, snapshot.baseLimit);
       for (let at = start; at < remoteEnd; ) {
         // Small objects go up in one request: local bytes save a GET. Large ones copy server-side.
-        const local = small ? file.present.within(at, remoteEnd)[0] : undefined;
+        const local = small || key === null ? file.present.within(at, remoteEnd)[0] : undefined;
         if (local && local.start === at) {
           sources.push(...this.segments.sources(file.id, local.start, local.end));
           at = local.end;
         } else {
           const next = local?.start ?? remoteEnd;
+          if (key === null) throw fsError("Io", `no object to copy bytes ${at}-${next} of ${file.id} from`);
           sources.push({ kind: "copy", key, offset: at, length: next - at });
           at = next;
         }

@@ -13,8 +13,9 @@ const AUTH_FLAVORS = [AUTH_SYS, AUTH_NONE] as const;
 
 /**
  * RFC 1813 §5.2.1 MOUNTPROC3_MNT: args dirpath; mountres3 (mountstat3, and with MNT3_OK the
- * root fhandle3 and auth_flavors<>). An unknown path is MNT3ERR_NOENT, a client the share does
- * not admit MNT3ERR_ACCES. A successful mount is recorded for DUMP.
+ * root fhandle3 and auth_flavors<>). The path is a share or a directory inside one. An unknown
+ * path is MNT3ERR_NOENT, a client the share does not admit MNT3ERR_ACCES. A successful mount is
+ * recorded for DUMP.
  */
 export async function mnt(ctx: NfsContext, call: RpcCall, args: XdrReader, out: XdrWriter): Promise<void> {
   const dirpath = decodeDirpath(args);
@@ -26,13 +27,22 @@ export async function mnt(ctx: NfsContext, call: RpcCall, args: XdrReader, out: 
   let path: string;
   try {
     const name = shareNameOf(dirpath);
-    const share = name === null ? undefined : ctx.registry.share(name);
-    if (!share) throw fsError("NotFound", `no export ${JSON.stringify(dirpath.toString("utf8"))}`);
+    const found = name === null ? undefined : ctx.registry.shareForPath(name);
+    if (!found) throw fsError("NotFound", `no export ${JSON.stringify(dirpath.toString("utf8"))}`);
+    const { share, below } = found;
     if (!share.allowsClient(call.remoteAddress)) {
       throw fsError("Access", `client ${call.remoteAddress} may not mount ${share.name}`);
     }
-    fhandle = await ctx.registry.rootHandle(share);
-    path = share.name;
+    // A directory inside a share mounts too (as with knfsd): each step is a LOOKUP as the caller.
+    const auth = share.authContext(call.cred.sys);
+    let dir = (await ctx.metadata.root(share.name)).id;
+    for (const segment of below) {
+      const { attr } = await ctx.metadata.lookup(auth, share.name, dir, segment);
+      if (attr.type !== "dir") throw fsError("NotDir", `${segment} is not a directory`);
+      dir = attr.id;
+    }
+    fhandle = ctx.registry.handleFor(share, dir);
+    path = name!;
   } catch (err) {
     ctx.fail(call, "MNT", err);
     encodeMountres3Error(out, mountStatusOf(err));

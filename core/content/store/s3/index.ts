@@ -1,15 +1,25 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { isRemoteError } from "../../../cache/remote/backend.js";
-import { RemoteCache } from "../../../cache/remote/disk-cache.js";
+import { BY_ID, type ObjectLocator, RemoteCache } from "../../../cache/remote/disk-cache.js";
 import type { RemoteCacheStatus } from "../../../cache/remote/status.js";
 import { fsError } from "../../../errors.js";
+import type { MetadataStore } from "../../../metadata/store.js";
+import type { FileAttr } from "../../../metadata/types.js";
 import type { Logger } from "../../../util/logger.js";
-import type { ContentStore } from "../../store.js";
+import type { ContentStore, ShareOwner } from "../../store.js";
+import { BucketIndex } from "./bucket-index.js";
+import { BucketNamespace } from "./bucket-namespace.js";
 import { checkContentId, checkRange, checkReadInto, checkSize } from "../../validate.js";
 import { createS3Client, type S3Credentials } from "./client.js";
 import { S3ObjectBackend } from "./objects.js";
 
 export interface S3ContentStoreOptions {
+  /** "opaque": one object per content id. "bucket": one object per file, keyed by its path. */
+  layout: "opaque" | "bucket";
+  /** Bucket layout: directories listed longer ago than this are listed again when used. */
+  listTtlMs: number;
   bucket: string;
   /** "" or ending in "/". */
   prefix: string;
@@ -39,18 +49,57 @@ export interface S3ContentStoreOptions {
 /** What FSSTAT reports as free: a bucket has no size limit that S3 tells anyone about. */
 const UNBOUNDED_BYTES = 2 ** 50;
 
+/** Where a bucket-layout store finds a file's attributes (for object metadata) once bound to its share. */
+interface AttributeSource {
+  attrsOf: ((contentId: string) => Promise<FileAttr | null>) | null;
+}
+
 /**
- * Content in S3 with the `opaque` layout (the seed's design): one object per content id under
- * the prefix, metadata in the metadata store. Every byte goes through the disk cache
- * (core/cache/remote/disk-cache.ts), which gives S3 the random writes it lacks and makes COMMIT
- * a local fsync plus a queued upload.
+ * The bucket layout's keys: where a file belongs follows its path (BucketIndex), where its
+ * object is follows the uploads and moves. Uploads carry mode, owner and mtime as object
+ * metadata, named as s3fs and rclone read them.
+ */
+function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator {
+  return {
+    target: (id) => index.byContent(id)?.key ?? null,
+    current: (id) => index.byContent(id)?.remoteKey ?? null,
+    metadata: async (id) => {
+      const attr = await attributes.attrsOf?.(id).catch(() => null);
+      if (!attr) return undefined;
+      return {
+        mtime: `${attr.mtime.sec}.${String(attr.mtime.nsec).padStart(9, "0")}`,
+        // s3fs: the whole st_mode (S_IFREG | permissions), in decimal.
+        mode: String(0o100000 | attr.mode),
+        uid: String(attr.uid),
+        gid: String(attr.gid),
+      };
+    },
+    settled: (id, key, etag) => {
+      const node = index.byContent(id);
+      if (node) index.setRemote(node.nodeId, key, etag);
+    },
+  };
+}
+
+/**
+ * Content in S3. With the `opaque` layout (the seed's design) there is one object per content
+ * id under the prefix and the metadata lives in the metadata store. With the `bucket` layout one
+ * object is one file under its own path: the store then also provides the share's namespace
+ * (BucketNamespace), which lists the bucket into the share's metadata store. Every byte goes
+ * through the disk cache (core/cache/remote/disk-cache.ts), which gives S3 the random writes it
+ * lacks and makes COMMIT a local fsync plus a queued upload.
  */
 export class S3ContentStore implements ContentStore {
   readonly kind = "s3";
+  private bound = false;
 
   private constructor(
     private readonly client: S3Client,
     private readonly cache: RemoteCache,
+    private readonly backend: S3ObjectBackend,
+    private readonly index: BucketIndex | null,
+    private readonly attributes: AttributeSource,
+    private readonly options: S3ContentStoreOptions,
   ) {}
 
   /**
@@ -80,10 +129,13 @@ export class S3ContentStore implements ContentStore {
         logger: options.logger,
       });
       await backend.check();
+      const attributes: AttributeSource = { attrsOf: null };
+      mkdirSync(options.cache.dir, { recursive: true });
+      const index = options.layout === "bucket" ? new BucketIndex(path.join(options.cache.dir, "bucket.sqlite")) : null;
       const cache = await RemoteCache.open({
         dir: options.cache.dir,
         backend,
-        keyOf: (id) => id,
+        locator: index ? byPath(index, attributes) : BY_ID,
         maxBytes: options.cache.maxBytes,
         minFreeBytes: options.cache.minFreeBytes,
         uploadConcurrency: options.cache.uploads,
@@ -92,11 +144,33 @@ export class S3ContentStore implements ContentStore {
         readAheadChunks: options.cache.readAheadChunks,
         logger: options.logger,
       });
-      return new S3ContentStore(client, cache);
+      // Renames acknowledged before a restart whose objects had not moved yet.
+      for (const node of index?.moving() ?? []) cache.reconcile(node.contentId!);
+      return new S3ContentStore(client, cache, backend, index, attributes, options);
     } catch (err) {
       client.destroy();
       throw isRemoteError(err) ? new Error(err.message, { cause: err }) : err;
     }
+  }
+
+  /**
+   * The bucket layout's namespace for the one share this store backs, over `inner` (the share's
+   * metadata store, which becomes the listing cache).
+   */
+  namespace(inner: MetadataStore, owner: ShareOwner): MetadataStore | null {
+    if (!this.index) return null;
+    if (this.bound) throw new Error(`the bucket ${this.backend.description} can back only one share`);
+    this.bound = true;
+    const index = this.index;
+    this.attributes.attrsOf = async (contentId) => {
+      const node = index.byContent(contentId);
+      return node ? inner.get(node.nodeId) : null;
+    };
+    return new BucketNamespace(
+      inner,
+      { index, cache: this.cache, backend: this.backend },
+      { uid: owner.uid, gid: owner.gid, listTtlMs: this.options.listTtlMs, logger: this.options.logger },
+    );
   }
 
   /** The cache, for status events (`status`, `uploaded`, `error`) and drain() in tests. */
@@ -140,7 +214,13 @@ export class S3ContentStore implements ContentStore {
 
   async delete(id: string): Promise<void> {
     checkContentId(id);
-    return this.cache.delete(id);
+    if (!this.index) return this.cache.delete(id);
+    const node = this.index.byContent(id);
+    const current = node?.remoteKey ?? null;
+    // A rename that replaced this file put another file at the same key: that object stays.
+    const taken = current !== null && this.index.atKey(current).some((other) => other.nodeId !== node?.nodeId);
+    await this.cache.delete(id, taken ? null : current);
+    if (node) this.index.remove(node.nodeId);
   }
 
   remoteStatus(): RemoteCacheStatus {
@@ -154,6 +234,7 @@ export class S3ContentStore implements ContentStore {
   async close(): Promise<void> {
     try {
       await this.cache.close();
+      this.index?.close();
     } catch (err) {
       throw fsError("Io", `closing the cache of ${this.cache.remote} failed: ${(err as Error).message}`, err);
     } finally {

@@ -7,6 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { s3ClientFor, startS3rver, type S3rverServer } from "../../../../e2e/helpers/s3rver.mjs";
 import { isFsError } from "../../../errors.js";
 import { silentLogger } from "../../../util/logger.js";
+import { MemoryMetadataStore } from "../../../metadata/store/memory/index.js";
+import type { MetadataStore } from "../../../metadata/store.js";
+import type { NewNode } from "../../../metadata/types.js";
+import { type ContentStore, isValidContentId } from "../../store.js";
 import { runContentStoreConformance } from "../../storetest/index.js";
 import { S3ContentStore, type S3ContentStoreOptions } from "./index.js";
 
@@ -37,6 +41,8 @@ type Overrides = Partial<Omit<S3ContentStoreOptions, "cache">> & { cache?: Parti
 function options(overrides: Overrides = {}): S3ContentStoreOptions {
   const { cache, ...rest } = overrides;
   return {
+    layout: "opaque",
+    listTtlMs: 30_000,
     bucket: BUCKET,
     prefix: `p${++prefixes}/`,
     endpoint: server.endpoint,
@@ -90,6 +96,77 @@ async function objectExists(key: string): Promise<boolean> {
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 runContentStoreConformance("s3 (opaque layout, s3rver)", () => openStore());
+
+/**
+ * The bucket layout keys content by path, so each content id the suite uses becomes a file of
+ * that name in the share root first (through the layout's own namespace); then every call goes
+ * to the store as it is.
+ */
+class FilesInBucketRoot implements ContentStore {
+  readonly kind = "s3";
+  private readonly created = new Set<string>();
+
+  constructor(
+    private readonly store: S3ContentStore,
+    private readonly tree: MetadataStore,
+    private readonly rootId: string,
+  ) {}
+
+  static async open(): Promise<FilesInBucketRoot> {
+    const store = await openStore({ layout: "bucket" });
+    const tree = store.namespace(new MemoryMetadataStore(), { uid: 0, gid: 0 })!;
+    const root = await tree.getOrCreateRoot("/bucket", { ...NODE, type: "dir", mode: 0o755, contentId: null });
+    return new FilesInBucketRoot(store, tree, root.id);
+  }
+
+  private async file(id: string): Promise<string> {
+    if (isValidContentId(id) && !this.created.has(id)) {
+      this.created.add(id);
+      await this.tree.create(this.rootId, id, { ...NODE, contentId: id }, NODE.mtime);
+    }
+    return id;
+  }
+
+  async read(id: string, offset: number, length: number, into?: Buffer) {
+    return this.store.read(await this.file(id), offset, length, into);
+  }
+  async write(id: string, offset: number, data: Buffer) {
+    return this.store.write(await this.file(id), offset, data);
+  }
+  async truncate(id: string, size: number) {
+    return this.store.truncate(await this.file(id), size);
+  }
+  async size(id: string) {
+    return this.store.size(await this.file(id));
+  }
+  async sync(id: string) {
+    return this.store.sync(await this.file(id));
+  }
+  async delete(id: string) {
+    return this.store.delete(await this.file(id));
+  }
+  space() {
+    return this.store.space();
+  }
+  close() {
+    return closeStore(this.store);
+  }
+}
+
+const NODE: NewNode = {
+  type: "file",
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  size: 0,
+  atime: { sec: 1_700_000_000, nsec: 0 },
+  mtime: { sec: 1_700_000_000, nsec: 0 },
+  ctime: { sec: 1_700_000_000, nsec: 0 },
+  contentId: null,
+  rdev: { major: 0, minor: 0 },
+};
+
+runContentStoreConformance("s3 (bucket layout, s3rver)", () => FilesInBucketRoot.open());
 
 describe("S3ContentStore (opaque layout) against s3rver", () => {
   afterEach(async () => {

@@ -1,0 +1,450 @@
+import { createHash } from "node:crypto";
+import type { ListedObject, ListPage, ObjectBackend } from "../../../cache/remote/backend.js";
+import type { RemoteCache } from "../../../cache/remote/disk-cache.js";
+import { fsError, isFsError } from "../../../errors.js";
+import type { MetadataStore } from "../../../metadata/store.js";
+import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Timespec, Unlinked } from "../../../metadata/types.js";
+import { timespecNow } from "../../../metadata/types.js";
+import type { Logger } from "../../../util/logger.js";
+import { newContentId } from "../../store.js";
+import type { BucketIndex } from "./bucket-index.js";
+
+/** What the namespace needs of the S3 store it sits on. */
+export interface BucketParts {
+  index: BucketIndex;
+  cache: RemoteCache;
+  backend: ObjectBackend;
+}
+
+export interface BucketNamespaceOptions {
+  /** Owner of objects that carry none (every object the bucket had before). */
+  uid: number;
+  gid: number;
+  /** A directory listed longer ago than this is listed again before it is used. */
+  listTtlMs: number;
+  logger: Logger;
+}
+
+const FILE_MODE = 0o644;
+const DIR_MODE = 0o755;
+/** S3 keys are at most 1024 bytes of UTF-8. */
+const MAX_KEY_BYTES = 1024;
+const MAX_NAME_BYTES = 255;
+const LIST_PAGE = 1000;
+const SWEEP_PAGE = 500;
+
+/**
+ * The `bucket` layout's view of a share: a MetadataStore whose tree is the bucket. Objects are
+ * files, common prefixes and `dir/` markers are directories. The wrapped store (SQLite by
+ * default) is the listing cache: a directory is listed page by page into it when it is first
+ * used and again once `listTtlMs` old, and everything else is answered from it. Local changes
+ * go to the bucket: mkdir writes a marker, a file's bytes go up through the disk cache, rename
+ * re-keys the subtree at once and the objects follow in the background (copied, then the old
+ * key deleted), and a remove deletes the object.
+ */
+export class BucketNamespace implements MetadataStore {
+  readonly kind: string;
+  private rootId: FileId | null = null;
+  /** Listings in progress, by directory, so concurrent users share one. */
+  private readonly listing = new Map<FileId, Promise<void>>();
+  /** Keys already warned about, so a bad key is reported once. */
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly inner: MetadataStore,
+    private readonly bucket: BucketParts,
+    private readonly options: BucketNamespaceOptions,
+  ) {
+    this.kind = `${inner.kind} (listing cache of an S3 bucket)`;
+  }
+
+  async getOrCreateRoot(shareName: string, init: NewNode): Promise<FileAttr> {
+    const root = await this.inner.getOrCreateRoot(shareName, init);
+    this.bucket.index.bindRoot(root.id, "");
+    this.rootId = root.id;
+    return root;
+  }
+
+  get(id: FileId): Promise<FileAttr> {
+    return this.inner.get(id);
+  }
+
+  async lookup(dirId: FileId, name: string): Promise<FileAttr> {
+    await this.fresh(dirId);
+    return this.inner.lookup(dirId, name);
+  }
+
+  async readDir(dirId: FileId, afterCookie: number, limit: number): Promise<DirPage> {
+    if (afterCookie === 0) await this.fresh(dirId);
+    return this.inner.readDir(dirId, afterCookie, limit);
+  }
+
+  parentOf(dirId: FileId): Promise<FileAttr> {
+    return this.inner.parentOf(dirId);
+  }
+
+  readLink(id: FileId): Promise<string> {
+    return this.inner.readLink(id);
+  }
+
+  usage(): Promise<StoreUsage> {
+    return this.inner.usage();
+  }
+
+  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr> {
+    await this.fresh(dirId);
+    const dir = this.indexed(dirId);
+    if (node.type === "dir") {
+      const key = checkedKey(`${dir.key}${name}/`);
+      // A marker for a name that is taken would make a file look like a directory too.
+      await this.inner.lookup(dirId, name).then(
+        () => {
+          throw fsError("Exists", `${name} exists`);
+        },
+        (err: unknown) => {
+          if (!isFsError(err, "NotFound")) throw err;
+        },
+      );
+      await this.putMarker(key);
+      const attr = await this.inner.create(dirId, name, node, now);
+      this.bucket.index.put({ nodeId: attr.id, contentId: null, key, remoteKey: key, etag: null, seen: 0 });
+      this.bucket.index.setListed(attr.id, Date.now());
+      return attr;
+    }
+    if (node.type !== "file" || node.contentId === null) {
+      throw fsError("NotSupported", `an S3 bucket cannot hold a ${node.type}; only files and directories`);
+    }
+    const key = checkedKey(`${dir.key}${name}`);
+    const attr = await this.inner.create(dirId, name, node, now);
+    this.bucket.index.put({ nodeId: attr.id, contentId: node.contentId, key, remoteKey: null, etag: null, seen: 0 });
+    // An empty file is an empty object: it gets one even if nothing is ever written.
+    this.bucket.cache.track(node.contentId);
+    return attr;
+  }
+
+  link(): Promise<FileAttr> {
+    return Promise.reject(fsError("NotSupported", "an S3 bucket cannot hold hard links"));
+  }
+
+  async unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked> {
+    await this.fresh(dirId);
+    const target = await this.inner.lookup(dirId, name);
+    // Objects not listed yet would make a "removed" directory reappear.
+    if (target.type === "dir") await this.fresh(target.id);
+    const unlinked = await this.inner.unlink(dirId, name, now);
+    if (target.type === "dir") this.forgetDir(target.id);
+    // A file's object goes with its content (ContentStore.delete), which the caller asks for.
+    return unlinked;
+  }
+
+  async rename(
+    fromDirId: FileId,
+    fromName: string,
+    toDirId: FileId,
+    toName: string,
+    now: Timespec,
+  ): Promise<{ moved: FileAttr; replaced: Unlinked | null }> {
+    await this.fresh(fromDirId);
+    if (toDirId !== fromDirId) await this.fresh(toDirId);
+    const moving = await this.inner.lookup(fromDirId, fromName);
+    const from = this.indexed(moving.id);
+    const toDir = this.indexed(toDirId);
+    const isDir = moving.type === "dir";
+    const newKey = checkedKey(`${toDir.key}${toName}${isDir ? "/" : ""}`);
+    if (isDir) {
+      // Every key under the directory must be known here before it can be re-keyed.
+      await this.listTree(moving.id);
+      await this.putMarker(newKey);
+    }
+    const result = await this.inner.rename(fromDirId, fromName, toDirId, toName, now);
+    if (result.replaced?.node.type === "dir") this.forgetDir(result.replaced.node.id);
+    if (from.key === newKey) return result;
+    if (isDir) {
+      this.bucket.index.rekeyTree(from.key, newKey);
+      for (const node of this.bucket.index.under(newKey)) {
+        if (node.contentId !== null) {
+          // The object moves in the background; its old key stays readable until the copy is done.
+          this.bucket.cache.reconcile(node.contentId);
+        } else if (node.remoteKey !== null && node.remoteKey !== node.key) {
+          if (node.nodeId !== moving.id) await this.putMarker(node.key);
+          await this.deleteMarker(node.remoteKey);
+          this.bucket.index.setRemote(node.nodeId, node.key);
+        }
+      }
+      this.bucket.index.setRemote(moving.id, newKey);
+    } else {
+      this.bucket.index.setKey(moving.id, newKey);
+      if (from.contentId !== null) this.bucket.cache.reconcile(from.contentId);
+    }
+    return result;
+  }
+
+  async setAttr(id: FileId, changes: AttrChanges): Promise<FileAttr> {
+    // Mode, owner and times reach the object's metadata with its next upload.
+    return this.inner.setAttr(id, changes);
+  }
+
+  close(): Promise<void> {
+    // The wrapped store belongs to the registry, which closes it.
+    return Promise.resolve();
+  }
+
+  /** Lists a directory again now, whatever its age (on demand). */
+  async refresh(dirId: FileId = this.root()): Promise<void> {
+    this.bucket.index.setListed(dirId, 0);
+    await this.fresh(dirId);
+  }
+
+  // ---- listing ----
+
+  /** Makes sure the directory was listed within the TTL; a failed listing leaves the cached one. */
+  private async fresh(dirId: FileId): Promise<void> {
+    const dir = this.bucket.index.byNode(dirId);
+    if (!dir || dir.contentId !== null || Date.now() - dir.listedAt < this.options.listTtlMs) return;
+    let running = this.listing.get(dirId);
+    if (!running) {
+      running = this.list(dirId, dir.key).finally(() => this.listing.delete(dirId));
+      this.listing.set(dirId, running);
+    }
+    try {
+      await running;
+    } catch (err) {
+      if (isFsError(err) && err.code !== "Io") throw err;
+      // Offline: what was listed before is still served; the store's status says why.
+      this.options.logger.warn({ err: (err as Error).message, prefix: dir.key }, "listing the bucket failed; serving the cached listing");
+    }
+  }
+
+  /** One directory level, page by page (the next page is fetched while this one is stored). */
+  private async list(dirId: FileId, prefix: string): Promise<void> {
+    const generation = this.bucket.index.nextGeneration();
+    const fetch = (continuation: string | null): Promise<ListPage> =>
+      this.bucket.backend.list(prefix, { delimiter: "/", continuation, maxKeys: LIST_PAGE }).catch((err: unknown) => {
+        throw fsError("Io", `listing ${prefix || "the bucket root"} failed: ${(err as Error).message}`, err);
+      });
+    let next: Promise<ListPage> | null = fetch(null);
+    while (next) {
+      const page: ListPage = await next;
+      next = page.next ? fetch(page.next) : null;
+      // Settle an unawaited prefetch failure here rather than as an unhandled rejection.
+      next?.catch(() => {});
+      const seen: FileId[] = [];
+      const now = timespecNow();
+      for (const object of page.objects) {
+        const name = object.key.slice(prefix.length);
+        if (name === "") {
+          this.bucket.index.setRemote(dirId, object.key);
+          continue;
+        }
+        if (!this.usableName(name, object.key)) continue;
+        const id = await this.syncFile(dirId, name, object, generation, now);
+        if (id) seen.push(id);
+      }
+      for (const common of page.prefixes) {
+        const name = common.slice(prefix.length, -1);
+        if (!this.usableName(name, common)) continue;
+        const id = await this.syncDir(dirId, name, common, generation, now);
+        if (id) seen.push(id);
+      }
+      this.bucket.index.markSeen(seen, generation);
+    }
+    await this.sweep(dirId, generation);
+    this.bucket.index.setListed(dirId, Date.now());
+  }
+
+  private async syncFile(dirId: FileId, name: string, object: ListedObject, generation: number, now: Timespec): Promise<FileId | null> {
+    const existing = await this.lookupOrNull(dirId, name);
+    const mtime = timespecOf(object.lastModified);
+    if (!existing) {
+      const contentId = newContentId();
+      const attr = await this.inner.create(
+        dirId,
+        name,
+        {
+          type: "file",
+          mode: FILE_MODE,
+          uid: this.options.uid,
+          gid: this.options.gid,
+          size: object.size,
+          atime: mtime,
+          mtime,
+          ctime: mtime,
+          contentId,
+          rdev: { major: 0, minor: 0 },
+        },
+        now,
+      );
+      this.bucket.index.put({ nodeId: attr.id, contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
+      await this.bucket.cache.adopt(contentId, object.size);
+      return attr.id;
+    }
+    if (existing.type !== "file" || existing.contentId === null) {
+      this.warnOnce(object.key, `skipping object ${object.key}: a directory has its name`);
+      return null;
+    }
+    const indexed = this.bucket.index.byNode(existing.id);
+    if (indexed?.etag !== object.etag && !this.bucket.cache.pending(existing.contentId)) {
+      // Changed by someone else: the listing's size and time win, cached bytes are dropped.
+      await this.inner.setAttr(existing.id, { size: object.size, mtime, ctime: now });
+      this.bucket.index.put({ nodeId: existing.id, contentId: existing.contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
+      await this.bucket.cache.adopt(existing.contentId, object.size);
+    }
+    return existing.id;
+  }
+
+  private async syncDir(dirId: FileId, name: string, prefix: string, generation: number, now: Timespec): Promise<FileId | null> {
+    const existing = await this.lookupOrNull(dirId, name);
+    if (existing?.type === "dir") {
+      if (!this.bucket.index.byNode(existing.id)) {
+        this.bucket.index.put({ nodeId: existing.id, contentId: null, key: prefix, remoteKey: null, etag: null, seen: generation });
+      }
+      return existing.id;
+    }
+    if (existing) {
+      this.warnOnce(prefix, `skipping the objects under ${prefix}: a file has the name of that directory`);
+      return null;
+    }
+    const attr = await this.inner.create(
+      dirId,
+      name,
+      { type: "dir", mode: DIR_MODE, uid: this.options.uid, gid: this.options.gid, size: 4096, atime: now, mtime: now, ctime: now, contentId: null, rdev: { major: 0, minor: 0 } },
+      now,
+    );
+    this.bucket.index.put({ nodeId: attr.id, contentId: null, key: prefix, remoteKey: null, etag: null, seen: generation });
+    return attr.id;
+  }
+
+  /** Removes what the listing no longer has, keeping whatever has local work pending. */
+  private async sweep(dirId: FileId, generation: number): Promise<void> {
+    for (let cookie = 0; ; ) {
+      const page = await this.inner.readDir(dirId, cookie, SWEEP_PAGE);
+      for (const entry of page.entries) {
+        const node = this.bucket.index.byNode(entry.attr.id);
+        if (node && node.seen < generation && !this.hasLocalWork(node)) await this.removeTree(dirId, entry.name, entry.attr);
+      }
+      if (page.eof || page.entries.length === 0) return;
+      cookie = page.entries.at(-1)!.cookie;
+    }
+  }
+
+  /** A file not yet uploaded (or moving), or a directory holding one, must not be swept away. */
+  private hasLocalWork(node: { key: string; contentId: string | null; remoteKey: string | null }): boolean {
+    if (node.contentId !== null) return node.remoteKey !== node.key || this.bucket.cache.pending(node.contentId);
+    return this.bucket.index.under(node.key).some((child) => child.contentId !== null && this.hasLocalWork(child));
+  }
+
+  private async removeTree(dirId: FileId, name: string, attr: FileAttr): Promise<void> {
+    if (attr.type === "dir") {
+      // Each pass removes what it read, so the next pass starts from the beginning again.
+      for (;;) {
+        const page: DirPage = await this.inner.readDir(attr.id, 0, SWEEP_PAGE);
+        if (page.entries.length === 0) break;
+        for (const entry of page.entries) await this.removeTree(attr.id, entry.name, entry.attr);
+      }
+      this.forgetDir(attr.id);
+    }
+    try {
+      await this.inner.unlink(dirId, name, timespecNow());
+    } catch (err) {
+      if (!isFsError(err, "NotFound")) throw err;
+    }
+    if (attr.contentId !== null) {
+      this.bucket.index.remove(attr.id);
+      await this.bucket.cache.forget(attr.contentId);
+    }
+  }
+
+  /** Lists a directory and everything below it that was never listed (before it is renamed). */
+  private async listTree(dirId: FileId): Promise<void> {
+    await this.fresh(dirId);
+    for (let cookie = 0; ; ) {
+      const page = await this.inner.readDir(dirId, cookie, SWEEP_PAGE);
+      for (const entry of page.entries) if (entry.attr.type === "dir") await this.listTree(entry.attr.id);
+      if (page.eof || page.entries.length === 0) return;
+      cookie = page.entries.at(-1)!.cookie;
+    }
+  }
+
+  // ---- helpers ----
+
+  private root(): FileId {
+    if (this.rootId === null) throw fsError("Stale", "the bucket share has no root yet");
+    return this.rootId;
+  }
+
+  private indexed(id: FileId): { key: string; contentId: string | null } {
+    const node = this.bucket.index.byNode(id);
+    if (!node) throw fsError("Stale", `no bucket key is known for ${id}`);
+    return node;
+  }
+
+  private async lookupOrNull(dirId: FileId, name: string): Promise<FileAttr | null> {
+    try {
+      return await this.inner.lookup(dirId, name);
+    } catch (err) {
+      if (isFsError(err, "NotFound")) return null;
+      throw err;
+    }
+  }
+
+  /** A key segment that can be a file name; anything else is skipped with one warning. */
+  private usableName(name: string, key: string): boolean {
+    const problem = fileNameProblem(name);
+    if (problem === null) return true;
+    this.warnOnce(key, `skipping object ${JSON.stringify(key)}: it ${problem}, which cannot be a file name`);
+    return false;
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.options.logger.warn({ key }, message);
+  }
+
+  private async putMarker(key: string): Promise<void> {
+    try {
+      await this.bucket.backend.upload(key, []);
+    } catch (err) {
+      throw fsError("Io", `creating ${key} in the bucket failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  /** Marker deletes go through the cache's durable queue, so a brief outage loses none. */
+  private async deleteMarker(key: string): Promise<void> {
+    await this.bucket.cache.delete(markerId(key), key);
+  }
+
+  private forgetDir(nodeId: FileId): void {
+    const node = this.bucket.index.byNode(nodeId);
+    if (!node) return;
+    if (node.remoteKey !== null) {
+      this.deleteMarker(node.remoteKey).catch((err: unknown) => this.options.logger.warn({ err, key: node.remoteKey }, "could not queue a marker delete"));
+    }
+    this.bucket.index.remove(nodeId);
+  }
+}
+
+/** Why a key segment cannot be a file name, or null when it can. */
+export function fileNameProblem(name: string): string | null {
+  if (name === "" || name.includes("/")) return "has an empty path segment";
+  if (name === "." || name === "..") return `has a "${name}" segment`;
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `has a segment longer than ${MAX_NAME_BYTES} bytes`;
+  if (name.includes("\0")) return "contains a NUL character";
+  return null;
+}
+
+/** A journal id for the delete of a directory marker (never a content id: those are hex only). */
+function markerId(key: string): string {
+  return `dir_${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+}
+
+function checkedKey(key: string): string {
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw fsError("NameTooLong", `the object key would be longer than ${MAX_KEY_BYTES} bytes`);
+  return key;
+}
+
+function timespecOf(date: Date): Timespec {
+  const ms = date.getTime();
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
+}
+
