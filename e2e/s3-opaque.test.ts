@@ -186,16 +186,18 @@ describe("S3 shares (opaque layout) through NFS", () => {
     }
   });
 
-  it("refuses to start with a clear error for a missing bucket or an unreachable endpoint", async () => {
+  it("refuses to start with a clear error for a missing bucket, an unreachable endpoint or bad credentials", async () => {
     const dir = join(scratch, "bad");
     for (const [content, message] of [
       [{ s3: { layout: "opaque", endpoint: s3.endpoint, bucket: "no-such-bucket", accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" } }, /bucket "no-such-bucket" does not exist/],
       [{ s3: { endpoint: "http://127.0.0.1:1", bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" } }, /127\.0\.0\.1:1/],
       [{ s3: { layout: "opaque", endpoint: s3.endpoint, bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_UNSET_SECRET" } }, /environment variable E2E_UNSET_SECRET is not set/],
+      // s3rver checks access key ids but not signatures, so a wrong key id stands for wrong credentials.
+      [{ s3: { layout: "opaque", endpoint: s3.endpoint, bucket: BUCKET, accessKeyEnv: "E2E_WRONG_KEY", secretKeyEnv: "E2E_S3_SECRET" } }, /rejected the credentials/],
     ] as const) {
       const config = writeDittofsConfig(dir, { nfsPort: await freePort(), content });
       const started = Date.now();
-      const failure = await startDittofs(config, { env: CREDENTIALS }).then(
+      const failure = await startDittofs(config, { env: { ...CREDENTIALS, E2E_WRONG_KEY: "NOT-A-KEY" } }).then(
         async (server) => {
           await server.stop();
           return new Error("dittofs started");
