@@ -423,8 +423,13 @@ function toFsError(err: unknown, message: string): FsError {
 }
 
 function closeQuietly(fd: number): void {
-  // A close error leaves nothing to recover: the data was written (or not) by earlier calls.
-  fs.close(fd, () => undefined);
+  // Synchronous (a close of a regular file does not block), so that the descriptor is gone
+  // before its slot is handed to the next open: the bound holds for the OS, not just the count.
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // A close error leaves nothing to recover: the data was written (or not) by earlier calls.
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
