@@ -317,12 +317,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
    */
   async adopt(id: string, size: number): Promise<void> {
     const file = this.files.get(id);
-    if (!file) {
-      const adopted = this.fileFor(id);
-      adopted.remoteSize = size;
-      adopted.size = size;
-      return;
-    }
+    // Nothing cached: the first use asks S3 (one HEAD), so a listing of 100,000 objects holds no state here.
+    if (!file) return;
     await this.locks.run([id], async () => {
       if (file.deleted || this.hasLocalWork(file) || (file.known && file.remoteSize === size && file.size === size)) return;
       await this.segments.dropAll(id, Math.max(file.size, lastEnd(file.present)));
