@@ -213,6 +213,25 @@ describe("S3ContentStore (opaque layout) against s3rver", () => {
     expect(sha(await getObject(`${prefix}big`))).toBe(sha(grown));
   });
 
+  it("reports uploads in flight with their progress, and an event per uploaded file", async () => {
+    const store = await openStore({ partSize: 5 * MiB, concurrency: 1 });
+    const prefix = `p${prefixes}/`;
+    const seen: Array<{ key: string; bytes: number; done: number }> = [];
+    const uploaded: Array<{ key: string; bytes: number }> = [];
+    store.remoteCache.on("status", (status) => seen.push(...status.uploads));
+    store.remoteCache.on("uploaded", (event) => uploaded.push(event));
+    await store.write("progress", 0, randomBytes(60 * MiB));
+    await store.sync("progress");
+    expect(store.remoteStatus()).toMatchObject({ pendingFiles: 1, pendingBytes: 60 * MiB });
+    await store.remoteCache.drain();
+    expect(uploaded).toEqual([{ key: "progress", bytes: 60 * MiB }]);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((upload) => upload.key === "progress" && upload.bytes === 60 * MiB && upload.done <= upload.bytes)).toBe(true);
+    expect(seen.some((upload) => upload.done > 0 && upload.done < upload.bytes)).toBe(true);
+    expect(store.remoteStatus()).toMatchObject({ pendingFiles: 0, pendingBytes: 0, uploads: [] });
+    expect(await objectExists(`${prefix}progress`)).toBe(true);
+  });
+
   it("deletes the object once the file is deleted", async () => {
     const store = await openStore();
     const prefix = `p${prefixes}/`;
