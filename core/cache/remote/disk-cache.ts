@@ -4,6 +4,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FsContentStore } from "../../content/store/fs/index.js";
 import { FsError, fsError } from "../../errors.js";
+import { BufferPool } from "../buffer-pool.js";
 import { KeyedMutex } from "../../util/keyed-mutex.js";
 import type { Logger } from "../../util/logger.js";
 import { isRemoteError, type ObjectBackend, type UploadSource } from "./backend.js";
@@ -148,6 +149,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   /** Files with changes not synced yet (uploaded once idle for uploadAfterMs). */
   private readonly unsynced = new Set<string>();
   private readonly uploads = new Set<UploadInFlight>();
+  /** One chunk each; as many idle as chunks a sequential reader has in flight. */
+  private readonly fetchBuffers: BufferPool;
   private readonly remoteWaiters = new Map<string, Array<{ seq: number; done: () => void }>>();
   private roomWaiters: Array<() => void> = [];
   private localBytes = 0;
@@ -167,6 +170,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     private readonly segments: Segments,
   ) {
     super();
+    this.fetchBuffers = new BufferPool(CHUNK_SIZE, options.readAheadChunks + 2);
     this.idleTimer = setInterval(() => this.uploadIdle(), Math.min(IDLE_CHECK_MS, options.uploadAfterMs));
     this.idleTimer.unref();
   }
@@ -554,23 +558,29 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     const key = this.options.locator.current(file.id);
     if (key === null) return;
     for (const gap of file.present.missing(start, end)) {
-      const buffer = Buffer.allocUnsafe(gap.end - gap.start);
-      let got: number;
+      // Pooled: a cold read of a large file would otherwise leave a chunk-sized buffer per GET to the GC.
+      const buffer = this.fetchBuffers.take();
       try {
-        got = await this.options.backend.read(key, gap.start, buffer.length, buffer);
-        this.succeeded();
-      } catch (err) {
-        throw this.failed(err, `reading ${key}`);
-      }
-      await this.evictFor(got);
-      await this.locks.run([file.id], async () => {
-        if (file.deleted || this.closed) return;
-        // Bytes written (or truncated away) while the GET was out are newer than the remote ones.
-        for (const hole of file.present.missing(gap.start, Math.min(gap.start + got, file.baseLimit))) {
-          await this.segments.write(file.id, hole.start, buffer.subarray(hole.start - gap.start, hole.end - gap.start));
-          this.addPresent(file, hole.start, hole.end);
+        const length = gap.end - gap.start;
+        let got: number;
+        try {
+          got = await this.options.backend.read(key, gap.start, length, buffer);
+          this.succeeded();
+        } catch (err) {
+          throw this.failed(err, `reading ${key}`);
         }
-      });
+        await this.evictFor(got);
+        await this.locks.run([file.id], async () => {
+          if (file.deleted || this.closed) return;
+          // Bytes written (or truncated away) while the GET was out are newer than the remote ones.
+          for (const hole of file.present.missing(gap.start, Math.min(gap.start + got, file.baseLimit))) {
+            await this.segments.write(file.id, hole.start, buffer.subarray(hole.start - gap.start, hole.end - gap.start));
+            this.addPresent(file, hole.start, hole.end);
+          }
+        });
+      } finally {
+        this.fetchBuffers.give(buffer);
+      }
     }
   }
 
