@@ -22,20 +22,23 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { DeleteObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { REPO_ROOT, ensureBuilt, startDittofs, writeDittofsConfig } from "../e2e/helpers/dittofs.mjs";
-import { buildNfsClient, fileSha256, NfsClient, nfsCp, writeRandomFile } from "../e2e/helpers/nfsclient.mjs";
+import { buildNfsClient, fileSha256, NfsClient, nfsCp, nfsLs, writeRandomFile } from "../e2e/helpers/nfsclient.mjs";
 import { freePort } from "../e2e/helpers/ports.mjs";
 import { startPostgres } from "../e2e/helpers/postgres.mjs";
 import { run } from "../e2e/helpers/proc.mjs";
 import { s3ClientFor, startS3rver } from "../e2e/helpers/s3rver.mjs";
 import { NFS_CLIENT_TOOLS, requireTools } from "../e2e/helpers/tools.mjs";
-import { Cleanups, fmt, log, measured, median, runBenchmark } from "./lib/run-support.mjs";
+import { Cleanups, fmt, log, measured, median, runBenchmark, timed } from "./lib/run-support.mjs";
 import { downloadRanged, uploadFile, waitForObject } from "./lib/s3-transfer.mjs";
 
 const MiB = 1024 * 1024;
 const BIG_BYTES = 1024 * MiB;
 const META_FILES = 5000;
+/** Objects in the directory the listing workload lists (bucket layout). */
+const LIST_OBJECTS = 10_000;
+const LIST_ROUNDS = 3;
 /** The S3 store's defaults (core/config/schema.ts), which the baselines mirror. */
 const PART_SIZE = 16 * MiB;
 const CONCURRENCY = 8;
@@ -217,6 +220,65 @@ async function metaRounds(ctx, rounds) {
   return Object.fromEntries(targets.map((t) => [t.kind, t.runs]));
 }
 
+/**
+ * Bucket layout: a directory of LIST_OBJECTS objects listed through NFS (nfs-ls), first with an
+ * empty listing cache and then again from the cache, vs a ListObjectsV2 walk of the same prefix
+ * with the SDK (1,000 keys a page, the same delimiter). Each round uses a fresh cache (a new
+ * server on a new metadata database) over the same objects.
+ */
+async function listingRounds(ctx) {
+  const sharePrefix = "listing/";
+  log(`putting ${LIST_OBJECTS.toLocaleString("en")} objects into the bucket`);
+  for (let i = 0; i < LIST_OBJECTS; i += 200) {
+    await Promise.all(
+      Array.from({ length: Math.min(200, LIST_OBJECTS - i) }, (_, j) =>
+        ctx.sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${sharePrefix}photos/img${String(i + j).padStart(5, "0")}.jpg`, Body: "x" })),
+      ),
+    );
+  }
+  const walk = async () => {
+    let keys = 0;
+    let token;
+    do {
+      const page = await ctx.sdk.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${sharePrefix}photos/`, Delimiter: "/", ContinuationToken: token }));
+      keys += page.KeyCount ?? 0;
+      token = page.NextContinuationToken;
+    } while (token);
+    return keys;
+  };
+  const runs = [];
+  for (let round = 1; round <= LIST_ROUNDS; round++) {
+    const share = await startServer(`dittofs bucket layout (listing round ${round})`, join(ctx.work, `listing-${round}`), {
+      metadata: "sqlite",
+      content: {
+        s3: { layout: "bucket", endpoint: ctx.s3.endpoint, bucket: BUCKET, prefix: sharePrefix, accessKeyEnv: "BENCH_S3_KEY", secretKeyEnv: "BENCH_S3_SECRET", listTtl: "1h" },
+      },
+    }, ctx.s3Env);
+    const timedList = async () => {
+      let entries = 0;
+      const seconds = await timed(async () => {
+        entries = (await nfsLs(share.url("/photos"))).length;
+      });
+      if (entries !== LIST_OBJECTS) throw new Error(`nfs-ls listed ${entries} entries, expected ${LIST_OBJECTS}`);
+      return seconds;
+    };
+    const result = await explained(share, async () => {
+      let keys = 0;
+      const direct = await timed(async () => {
+        keys = await walk();
+      });
+      if (keys !== LIST_OBJECTS) throw new Error(`ListObjectsV2 walked ${keys} keys, expected ${LIST_OBJECTS}`);
+      const first = await timedList();
+      const repeated = await timedList();
+      return { direct, first, repeated };
+    });
+    log(`listing round ${round}: walk ${fmt(result.direct, 2)} s, first nfs-ls ${fmt(result.first, 2)} s, repeated ${fmt(result.repeated, 3)} s`);
+    runs.push(result);
+    await share.stop();
+  }
+  return runs;
+}
+
 function medianOf(runs, key) {
   return median(runs.map((r) => r[key]));
 }
@@ -249,7 +311,7 @@ const STEP_LABELS = {
   fsRead: ["warm read, sqlite + fs share", "nfs-cp"],
 };
 
-function renderTables({ environment, rounds, big, fsWrite, meta }) {
+function renderTables({ environment, rounds, big, fsWrite, meta, listing }) {
   const steps = bigMedians(big);
   const s = (name) => steps[name].seconds;
   const verdict = (met) => (met ? "yes" : "**no**");
@@ -329,6 +391,21 @@ function renderTables({ environment, rounds, big, fsWrite, meta }) {
       return `- ${kind}: a whole bench-meta run took ${fmt(seconds, 2)} s; CPU seconds meanwhile: dittofs ${fmt(cpu("dittofs"), 2)}${server}, C client ${fmt(cpu("client"), 2)}, machine ${fmt(cpu("machine"), 2)} (${fmt(cpu("machine") / seconds, 2)} CPUs busy).`;
     }),
   ];
+  const walk = median(listing.map((r) => r.direct));
+  const first = median(listing.map((r) => r.first));
+  const repeated = median(listing.map((r) => r.repeated));
+  lines.push(
+    "",
+    `## Listing a directory of ${LIST_OBJECTS.toLocaleString("en")} objects (bucket layout, sqlite listing cache)`,
+    "",
+    "| workload | time | ratio | target | met |",
+    "|---|---|---|---|---|",
+    `| ListObjectsV2 walk with the SDK (1,000 keys a page) | ${fmt(walk, 2)} s | – | – | – |`,
+    `| first nfs-ls through DittoFS (empty cache) | ${fmt(first, 2)} s | ${fmt(first / walk, 2)} × the walk | ≤ 1.5 | ${first / walk <= 1.5 ? "yes" : "**no**"} |`,
+    `| repeated nfs-ls (from the cache) | ${fmt(repeated, 3)} s | ${fmt(first / repeated, 1)} × faster than the first | ≥ 20 | ${first / repeated >= 20 ? "yes" : "**no**"} |`,
+    "",
+    `Medians of ${listing.length} rounds, each on a fresh server and listing cache; nfs-ls times include starting the process and mounting.`,
+  );
   return `${lines.join("\n")}\n`;
 }
 
@@ -410,10 +487,11 @@ async function main() {
   const big = [];
   for (let round = 1; round <= rounds.big; round++) big.push(await bigRound(ctx, round));
   const meta = await metaRounds(ctx, rounds.meta);
+  const listing = await listingRounds(ctx);
 
   environment.runMinutes = (performance.now() - started) / 60_000;
   environment.scratchDir = scratch.startsWith(RAM_DIR) ? `${RAM_DIR} (tmpfs)` : tmpdir();
-  const results = { environment, rounds, fsWrite, big, meta };
+  const results = { environment, rounds, fsWrite, big, meta, listing };
   const tables = renderTables(results);
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(join(OUT_DIR, "s3-results.md"), tables);

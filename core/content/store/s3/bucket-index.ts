@@ -136,9 +136,11 @@ export class BucketIndex {
     this.statements.remove.run(nodeId);
   }
 
-  markSeen(nodeIds: readonly string[], generation: number): void {
+  /** One listing page: new or changed nodes, and every node the page saw, in one transaction (one fsync). */
+  recordPage(nodes: ReadonlyArray<Omit<IndexedNode, "listedAt">>, seen: readonly string[], generation: number): void {
     this.db.transaction(() => {
-      for (const nodeId of nodeIds) this.statements.seen.run(generation, nodeId);
+      for (const node of nodes) this.put(node);
+      for (const nodeId of seen) this.statements.seen.run(generation, nodeId);
     })();
   }
 

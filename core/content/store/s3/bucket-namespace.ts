@@ -7,7 +7,13 @@ import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Times
 import { timespecNow } from "../../../metadata/types.js";
 import type { Logger } from "../../../util/logger.js";
 import { newContentId } from "../../store.js";
-import type { BucketIndex } from "./bucket-index.js";
+import type { BucketIndex, IndexedNode } from "./bucket-index.js";
+
+/** Index rows a listing page adds or changes, and the nodes it saw unchanged. */
+interface PageRecord {
+  rows: Array<Omit<IndexedNode, "listedAt">>;
+  seen: FileId[];
+}
 
 /** What the namespace needs of the S3 store it sits on. */
 export interface BucketParts {
@@ -228,7 +234,8 @@ export class BucketNamespace implements MetadataStore {
       next = page.next ? fetch(page.next) : null;
       // Settle an unawaited prefetch failure here rather than as an unhandled rejection.
       next?.catch(() => {});
-      const seen: FileId[] = [];
+      // The page's index rows are written together: one transaction (and fsync) per page, not per object.
+      const record: PageRecord = { rows: [], seen: [] };
       const now = timespecNow();
       for (const object of page.objects) {
         const name = object.key.slice(prefix.length);
@@ -236,23 +243,19 @@ export class BucketNamespace implements MetadataStore {
           this.bucket.index.setRemote(dirId, object.key);
           continue;
         }
-        if (!this.usableName(name, object.key)) continue;
-        const id = await this.syncFile(dirId, name, object, generation, now);
-        if (id) seen.push(id);
+        if (this.usableName(name, object.key)) await this.syncFile(dirId, name, object, generation, now, record);
       }
       for (const common of page.prefixes) {
         const name = common.slice(prefix.length, -1);
-        if (!this.usableName(name, common)) continue;
-        const id = await this.syncDir(dirId, name, common, generation, now);
-        if (id) seen.push(id);
+        if (this.usableName(name, common)) await this.syncDir(dirId, name, common, generation, now, record);
       }
-      this.bucket.index.markSeen(seen, generation);
+      this.bucket.index.recordPage(record.rows, record.seen, generation);
     }
     await this.sweep(dirId, generation);
     this.bucket.index.setListed(dirId, Date.now());
   }
 
-  private async syncFile(dirId: FileId, name: string, object: ListedObject, generation: number, now: Timespec): Promise<FileId | null> {
+  private async syncFile(dirId: FileId, name: string, object: ListedObject, generation: number, now: Timespec, page: PageRecord): Promise<void> {
     const existing = await this.lookupOrNull(dirId, name);
     const mtime = timespecOf(object.lastModified);
     if (!existing) {
@@ -274,35 +277,34 @@ export class BucketNamespace implements MetadataStore {
         },
         now,
       );
-      this.bucket.index.put({ nodeId: attr.id, contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
-      await this.bucket.cache.adopt(contentId, object.size);
-      return attr.id;
+      page.rows.push({ nodeId: attr.id, contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
+      return;
     }
     if (existing.type !== "file" || existing.contentId === null) {
       this.warnOnce(object.key, `skipping object ${object.key}: a directory has its name`);
-      return null;
+      return;
     }
     const indexed = this.bucket.index.byNode(existing.id);
     if (indexed?.etag !== object.etag && !this.bucket.cache.pending(existing.contentId)) {
       // Changed by someone else: the listing's size and time win, cached bytes are dropped.
       await this.inner.setAttr(existing.id, { size: object.size, mtime, ctime: now });
-      this.bucket.index.put({ nodeId: existing.id, contentId: existing.contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
+      page.rows.push({ nodeId: existing.id, contentId: existing.contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
       await this.bucket.cache.adopt(existing.contentId, object.size);
+    } else {
+      page.seen.push(existing.id);
     }
-    return existing.id;
   }
 
-  private async syncDir(dirId: FileId, name: string, prefix: string, generation: number, now: Timespec): Promise<FileId | null> {
+  private async syncDir(dirId: FileId, name: string, prefix: string, generation: number, now: Timespec, page: PageRecord): Promise<void> {
     const existing = await this.lookupOrNull(dirId, name);
     if (existing?.type === "dir") {
-      if (!this.bucket.index.byNode(existing.id)) {
-        this.bucket.index.put({ nodeId: existing.id, contentId: null, key: prefix, remoteKey: null, etag: null, seen: generation });
-      }
-      return existing.id;
+      if (this.bucket.index.byNode(existing.id)) page.seen.push(existing.id);
+      else page.rows.push({ nodeId: existing.id, contentId: null, key: prefix, remoteKey: null, etag: null, seen: generation });
+      return;
     }
     if (existing) {
       this.warnOnce(prefix, `skipping the objects under ${prefix}: a file has the name of that directory`);
-      return null;
+      return;
     }
     const attr = await this.inner.create(
       dirId,
@@ -310,8 +312,7 @@ export class BucketNamespace implements MetadataStore {
       { type: "dir", mode: DIR_MODE, uid: this.options.uid, gid: this.options.gid, size: 4096, atime: now, mtime: now, ctime: now, contentId: null, rdev: { major: 0, minor: 0 } },
       now,
     );
-    this.bucket.index.put({ nodeId: attr.id, contentId: null, key: prefix, remoteKey: null, etag: null, seen: generation });
-    return attr.id;
+    page.rows.push({ nodeId: attr.id, contentId: null, key: prefix, remoteKey: null, etag: null, seen: generation });
   }
 
   /** Removes what the listing no longer has, keeping whatever has local work pending. */
