@@ -13,6 +13,8 @@ import type { BucketIndex, IndexedNode } from "./bucket-index.js";
 interface PageRecord {
   rows: Array<Omit<IndexedNode, "listedAt">>;
   seen: FileId[];
+  /** The directory was empty before this listing: names need no lookup first. */
+  empty: boolean;
 }
 
 /** What the namespace needs of the S3 store it sits on. */
@@ -224,6 +226,8 @@ export class BucketNamespace implements MetadataStore {
   /** One directory level, page by page (the next page is fetched while this one is stored). */
   private async list(dirId: FileId, prefix: string): Promise<void> {
     const generation = this.bucket.index.nextGeneration();
+    // A directory listed for the first time has nothing to compare with or sweep: every object is new.
+    const empty = (await this.inner.readDir(dirId, 0, 1)).entries.length === 0;
     const fetch = (continuation: string | null): Promise<ListPage> =>
       this.bucket.backend.list(prefix, { delimiter: "/", continuation, maxKeys: LIST_PAGE }).catch((err: unknown) => {
         throw fsError("Io", `listing ${prefix || "the bucket root"} failed: ${(err as Error).message}`, err);
@@ -235,7 +239,7 @@ export class BucketNamespace implements MetadataStore {
       // Settle an unawaited prefetch failure here rather than as an unhandled rejection.
       next?.catch(() => {});
       // The page's index rows are written together: one transaction (and fsync) per page, not per object.
-      const record: PageRecord = { rows: [], seen: [] };
+      const record: PageRecord = { rows: [], seen: [], empty };
       const now = timespecNow();
       for (const object of page.objects) {
         const name = object.key.slice(prefix.length);
@@ -251,32 +255,39 @@ export class BucketNamespace implements MetadataStore {
       }
       this.bucket.index.recordPage(record.rows, record.seen, generation);
     }
-    await this.sweep(dirId, generation);
+    if (!empty) await this.sweep(dirId, generation);
     this.bucket.index.setListed(dirId, Date.now());
   }
 
   private async syncFile(dirId: FileId, name: string, object: ListedObject, generation: number, now: Timespec, page: PageRecord): Promise<void> {
-    const existing = await this.lookupOrNull(dirId, name);
+    const existing = page.empty ? null : await this.lookupOrNull(dirId, name);
     const mtime = timespecOf(object.lastModified);
     if (!existing) {
       const contentId = newContentId();
-      const attr = await this.inner.create(
-        dirId,
-        name,
-        {
-          type: "file",
-          mode: FILE_MODE,
-          uid: this.options.uid,
-          gid: this.options.gid,
-          size: object.size,
-          atime: mtime,
-          mtime,
-          ctime: mtime,
-          contentId,
-          rdev: { major: 0, minor: 0 },
-        },
-        now,
-      );
+      let attr: FileAttr;
+      try {
+        attr = await this.inner.create(
+          dirId,
+          name,
+          {
+            type: "file",
+            mode: FILE_MODE,
+            uid: this.options.uid,
+            gid: this.options.gid,
+            size: object.size,
+            atime: mtime,
+            mtime,
+            ctime: mtime,
+            contentId,
+            rdev: { major: 0, minor: 0 },
+          },
+          now,
+        );
+      } catch (err) {
+        // Created locally meanwhile (the directory was being listed for the first time): compare instead.
+        if (!page.empty || !isFsError(err, "Exists")) throw err;
+        return this.syncFile(dirId, name, object, generation, now, { ...page, empty: false });
+      }
       page.rows.push({ nodeId: attr.id, contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
       return;
     }
@@ -296,6 +307,7 @@ export class BucketNamespace implements MetadataStore {
   }
 
   private async syncDir(dirId: FileId, name: string, prefix: string, generation: number, now: Timespec, page: PageRecord): Promise<void> {
+    // Even in a new directory, "a" may have come as an object before "a/" came as a prefix.
     const existing = await this.lookupOrNull(dirId, name);
     if (existing?.type === "dir") {
       if (this.bucket.index.byNode(existing.id)) page.seen.push(existing.id);
