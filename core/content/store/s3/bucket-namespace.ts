@@ -225,6 +225,9 @@ export class BucketNamespace implements MetadataStore {
 
   /** One directory level, page by page (the next page is fetched while this one is stored). */
   private async list(dirId: FileId, prefix: string): Promise<void> {
+    const started = performance.now();
+    let objects = 0;
+    let waited = 0;
     const generation = this.bucket.index.nextGeneration();
     // A directory listed for the first time has nothing to compare with or sweep: every object is new.
     const empty = (await this.inner.readDir(dirId, 0, 1)).entries.length === 0;
@@ -234,7 +237,10 @@ export class BucketNamespace implements MetadataStore {
       });
     let next: Promise<ListPage> | null = fetch(null);
     while (next) {
+      const waitStarted = performance.now();
       const page: ListPage = await next;
+      waited += performance.now() - waitStarted;
+      objects += page.objects.length + page.prefixes.length;
       next = page.next ? fetch(page.next) : null;
       // Settle an unawaited prefetch failure here rather than as an unhandled rejection.
       next?.catch(() => {});
@@ -257,6 +263,8 @@ export class BucketNamespace implements MetadataStore {
     }
     if (!empty) await this.sweep(dirId, generation);
     this.bucket.index.setListed(dirId, Date.now());
+    const ms = Math.round(performance.now() - started);
+    this.options.logger.debug({ prefix, objects, ms, waitedForS3Ms: Math.round(waited) }, "listed a directory of the bucket");
   }
 
   private async syncFile(dirId: FileId, name: string, object: ListedObject, generation: number, now: Timespec, page: PageRecord): Promise<void> {
