@@ -2,9 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../../../../e2e/helpers/postgres.mjs";
 import { isFsError } from "../../../errors.js";
 import { runMetadataStoreConformance } from "../../storetest/index.js";
-import type { FileAttr, NewNode } from "../../types.js";
+import type { FileAttr } from "../../types.js";
 import { MIGRATIONS } from "./schema.js";
 import { PostgresMetadataStore, type PostgresMetadataStoreOptions } from "./index.js";
+import { newNode, T } from "../../../testing/new-node.js";
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -36,23 +37,6 @@ async function openStore(db: string, options: PostgresMetadataStoreOptions = {})
 
 runMetadataStoreConformance("postgres", async () => openStore(await freshDatabase()));
 
-const T = { sec: 1_700_000_000, nsec: 1 };
-function node(type: NewNode["type"], over: Partial<NewNode> = {}): NewNode {
-  return {
-    type,
-    mode: type === "dir" ? 0o755 : 0o644,
-    uid: 1000,
-    gid: 1000,
-    size: 0,
-    atime: T,
-    mtime: T,
-    ctime: T,
-    contentId: type === "file" ? "c0ffee" : null,
-    rdev: { major: 0, minor: 0 },
-    ...over,
-  };
-}
-
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => undefined,
@@ -70,16 +54,16 @@ async function twoServers(options: PostgresMetadataStoreOptions = {}) {
   const db = await freshDatabase();
   const a = await openStore(db, options);
   const b = await openStore(db, options);
-  const root = await a.getOrCreateRoot("/export", node("dir"));
+  const root = await a.getOrCreateRoot("/export", newNode("dir"));
   return { db, a, b, root };
 }
 
 describe("PostgresMetadataStore", () => {
   it("gives every file a UUID id and a distinct positive ino", async () => {
     const store = await openStore(await freshDatabase());
-    const root = await store.getOrCreateRoot("/export", node("dir"));
+    const root = await store.getOrCreateRoot("/export", newNode("dir"));
     const files = [root];
-    for (let i = 0; i < 5; i++) files.push(await store.create(root.id, `f${i}`, node(i % 2 ? "dir" : "file"), T));
+    for (let i = 0; i < 5; i++) files.push(await store.create(root.id, `f${i}`, newNode(i % 2 ? "dir" : "file"), T));
     for (const f of files) {
       expect(f.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(Number.isSafeInteger(f.ino) && f.ino > 0).toBe(true);
@@ -89,9 +73,9 @@ describe("PostgresMetadataStore", () => {
 
   it("shows each server's changes to the other at once", async () => {
     const { a, b, root } = await twoServers();
-    expect((await b.getOrCreateRoot("/export", node("dir", { mode: 0o700 }))).id).toBe(root.id);
-    const d = await a.create(root.id, "d", node("dir"), T);
-    const f = await b.create(d.id, "f", node("file", { size: 5 }), T);
+    expect((await b.getOrCreateRoot("/export", newNode("dir", { mode: 0o700 }))).id).toBe(root.id);
+    const d = await a.create(root.id, "d", newNode("dir"), T);
+    const f = await b.create(d.id, "f", newNode("file", { size: 5 }), T);
     expect(await b.lookup(root.id, "d")).toEqual(await a.get(d.id));
     expect(await a.lookup(d.id, "f")).toEqual(f);
     await a.setAttr(f.id, { size: 99 });
@@ -107,7 +91,7 @@ describe("PostgresMetadataStore", () => {
     for (let round = 0; round < 10; round++) {
       const name = `race-${round}`;
       const type = round % 2 ? "dir" : "file";
-      const results = await Promise.allSettled([a.create(root.id, name, node(type), T), b.create(root.id, name, node(type), T)]);
+      const results = await Promise.allSettled([a.create(root.id, name, newNode(type), T), b.create(root.id, name, newNode(type), T)]);
       expect(results.map(codeOf).sort()).toEqual(["Exists", "ok"]);
       const winner = results.find((r) => r.status === "fulfilled") as PromiseFulfilledResult<FileAttr>;
       expect((await b.lookup(root.id, name)).id).toBe(winner.value.id);
@@ -118,11 +102,11 @@ describe("PostgresMetadataStore", () => {
 
   it("hands out distinct, increasing cookies to creators on two servers at once", async () => {
     const { a, b, root } = await twoServers();
-    const dir = await a.create(root.id, "shared", node("dir"), T);
+    const dir = await a.create(root.id, "shared", newNode("dir"), T);
     const creates = [];
     for (let i = 0; i < 60; i++) {
       const store = i % 2 ? a : b;
-      creates.push(store.create(dir.id, `n${i}`, node(i % 3 ? "file" : "dir"), T));
+      creates.push(store.create(dir.id, `n${i}`, newNode(i % 3 ? "file" : "dir"), T));
     }
     await Promise.all(creates);
     const listing = [];
@@ -142,14 +126,14 @@ describe("PostgresMetadataStore", () => {
 
   it("lets exactly one of several servers unlink a name, and keeps link counts right", async () => {
     const { a, b, root } = await twoServers();
-    const d = await a.create(root.id, "d", node("dir"), T);
-    const f = await a.create(d.id, "f", node("file", { size: 10 }), T);
+    const d = await a.create(root.id, "d", newNode("dir"), T);
+    const f = await a.create(d.id, "f", newNode("file", { size: 10 }), T);
     const results = await Promise.allSettled([a.unlink(d.id, "f", T), b.unlink(d.id, "f", T), a.unlink(d.id, "f", T)]);
     expect(results.map(codeOf).sort()).toEqual(["NotFound", "NotFound", "ok"]);
     await expect(b.get(f.id)).rejects.toMatchObject({ code: "NotFound" });
 
     // Links and unlinks of one file from both servers at once: nlink ends equal to its names.
-    const g = await a.create(d.id, "g", node("file"), T);
+    const g = await a.create(d.id, "g", newNode("file"), T);
     await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).link(d.id, `g${i}`, g.id, T)));
     await Promise.all(
       Array.from({ length: 10 }, (_, i) => (i % 2 ? b : a).unlink(d.id, i < 5 ? `g${i}` : "g", T).catch(() => undefined)),
@@ -164,13 +148,13 @@ describe("PostgresMetadataStore", () => {
     for (let round = 0; round < 8; round++) {
       // p/x/s and r/y/q: moving x into q and y into s at once would each pass the subtree
       // check alone, lock disjoint rows, and together make the cycle x → q → y → s → x.
-      const base = await a.create(root.id, `base${round}`, node("dir"), T);
-      const p = await a.create(base.id, "p", node("dir"), T);
-      const r = await a.create(base.id, "r", node("dir"), T);
-      const x = await a.create(p.id, "x", node("dir"), T);
-      const y = await a.create(r.id, "y", node("dir"), T);
-      const s = await a.create(x.id, "s", node("dir"), T);
-      const q = await a.create(y.id, "q", node("dir"), T);
+      const base = await a.create(root.id, `base${round}`, newNode("dir"), T);
+      const p = await a.create(base.id, "p", newNode("dir"), T);
+      const r = await a.create(base.id, "r", newNode("dir"), T);
+      const x = await a.create(p.id, "x", newNode("dir"), T);
+      const y = await a.create(r.id, "y", newNode("dir"), T);
+      const s = await a.create(x.id, "s", newNode("dir"), T);
+      const q = await a.create(y.id, "q", newNode("dir"), T);
       const results = await Promise.allSettled([a.rename(p.id, "x", q.id, "x", T), b.rename(r.id, "y", s.id, "y", T)]);
       expect(results.map(codeOf).sort()).toEqual(["Invalid", "ok"]);
       for (const dir of [x, y, s, q]) {
@@ -187,8 +171,8 @@ describe("PostgresMetadataStore", () => {
   it("keeps a directory that gains an entry while another server removes it", async () => {
     const { a, b, root } = await twoServers();
     for (let round = 0; round < 10; round++) {
-      const d = await a.create(root.id, `d${round}`, node("dir"), T);
-      const [removed, created] = await Promise.allSettled([a.unlink(root.id, `d${round}`, T), b.create(d.id, "inside", node("file"), T)]);
+      const d = await a.create(root.id, `d${round}`, newNode("dir"), T);
+      const [removed, created] = await Promise.allSettled([a.unlink(root.id, `d${round}`, T), b.create(d.id, "inside", newNode("file"), T)]);
       if (removed.status === "fulfilled") {
         expect(codeOf(created)).toBe("NotFound");
         await expect(b.get(d.id)).rejects.toMatchObject({ code: "NotFound" });
@@ -203,7 +187,7 @@ describe("PostgresMetadataStore", () => {
     const db = await freshDatabase();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(db)));
     expect(await server.query(db, "SELECT version FROM schema_version")).toEqual([{ version: MIGRATIONS.length }]);
-    const roots = await Promise.all(stores.map((s) => s.getOrCreateRoot("/export", node("dir"))));
+    const roots = await Promise.all(stores.map((s) => s.getOrCreateRoot("/export", newNode("dir"))));
     expect(new Set(roots.map((r) => r.id)).size).toBe(1);
     await openStore(db);
     expect(await server.query(db, "SELECT version FROM schema_version")).toEqual([{ version: MIGRATIONS.length }]);
@@ -265,9 +249,9 @@ describe("PostgresMetadataStore", () => {
   it("counts its own changes in usage() at once and other servers' once the count expires", async () => {
     const { a, b, root } = await twoServers({ usageCacheMs: 300 });
     const before = await b.usage();
-    await a.create(root.id, "f", node("file", { size: 1000 }), T);
+    await a.create(root.id, "f", newNode("file", { size: 1000 }), T);
     expect(await a.usage()).toEqual({ files: before.files + 1, bytes: before.bytes + 1000 });
-    await b.create(root.id, "g", node("file", { size: 1 }), T);
+    await b.create(root.id, "g", newNode("file", { size: 1 }), T);
     expect(await b.usage()).toEqual({ files: before.files + 1, bytes: before.bytes + 1 });
     await new Promise((r) => setTimeout(r, 350));
     expect(await b.usage()).toEqual({ files: before.files + 2, bytes: before.bytes + 1001 });
@@ -275,16 +259,16 @@ describe("PostgresMetadataStore", () => {
 
   it("reports a name PostgreSQL cannot store as Invalid and keeps working", async () => {
     const store = await openStore(await freshDatabase());
-    const root = await store.getOrCreateRoot("/export", node("dir"));
-    await expect(store.create(root.id, "nul\0byte", node("file"), T)).rejects.toMatchObject({ code: "Invalid" });
+    const root = await store.getOrCreateRoot("/export", newNode("dir"));
+    await expect(store.create(root.id, "nul\0byte", newNode("file"), T)).rejects.toMatchObject({ code: "Invalid" });
     await expect(store.lookup(root.id, "nul\0byte")).rejects.toMatchObject({ code: "Invalid" });
-    expect((await store.create(root.id, "fine", node("file"), T)).type).toBe("file");
+    expect((await store.create(root.id, "fine", newNode("file"), T)).type).toBe("file");
   });
 
   it("recovers when the server drops its connections", async () => {
     const db = await freshDatabase();
     const store = await openStore(db);
-    const root = await store.getOrCreateRoot("/export", node("dir"));
+    const root = await store.getOrCreateRoot("/export", newNode("dir"));
     await server.query("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [db]);
     // The pool learns of the dropped connections as their sockets close, then opens new ones.
     await new Promise((r) => setTimeout(r, 200));
@@ -293,7 +277,7 @@ describe("PostgresMetadataStore", () => {
 
   it("fails calls after close with Io", async () => {
     const store = await PostgresMetadataStore.open({ connectionString: server.connectionString(await freshDatabase()) });
-    const root = await store.getOrCreateRoot("/export", node("dir"));
+    const root = await store.getOrCreateRoot("/export", newNode("dir"));
     await store.close();
     await store.close();
     await expect(store.get(root.id)).rejects.toMatchObject({ code: "Io" });

@@ -5,9 +5,9 @@ import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { runMetadataStoreConformance } from "../../storetest/index.js";
-import type { NewNode } from "../../types.js";
 import { MIGRATIONS } from "./schema.js";
 import { SqliteMetadataStore } from "./index.js";
+import { newNode, T } from "../../../testing/new-node.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "dittofs-sqlite-meta-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -17,28 +17,11 @@ const freshPath = () => join(scratch, `db-${++dbCount}`, "meta.sqlite");
 
 runMetadataStoreConformance("sqlite (file)", async () => SqliteMetadataStore.open({ path: freshPath() }));
 
-const T: NewNode["atime"] = { sec: 1_700_000_000, nsec: 1 };
-function node(type: NewNode["type"], over: Partial<NewNode> = {}): NewNode {
-  return {
-    type,
-    mode: type === "dir" ? 0o755 : 0o644,
-    uid: 1000,
-    gid: 1000,
-    size: 0,
-    atime: T,
-    mtime: T,
-    ctime: T,
-    contentId: type === "file" ? "c0ffee" : null,
-    rdev: { major: 0, minor: 0 },
-    ...over,
-  };
-}
-
 describe("SqliteMetadataStore", () => {
   it("works in memory", async () => {
     const store = SqliteMetadataStore.open({ path: ":memory:" });
-    const root = await store.getOrCreateRoot("/export", node("dir"));
-    const f = await store.create(root.id, "f", node("file"), T);
+    const root = await store.getOrCreateRoot("/export", newNode("dir"));
+    const f = await store.create(root.id, "f", newNode("file"), T);
     expect((await store.lookup(root.id, "f")).id).toBe(f.id);
     await store.close();
   });
@@ -46,25 +29,25 @@ describe("SqliteMetadataStore", () => {
   it("keeps ids and data across close and reopen, and never reuses ids", async () => {
     const path = freshPath();
     let store = SqliteMetadataStore.open({ path });
-    const root = await store.getOrCreateRoot("/export", node("dir"));
-    const d = await store.create(root.id, "d", node("dir"), T);
-    const f = await store.create(d.id, "f", node("file", { size: 42, contentId: "abc" }), T);
+    const root = await store.getOrCreateRoot("/export", newNode("dir"));
+    const d = await store.create(root.id, "d", newNode("dir"), T);
+    const f = await store.create(d.id, "f", newNode("file", { size: 42, contentId: "abc" }), T);
     await store.link(root.id, "f-link", f.id, T);
-    const s = await store.create(root.id, "s", node("symlink", { symlinkTarget: "d/f", size: 3 }), T);
-    const gone = await store.create(root.id, "gone", node("file"), T);
+    const s = await store.create(root.id, "s", newNode("symlink", { symlinkTarget: "d/f", size: 3 }), T);
+    const gone = await store.create(root.id, "gone", newNode("file"), T);
     await store.unlink(root.id, "gone", T);
     const listing = await store.readDir(root.id, 0, 100);
     await store.close();
     await expect(store.get(root.id)).rejects.toMatchObject({ code: "Io" });
 
     store = SqliteMetadataStore.open({ path });
-    expect((await store.getOrCreateRoot("/export", node("dir", { mode: 0o700 }))).id).toBe(root.id);
+    expect((await store.getOrCreateRoot("/export", newNode("dir", { mode: 0o700 }))).id).toBe(root.id);
     expect(await store.get(f.id)).toEqual({ ...f, nlink: 2, ctime: T });
     expect((await store.lookup(d.id, "f")).id).toBe(f.id);
     expect(await store.readLink(s.id)).toBe("d/f");
     expect(await store.readDir(root.id, 0, 100)).toEqual(listing);
     expect((await store.parentOf(d.id)).id).toBe(root.id);
-    const fresh = await store.create(root.id, "fresh", node("file"), T);
+    const fresh = await store.create(root.id, "fresh", newNode("file"), T);
     expect(Number(fresh.id)).toBeGreaterThan(Number(gone.id));
     const nextCookie = (await store.readDir(root.id, 0, 100)).entries.at(-1)!.cookie;
     expect(nextCookie).toBeGreaterThan(listing.entries.at(-1)!.cookie + 1);
@@ -101,12 +84,12 @@ describe("SqliteMetadataStore", () => {
     v1.close();
 
     const store = SqliteMetadataStore.open({ path });
-    expect((await store.getOrCreateRoot("/export", node("dir"))).id).toBe("1");
+    expect((await store.getOrCreateRoot("/export", newNode("dir"))).id).toBe("1");
     expect((await store.lookup("2", "f")).id).toBe("3");
     expect((await store.parentOf("2")).id).toBe("1");
     expect((await store.parentOf("1")).id).toBe("1");
     expect((await store.readDir("2", 0, 10)).entries.map((e) => [e.name, e.cookie])).toEqual([["f", 4]]);
-    const g = await store.create("2", "g", node("file"), T);
+    const g = await store.create("2", "g", newNode("file"), T);
     expect((await store.readDir("2", 4, 10)).entries.map((e) => [e.name, e.cookie, e.attr.id])).toEqual([["g", 5, g.id]]);
     await store.close();
     const db = new Database(path, { readonly: true });
@@ -117,9 +100,9 @@ describe("SqliteMetadataStore", () => {
   it("leaves what it reports unchanged when a transaction fails after some of its writes", async () => {
     const path = freshPath();
     let store = SqliteMetadataStore.open({ path });
-    const root = await store.getOrCreateRoot("/export", node("dir"));
-    const d = await store.create(root.id, "d", node("dir"), T);
-    const f = await store.create(d.id, "f", node("file"), T);
+    const root = await store.getOrCreateRoot("/export", newNode("dir"));
+    const d = await store.create(root.id, "d", newNode("dir"), T);
+    const f = await store.create(d.id, "f", newNode("file"), T);
     await store.close();
     // Triggers that fail the last statement of a create and of an unlink, after the rows before it changed.
     const db = new Database(path);
@@ -130,7 +113,7 @@ describe("SqliteMetadataStore", () => {
     store = SqliteMetadataStore.open({ path });
     const dirBefore = await store.get(d.id);
     const fileBefore = await store.lookup(d.id, "f");
-    await expect(store.create(d.id, "boom", node("file"), { sec: 7, nsec: 7 })).rejects.toMatchObject({ code: "Io" });
+    await expect(store.create(d.id, "boom", newNode("file"), { sec: 7, nsec: 7 })).rejects.toMatchObject({ code: "Io" });
     await expect(store.unlink(d.id, "f", { sec: 4242, nsec: 0 })).rejects.toMatchObject({ code: "Io" });
     expect(await store.get(d.id)).toEqual(dirBefore);
     expect(await store.lookup(d.id, "f")).toEqual(fileBefore);
