@@ -69,6 +69,18 @@ describe("two instances sharing PostgreSQL and S3", () => {
     expect((await nfsLs(a.url())).map((entry) => entry.name)).not.toContain("made-on-b");
   });
 
+  it("serves B the new bytes once A rewrote a file B has cached", async () => {
+    const onA = await a.client();
+    const onB = await b.client();
+    const first = await onA.json<PatternJson>("write-pattern", "/rewritten.bin", String(2 * MiB), "1", "commit");
+    expect(await onB.json<DigestJson>("read-sha256", "/rewritten.bin")).toEqual({ size: 2 * MiB, sha256: first.sha256 });
+    const second = await onA.json<PatternJson>("write-pattern", "/rewritten.bin", String(2 * MiB), "2", "commit");
+    expect(second.sha256).not.toBe(first.sha256);
+    // B checks its cached bytes against the object once they are older than revalidate_after (3 s).
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(await onB.json<DigestJson>("read-sha256", "/rewritten.bin")).toEqual({ size: 2 * MiB, sha256: second.sha256 });
+  });
+
   it("accepts a file handle issued by the other instance", async () => {
     const handle = await (await a.client()).json<HandleJson>("fh", "/from-a.bin");
     expect(await (await b.client()).json<RawJson>("fh-getattr", handle.fh)).toMatchObject({ status: 0, size: 24 * MiB + 3, ino: handle.ino });

@@ -54,6 +54,7 @@ describe("s3 content stores", () => {
         uploadAfter: 10_000,
         remoteTimeout: 60_000,
         readAhead: 8,
+        revalidateAfter: 3_000,
       },
     });
     expect(config.shares[0]!.durability).toBe("local");

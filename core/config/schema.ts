@@ -282,6 +282,7 @@ const remoteCache = mapping({
   upload_after: duration(3_600_000).default(10_000),
   remote_timeout: duration(3_600_000).default(60_000),
   read_ahead: integer(0, 256).default(8),
+  revalidate_after: duration(86_400_000).default(3_000),
 }).prefault({});
 
 const contentStore = z
@@ -328,6 +329,7 @@ const contentStore = z
             uploadAfter: raw.cache.upload_after,
             remoteTimeout: raw.cache.remote_timeout,
             readAhead: raw.cache.read_ahead,
+            revalidateAfter: raw.cache.revalidate_after,
           },
         };
       default:

@@ -114,6 +114,8 @@ export interface RemoteCacheConfig {
   remoteTimeout: number;
   /** Chunks (4 MiB) read ahead of a sequential reader. */
   readAhead: number;
+  /** Milliseconds after which cached bytes read again are checked against the object first. */
+  revalidateAfter: number;
 }
 
 export interface ShareConfig {

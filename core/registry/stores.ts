@@ -111,6 +111,7 @@ async function openContentStore(name: string, spec: ContentStoreConfig, secret: 
           uploadAfterMs: cache.uploadAfter,
           remoteTimeoutMs: cache.remoteTimeout,
           readAheadChunks: cache.readAhead,
+          revalidateAfterMs: cache.revalidateAfter,
         },
         logger,
       });

@@ -30,6 +30,11 @@ export interface RemoteCacheOptions {
   remoteTimeoutMs: number;
   /** Chunks fetched ahead of a sequential reader. */
   readAheadChunks: number;
+  /**
+   * Cached bytes of a file read again after this long are checked against the object's ETag
+   * first (another server or tool may have rewritten it), like NFS clients' attribute cache.
+   */
+  revalidateAfterMs: number;
   logger: Logger;
 }
 
@@ -81,6 +86,9 @@ class CachedFile {
   size = 0;
   /** Size of the remote object (null: none), undefined until asked. */
   remoteSize: number | null | undefined = undefined;
+  /** ETag of the object the cached clean bytes belong to, and when that was last checked. */
+  etag: string | null = null;
+  checkedAt = 0;
   /** Remote bytes at or beyond this were truncated away. */
   baseCap = Infinity;
   /** A truncate fixed `size` while the remote size was unknown. */
@@ -106,6 +114,7 @@ class CachedFile {
   nextRead = -1;
   readonly fetching = new Map<number, Promise<void>>();
   resolving: Promise<void> | null = null;
+  revalidating: Promise<void> | null = null;
 
   constructor(readonly id: string) {}
 
@@ -219,6 +228,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     file.readers++;
     try {
       if (!file.known) await this.resolve(file);
+      else if (Date.now() - file.checkedAt > this.options.revalidateAfterMs && !this.hasLocalWork(file)) await this.revalidate(file);
       const end = Math.min(offset + length, file.size);
       const count = Math.max(0, end - offset);
       const result = into ? into.subarray(0, count) : Buffer.allocUnsafe(count);
@@ -319,21 +329,11 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
    * What a listing says about the object of `id` (bucket layout). A file with local changes keeps
    * them; otherwise cached bytes from an older object are dropped.
    */
-  async adopt(id: string, size: number): Promise<void> {
+  async adopt(id: string, size: number, etag: string): Promise<void> {
     const file = this.files.get(id);
     // Nothing cached: the first use asks S3 (one HEAD), so a listing of 100,000 objects holds no state here.
-    if (!file) return;
-    await this.locks.run([id], async () => {
-      if (file.deleted || this.hasLocalWork(file) || (file.known && file.remoteSize === size && file.size === size)) return;
-      await this.segments.dropAll(id, Math.max(file.size, lastEnd(file.present)));
-      this.localBytes -= file.present.total;
-      file.present.clear();
-      file.remoteSize = size;
-      file.size = size;
-      file.baseCap = Infinity;
-      file.truncated = false;
-      file.nextRead = -1;
-    });
+    if (!file || file.etag === etag) return;
+    await this.replaced(file, size, etag);
   }
 
   /** Whether `id` has changes or a delete not yet in the remote store. */
@@ -473,6 +473,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         const object = key === null ? null : await this.options.backend.head(key);
         this.succeeded();
         file.remoteSize = object?.size ?? null;
+        file.etag = object?.etag ?? null;
+        file.checkedAt = Date.now();
         if (!file.truncated) file.size = Math.max(file.size, object?.size ?? 0);
       } catch (err) {
         throw this.failed(err, `looking up ${key}`);
@@ -481,6 +483,45 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
       }
     })();
     return file.resolving;
+  }
+
+  /**
+   * Checks a clean cached file against its object: rewritten elsewhere (another server on the
+   * same bucket, another tool), its cached bytes are dropped. Offline, the cached bytes are served.
+   */
+  private revalidate(file: CachedFile): Promise<void> {
+    file.revalidating ??= (async () => {
+      const key = this.options.locator.current(file.id);
+      try {
+        const object = key === null ? null : await this.options.backend.head(key);
+        this.succeeded();
+        file.checkedAt = Date.now();
+        if ((object?.etag ?? null) !== file.etag) await this.replaced(file, object?.size ?? null, object?.etag ?? null);
+      } catch (err) {
+        this.failed(err, `checking ${key}`);
+        file.checkedAt = Date.now();
+      } finally {
+        file.revalidating = null;
+      }
+    })();
+    return file.revalidating;
+  }
+
+  /** The object of a file without local changes is now another one: what is cached of the old one goes. */
+  private async replaced(file: CachedFile, size: number | null, etag: string | null): Promise<void> {
+    await this.locks.run([file.id], async () => {
+      if (file.deleted || this.hasLocalWork(file)) return;
+      await this.segments.dropAll(file.id, Math.max(file.size, lastEnd(file.present)));
+      this.localBytes -= file.present.total;
+      file.present.clear();
+      file.remoteSize = size;
+      file.size = size ?? 0;
+      file.baseCap = Infinity;
+      file.truncated = false;
+      file.etag = etag;
+      file.checkedAt = Date.now();
+      file.nextRead = -1;
+    });
   }
 
   private changed(file: CachedFile): void {
@@ -754,6 +795,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
           break;
         }
         attempt = 0;
+        file.etag = etag;
+        file.checkedAt = Date.now();
         locator.settled(file.id, target, etag);
         if (source !== null && source !== target) await this.removeOld(source);
         // Changes made meanwhile go out once committed (or idle), like any other change.

@@ -308,7 +308,7 @@ export class BucketNamespace implements MetadataStore {
       // Changed by someone else: the listing's size and time win, cached bytes are dropped.
       await this.inner.setAttr(existing.id, { size: object.size, mtime, ctime: now });
       page.rows.push({ nodeId: existing.id, contentId: existing.contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
-      await this.bucket.cache.adopt(existing.contentId, object.size);
+      await this.bucket.cache.adopt(existing.contentId, object.size, object.etag);
     } else {
       page.seen.push(existing.id);
     }

@@ -42,6 +42,7 @@ export interface S3ContentStoreOptions {
     uploadAfterMs: number;
     remoteTimeoutMs: number;
     readAheadChunks: number;
+    revalidateAfterMs: number;
   };
   logger: Logger;
 }
@@ -142,6 +143,7 @@ export class S3ContentStore implements ContentStore {
         uploadAfterMs: options.cache.uploadAfterMs,
         remoteTimeoutMs: options.cache.remoteTimeoutMs,
         readAheadChunks: options.cache.readAheadChunks,
+        revalidateAfterMs: options.cache.revalidateAfterMs,
         logger: options.logger,
       });
       // Renames acknowledged before a restart whose objects had not moved yet.

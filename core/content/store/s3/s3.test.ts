@@ -61,6 +61,7 @@ function options(overrides: Overrides = {}): S3ContentStoreOptions {
       uploadAfterMs: 60_000,
       remoteTimeoutMs: 5_000,
       readAheadChunks: 4,
+      revalidateAfterMs: 3_000,
       ...cache,
     },
     logger: silentLogger,
@@ -230,6 +231,23 @@ describe("S3ContentStore (opaque layout) against s3rver", () => {
     expect(seen.some((upload) => upload.done > 0 && upload.done < upload.bytes)).toBe(true);
     expect(store.remoteStatus()).toMatchObject({ pendingFiles: 0, pendingBytes: 0, uploads: [] });
     expect(await objectExists(`${prefix}progress`)).toBe(true);
+  });
+
+  it("checks cached bytes against the object before reading them again, dropping them when it was rewritten", async () => {
+    const store = await openStore({ cache: { revalidateAfterMs: 200 } });
+    const prefix = `p${prefixes}/`;
+    await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}shared`, Body: "version one" }));
+    expect((await store.read("shared", 0, 100)).toString()).toBe("version one");
+    // Another server (or tool) rewrites the object; a read right away may still be served from the cache.
+    await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}shared`, Body: "version two, longer" }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await store.read("shared", 0, 100)).toString()).toBe("version two, longer");
+    expect(await store.size("shared")).toBe(19);
+    // Local changes are never replaced by the remote object.
+    await store.write("shared", 0, Buffer.from("LOCAL"));
+    await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}shared`, Body: "version three" }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await store.read("shared", 0, 100)).toString()).toBe("LOCALon two, longer");
   });
 
   it("deletes the object once the file is deleted", async () => {
