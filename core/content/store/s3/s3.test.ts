@@ -9,7 +9,7 @@ import { isFsError } from "../../../errors.js";
 import { silentLogger } from "../../../util/logger.js";
 import { MemoryMetadataStore } from "../../../metadata/store/memory/index.js";
 import type { MetadataStore } from "../../../metadata/store.js";
-import type { NewNode } from "../../../metadata/types.js";
+import { newNode, T } from "../../../testing/new-node.js";
 import { type ContentStore, isValidContentId } from "../../store.js";
 import { runContentStoreConformance } from "../../storetest/index.js";
 import { S3ContentStore, type S3ContentStoreOptions } from "./index.js";
@@ -116,14 +116,14 @@ class FilesInBucketRoot implements ContentStore {
   static async open(): Promise<FilesInBucketRoot> {
     const store = await openStore({ layout: "bucket" });
     const tree = store.namespace(new MemoryMetadataStore(), { uid: 0, gid: 0 })!;
-    const root = await tree.getOrCreateRoot("/bucket", { ...NODE, type: "dir", mode: 0o755, contentId: null });
+    const root = await tree.getOrCreateRoot("/bucket", newNode("dir"));
     return new FilesInBucketRoot(store, tree, root.id);
   }
 
   private async file(id: string): Promise<string> {
     if (isValidContentId(id) && !this.created.has(id)) {
       this.created.add(id);
-      await this.tree.create(this.rootId, id, { ...NODE, contentId: id }, NODE.mtime);
+      await this.tree.create(this.rootId, id, newNode("file", { contentId: id }), T);
     }
     return id;
   }
@@ -154,18 +154,6 @@ class FilesInBucketRoot implements ContentStore {
   }
 }
 
-const NODE: NewNode = {
-  type: "file",
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  size: 0,
-  atime: { sec: 1_700_000_000, nsec: 0 },
-  mtime: { sec: 1_700_000_000, nsec: 0 },
-  ctime: { sec: 1_700_000_000, nsec: 0 },
-  contentId: null,
-  rdev: { major: 0, minor: 0 },
-};
 
 runContentStoreConformance("s3 (bucket layout, s3rver)", () => FilesInBucketRoot.open());
 
