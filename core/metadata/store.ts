@@ -1,5 +1,11 @@
 import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Timespec, Unlinked } from "./types.js";
 
+/** One name to create in a directory, with its node (see MetadataStore.createMany). */
+export interface NewEntry {
+  name: string;
+  node: NewNode;
+}
+
 /**
  * The metadata store: CRUD over nodes and directory entries, nothing else. Permission checks,
  * rename rules and protocol semantics live in the MetadataService. One store may hold the trees
@@ -23,6 +29,17 @@ export interface MetadataStore {
 
   /** Creates a node with one name. A new directory starts with nlink 2 and adds one to its parent's. */
   create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr>;
+
+  /**
+   * Creates many names in one directory in one transaction (one commit), as `create` would one
+   * by one in array order: entries get rising cookies in that order, new directories nlink 2 and
+   * one link each on the parent. A name already taken, in the directory or earlier in `entries`,
+   * is not an error: its slot in the result is null and the other entries are created anyway;
+   * every other slot holds the new node. The directory's mtime and ctime become `now` once,
+   * unless nothing was created, in which case nothing changes. Errors (NotFound, NotDir, a name
+   * the store cannot hold) fail the whole call and create nothing.
+   */
+  createMany(dirId: FileId, entries: readonly NewEntry[], now: Timespec): Promise<Array<FileAttr | null>>;
 
   /** Adds a name for an existing non-directory node: nlink + 1, node ctime = now. */
   link(dirId: FileId, name: string, targetId: FileId, now: Timespec): Promise<FileAttr>;

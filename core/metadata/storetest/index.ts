@@ -427,6 +427,143 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
       });
     });
 
+    describe("createMany", () => {
+      const entry = (n: string, type: FileType = "file", over: Partial<NewNode> = {}) => ({ name: n, node: newNode(type, over) });
+
+      it("creates every name with its attributes, in order, after the entries already there", async () => {
+        const dir = await mkdir(root.id, "d");
+        await mkfile(dir.id, "before");
+        const target = "../elsewhere";
+        const now = later();
+        const created = await store.createMany(
+          dir.id,
+          [
+            entry("f1", "file", { size: 10, mode: 0o600, uid: 7, gid: 8, mtime: { sec: 5, nsec: 6 } }),
+            entry("sub", "dir"),
+            entry("ln", "symlink", { symlinkTarget: target, size: target.length }),
+            entry("f2", "file", { size: 20 }),
+          ],
+          now,
+        );
+        expect(created).toHaveLength(4);
+        expect(created.map((a) => a?.type)).toEqual(["file", "dir", "symlink", "file"]);
+        expect(created[0]).toMatchObject({ size: 10, mode: 0o600, uid: 7, gid: 8, nlink: 1, mtime: { sec: 5, nsec: 6 } });
+        expect(created[1]!.nlink).toBe(2);
+        expect(new Set(created.map((a) => a!.id)).size).toBe(4);
+        expect(new Set(created.map((a) => a!.ino)).size).toBe(4);
+        for (const [i, n] of ["f1", "sub", "ln", "f2"].entries()) {
+          expect(await store.lookup(dir.id, n)).toEqual(created[i]);
+          expect(await store.get(created[i]!.id)).toEqual(created[i]);
+        }
+        expect(await store.readLink(created[2]!.id)).toBe(target);
+        expect((await store.parentOf(created[1]!.id)).id).toBe(dir.id);
+
+        const listed = await listAll(store, dir.id, [2]);
+        expect(listed.map((e) => e.name)).toEqual(["before", "f1", "sub", "ln", "f2"]);
+        expectStrictlyIncreasing(listed.map((e) => e.cookie));
+        expect(listed[3]!.attr).toEqual(created[2]);
+        // A listing resumed after an entry of the batch goes on with the next one.
+        const resumed = await store.readDir(dir.id, listed[2]!.cookie, 10);
+        expect(resumed.entries.map((e) => e.name)).toEqual(["ln", "f2"]);
+        // A later create comes after the whole batch.
+        await mkfile(dir.id, "after");
+        const tail = await store.readDir(dir.id, listed[4]!.cookie, 10);
+        expect(tail.entries.map((e) => e.name)).toEqual(["after"]);
+      });
+
+      it("gives taken names null, leaves them untouched and creates the rest", async () => {
+        const dir = await mkdir(root.id, "d");
+        const file = await mkfile(dir.id, "file", { size: 5 });
+        const sub = await mkdir(dir.id, "sub");
+        const before = await store.get(dir.id);
+        const now = later();
+        const created = await store.createMany(
+          dir.id,
+          [entry("new1"), entry("file", "file", { size: 99 }), entry("sub"), entry("new2", "dir"), entry("new1", "dir")],
+          now,
+        );
+        expect(created.map((a) => a === null)).toEqual([false, true, true, false, true]);
+        expect(await store.lookup(dir.id, "file")).toEqual(file);
+        expect(await store.lookup(dir.id, "sub")).toEqual(await store.get(sub.id));
+        // The first of two entries with one name got it.
+        expect((await store.lookup(dir.id, "new1")).type).toBe("file");
+        expect((await store.lookup(dir.id, "new2")).id).toBe(created[3]!.id);
+        const after = await store.get(dir.id);
+        expect(after.nlink).toBe(before.nlink + 1);
+        expect(after.mtime).toEqual(now);
+        expect(after.ctime).toEqual(now);
+        expect((await listAll(store, dir.id)).map((e) => e.name)).toEqual(["file", "sub", "new1", "new2"]);
+      });
+
+      it("changes nothing when every name is taken or there is none", async () => {
+        const dir = await mkdir(root.id, "d");
+        await mkfile(dir.id, "a");
+        await mkdir(dir.id, "b");
+        const before = await store.get(dir.id);
+        const usage = await store.usage();
+        expect(await store.createMany(dir.id, [entry("a"), entry("b", "dir")], later())).toEqual([null, null]);
+        expect(await store.createMany(dir.id, [], later())).toEqual([]);
+        expect(await store.get(dir.id)).toEqual(before);
+        expect(await store.usage()).toEqual(usage);
+        await mkfile(dir.id, "c");
+        expect((await listAll(store, dir.id)).map((e) => e.name)).toEqual(["a", "b", "c"]);
+      });
+
+      it("counts new directories in the parent's nlink and sets its times once", async () => {
+        const dir = await mkdir(root.id, "d");
+        const now = later();
+        const created = await store.createMany(dir.id, [entry("x", "dir"), entry("y"), entry("z", "dir"), entry("w", "dir")], now);
+        const after = await store.get(dir.id);
+        expect(after.nlink).toBe(2 + 3);
+        expect(after.mtime).toEqual(now);
+        expect(after.ctime).toEqual(now);
+        expect((await store.get(root.id)).nlink).toBe(3);
+        for (const attr of [created[0], created[2], created[3]]) {
+          expect(attr!.nlink).toBe(2);
+          expect((await store.parentOf(attr!.id)).id).toBe(dir.id);
+          expect((await store.readDir(attr!.id, 0, 10)).entries).toEqual([]);
+        }
+        // The new directories behave as any other: they hold names and can be removed.
+        await mkfile(created[0]!.id, "inside");
+        await expectFsError(store.unlink(dir.id, "x", later()), "NotEmpty");
+        await store.unlink(dir.id, "z", later());
+        expect((await store.get(dir.id)).nlink).toBe(2 + 2);
+      });
+
+      it("fails whole for a missing directory or a non-directory", async () => {
+        const file = await mkfile(root.id, "f");
+        const usage = await store.usage();
+        await expectFsError(store.createMany(file.id, [entry("x")], later()), "NotDir");
+        await expectFsError(store.createMany("no-such-dir", [entry("x")], later()), "NotFound");
+        await expectFsError(store.createMany("999999999", [entry("x")], later()), "NotFound");
+        expect(await store.usage()).toEqual(usage);
+      });
+
+      it("counts what it created in usage", async () => {
+        const base = await store.usage();
+        await mkfile(root.id, "taken", { size: 1 });
+        await store.createMany(root.id, [entry("a", "file", { size: 100 }), entry("taken", "file", { size: 50 }), entry("d", "dir"), entry("b", "file", { size: 23 })], later());
+        expect(await store.usage()).toEqual({ files: base.files + 4, bytes: base.bytes + 124 });
+      });
+
+      it("stores a page of 1,000 names that list, look up and resume like created ones", async () => {
+        const dir = await mkdir(root.id, "page");
+        const first = Array.from({ length: 1000 }, (_, i) => entry(`obj-${i.toString().padStart(4, "0")}`, i % 100 === 0 ? "dir" : "file", { size: i }));
+        const created = await store.createMany(dir.id, first, later());
+        expect(created.every((a) => a !== null)).toBe(true);
+        // A second page that repeats its last ten names, as a listing overlapping a local create would.
+        const second = Array.from({ length: 20 }, (_, i) => entry(`obj-${(990 + i).toString().padStart(4, "0")}`));
+        const again = await store.createMany(dir.id, second, later());
+        expect(again.filter((a) => a === null)).toHaveLength(10);
+        const listed = await listAll(store, dir.id, [1, 333, 1000, 7]);
+        expect(listed.map((e) => e.name)).toEqual([...first, ...second.slice(10)].map((e) => e.name));
+        expectStrictlyIncreasing(listed.map((e) => e.cookie));
+        expect((await store.get(dir.id)).nlink).toBe(2 + 10);
+        expect((await store.lookup(dir.id, "obj-0512")).size).toBe(512);
+        expect((await store.lookup(dir.id, "obj-1005")).id).toBe(again[15]!.id);
+      });
+    });
+
     describe("readDir", () => {
       it("lists an empty directory as eof", async () => {
         const page = await store.readDir(root.id, 0, 10);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ListedObject, ListPage, ObjectBackend } from "../../../cache/remote/backend.js";
 import type { RemoteCache } from "../../../cache/remote/disk-cache.js";
 import { fsError, isFsError } from "../../../errors.js";
-import type { MetadataStore } from "../../../metadata/store.js";
+import type { MetadataStore, NewEntry } from "../../../metadata/store.js";
 import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Timespec, Unlinked } from "../../../metadata/types.js";
 import { timespecNow } from "../../../metadata/types.js";
 import type { Logger } from "../../../util/logger.js";
@@ -13,8 +13,15 @@ import type { BucketIndex, IndexedNode } from "./bucket-index.js";
 interface PageRecord {
   rows: Array<Omit<IndexedNode, "listedAt">>;
   seen: FileId[];
-  /** The directory was empty before this listing: names need no lookup first. */
-  empty: boolean;
+}
+
+/** One name of a listing page: an object (a file) or a common prefix (a directory). */
+interface ListedName {
+  name: string;
+  /** The file's object key, or the directory's prefix (ending in "/"). */
+  key: string;
+  /** The object; null for a directory. */
+  object: ListedObject | null;
 }
 
 /** What the namespace needs of the S3 store it sits on. */
@@ -128,6 +135,15 @@ export class BucketNamespace implements MetadataStore {
     // An empty file is an empty object: it gets one even if nothing is ever written.
     this.bucket.cache.track(node.contentId);
     return attr;
+  }
+
+  /**
+   * Only the listing creates in bulk, and it does so in the wrapped store: a batch made here
+   * would need a key check, a marker upload per directory and an index row per name, which is
+   * `create` called for each.
+   */
+  createMany(_dirId: FileId, _entries: readonly NewEntry[], _now: Timespec): Promise<Array<FileAttr | null>> {
+    return Promise.reject(fsError("NotSupported", "creating many names at once is not supported in an S3 bucket; create them one by one"));
   }
 
   link(): Promise<FileAttr> {
@@ -244,22 +260,9 @@ export class BucketNamespace implements MetadataStore {
       next = page.next ? fetch(page.next) : null;
       // Settle an unawaited prefetch failure here rather than as an unhandled rejection.
       next?.catch(() => {});
-      // The page's index rows are written together: one transaction (and fsync) per page, not per object.
-      const record: PageRecord = { rows: [], seen: [], empty };
-      const now = timespecNow();
-      for (const object of page.objects) {
-        const name = object.key.slice(prefix.length);
-        if (name === "") {
-          this.bucket.index.setRemote(dirId, object.key);
-          continue;
-        }
-        if (this.usableName(name, object.key)) await this.syncFile(dirId, name, object, generation, now, record);
-      }
-      for (const common of page.prefixes) {
-        const name = common.slice(prefix.length, -1);
-        if (this.usableName(name, common)) await this.syncDir(dirId, name, common, generation, now, record);
-      }
-      this.bucket.index.recordPage(record.rows, record.seen, generation);
+      // The directory's own marker object ("prefix/" itself).
+      if (page.objects.some((object) => object.key === prefix)) this.bucket.index.setRemote(dirId, prefix);
+      await this.storePage(dirId, this.namesOf(prefix, page), generation, empty);
     }
     if (!empty) await this.sweep(dirId, generation);
     this.bucket.index.setListed(dirId, Date.now());
@@ -267,38 +270,78 @@ export class BucketNamespace implements MetadataStore {
     this.options.logger.debug({ prefix, objects, ms, waitedForS3Ms: Math.round(waited) }, "listed a directory of the bucket");
   }
 
-  private async syncFile(dirId: FileId, name: string, object: ListedObject, generation: number, now: Timespec, page: PageRecord): Promise<void> {
-    const existing = page.empty ? null : await this.lookupOrNull(dirId, name);
-    const mtime = timespecOf(object.lastModified);
-    if (!existing) {
-      const contentId = newContentId();
-      let attr: FileAttr;
-      try {
-        attr = await this.inner.create(
-          dirId,
-          name,
-          {
-            type: "file",
-            mode: FILE_MODE,
-            uid: this.options.uid,
-            gid: this.options.gid,
-            size: object.size,
-            atime: mtime,
-            mtime,
-            ctime: mtime,
-            contentId,
-            rdev: { major: 0, minor: 0 },
-          },
-          now,
-        );
-      } catch (err) {
-        // Created locally meanwhile (the directory was being listed for the first time): compare instead.
-        if (!page.empty || !isFsError(err, "Exists")) throw err;
-        return this.syncFile(dirId, name, object, generation, now, { ...page, empty: false });
-      }
-      page.rows.push({ nodeId: attr.id, contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
-      return;
+  /** The usable names of a page: objects first, so that of "a" and "a/" the file gets the name, as before. */
+  private namesOf(prefix: string, page: ListPage): ListedName[] {
+    const names: ListedName[] = [];
+    for (const object of page.objects) {
+      const name = object.key.slice(prefix.length);
+      if (name !== "" && this.usableName(name, object.key)) names.push({ name, key: object.key, object });
     }
+    for (const common of page.prefixes) {
+      const name = common.slice(prefix.length, -1);
+      if (this.usableName(name, common)) names.push({ name, key: common, object: null });
+    }
+    return names;
+  }
+
+  /**
+   * Stores one page: names the directory does not have yet are created together (one
+   * createMany: one transaction and one fsync for the page, not one per object), names it has
+   * are compared with the bucket. The page's index rows are then written in one transaction too.
+   */
+  private async storePage(dirId: FileId, names: ListedName[], generation: number, empty: boolean): Promise<void> {
+    const record: PageRecord = { rows: [], seen: [] };
+    const now = timespecNow();
+    const fresh: ListedName[] = [];
+    for (const listed of names) {
+      const existing = empty ? null : await this.lookupOrNull(dirId, listed.name);
+      if (existing) await this.compare(listed, existing, generation, now, record);
+      else fresh.push(listed);
+    }
+    if (fresh.length > 0) {
+      const entries: NewEntry[] = fresh.map((listed) => ({ name: listed.name, node: this.nodeOf(listed, now) }));
+      const created = await this.inner.createMany(dirId, entries, now);
+      for (const [i, listed] of fresh.entries()) {
+        const attr = created[i];
+        if (attr) {
+          record.rows.push({ nodeId: attr.id, contentId: attr.contentId, key: listed.key, remoteKey: listed.object ? listed.key : null, etag: listed.object?.etag ?? null, seen: generation });
+          continue;
+        }
+        // Taken: created locally while the directory was being listed, or "a" came both as an
+        // object and as the prefix "a/". Compare with what has the name instead.
+        const existing = await this.lookupOrNull(dirId, listed.name);
+        // Gone again already: the next listing brings it back.
+        if (existing) await this.compare(listed, existing, generation, now, record);
+      }
+    }
+    this.bucket.index.recordPage(record.rows, record.seen, generation);
+  }
+
+  /** The node a listed name starts as: a file with the object's size and time, or a directory. */
+  private nodeOf(listed: ListedName, now: Timespec): NewNode {
+    const { uid, gid } = this.options;
+    const rdev = { major: 0, minor: 0 };
+    if (listed.object === null) {
+      return { type: "dir", mode: DIR_MODE, uid, gid, size: 4096, atime: now, mtime: now, ctime: now, contentId: null, rdev };
+    }
+    const { size, lastModified } = listed.object;
+    const mtime = timespecOf(lastModified);
+    return { type: "file", mode: FILE_MODE, uid, gid, size, atime: mtime, mtime, ctime: mtime, contentId: newContentId(), rdev };
+  }
+
+  /** A listed name the directory already has: notes it as seen, or takes the bucket's changes. */
+  private async compare(listed: ListedName, existing: FileAttr, generation: number, now: Timespec, page: PageRecord): Promise<void> {
+    if (listed.object) return this.compareFile(listed.object, existing, generation, now, page);
+    if (existing.type !== "dir") {
+      this.warnOnce(listed.key, `skipping the objects under ${listed.key}: a file has the name of that directory`);
+    } else if (this.bucket.index.byNode(existing.id)) {
+      page.seen.push(existing.id);
+    } else {
+      page.rows.push({ nodeId: existing.id, contentId: null, key: listed.key, remoteKey: null, etag: null, seen: generation });
+    }
+  }
+
+  private async compareFile(object: ListedObject, existing: FileAttr, generation: number, now: Timespec, page: PageRecord): Promise<void> {
     if (existing.type !== "file" || existing.contentId === null) {
       this.warnOnce(object.key, `skipping object ${object.key}: a directory has its name`);
       return;
@@ -306,33 +349,12 @@ export class BucketNamespace implements MetadataStore {
     const indexed = this.bucket.index.byNode(existing.id);
     if (indexed?.etag !== object.etag && !this.bucket.cache.pending(existing.contentId)) {
       // Changed by someone else: the listing's size and time win, cached bytes are dropped.
-      await this.inner.setAttr(existing.id, { size: object.size, mtime, ctime: now });
+      await this.inner.setAttr(existing.id, { size: object.size, mtime: timespecOf(object.lastModified), ctime: now });
       page.rows.push({ nodeId: existing.id, contentId: existing.contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
       await this.bucket.cache.adopt(existing.contentId, object.size, object.etag);
     } else {
       page.seen.push(existing.id);
     }
-  }
-
-  private async syncDir(dirId: FileId, name: string, prefix: string, generation: number, now: Timespec, page: PageRecord): Promise<void> {
-    // Even in a new directory, "a" may have come as an object before "a/" came as a prefix.
-    const existing = await this.lookupOrNull(dirId, name);
-    if (existing?.type === "dir") {
-      if (this.bucket.index.byNode(existing.id)) page.seen.push(existing.id);
-      else page.rows.push({ nodeId: existing.id, contentId: null, key: prefix, remoteKey: null, etag: null, seen: generation });
-      return;
-    }
-    if (existing) {
-      this.warnOnce(prefix, `skipping the objects under ${prefix}: a file has the name of that directory`);
-      return;
-    }
-    const attr = await this.inner.create(
-      dirId,
-      name,
-      { type: "dir", mode: DIR_MODE, uid: this.options.uid, gid: this.options.gid, size: 4096, atime: now, mtime: now, ctime: now, contentId: null, rdev: { major: 0, minor: 0 } },
-      now,
-    );
-    page.rows.push({ nodeId: attr.id, contentId: null, key: prefix, remoteKey: null, etag: null, seen: generation });
   }
 
   /** Removes what the listing no longer has, keeping whatever has local work pending. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { fsError } from "../../../errors.js";
-import type { MetadataStore } from "../../store.js";
+import type { MetadataStore, NewEntry } from "../../store.js";
 import type {
   AttrChanges,
   DirEntry,
@@ -90,6 +90,23 @@ export class MemoryMetadataStore implements MetadataStore {
     if (node.type === "dir") parent.attr.nlink += 1;
     touch(parent, now);
     return copy(child.attr);
+  }
+
+  async createMany(dirId: FileId, entries: readonly NewEntry[], now: Timespec): Promise<Array<FileAttr | null>> {
+    this.checkOpen();
+    const parent = this.node(dirId);
+    const dir = dirOf(parent);
+    let created = 0;
+    const result = entries.map(({ name, node }) => {
+      if (dir.byName.has(name)) return null;
+      const child = this.insertNode(node, node.type === "dir" ? dirId : null);
+      addSlot(dir, name, child.attr.id);
+      if (node.type === "dir") parent.attr.nlink += 1;
+      created += 1;
+      return copy(child.attr);
+    });
+    if (created > 0) touch(parent, now);
+    return result;
   }
 
   async link(dirId: FileId, name: string, targetId: FileId, now: Timespec): Promise<FileAttr> {

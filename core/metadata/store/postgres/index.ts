@@ -3,7 +3,7 @@ import pg from "pg";
 import type { CustomTypesConfig, PoolClient, PoolConfig } from "pg";
 import { fsError, isFsError } from "../../../errors.js";
 import type { Logger } from "../../../util/logger.js";
-import type { MetadataStore } from "../../store.js";
+import type { MetadataStore, NewEntry } from "../../store.js";
 import type {
   AttrChanges,
   DirEntry,
@@ -17,7 +17,7 @@ import type {
   Unlinked,
 } from "../../types.js";
 import { MIGRATIONS, MIGRATION_LOCK } from "./schema.js";
-import { NODE_WIDTH, SQL, attrFromRow, type Row, type Statement } from "./sql.js";
+import { NEW_NODE_PARAMS, NODE_WIDTH, SQL, attrFromRow, type Row, type Statement } from "./sql.js";
 import { NO_CHANGE, UsageCache } from "./usage-cache.js";
 
 export interface PostgresMetadataStoreOptions {
@@ -83,6 +83,8 @@ class Session {
  * - Reads (get, lookup, readDir, parentOf, readLink) are one statement each.
  * - create is one statement whose UPDATE of the directory row takes its lock and its next
  *   cookie, so cookies rise in commit order and are never handed out twice.
+ * - createMany is a transaction that locks the directory row, then creates every free name in
+ *   one statement: four round trips for a whole page of a bucket listing.
  * - link, unlink and rename are transactions (READ COMMITTED) that read which nodes they will
  *   touch, lock all of them in one statement in id order (no deadlocks between them), check
  *   under the locks that nothing moved in between, and start over if something did. They also
@@ -207,6 +209,41 @@ export class PostgresMetadataStore implements MetadataStore {
           throw fsError("Io", `create in directory ${dirId} changed nothing`);
         }),
       (created) => ({ files: 1, bytes: fileBytes(created) }),
+    );
+  }
+
+  /**
+   * One transaction whatever the number of entries: BEGIN, lock the directory, one statement
+   * (SQL.createMany), COMMIT. Holding the directory's row lock freezes its entries, so the
+   * statement, which starts after the lock was granted, sees every name taken before it.
+   */
+  async createMany(dirId: FileId, entries: readonly NewEntry[], now: Timespec): Promise<Array<FileAttr | null>> {
+    const dir = parseId(dirId);
+    const names = entries.map((entry) => entry.name);
+    // Column-wise, as SQL.createMany takes them; ids are drawn once, so a retry reuses them.
+    const columns: unknown[][] = Array.from({ length: NEW_NODE_PARAMS }, () => []);
+    for (const { node } of entries) newNodeValues(node, dir).forEach((value, i) => columns[i]!.push(value));
+    return this.usageCache.write(
+      () =>
+        this.session(async (s) => {
+          await s.begin();
+          const locked = await lockNodes(s, [dir]);
+          requireDir(locked.get(dir)?.type, dirId);
+          const result: Array<FileAttr | null> = entries.map(() => null);
+          if (entries.length === 0) return result;
+          const rows = await s.query(SQL.createMany, [dir, now.sec, now.nsec, names, ...columns]);
+          for (const row of rows) result[(row[0] as number) - 1] = attrFromRow(row, 1);
+          return result;
+        }),
+      (created) => {
+        const usage = { files: 0, bytes: 0 };
+        for (const attr of created) {
+          if (!attr) continue;
+          usage.files += 1;
+          usage.bytes += fileBytes(attr);
+        }
+        return usage;
+      },
     );
   }
 
@@ -502,7 +539,7 @@ async function migrate(client: PoolClient): Promise<void> {
   }
 }
 
-/** The values of a new node for SQL.insertRoot and SQL.create, in INSERT_NODE_COLUMNS order. */
+/** The values of a new node for SQL.insertRoot, SQL.create and SQL.createMany, in INSERT_NODE_COLUMNS order. */
 function newNodeValues(node: NewNode, parentId: string | null): unknown[] {
   return [
     randomUUID(),

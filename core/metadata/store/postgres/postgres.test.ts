@@ -124,6 +124,34 @@ describe("PostgresMetadataStore", () => {
     expect((await a.get(dir.id)).nlink).toBe(2 + 20);
   });
 
+  it("gives each name to exactly one server when a batch races single creates of the same names", async () => {
+    const { a, b, root } = await twoServers();
+    for (let round = 0; round < 5; round++) {
+      const dir = await a.create(root.id, `batch${round}`, newNode("dir"), T);
+      const names = Array.from({ length: 40 }, (_, i) => `n${i}`);
+      const batch = a.createMany(dir.id, names.map((name, i) => ({ name, node: newNode(i % 4 ? "file" : "dir") })), T);
+      const singles = names
+        .filter((_, i) => i % 3 === 0)
+        .map((name, i) => b.create(dir.id, name, newNode(i % 2 ? "file" : "dir"), T).then((attr) => ({ name, attr }), () => null));
+      const fromBatch = await batch;
+      const fromSingles = (await Promise.all(singles)).filter((won) => won !== null);
+      const owner = new Map<string, string>();
+      for (const [i, attr] of fromBatch.entries()) if (attr) owner.set(names[i]!, attr.id);
+      for (const { name, attr } of fromSingles) {
+        expect(owner.has(name), `${name} created twice`).toBe(false);
+        owner.set(name, attr.id);
+      }
+      expect(owner.size).toBe(40);
+      const listing = await b.readDir(dir.id, 0, 100);
+      expect(new Map(listing.entries.map((e) => [e.name, e.attr.id]))).toEqual(owner);
+      const cookies = listing.entries.map((e) => e.cookie);
+      expect(new Set(cookies).size).toBe(40);
+      expect(cookies).toEqual([...cookies].sort((x, y) => x - y));
+      const dirs = listing.entries.filter((e) => e.attr.type === "dir").length;
+      expect((await a.get(dir.id)).nlink).toBe(2 + dirs);
+    }
+  });
+
   it("lets exactly one of several servers unlink a name, and keeps link counts right", async () => {
     const { a, b, root } = await twoServers();
     const d = await a.create(root.id, "d", newNode("dir"), T);

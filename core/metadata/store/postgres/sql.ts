@@ -77,6 +77,8 @@ const INSERT_NODE_TYPES = [
 /** How many parameters the values of a new node take. */
 export const NEW_NODE_PARAMS = INSERT_NODE_TYPES.length;
 const newNodeValues = (first: number) => INSERT_NODE_TYPES.map((type, i) => `$${first + i}::${type}`).join(", ");
+/** Many new nodes as one array parameter per column of INSERT_NODE_COLUMNS, from $first on. */
+const newNodeArrays = (first: number) => INSERT_NODE_TYPES.map((type, i) => `$${first + i}::${type}[]`).join(", ");
 
 /**
  * Whether the directory in a parameter has entries. Written as "its first cookie" so that even a
@@ -158,6 +160,38 @@ export const SQL = {
        INSERT INTO entries (dir_id, name, child_id, cookie) SELECT dir.id, $2::text, child.id, dir.cookie FROM dir, child
      )
      SELECT ${NODE_COLUMNS} FROM child`,
+  ),
+
+  /**
+   * $1 dir, locked by the caller, ($2, $3) now, $4 names, new nodes from $5 as arrays (one
+   * element per name) → [position of the name in $4 from 1, new node…] for each name created.
+   * Names taken in the directory, and repeats of a name in $4, are left out. One UPDATE of the
+   * directory hands out the cookies (in $4's order), adds the new directories to its nlink and
+   * sets its times; it changes nothing when no name is left.
+   */
+  createMany: statement(
+    "create_many",
+    `WITH input AS (
+       SELECT * FROM unnest($4::text[], ${newNodeArrays(5)}) WITH ORDINALITY AS i (name, ${INSERT_NODE_COLUMNS}, ord)
+     ), fresh AS (
+       SELECT DISTINCT ON (i.name) i.* FROM input i
+       WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.dir_id = $1 AND e.name = i.name)
+       ORDER BY i.name, i.ord
+     ), numbered AS (
+       SELECT fresh.*, row_number() OVER (ORDER BY ord) AS k FROM fresh
+     ), dir AS (
+       UPDATE nodes SET next_cookie = next_cookie + (SELECT count(*) FROM numbered),
+         nlink = nlink + (SELECT count(*) FROM numbered WHERE type = 'dir'), ${touch("$2", "$3")}
+       WHERE id = $1 AND EXISTS (SELECT 1 FROM numbered)
+       RETURNING next_cookie - (SELECT count(*) FROM numbered) AS first_cookie
+     ), child AS (
+       INSERT INTO nodes (${INSERT_NODE_COLUMNS}) SELECT ${INSERT_NODE_COLUMNS} FROM numbered
+       RETURNING ${NODE_COLUMNS}
+     ), entry AS (
+       INSERT INTO entries (dir_id, name, child_id, cookie)
+       SELECT $1, n.name, n.id, dir.first_cookie + n.k - 1 FROM numbered n, dir
+     )
+     SELECT n.ord, ${nodeColumnsOf("child")} FROM child JOIN numbered n ON n.id = child.id`,
   ),
 
   /** $1 dir type → the type of a node, to tell NotFound from NotDir after a write matched nothing. */

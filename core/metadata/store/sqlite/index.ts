@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { fsError, isFsError } from "../../../errors.js";
-import type { MetadataStore } from "../../store.js";
+import type { MetadataStore, NewEntry } from "../../store.js";
 import type {
   AttrChanges,
   DirPage,
@@ -140,6 +140,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly q: ReturnType<typeof prepareStatements>;
   private readonly txRoot: Tx<(shareName: string, init: NewNode) => NodeRow>;
   private readonly txCreate: Tx<(dirId: number, name: string, node: NewNode, now: Timespec) => NodeRow>;
+  private readonly txCreateMany: Tx<(dirId: number, entries: readonly NewEntry[], now: Timespec) => Array<NodeRow | null>>;
   private readonly txLink: Tx<(dirId: number, name: string, targetId: number, now: Timespec) => NodeRow>;
   private readonly txUnlink: Tx<(dirId: number, name: string, now: Timespec) => Unlinked>;
   private readonly txRename: Tx<
@@ -164,6 +165,9 @@ export class SqliteMetadataStore implements MetadataStore {
     this.txRoot = db.transaction((shareName: string, init: NewNode) => this.createRoot(shareName, init));
     this.txCreate = db.transaction((dirId: number, name: string, node: NewNode, now: Timespec) =>
       this.createNode(dirId, name, node, now),
+    );
+    this.txCreateMany = db.transaction((dirId: number, entries: readonly NewEntry[], now: Timespec) =>
+      this.createNodes(dirId, entries, now),
     );
     this.txLink = db.transaction((dirId: number, name: string, targetId: number, now: Timespec) =>
       this.linkNode(dirId, name, targetId, now),
@@ -223,6 +227,12 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr> {
     return this.guard(() => toAttr(this.write(() => this.txCreate.immediate(parseId(dirId), name, node, now))));
+  }
+
+  async createMany(dirId: FileId, entries: readonly NewEntry[], now: Timespec): Promise<Array<FileAttr | null>> {
+    return this.guard(() =>
+      this.write(() => this.txCreateMany.immediate(parseId(dirId), entries, now)).map((row) => row && toAttr(row)),
+    );
   }
 
   async link(dirId: FileId, name: string, targetId: FileId, now: Timespec): Promise<FileAttr> {
@@ -393,7 +403,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** Adds an entry with the directory's next cookie, adjusts its nlink and sets its times. */
   private addEntry(dirId: number, name: string, childId: number, nlinkDelta: number, now: Timespec): void {
-    const { row, extra: cookie } = this.q.takeCookie.getWithExtra(nlinkDelta, now.sec, now.nsec, now.sec, now.nsec, dirId)!;
+    const { row, extra: cookie } = this.q.takeCookies.getWithExtra(1, nlinkDelta, now.sec, now.nsec, now.sec, now.nsec, dirId, 1)!;
     this.changed(row);
     this.q.insertEntry.run(dirId, name, childId, cookie as number);
     this.pendingEntries.set(entryKey(dirId, name), childId);
@@ -433,6 +443,30 @@ export class SqliteMetadataStore implements MetadataStore {
     const child = this.insertNode(node, dirId);
     this.addEntry(dirId, name, child.id, node.type === "dir" ? 1 : 0, now);
     return child;
+  }
+
+  /** createMany's transaction: the directory row is updated once, whatever the number of entries. */
+  private createNodes(dirId: number, entries: readonly NewEntry[], now: Timespec): Array<NodeRow | null> {
+    this.requireDir(dirId);
+    const batch = new Set<string>();
+    const free = entries.map(({ name }) => {
+      // The first of two entries with one name gets it, as with two creates in a row.
+      if (batch.has(name) || this.childOf(dirId, name) !== undefined) return false;
+      batch.add(name);
+      return true;
+    });
+    if (batch.size === 0) return entries.map(() => null);
+    const dirs = entries.filter((entry, i) => free[i] && entry.node.type === "dir").length;
+    const { row, extra } = this.q.takeCookies.getWithExtra(batch.size, dirs, now.sec, now.nsec, now.sec, now.nsec, dirId, batch.size)!;
+    this.changed(row);
+    let cookie = extra as number;
+    return entries.map(({ name, node }, i) => {
+      if (!free[i]) return null;
+      const child = this.insertNode(node, dirId);
+      this.q.insertEntry.run(dirId, name, child.id, cookie++);
+      this.pendingEntries.set(entryKey(dirId, name), child.id);
+      return child;
+    });
   }
 
   private linkNode(dirId: number, name: string, targetId: number, now: Timespec): NodeRow {
@@ -590,12 +624,15 @@ function prepareStatements(db: Database.Database) {
       [number, string, number, number]
     >,
     deleteEntry: db.prepare(`DELETE FROM entries WHERE dir_id = ? AND name = ?`) as Stmt<[number, string]>,
-    /** Hands out the directory's next cookie while setting its nlink and times. */
-    takeCookie: new NodeQuery<[number, number, number, number, number, number]>(
+    /**
+     * (count, nlink delta, now, now, dir, count): hands out the directory's next `count` cookies
+     * (the first one follows the row) while setting its nlink and times.
+     */
+    takeCookies: new NodeQuery<[number, number, number, number, number, number, number, number]>(
       db,
-      `UPDATE nodes SET next_cookie = next_cookie + 1, nlink = nlink + ?,
+      `UPDATE nodes SET next_cookie = next_cookie + ?, nlink = nlink + ?,
          mtime_sec = ?, mtime_nsec = ?, ctime_sec = ?, ctime_nsec = ?
-       WHERE id = ? RETURNING ${NODE_COLUMNS}, next_cookie - 1 AS cookie`,
+       WHERE id = ? RETURNING ${NODE_COLUMNS}, next_cookie - ? AS first_cookie`,
     ),
     touchDir: new NodeQuery<[number, number, number, number, number, number]>(
       db,

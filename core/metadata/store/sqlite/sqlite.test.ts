@@ -115,6 +115,10 @@ describe("SqliteMetadataStore", () => {
     const fileBefore = await store.lookup(d.id, "f");
     await expect(store.create(d.id, "boom", newNode("file"), { sec: 7, nsec: 7 })).rejects.toMatchObject({ code: "Io" });
     await expect(store.unlink(d.id, "f", { sec: 4242, nsec: 0 })).rejects.toMatchObject({ code: "Io" });
+    // A batch fails whole: its directory update and the entries before "boom" are undone too.
+    const batch = ["a", "boom", "c"].map((name) => ({ name, node: newNode(name === "a" ? "dir" : "file") }));
+    await expect(store.createMany(d.id, batch, { sec: 8, nsec: 8 })).rejects.toMatchObject({ code: "Io" });
+    await expect(store.lookup(d.id, "a")).rejects.toMatchObject({ code: "NotFound" });
     expect(await store.get(d.id)).toEqual(dirBefore);
     expect(await store.lookup(d.id, "f")).toEqual(fileBefore);
     expect(await store.get(f.id)).toEqual(fileBefore);
@@ -126,6 +130,10 @@ describe("SqliteMetadataStore", () => {
     await expect(store.lookup(d.id, "f")).rejects.toMatchObject({ code: "NotFound" });
     await expect(store.get(f.id)).rejects.toMatchObject({ code: "NotFound" });
     expect((await store.get(d.id)).mtime).toEqual(T);
+    const again = await store.createMany(d.id, [batch[0]!, batch[2]!, batch[2]!], T);
+    expect(again.map((attr) => attr?.type ?? null)).toEqual(["dir", "file", null]);
+    expect((await store.get(d.id)).nlink).toBe(3);
+    expect((await store.readDir(d.id, 0, 10)).entries.map((e) => e.name)).toEqual(["a", "c"]);
     await store.close();
   });
 
