@@ -44,6 +44,33 @@ export interface UploadOptions {
   onProgress?: (bytesDone: number) => void;
   /** Aborts the upload (an unfinished multipart upload is aborted too). */
   signal?: AbortSignal;
+  /**
+   * Parts of this object sent before it was complete (see ObjectBackend.begin). The upload
+   * finishes that multipart upload, sending only the parts it lacks, when its parts line up with
+   * the plan; otherwise it aborts it and uploads as usual. The caller vouches that the bytes of
+   * the parts sent are still the object's.
+   */
+  partial?: PartialUpload;
+}
+
+/**
+ * A multipart upload begun while the object is still being written: every part but the last is
+ * `partSize` bytes, and part n covers bytes (n-1)·partSize … n·partSize. Nothing is visible
+ * under the key until an upload() completes it.
+ */
+export interface PartialUpload {
+  readonly key: string;
+  /** The store's id of the multipart upload, for abandon() after a crash. */
+  readonly uploadId: string;
+  readonly partSize: number;
+  /** Parts worth sending at once. */
+  readonly concurrency: number;
+  /** Bytes of the parts sent so far. */
+  readonly bytesSent: number;
+  /** Sends part `number` (1-based), made of `sources` (partSize bytes in all). */
+  sendPart(number: number, sources: readonly UploadSource[], signal?: AbortSignal): Promise<void>;
+  /** Gives it up: S3 drops its parts (best effort, never throws). */
+  abort(): Promise<void>;
 }
 
 export interface ObjectBackend {
@@ -73,6 +100,15 @@ export interface ObjectBackend {
    * "copy" source is copied server-side (UploadPartCopy) instead of uploaded.
    */
   upload(key: string, sources: readonly UploadSource[], options?: UploadOptions): Promise<{ etag: string }>;
+
+  /**
+   * Starts a multipart upload of an object whose first bytes are final but whose end is not yet
+   * known, for a large file being written sequentially. Undefined when the store cannot.
+   */
+  begin?(key: string, options?: { metadata?: Record<string, string> }): Promise<PartialUpload>;
+
+  /** Aborts a multipart upload begun by an earlier run (best effort, never throws). */
+  abandon?(key: string, uploadId: string): Promise<void>;
 
   /**
    * Copies an object server-side (CopyObject, or a multipart copy above 5 GiB). With `metadata`

@@ -7,7 +7,7 @@ import { FsError, fsError } from "../../errors.js";
 import { BufferPool } from "../buffer-pool.js";
 import { KeyedMutex } from "../../util/keyed-mutex.js";
 import type { Logger } from "../../util/logger.js";
-import { isRemoteError, type ObjectBackend, type UploadSource } from "./backend.js";
+import { isRemoteError, type ObjectBackend, type PartialUpload, type UploadSource } from "./backend.js";
 import { Journal, type PendingUpload } from "./journal.js";
 import { RangeSet } from "./range-set.js";
 import { SEGMENT_SIZE, Segments, segmentStem, stemOfSegmentFile } from "./segments.js";
@@ -68,6 +68,8 @@ const CHUNK_SIZE = 4 * 2 ** 20;
 const SMALL_OBJECT = 16 * 2 ** 20;
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/** A new file written from its start gets parts uploaded while it grows once it holds this much. */
+const STREAM_FROM = 32 * 2 ** 20;
 const STATFS_EVERY_MS = 250;
 const STATUS_EVERY_MS = 250;
 const IDLE_CHECK_MS = 1_000;
@@ -78,6 +80,27 @@ interface Snapshot {
   size: number;
   dirty: RangeSet;
   baseLimit: number;
+}
+
+/**
+ * Parts of a new file sent while it is still being written sequentially, so the upload at
+ * COMMIT has only the tail left. Bytes below `through` are in parts sent or being sent: a
+ * write there makes the parts worthless (`spoiled`), and the upload then starts afresh.
+ */
+interface Streaming {
+  key: string;
+  /** Settles once S3 has begun the multipart upload (null when it could not). */
+  started: Promise<PartialUpload | null>;
+  partial: PartialUpload | null;
+  through: number;
+  sending: Set<Promise<void>>;
+  /** No more parts: a part failed (S3 may be down) or the final upload is taking over. */
+  stopped: boolean;
+  spoiled: boolean;
+  /** The metadata the object was begun with (its mtime is unknown until the writing ends). */
+  metadata: Record<string, string> | undefined;
+  progress: UploadInFlight;
+  controller: AbortController;
 }
 
 /** One file's local state. Positions below `baseLimit` that are not `present` live only remotely. */
@@ -99,11 +122,15 @@ class CachedFile {
   dirty = new RangeSet();
   /** Counts changes; an upload records the count it sent. */
   seq = 0;
+  /** Counts changes to the object's metadata (mode, owner, mtime); uploads and copies record what they sent. */
+  metadataSeq = 0;
+  metadataSentSeq = 0;
   syncedSeq = 0;
   uploadedSeq = 0;
   /** Changes made while an upload is in flight, which it does not carry. */
   sinceSnapshot: { dirty: RangeSet; cap: number } | null = null;
   uploading: AbortController | null = null;
+  streaming: Streaming | null = null;
   journaled = false;
   deleted = false;
   /** Operations holding this object right now; only an unheld file may leave the map. */
@@ -113,6 +140,8 @@ class CachedFile {
   /** Where a sequential reader is expected next. */
   nextRead = -1;
   readonly fetching = new Map<number, Promise<void>>();
+  /** Chunks just fetched, still in memory: a reader copies from here instead of reading the segment back. */
+  readonly recent = new Map<number, { buffer: Buffer; length: number }>();
   resolving: Promise<void> | null = null;
   revalidating: Promise<void> | null = null;
 
@@ -160,6 +189,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   private readonly uploads = new Set<UploadInFlight>();
   /** One chunk each; as many idle as chunks a sequential reader has in flight. */
   private readonly fetchBuffers: BufferPool;
+  /** Files with fetched chunks held in memory (CachedFile.recent), oldest first. */
+  private readonly recentChunks: Array<{ file: CachedFile; chunk: number }> = [];
   private readonly remoteWaiters = new Map<string, Array<{ seq: number; done: () => void }>>();
   private roomWaiters: Array<() => void> = [];
   private localBytes = 0;
@@ -224,7 +255,6 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   }
 
   private async readFile(file: CachedFile, offset: number, length: number, into?: Buffer): Promise<Buffer> {
-    const id = file.id;
     file.readers++;
     try {
       if (!file.known) await this.resolve(file);
@@ -239,7 +269,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
       let at = offset;
       for (const part of file.present.within(offset, end)) {
         if (part.start > at) result.fill(0, at - offset, part.start - offset);
-        await this.segments.read(id, part.start, result.subarray(part.start - offset, part.end - offset));
+        await this.readPresent(file, part.start, result.subarray(part.start - offset, part.end - offset));
         at = part.end;
       }
       // Beyond the remote bytes and never written: a hole.
@@ -247,6 +277,25 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
       return result;
     } finally {
       file.readers--;
+    }
+  }
+
+  /** Local bytes from `start` into `into`: from a chunk still in memory where there is one, else the segment. */
+  private async readPresent(file: CachedFile, start: number, into: Buffer): Promise<void> {
+    const end = start + into.length;
+    for (let at = start; at < end; ) {
+      const chunk = Math.floor(at / CHUNK_SIZE);
+      const chunkStart = chunk * CHUNK_SIZE;
+      const until = Math.min(end, chunkStart + CHUNK_SIZE);
+      const held = file.recent.get(chunk);
+      if (held && until - chunkStart <= held.length) {
+        held.buffer.copy(into, at - start, at - chunkStart, until - chunkStart);
+        // A sequential reader is past this chunk: its buffer can serve the next fetch.
+        if (until === chunkStart + held.length) this.releaseRecent(file, chunk);
+      } else {
+        await this.segments.read(file.id, at, into.subarray(at - start, until - start));
+      }
+      at = until;
     }
   }
 
@@ -264,12 +313,15 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     this.checkOpen();
     if (file.deleted) return;
     const end = offset + data.length;
+    this.releaseRecent(file);
+    if (file.streaming && offset < file.streaming.through) void this.endStreaming(file);
     await this.segments.write(file.id, offset, data);
     this.addPresent(file, offset, end);
     this.addDirty(file, offset, end);
     file.sinceSnapshot?.dirty.add(offset, end);
     file.size = Math.max(file.size, end);
     this.changed(file);
+    this.streamAhead(file);
   }
 
   truncate(id: string, size: number): Promise<void> {
@@ -279,6 +331,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   private async truncateLocked(file: CachedFile, size: number): Promise<void> {
     this.checkOpen();
     if (file.deleted) return;
+    if (file.streaming && size < file.streaming.through) void this.endStreaming(file);
+    this.releaseRecent(file);
     const oldEnd = Math.max(file.size, lastEnd(file.present));
     if (size < oldEnd) await this.segments.truncate(file.id, size, oldEnd);
     this.localBytes -= file.present.total;
@@ -334,6 +388,27 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     // Nothing cached: the first use asks S3 (one HEAD), so a listing of 100,000 objects holds no state here.
     if (!file || file.etag === etag) return;
     await this.replaced(file, size, etag);
+  }
+
+  /**
+   * The mode, owner or mtime of `id` changed (bucket layout): they reach the object's metadata
+   * with the upload of its pending changes, or, for a file with none, by a copy of the object
+   * onto itself.
+   */
+  metadataChanged(id: string): void {
+    const file = this.fileFor(id);
+    file.metadataSeq++;
+    if (!this.hasLocalWork(file)) this.enqueue(id);
+  }
+
+  /** A failure the store met outside the cache (its check at start): shown in the status until something succeeds. */
+  noteFailure(err: unknown, what: string): void {
+    this.failed(err, what);
+  }
+
+  /** The remote store answered the store's own check: any failure shown is over. */
+  noteSuccess(): void {
+    this.succeeded();
   }
 
   /** Whether `id` has changes or a delete not yet in the remote store. */
@@ -419,7 +494,12 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     this.closed = true;
     clearInterval(this.idleTimer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
-    for (const file of this.files.values()) file.uploading?.abort();
+    const streams: Array<Promise<void>> = [];
+    for (const file of this.files.values()) {
+      file.uploading?.abort();
+      if (file.streaming) streams.push(this.endStreaming(file));
+    }
+    await Promise.allSettled(streams);
     for (const wake of this.roomWaiters.splice(0)) wake();
     await Promise.allSettled(this.busy.values());
     this.journal.close();
@@ -432,6 +512,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   private async dropLocal(file: CachedFile): Promise<void> {
     file.deleted = true;
     file.uploading?.abort();
+    this.releaseRecent(file);
+    if (file.streaming) void this.endStreaming(file);
     await this.segments.dropAll(file.id, Math.max(file.size, lastEnd(file.present)));
     this.localBytes -= file.present.total;
     this.dirtyBytes -= file.dirty.total;
@@ -511,6 +593,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   private async replaced(file: CachedFile, size: number | null, etag: string | null): Promise<void> {
     await this.locks.run([file.id], async () => {
       if (file.deleted || this.hasLocalWork(file)) return;
+      this.releaseRecent(file);
       await this.segments.dropAll(file.id, Math.max(file.size, lastEnd(file.present)));
       this.localBytes -= file.present.total;
       file.present.clear();
@@ -601,6 +684,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     for (const gap of file.present.missing(start, end)) {
       // Pooled: a cold read of a large file would otherwise leave a chunk-sized buffer per GET to the GC.
       const buffer = this.fetchBuffers.take();
+      let kept = false;
       try {
         const length = gap.end - gap.start;
         let got: number;
@@ -614,14 +698,42 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         await this.locks.run([file.id], async () => {
           if (file.deleted || this.closed) return;
           // Bytes written (or truncated away) while the GET was out are newer than the remote ones.
-          for (const hole of file.present.missing(gap.start, Math.min(gap.start + got, file.baseLimit))) {
+          const holes = file.present.missing(gap.start, Math.min(gap.start + got, file.baseLimit));
+          for (const hole of holes) {
             await this.segments.write(file.id, hole.start, buffer.subarray(hole.start - gap.start, hole.end - gap.start));
             this.addPresent(file, hole.start, hole.end);
           }
+          // A whole chunk that matches its segment stays in memory for the reader waiting for it.
+          const whole = holes.length === 1 && holes[0]!.start === start && holes[0]!.end === gap.start + got && gap.start === start;
+          if (whole && start % CHUNK_SIZE === 0 && got > 0) kept = this.keepRecent(file, start / CHUNK_SIZE, buffer, got);
         });
       } finally {
-        this.fetchBuffers.give(buffer);
+        if (!kept) this.fetchBuffers.give(buffer);
       }
+    }
+  }
+
+  /** Holds a fetched chunk's buffer for readers; the oldest held chunk goes back to the pool. */
+  private keepRecent(file: CachedFile, chunk: number, buffer: Buffer, length: number): boolean {
+    if (file.recent.has(chunk)) return false;
+    file.recent.set(chunk, { buffer, length });
+    this.recentChunks.push({ file, chunk });
+    if (this.recentChunks.length > this.options.readAheadChunks + 2) {
+      const oldest = this.recentChunks[0]!;
+      this.releaseRecent(oldest.file, oldest.chunk);
+    }
+    return true;
+  }
+
+  /** Gives back the buffers of `file`'s held chunks (one, or all): its bytes changed or were read. */
+  private releaseRecent(file: CachedFile, chunk?: number): void {
+    if (file.recent.size === 0) return;
+    for (const [held, { buffer }] of [...file.recent]) {
+      if (chunk !== undefined && held !== chunk) continue;
+      file.recent.delete(held);
+      const index = this.recentChunks.findIndex((entry) => entry.file === file && entry.chunk === held);
+      if (index >= 0) this.recentChunks.splice(index, 1);
+      this.fetchBuffers.give(buffer);
     }
   }
 
@@ -689,6 +801,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
       if (freed >= need) break;
       if (file.readers > 0 || file.uploading || file.fetching.size > 0 || file.present.isEmpty) continue;
       await this.locks.run([file.id], async () => {
+        this.releaseRecent(file);
         for (const segment of segmentsOf(file.present)) {
           const start = segment * SEGMENT_SIZE;
           const end = start + SEGMENT_SIZE;
@@ -782,14 +895,24 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         if (!file.known) await this.resolve(file);
         let etag: string;
         if (file.needsUpload) {
+          const streamed = await this.takeStreamed(file, target);
+          // No await between the snapshot and send(), which starts recording later writes.
           const snapshot: Snapshot = { seq: file.seq, size: file.size, dirty: file.dirty.clone(), baseLimit: file.baseLimit };
           const sources = this.plan(file, snapshot, source);
-          etag = await this.send(file, target, snapshot, sources);
+          try {
+            etag = await this.send(file, target, snapshot, sources, streamed?.partial);
+          } finally {
+            // Completed or aborted by the upload either way.
+            if (streamed) this.forgetStream(file.id);
+          }
           await this.locks.run([file.id], async () => this.uploaded(file, snapshot));
+          if (streamed) etag = (await this.fixStreamedMetadata(file, target, streamed.metadata)) ?? etag;
           this.emit("uploaded", { key: target, bytes: snapshot.size });
-        } else if (file.remoteSize !== null && source !== null && source !== target) {
-          // Renamed (bucket layout) with nothing changed: S3 copies the object itself.
+        } else if (file.remoteSize !== null && source !== null && (source !== target || file.metadataSeq > file.metadataSentSeq)) {
+          // Renamed (bucket layout) or only its metadata changed: S3 copies the object itself.
+          const metadataSeq = file.metadataSeq;
           ({ etag } = await this.options.backend.copy(source, target, { metadata: await locator.metadata(file.id) }));
+          file.metadataSentSeq = metadataSeq;
           this.succeeded();
         } else {
           break;
@@ -799,8 +922,10 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         file.checkedAt = Date.now();
         locator.settled(file.id, target, etag);
         if (source !== null && source !== target) await this.removeOld(source);
-        // Changes made meanwhile go out once committed (or idle), like any other change.
-        if (file.syncedSeq <= file.uploadedSeq && (locator.current(file.id) ?? target) === locator.target(file.id)) break;
+        // Changes made meanwhile go out once committed (or idle), like any other change; a move
+        // or new metadata of a file with nothing else pending goes now.
+        const metadataBehind = file.metadataSeq > file.metadataSentSeq && !file.needsUpload;
+        if (file.syncedSeq <= file.uploadedSeq && (locator.current(file.id) ?? target) === locator.target(file.id) && !metadataBehind) break;
       } catch (err) {
         file.sinceSnapshot = null;
         if (file.deleted || this.closed) return;
@@ -834,7 +959,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     }
   }
 
-  private async send(file: CachedFile, key: string, snapshot: Snapshot, sources: UploadSource[]): Promise<string> {
+  private async send(file: CachedFile, key: string, snapshot: Snapshot, sources: UploadSource[], partial?: PartialUpload): Promise<string> {
     const progress: UploadInFlight = { key, bytes: snapshot.size, done: 0 };
     const controller = new AbortController();
     // Every part request of the upload listens to this one signal.
@@ -843,20 +968,185 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     file.sinceSnapshot = { dirty: new RangeSet(), cap: Infinity };
     this.uploads.add(progress);
     this.statusChanged();
+    const metadataSeq = file.metadataSeq;
     try {
       const { etag } = await this.options.backend.upload(key, sources, {
         metadata: await this.options.locator.metadata(file.id),
         signal: controller.signal,
+        partial,
         onProgress: (done) => {
           progress.done = done;
           this.statusChanged();
         },
       });
+      // A streamed object carries the metadata it began with; fixStreamedMetadata checks that.
+      if (!partial) file.metadataSentSeq = metadataSeq;
       this.succeeded();
       return etag;
     } finally {
       this.uploads.delete(progress);
       file.uploading = null;
+    }
+  }
+
+  // ---- streaming a file up while it is written ----
+
+  /** After a write: begins or advances the streaming of a new file written from its start. */
+  private streamAhead(file: CachedFile): void {
+    const { backend, locator } = this.options;
+    let streaming = file.streaming;
+    if (!streaming) {
+      if (!backend.begin || file.uploading || file.size < STREAM_FROM || !file.dirty.covers(0, STREAM_FROM)) return;
+      if (file.remoteSize === undefined) {
+        // Whether an object exists already is not known yet (opaque layout): one HEAD tells.
+        if (!file.resolving) this.resolve(file).then(() => this.streamAhead(file), () => {});
+        return;
+      }
+      if (file.remoteSize !== null) return;
+      const key = locator.target(file.id);
+      if (key === null) return;
+      streaming = this.startStreaming(file, key);
+    }
+    const { partial } = streaming;
+    if (!partial || streaming.stopped) return;
+    streaming.progress.bytes = file.size;
+    while (
+      streaming.sending.size < partial.concurrency &&
+      // The part holding the current end may still grow: it goes with the final upload.
+      streaming.through + partial.partSize < file.size &&
+      file.dirty.covers(streaming.through, streaming.through + partial.partSize)
+    ) {
+      const start = streaming.through;
+      streaming.through += partial.partSize;
+      const active = streaming;
+      const sending: Promise<void> = partial
+        .sendPart(start / partial.partSize + 1, this.segments.sources(file.id, start, start + partial.partSize), active.controller.signal)
+        .then(
+          () => {
+            this.succeeded();
+            active.progress.done = partial.bytesSent;
+            this.statusChanged();
+          },
+          (err: unknown) => {
+            // The final upload sends whatever did not go now.
+            active.stopped = true;
+            if (!active.controller.signal.aborted) this.failed(err, `uploading part of ${active.key}`);
+          },
+        )
+        .finally(() => {
+          active.sending.delete(sending);
+          if (file.streaming === active) this.streamAhead(file);
+        });
+      streaming.sending.add(sending);
+    }
+  }
+
+  private startStreaming(file: CachedFile, key: string): Streaming {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    const streaming: Streaming = {
+      key,
+      started: Promise.resolve(null),
+      partial: null,
+      through: 0,
+      sending: new Set(),
+      stopped: false,
+      spoiled: false,
+      metadata: undefined,
+      progress: { key, bytes: file.size, done: 0 },
+      controller,
+    };
+    file.streaming = streaming;
+    streaming.started = (async () => {
+      try {
+        // Without mtime: the writing is not over, and tools fall back to LastModified.
+        const { mtime: _unknownYet, ...metadata } = (await this.options.locator.metadata(file.id)) ?? {};
+        streaming.metadata = Object.keys(metadata).length > 0 ? metadata : undefined;
+        const partial = await this.options.backend.begin!(key, { metadata: streaming.metadata });
+        this.succeeded();
+        if (file.streaming !== streaming || streaming.spoiled) {
+          await partial.abort();
+          return null;
+        }
+        streaming.partial = partial;
+        // A crash before the upload completes leaves parts S3 would keep (and bill): the next start aborts them.
+        this.journal.put(streamRowId(file.id), { action: "abort-upload", key, uploadId: partial.uploadId });
+        this.uploads.add(streaming.progress);
+        this.streamAhead(file);
+        return partial;
+      } catch (err) {
+        streaming.stopped = true;
+        this.failed(err, `beginning the upload of ${key}`);
+        return null;
+      }
+    })();
+    return streaming;
+  }
+
+  /** Streaming is over without an upload to finish it: its parts are dropped. */
+  private async endStreaming(file: CachedFile): Promise<void> {
+    const streaming = file.streaming;
+    if (!streaming) return;
+    file.streaming = null;
+    streaming.spoiled = streaming.stopped = true;
+    streaming.controller.abort();
+    this.uploads.delete(streaming.progress);
+    const partial = await streaming.started;
+    await Promise.allSettled(streaming.sending);
+    await partial?.abort();
+    if (partial) this.forgetStream(file.id);
+  }
+
+  private forgetStream(id: string): void {
+    // After close the row stays; the next start aborts the upload again, harmlessly.
+    if (!this.closed) this.journal.remove(streamRowId(id));
+  }
+
+  /**
+   * Before an upload: the parts streamed so far, for it to finish, when they still hold the
+   * file's bytes and belong where the upload goes.
+   */
+  private async takeStreamed(file: CachedFile, target: string): Promise<{ partial: PartialUpload; metadata: Record<string, string> | undefined } | null> {
+    const streaming = file.streaming;
+    if (!streaming) return null;
+    // Writes below `through` still spoil it while the parts in flight finish.
+    streaming.stopped = true;
+    const partial = await streaming.started;
+    await Promise.allSettled(streaming.sending);
+    this.uploads.delete(streaming.progress);
+    if (file.streaming !== streaming) return null;
+    file.streaming = null;
+    if (!partial) return null;
+    if (streaming.spoiled || streaming.key !== target || file.remoteSize !== null) {
+      await partial.abort();
+      this.forgetStream(file.id);
+      return null;
+    }
+    return { partial, metadata: streaming.metadata };
+  }
+
+  /**
+   * A streamed object got the metadata of when it began; an owner or mode changed since is set
+   * now (a copy onto itself). Returns the object's new ETag, or null when nothing changed.
+   */
+  private async fixStreamedMetadata(file: CachedFile, key: string, begunWith: Record<string, string> | undefined): Promise<string | null> {
+    const metadataSeq = file.metadataSeq;
+    const now = await this.options.locator.metadata(file.id);
+    const { mtime: _mtime, ...rest } = now ?? {};
+    if (now === undefined || JSON.stringify(rest) === JSON.stringify(begunWith ?? {})) {
+      // The writes' mtimes are left to LastModified, as for any object a tool wrote without one.
+      file.metadataSentSeq = metadataSeq;
+      return null;
+    }
+    try {
+      const { etag } = await this.options.backend.copy(key, key, { metadata: now });
+      file.metadataSentSeq = metadataSeq;
+      this.succeeded();
+      return etag;
+    } catch (err) {
+      // The bytes are in place; the copy is retried as a metadata change, not as an upload.
+      this.failed(err, `setting the metadata of ${key}`);
+      return null;
     }
   }
 
@@ -983,7 +1273,12 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   private async resume(dataDir: string): Promise<void> {
     const owed = new Set<string>();
     let uploads = 0;
+    const abandoned: Array<{ id: string; key: string; uploadId: string }> = [];
     for (const { id, change } of this.journal.all()) {
+      if (change.action === "abort-upload") {
+        abandoned.push({ id, ...change });
+        continue;
+      }
       owed.add(segmentStem(id).toLowerCase());
       if (change.action === "delete") {
         this.deletions.set(id, change.key);
@@ -1008,7 +1303,22 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
       this.options.logger.info({ remote: this.remote, uploads, deletes: this.deletions.size }, "resuming uploads left from the last run");
     }
     for (const id of [...this.deletions.keys(), ...this.files.keys()]) this.enqueue(id);
+    if (abandoned.length > 0) void this.abandonStreams(abandoned);
   }
+
+  /** Aborts the multipart uploads of files that were being streamed when the last run ended. */
+  private async abandonStreams(streams: Array<{ id: string; key: string; uploadId: string }>): Promise<void> {
+    for (const { id, key, uploadId } of streams) {
+      await this.options.backend.abandon?.(key, uploadId);
+      if (this.closed) return;
+      this.journal.remove(id);
+    }
+  }
+}
+
+/** The journal row of a file's streamed upload (never a content id: those are hex only). */
+function streamRowId(id: string): string {
+  return `stream_${id}`;
 }
 
 /** Indexes of the segments that hold any of `ranges`. */

@@ -22,7 +22,14 @@ export interface PendingDelete {
   key: string;
 }
 
-export type PendingChange = PendingUpload | PendingDelete;
+/** A multipart upload begun while its file was written: to be aborted if the process dies first. */
+export interface PendingAbort {
+  action: "abort-upload";
+  key: string;
+  uploadId: string;
+}
+
+export type PendingChange = PendingUpload | PendingDelete | PendingAbort;
 
 /**
  * The write-back journal: one row per file with acknowledged changes that are not in the remote
@@ -52,7 +59,9 @@ export class Journal {
     const state =
       change.action === "delete"
         ? { key: change.key }
-        : {
+        : change.action === "abort-upload"
+          ? { key: change.key, uploadId: change.uploadId }
+          : {
             size: change.size,
             // JSON has no undefined or Infinity: -1 stands for "never asked", null for Infinity.
             remoteSize: change.remoteSize === undefined ? -1 : change.remoteSize,
@@ -77,6 +86,7 @@ export class Journal {
     return rows.map(({ id, action, state }) => {
       const parsed = JSON.parse(state) as Record<string, unknown>;
       if (action === "delete") return { id, change: { action: "delete", key: String(parsed.key) } };
+      if (action === "abort-upload") return { id, change: { action: "abort-upload", key: String(parsed.key), uploadId: String(parsed.uploadId) } };
       const remoteSize = parsed.remoteSize as number | null;
       return {
         id,

@@ -13,7 +13,7 @@ import { BucketIndex } from "./bucket-index.js";
 import { BucketNamespace } from "./bucket-namespace.js";
 import { checkContentId, checkRange, checkReadInto, checkSize } from "../../validate.js";
 import { createS3Client, type S3Credentials } from "./client.js";
-import { S3ObjectBackend } from "./objects.js";
+import { S3ObjectBackend, type S3TransferStats } from "./objects.js";
 
 export interface S3ContentStoreOptions {
   /** "opaque": one object per content id. "bucket": one object per file, keyed by its path. */
@@ -49,6 +49,9 @@ export interface S3ContentStoreOptions {
 
 /** What FSSTAT reports as free: a bucket has no size limit that S3 tells anyone about. */
 const UNBOUNDED_BYTES = 2 ** 50;
+/** A store started offline checks for S3 this often until it answers. */
+const RECHECK_FIRST_MS = 2_000;
+const RECHECK_MAX_MS = 30_000;
 
 /** Where a bucket-layout store finds a file's attributes (for object metadata) once bound to its share. */
 interface AttributeSource {
@@ -93,6 +96,8 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
 export class S3ContentStore implements ContentStore {
   readonly kind = "s3";
   private bound = false;
+  private closed = false;
+  private recheck: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly client: S3Client,
@@ -106,6 +111,9 @@ export class S3ContentStore implements ContentStore {
   /**
    * Checks that the bucket is there and the credentials work (a clear error now rather than a
    * hang at the first write), then opens the cache, which resumes uploads a crash left behind.
+   * An endpoint that cannot be reached (a laptop without network) does not stop the store: it
+   * starts offline, serves what the cache holds, keeps changes for later, says so in its status
+   * and checks again until S3 answers. A missing bucket or rejected credentials do stop it.
    */
   static async open(options: S3ContentStoreOptions): Promise<S3ContentStore> {
     const client = createS3Client({
@@ -129,7 +137,11 @@ export class S3ContentStore implements ContentStore {
         endpoint: options.endpoint,
         logger: options.logger,
       });
-      await backend.check();
+      let unreachable: unknown = null;
+      await backend.check().catch((err: unknown) => {
+        if (!isRemoteError(err) || !err.retryable) throw err;
+        unreachable = err;
+      });
       const attributes: AttributeSource = { attrsOf: null };
       mkdirSync(options.cache.dir, { recursive: true });
       const index = options.layout === "bucket" ? new BucketIndex(path.join(options.cache.dir, "bucket.sqlite")) : null;
@@ -148,11 +160,38 @@ export class S3ContentStore implements ContentStore {
       });
       // Renames acknowledged before a restart whose objects had not moved yet.
       for (const node of index?.moving() ?? []) cache.reconcile(node.contentId!);
-      return new S3ContentStore(client, cache, backend, index, attributes, options);
+      const store = new S3ContentStore(client, cache, backend, index, attributes, options);
+      if (unreachable !== null) store.startOffline(unreachable);
+      return store;
     } catch (err) {
       client.destroy();
       throw isRemoteError(err) ? new Error(err.message, { cause: err }) : err;
     }
+  }
+
+  private startOffline(err: unknown): void {
+    this.options.logger.warn(
+      { remote: this.backend.description },
+      "S3 cannot be reached: starting offline (cached files are served, changes are kept and uploaded once it answers)",
+    );
+    this.cache.noteFailure(err, "checking the bucket");
+    const check = (delayMs: number): void => {
+      this.recheck = setTimeout(() => {
+        this.backend.check().then(
+          () => {
+            this.recheck = null;
+            this.cache.noteSuccess();
+          },
+          (failure: unknown) => {
+            if (this.closed) return;
+            this.cache.noteFailure(failure, "checking the bucket");
+            check(Math.min(RECHECK_MAX_MS, delayMs * 2));
+          },
+        );
+      }, delayMs);
+      this.recheck.unref();
+    };
+    check(RECHECK_FIRST_MS);
   }
 
   /**
@@ -175,9 +214,14 @@ export class S3ContentStore implements ContentStore {
     );
   }
 
-  /** The cache, for status events (`status`, `uploaded`, `error`) and drain() in tests. */
+  /** The cache, for status events (`status`, `uploaded`, `failure`) and drain() in tests. */
   get remoteCache(): RemoteCache {
     return this.cache;
+  }
+
+  /** Bytes sent, copied server-side and received since the store opened. */
+  get transfers(): Readonly<S3TransferStats> {
+    return this.backend.stats;
   }
 
   async read(id: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
@@ -234,6 +278,8 @@ export class S3ContentStore implements ContentStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.recheck) clearTimeout(this.recheck);
     try {
       await this.cache.close();
       this.index?.close();

@@ -22,6 +22,7 @@ import {
   RemoteError,
   type ListPage,
   type ObjectBackend,
+  type PartialUpload,
   type RemoteObject,
   type UploadOptions,
   type UploadSource,
@@ -219,6 +220,52 @@ function parseContentRange(header: string | undefined): { start: number; end: nu
   return match ? { start: Number(match[1]), end: Number(match[2]) } : undefined;
 }
 
+/** What a partial upload needs of its backend. */
+interface PartialUploadOps {
+  send(part: PlannedPart, signal?: AbortSignal): Promise<string>;
+  abort(): Promise<void>;
+}
+
+/** A multipart upload begun before its object was complete (ObjectBackend.begin). */
+class S3PartialUpload implements PartialUpload {
+  /** Parts sent, by number. */
+  readonly sent = new Map<number, { etag: string; length: number }>();
+  /** Taken over by an upload() or aborted: sends no more parts. */
+  closed = false;
+
+  constructor(
+    readonly key: string,
+    readonly fullKey: string,
+    readonly uploadId: string,
+    readonly partSize: number,
+    readonly concurrency: number,
+    private readonly ops: PartialUploadOps,
+  ) {}
+
+  get bytesSent(): number {
+    let bytes = 0;
+    for (const part of this.sent.values()) bytes += part.length;
+    return bytes;
+  }
+
+  async sendPart(number: number, sources: readonly UploadSource[], signal?: AbortSignal): Promise<void> {
+    if (this.closed) throw new RemoteError("invalid", `the multipart upload of "${this.fullKey}" is finished; no more parts`);
+    const length = checkSources(this.fullKey, sources);
+    if (!Number.isSafeInteger(number) || number < 1 || number > MAX_PARTS || length !== this.partSize) {
+      throw new RemoteError("invalid", `part ${number} of "${this.fullKey}" must be a number from 1 and ${this.partSize} bytes, not ${length}`);
+    }
+    const part: PlannedPart = { number, offset: (number - 1) * this.partSize, length, slices: sources.filter((source) => source.length > 0) };
+    const etag = await this.ops.send(part, signal);
+    this.sent.set(number, { etag, length });
+  }
+
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.ops.abort();
+  }
+}
+
 export class S3ObjectBackend implements ObjectBackend {
   readonly description: string;
   readonly stats: S3TransferStats = { bytesUploaded: 0, bytesCopiedServerSide: 0, bytesDownloaded: 0 };
@@ -236,6 +283,8 @@ export class S3ObjectBackend implements ObjectBackend {
   #partCopyUnsupported = false;
   /** A part's worth of zeros, shared by every all-zero part (S3 only reads it). */
   #zeros: Buffer | undefined;
+  /** Part buffers of partial uploads, reused across parts and uploads. */
+  readonly #partBuffers: Buffer[] = [];
 
   constructor(options: S3ObjectBackendOptions) {
     const partSize = options.partSize ?? DEFAULT_PART_SIZE;
@@ -378,8 +427,56 @@ export class S3ObjectBackend implements ObjectBackend {
   async upload(key: string, sources: readonly UploadSource[], options: UploadOptions = {}): Promise<{ etag: string }> {
     const fullKey = this.#fullKey(key);
     const total = checkSources(fullKey, sources);
+    const partSize = effectivePartSize(total, this.#partSize);
+    const partial = options.partial instanceof S3PartialUpload && !options.partial.closed ? options.partial : undefined;
+    if (partial !== undefined) {
+      if (partial.key === key && total > this.#multipartThreshold && partial.partSize === partSize) {
+        partial.closed = true;
+        return this.#putInParts(fullKey, sources, total, partSize, options, partial);
+      }
+      await partial.abort();
+    }
     if (total <= this.#multipartThreshold) return this.#putWhole(fullKey, sources, total, options);
-    return this.#putInParts(fullKey, sources, total, effectivePartSize(total, this.#partSize), options);
+    return this.#putInParts(fullKey, sources, total, partSize, options);
+  }
+
+  async begin(key: string, options: { metadata?: Record<string, string> } = {}): Promise<PartialUpload> {
+    const fullKey = this.#fullKey(key);
+    const uploadId = await this.#createUpload(fullKey, options.metadata);
+    return new S3PartialUpload(key, fullKey, uploadId, this.#partSize, this.#concurrency, {
+      send: (part, signal) => this.#sendEarlyPart(fullKey, uploadId, part, signal),
+      abort: () => this.#abortUpload(fullKey, uploadId),
+    });
+  }
+
+  async #createUpload(fullKey: string, metadata: Record<string, string> | undefined, signal?: AbortSignal): Promise<string> {
+    try {
+      const created = await this.#client.send(new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: fullKey, Metadata: metadata }), {
+        abortSignal: signal,
+      });
+      if (created.UploadId === undefined) throw new RemoteError("invalid", `S3 gave no upload id for "${fullKey}"`);
+      return created.UploadId;
+    } catch (err) {
+      throw toRemoteError(err, this.#context(fullKey));
+    }
+  }
+
+  async abandon(key: string, uploadId: string): Promise<void> {
+    await this.#abortUpload(this.#fullKey(key), uploadId);
+  }
+
+  /** One part of a partial upload, assembled in a pooled buffer. */
+  async #sendEarlyPart(fullKey: string, uploadId: string, part: PlannedPart, signal?: AbortSignal): Promise<string> {
+    const buffer = this.#partBuffers.pop() ?? Buffer.allocUnsafe(this.#partSize);
+    const files = new OpenFiles();
+    try {
+      return await this.#sendPart(part, { Bucket: this.#bucket, Key: fullKey, UploadId: uploadId, PartNumber: part.number }, buffer, files, signal);
+    } catch (err) {
+      throw toRemoteError(err, this.#context(fullKey));
+    } finally {
+      await files.close();
+      if (this.#partBuffers.length < this.#concurrency) this.#partBuffers.push(buffer);
+    }
   }
 
   /** Small objects: the sources assembled into one buffer, one PutObject. */
@@ -443,28 +540,32 @@ export class S3ObjectBackend implements ObjectBackend {
     total: number,
     partSize: number,
     options: UploadOptions,
+    partial?: S3PartialUpload,
   ): Promise<{ etag: string }> {
     const context = this.#context(fullKey);
     const parts = planParts(sources, partSize);
-    let uploadId: string | undefined;
-    try {
-      const created = await this.#client.send(
-        new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: fullKey, Metadata: options.metadata }),
-        { abortSignal: options.signal },
-      );
-      uploadId = created.UploadId;
-      if (uploadId === undefined) throw new RemoteError("invalid", `S3 gave no upload id for "${fullKey}"`);
-    } catch (err) {
-      throw toRemoteError(err, context);
-    }
-    this.#logger.debug({ key: fullKey, bytes: total, parts: parts.length, partSize }, "s3 multipart upload started");
-
+    const uploadId = partial?.uploadId ?? (await this.#createUpload(fullKey, options.metadata, options.signal));
     const etags = new Array<string>(parts.length);
+    // Parts a partial upload sent already stay; the rest go now.
+    const toSend: number[] = [];
+    let done = 0;
+    for (const [index, part] of parts.entries()) {
+      const sent = partial?.sent.get(part.number);
+      if (sent?.length === part.length) {
+        etags[index] = sent.etag;
+        done += part.length;
+      } else {
+        toSend.push(index);
+      }
+    }
+    if (done > 0) options.onProgress?.(done);
+    this.#logger.debug({ key: fullKey, bytes: total, parts: parts.length, sentBefore: parts.length - toSend.length, partSize }, "s3 multipart upload started");
+
     const buffers: Buffer[] = [];
     const files = new OpenFiles();
-    let done = 0;
     try {
-      await inParallel(parts.length, this.#concurrency, options.signal, async (index, worker, signal) => {
+      await inParallel(toSend.length, this.#concurrency, options.signal, async (sendIndex, worker, signal) => {
+        const index = toSend[sendIndex]!;
         const part = parts[index]!;
         const target: PartTarget = { Bucket: this.#bucket, Key: fullKey, UploadId: uploadId, PartNumber: part.number };
         etags[index] =
@@ -528,7 +629,7 @@ export class S3ObjectBackend implements ObjectBackend {
     target: PartTarget,
     buffer: Buffer,
     files: OpenFiles,
-    signal: AbortSignal,
+    signal?: AbortSignal,
   ): Promise<string> {
     let body: Buffer;
     if (part.slices.length === 1 && part.slices[0]?.kind === "zeros") {

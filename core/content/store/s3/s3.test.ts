@@ -221,6 +221,36 @@ describe("S3ContentStore (opaque layout) against s3rver", () => {
     expect(await objectExists(`${prefix}progress`)).toBe(true);
   });
 
+  it("uploads parts of a large file while it is still being written, so COMMIT leaves only the tail to send", async () => {
+    const store = await openStore({ partSize: 5 * MiB, concurrency: 2 });
+    const prefix = `p${prefixes}/`;
+    const data = randomBytes(48 * MiB + 777);
+    for (let offset = 0; offset < data.length; offset += MiB) await store.write("stream", offset, data.subarray(offset, offset + MiB));
+    // Nobody committed yet, and parts are on their way already.
+    await expect.poll(() => store.transfers.bytesUploaded, { timeout: 10_000 }).toBeGreaterThanOrEqual(20 * MiB);
+    expect(store.remoteStatus().uploads.some((upload) => upload.key === "stream" && upload.done > 0)).toBe(true);
+    await store.sync("stream");
+    await store.remoteCache.drain();
+    expect(sha(await getObject(`${prefix}stream`))).toBe(sha(data));
+    // Every byte went up once: the final upload reused the streamed parts.
+    expect(store.transfers.bytesUploaded).toBe(data.length);
+    expect(store.remoteStatus()).toMatchObject({ pendingFiles: 0, pendingBytes: 0, uploads: [] });
+  });
+
+  it("starts the upload afresh when bytes already streamed are written again", async () => {
+    const store = await openStore({ partSize: 5 * MiB, concurrency: 2 });
+    const prefix = `p${prefixes}/`;
+    const data = randomBytes(40 * MiB);
+    for (let offset = 0; offset < data.length; offset += MiB) await store.write("again", offset, data.subarray(offset, offset + MiB));
+    await expect.poll(() => store.transfers.bytesUploaded, { timeout: 10_000 }).toBeGreaterThanOrEqual(10 * MiB);
+    const patch = randomBytes(4096);
+    await store.write("again", 3 * MiB, patch);
+    patch.copy(data, 3 * MiB);
+    await store.sync("again");
+    await store.remoteCache.drain();
+    expect(sha(await getObject(`${prefix}again`))).toBe(sha(data));
+  });
+
   it("checks cached bytes against the object before reading them again, dropping them when it was rewritten", async () => {
     const store = await openStore({ cache: { revalidateAfterMs: 200 } });
     const prefix = `p${prefixes}/`;
@@ -354,14 +384,42 @@ describe("S3ContentStore (opaque layout) against s3rver", () => {
     expect(sha(Buffer.concat(parts))).toBe(sha(data));
   });
 
+  it("reads bytes written into a chunk it has just fetched, not the fetched ones", async () => {
+    const key = `p${prefixes + 1}/fetched`;
+    const data = randomBytes(8 * MiB);
+    await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: data }));
+    const store = await openStore({ prefix: `p${prefixes + 1}/` });
+    expect((await store.read("fetched", 0, MiB)).equals(data.subarray(0, MiB))).toBe(true);
+    const patch = randomBytes(1000);
+    await store.write("fetched", 2 * MiB + 10, patch);
+    patch.copy(data, 2 * MiB + 10);
+    expect((await store.read("fetched", 2 * MiB, MiB)).equals(data.subarray(2 * MiB, 3 * MiB))).toBe(true);
+    expect(sha(await store.read("fetched", 0, data.length))).toBe(sha(data));
+  });
+
   it("refuses to open on a missing bucket with a clear error", async () => {
     await expect(S3ContentStore.open(options({ bucket: "no-such-bucket" }))).rejects.toThrow(/no-such-bucket.*does not exist/);
   });
 
-  it("refuses to open when the endpoint is unreachable, quickly", async () => {
+  it("opens offline when S3 cannot be reached, keeps what is written, and uploads it once S3 answers", async () => {
+    await server.stop();
     const started = Date.now();
-    await expect(S3ContentStore.open(options({ endpoint: "http://127.0.0.1:1" }))).rejects.toThrow(/127\.0\.0\.1:1/);
+    const store = await openStore();
     expect(Date.now() - started).toBeLessThan(10_000);
+    const prefix = `p${prefixes}/`;
+    expect(store.remoteStatus().lastError?.message).toContain(server.endpoint.replace("http://", ""));
+    const data = randomBytes(3 * MiB);
+    await store.write("offline-start", 0, data);
+    await store.sync("offline-start");
+    expect(store.remoteStatus()).toMatchObject({ pendingFiles: 1 });
+    await server.start();
+    await store.remoteCache.drain();
+    expect(sha(await getObject(`${prefix}offline-start`))).toBe(sha(data));
+    await expect.poll(() => store.remoteStatus().lastError, { timeout: 10_000 }).toBeNull();
+  });
+
+  it("refuses to open when the credentials are rejected", async () => {
+    await expect(S3ContentStore.open(options({ credentials: { accessKeyId: "NOT-A-KEY", secretAccessKey: "x" } }))).rejects.toThrow(/rejected the credentials/);
   });
 
   /** Whether the object exists, with S3 started for the question and left running. */
