@@ -7,8 +7,8 @@ import { FsError, fsError } from "../../errors.js";
 import { BufferPool } from "../buffer-pool.js";
 import { KeyedMutex } from "../../util/keyed-mutex.js";
 import type { Logger } from "../../util/logger.js";
-import { isRemoteError, type ObjectBackend, type PartialUpload, type UploadSource } from "./backend.js";
-import { Journal, type PendingUpload } from "./journal.js";
+import { isRemoteError, type ObjectBackend, type PartialUpload, type RemoteObject, type UploadSource } from "./backend.js";
+import { Journal, type PendingDelete, type PendingMarker, type PendingUpload } from "./journal.js";
 import { RangeSet } from "./range-set.js";
 import { SEGMENT_SIZE, Segments, segmentStem, stemOfSegmentFile } from "./segments.js";
 import type { RemoteCacheEvents, RemoteCacheStatus, RemoteFailure, UploadInFlight } from "./status.js";
@@ -52,6 +52,8 @@ export interface ObjectLocator {
   metadata(id: string): Promise<Record<string, string> | undefined>;
   /** The object of `id` is now at `key` with `etag` (an upload or a move finished). */
   settled(id: string, key: string, etag: string): void;
+  /** HEAD showed the object of `id` (with its metadata), which another tool may have written. */
+  described?(id: string, object: RemoteObject): void;
 }
 
 /** The opaque layout: one object per content id, keyed by the id. */
@@ -180,8 +182,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   /** Least recently used first. */
   private readonly files = new Map<string, CachedFile>();
   private readonly locks = new KeyedMutex();
-  /** Deletes owed to the remote store, id → key. */
-  private readonly deletions = new Map<string, string>();
+  /** Deletes and directory markers owed to the remote store, by id. */
+  private readonly keyWork = new Map<string, PendingDelete | PendingMarker>();
   private readonly queue = new Set<string>();
   private readonly busy = new Map<string, Promise<void>>();
   /** Files with changes not synced yet (uploaded once idle for uploadAfterMs). */
@@ -236,7 +238,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   }
 
   status(): RemoteCacheStatus {
-    let pendingFiles = this.deletions.size;
+    let pendingFiles = this.keyWork.size;
     for (const file of this.files.values()) if (file.journaled || file.uploading) pendingFiles++;
     return {
       remote: this.remote,
@@ -414,7 +416,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   /** Whether `id` has changes or a delete not yet in the remote store. */
   pending(id: string): boolean {
     const file = this.files.get(id);
-    return this.deletions.has(id) || (file !== undefined && this.hasLocalWork(file));
+    return this.keyWork.has(id) || (file !== undefined && this.hasLocalWork(file));
   }
 
   /** Queues whatever `id` needs: an upload of local changes, or a move of its object (bucket layout). */
@@ -457,10 +459,24 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         if (file?.journaled) this.journal.remove(id);
         return;
       }
-      this.journal.put(id, { action: "delete", key });
-      this.deletions.set(id, key);
+      this.owe(id, { action: "delete", key });
     });
     this.enqueue(id);
+  }
+
+  /**
+   * Queues the creation of an empty object at `key` (a directory marker), durably: it is made
+   * once the remote store answers, also after a restart. A later delete under the same id wins.
+   */
+  putMarker(id: string, key: string): void {
+    this.checkOpen();
+    this.owe(id, { action: "marker", key });
+    this.enqueue(id);
+  }
+
+  private owe(id: string, work: PendingDelete | PendingMarker): void {
+    this.journal.put(id, work);
+    this.keyWork.set(id, work);
   }
 
   /** Drops what is cached of `id` and any change not uploaded, leaving its object alone (it is gone already). */
@@ -558,6 +574,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         file.etag = object?.etag ?? null;
         file.checkedAt = Date.now();
         if (!file.truncated) file.size = Math.max(file.size, object?.size ?? 0);
+        if (object) this.options.locator.described?.(file.id, object);
       } catch (err) {
         throw this.failed(err, `looking up ${key}`);
       } finally {
@@ -578,7 +595,10 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         const object = key === null ? null : await this.options.backend.head(key);
         this.succeeded();
         file.checkedAt = Date.now();
-        if ((object?.etag ?? null) !== file.etag) await this.replaced(file, object?.size ?? null, object?.etag ?? null);
+        if ((object?.etag ?? null) !== file.etag) {
+          await this.replaced(file, object?.size ?? null, object?.etag ?? null);
+          if (object) this.options.locator.described?.(file.id, object);
+        }
       } catch (err) {
         this.failed(err, `checking ${key}`);
         file.checkedAt = Date.now();
@@ -855,8 +875,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   }
 
   private async runJob(id: string): Promise<void> {
-    const key = this.deletions.get(id);
-    if (key !== undefined) return this.remoteDelete(id, key);
+    if (this.keyWork.has(id)) return this.doKeyWork(id);
     const file = this.files.get(id);
     if (!file || file.deleted) return;
     file.holders++;
@@ -867,16 +886,23 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     }
   }
 
-  private async remoteDelete(id: string, key: string): Promise<void> {
+  private async doKeyWork(id: string): Promise<void> {
     for (let attempt = 0; !this.closed; attempt++) {
+      // What is owed now: a retry after a marker was deleted again does the delete.
+      const work = this.keyWork.get(id);
+      if (work === undefined) return;
       try {
-        await this.options.backend.delete(key);
+        if (work.action === "delete") await this.options.backend.delete(work.key);
+        else await this.options.backend.upload(work.key, []);
         this.succeeded();
-        this.journal.remove(id);
-        this.deletions.delete(id);
+        // Replaced meanwhile (a marker deleted again): that work is queued and keeps its row.
+        if (this.keyWork.get(id) === work) {
+          this.journal.remove(id);
+          this.keyWork.delete(id);
+        }
         return;
       } catch (err) {
-        this.failed(err, `deleting ${key}`);
+        this.failed(err, work.action === "delete" ? `deleting ${work.key}` : `creating ${work.key}`);
         await this.backoff(attempt);
       }
     }
@@ -1280,8 +1306,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         continue;
       }
       owed.add(segmentStem(id).toLowerCase());
-      if (change.action === "delete") {
-        this.deletions.set(id, change.key);
+      if (change.action === "delete" || change.action === "marker") {
+        this.keyWork.set(id, change);
       } else {
         const file = new CachedFile(id);
         file.size = change.size;
@@ -1300,9 +1326,9 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     }
     await removeOrphans(dataDir, owed);
     if (owed.size > 0) {
-      this.options.logger.info({ remote: this.remote, uploads, deletes: this.deletions.size }, "resuming uploads left from the last run");
+      this.options.logger.info({ remote: this.remote, uploads, deletesAndMarkers: this.keyWork.size }, "resuming uploads left from the last run");
     }
-    for (const id of [...this.deletions.keys(), ...this.files.keys()]) this.enqueue(id);
+    for (const id of [...this.keyWork.keys(), ...this.files.keys()]) this.enqueue(id);
     if (abandoned.length > 0) void this.abandonStreams(abandoned);
   }
 

@@ -22,6 +22,12 @@ export interface PendingDelete {
   key: string;
 }
 
+/** An empty object to create (a directory marker of the bucket layout). */
+export interface PendingMarker {
+  action: "marker";
+  key: string;
+}
+
 /** A multipart upload begun while its file was written: to be aborted if the process dies first. */
 export interface PendingAbort {
   action: "abort-upload";
@@ -29,7 +35,7 @@ export interface PendingAbort {
   uploadId: string;
 }
 
-export type PendingChange = PendingUpload | PendingDelete | PendingAbort;
+export type PendingChange = PendingUpload | PendingDelete | PendingMarker | PendingAbort;
 
 /**
  * The write-back journal: one row per file with acknowledged changes that are not in the remote
@@ -57,7 +63,7 @@ export class Journal {
 
   put(id: string, change: PendingChange): void {
     const state =
-      change.action === "delete"
+      change.action === "delete" || change.action === "marker"
         ? { key: change.key }
         : change.action === "abort-upload"
           ? { key: change.key, uploadId: change.uploadId }
@@ -85,7 +91,7 @@ export class Journal {
     }>;
     return rows.map(({ id, action, state }) => {
       const parsed = JSON.parse(state) as Record<string, unknown>;
-      if (action === "delete") return { id, change: { action: "delete", key: String(parsed.key) } };
+      if (action === "delete" || action === "marker") return { id, change: { action, key: String(parsed.key) } };
       if (action === "abort-upload") return { id, change: { action: "abort-upload", key: String(parsed.key), uploadId: String(parsed.uploadId) } };
       const remoteSize = parsed.remoteSize as number | null;
       return {

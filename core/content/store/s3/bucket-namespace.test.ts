@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { s3ClientFor, startS3rver, type S3rverServer } from "../../../../e2e/helpers/s3rver.mjs";
@@ -11,7 +11,7 @@ import type { MetadataStore, NewEntry } from "../../../metadata/store.js";
 import type { FileAttr, FileId, Timespec } from "../../../metadata/types.js";
 import { newNode } from "../../../testing/new-node.js";
 import { newContentId } from "../../store.js";
-import { BucketNamespace, fileNameProblem } from "./bucket-namespace.js";
+import { attrsFromMetadata, BucketNamespace, fileNameProblem } from "./bucket-namespace.js";
 import { S3ContentStore } from "./index.js";
 
 describe("which key segments can be file names", () => {
@@ -26,6 +26,24 @@ describe("which key segments can be file names", () => {
     expect(fileNameProblem("..")).toBe('has a ".." segment');
     expect(fileNameProblem("é".repeat(128))).toBe("has a segment longer than 255 bytes");
     expect(fileNameProblem("a\0b")).toBe("contains a NUL character");
+  });
+});
+
+describe("attributes from object metadata", () => {
+  it("reads rclone's and s3fs's mtime, s3fs's st_mode and owner", () => {
+    expect(attrsFromMetadata({ mtime: "1700000000.123456789123", mode: "33188", uid: "1000", gid: "100" })).toEqual({
+      mtime: { sec: 1_700_000_000, nsec: 123_456_789 },
+      mode: 0o644,
+      uid: 1000,
+      gid: 100,
+    });
+    expect(attrsFromMetadata({ mtime: "1600000000", mode: "416" })).toEqual({ mtime: { sec: 1_600_000_000, nsec: 0 }, mode: 0o640 });
+  });
+
+  it("ignores what is malformed or belongs to another kind of file", () => {
+    expect(attrsFromMetadata({ mtime: "yesterday", mode: String(0o40755), uid: "-1", gid: "99999999999" })).toEqual({});
+    expect(attrsFromMetadata({ mtime: "1e9", mode: "0x1ff" })).toEqual({});
+    expect(attrsFromMetadata({})).toEqual({});
   });
 });
 
@@ -115,7 +133,8 @@ describe("listing a bucket into the metadata store", () => {
     const remove = (key: string) => sdk.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: prefix + key }));
     /** [name, type, size] of each entry, in listing order. */
     const entries = async (dirId = root.id) => (await ns.readDir(dirId, 0, 100)).entries.map((e) => [e.name, e.attr.type, e.attr.size]);
-    return { ns, root, put, remove, entries, warnings };
+    const head = (key: string) => sdk.send(new HeadObjectCommand({ Bucket: BUCKET, Key: prefix + key }));
+    return { ns, root, put, remove, entries, warnings, store, head };
   }
 
   it("stores a new directory's objects and prefixes, the file keeping a name that is also a prefix", async () => {
@@ -178,6 +197,59 @@ describe("listing a bucket into the metadata store", () => {
     ]);
     expect((await ns.lookup(root.id, "x1")).id).toBe(x1.id);
     expect((await ns.get(root.id)).nlink).toBe(3);
+  });
+
+  it("makes a directory while S3 is down, keeps it through failed listings, and writes its marker once S3 answers", async () => {
+    const { ns, root, entries, store, head } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
+    expect(await entries()).toEqual([]);
+    await server.stop();
+    try {
+      const made = await ns.create(root.id, "made", newNode("dir"), newNode("dir").mtime);
+      await ns.refresh(root.id);
+      expect(await entries()).toEqual([["made", "dir", 0]]);
+      expect(store.remoteStatus().pendingFiles).toBe(1);
+      await server.start();
+      await store.remoteCache.drain();
+      expect((await head("made/")).ContentLength).toBe(0);
+      await ns.refresh(root.id);
+      expect((await ns.lookup(root.id, "made")).id).toBe(made.id);
+    } finally {
+      if (!server.alive) await server.start();
+    }
+  });
+
+  it("sends a new mode, owner or mtime of an uploaded file to its object's metadata", async () => {
+    const { ns, root, store, head } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
+    const contentId = newContentId();
+    const file = await ns.create(root.id, "notes.txt", newNode("file", { contentId }), newNode("file").mtime);
+    await store.write(contentId, 0, Buffer.from("some notes"));
+    await store.sync(contentId);
+    await store.remoteCache.drain();
+    const uploaded = await head("notes.txt");
+    expect(uploaded.Metadata?.mode).toBe(String(0o100644));
+    await ns.setAttr(file.id, { mode: 0o600, uid: 2000, mtime: { sec: 1_700_000_000, nsec: 5 } });
+    await store.remoteCache.drain();
+    const changed = await head("notes.txt");
+    expect(changed.Metadata).toMatchObject({ mode: String(0o100600), uid: "2000", mtime: "1700000000.000000005" });
+    expect(changed.ContentLength).toBe(10);
+  });
+
+  it("takes mode, owner and mtime from the metadata of an object another tool wrote, once the object is used", async () => {
+    const { ns, root, store } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
+    await sdk.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: `share${shares}/synced.txt`,
+        Body: Buffer.from("from rclone"),
+        Metadata: { mtime: "1600000000.5", mode: String(0o100640), uid: "33", gid: "44" },
+      }),
+    );
+    const listed = await ns.lookup(root.id, "synced.txt");
+    // A listing only knows size and LastModified.
+    expect(listed).toMatchObject({ mode: 0o644, uid: 0, gid: 0 });
+    expect((await store.read(listed.contentId!, 0, 100)).toString()).toBe("from rclone");
+    await expect.poll(async () => (await ns.get(listed.id)).mode).toBe(0o640);
+    expect(await ns.get(listed.id)).toMatchObject({ uid: 33, gid: 44, mtime: { sec: 1_600_000_000, nsec: 500_000_000 } });
   });
 
   it("refuses createMany from callers: only its listing creates in bulk", async () => {

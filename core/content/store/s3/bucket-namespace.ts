@@ -41,12 +41,16 @@ export interface BucketNamespaceOptions {
 }
 
 const FILE_MODE = 0o644;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 const DIR_MODE = 0o755;
 /** S3 keys are at most 1024 bytes of UTF-8. */
 const MAX_KEY_BYTES = 1024;
 const MAX_NAME_BYTES = 255;
 const LIST_PAGE = 1000;
 const SWEEP_PAGE = 500;
+/** A listing that failed (S3 unreachable) is tried again after this long. */
+const LIST_RETRY_MS = 5_000;
 
 /**
  * The `bucket` layout's view of a share: a MetadataStore whose tree is the bucket. Objects are
@@ -120,8 +124,8 @@ export class BucketNamespace implements MetadataStore {
           if (!isFsError(err, "NotFound")) throw err;
         },
       );
-      await this.putMarker(key);
       const attr = await this.inner.create(dirId, name, node, now);
+      this.putMarker(key);
       this.bucket.index.put({ nodeId: attr.id, contentId: null, key, remoteKey: key, etag: null, seen: 0 });
       this.bucket.index.setListed(attr.id, Date.now());
       return attr;
@@ -178,9 +182,10 @@ export class BucketNamespace implements MetadataStore {
     if (isDir) {
       // Every key under the directory must be known here before it can be re-keyed.
       await this.listTree(moving.id);
-      await this.putMarker(newKey);
     }
     const result = await this.inner.rename(fromDirId, fromName, toDirId, toName, now);
+    // The new name shows in the bucket at once, even before any object has moved under it.
+    if (isDir && from.key !== newKey) this.putMarker(newKey);
     if (result.replaced?.node.type === "dir") this.forgetDir(result.replaced.node.id);
     if (from.key === newKey) return result;
     if (isDir) {
@@ -190,7 +195,7 @@ export class BucketNamespace implements MetadataStore {
           // The object moves in the background; its old key stays readable until the copy is done.
           this.bucket.cache.reconcile(node.contentId);
         } else if (node.remoteKey !== null && node.remoteKey !== node.key) {
-          if (node.nodeId !== moving.id) await this.putMarker(node.key);
+          if (node.nodeId !== moving.id) this.putMarker(node.key);
           await this.deleteMarker(node.remoteKey);
           this.bucket.index.setRemote(node.nodeId, node.key);
         }
@@ -204,13 +209,37 @@ export class BucketNamespace implements MetadataStore {
   }
 
   async setAttr(id: FileId, changes: AttrChanges): Promise<FileAttr> {
-    // Mode, owner and times reach the object's metadata with its next upload.
-    return this.inner.setAttr(id, changes);
+    const attr = await this.inner.setAttr(id, changes);
+    // Mode, owner and mtime live in the object's metadata: they go with the next upload, or alone.
+    const carried = changes.mode !== undefined || changes.uid !== undefined || changes.gid !== undefined || changes.mtime !== undefined;
+    if (carried && attr.contentId !== null) this.bucket.cache.metadataChanged(attr.contentId);
+    return attr;
   }
 
   close(): Promise<void> {
     // The wrapped store belongs to the registry, which closes it.
     return Promise.resolve();
+  }
+
+  /**
+   * What an object's metadata says of its file (rclone's and s3fs's `mtime`, s3fs's `mode`,
+   * `uid`, `gid`, which DittoFS writes too), seen when the object is first used: it replaces the
+   * listing's defaults unless the file has local changes, which are newer. Done in the
+   * background: a failure only leaves the defaults.
+   */
+  takeObjectMetadata(contentId: string, metadata: Record<string, string>): void {
+    const node = this.bucket.index.byContent(contentId);
+    const changes = attrsFromMetadata(metadata);
+    if (!node || Object.keys(changes).length === 0 || this.bucket.cache.pending(contentId)) return;
+    (async () => {
+      const attr = await this.inner.get(node.nodeId);
+      const differs =
+        (changes.mode !== undefined && changes.mode !== attr.mode) ||
+        (changes.uid !== undefined && changes.uid !== attr.uid) ||
+        (changes.gid !== undefined && changes.gid !== attr.gid) ||
+        (changes.mtime !== undefined && (changes.mtime.sec !== attr.mtime.sec || changes.mtime.nsec !== attr.mtime.nsec));
+      if (differs) await this.inner.setAttr(node.nodeId, changes);
+    })().catch((err: unknown) => this.options.logger.debug({ err, contentId }, "could not take an object's metadata"));
   }
 
   /** Lists a directory again now, whatever its age (on demand). */
@@ -234,7 +263,10 @@ export class BucketNamespace implements MetadataStore {
       await running;
     } catch (err) {
       if (isFsError(err) && err.code !== "Io") throw err;
-      // Offline: what was listed before is still served; the store's status says why.
+      // Offline: what was listed before is still served, and the listing is tried again after a
+      // pause rather than at every use (each try may wait for a connect timeout).
+      this.bucket.index.setListed(dirId, Date.now() - this.options.listTtlMs + Math.min(this.options.listTtlMs, LIST_RETRY_MS));
+      // The store's status says why.
       this.options.logger.warn({ err: (err as Error).message, prefix: dir.key }, "listing the bucket failed; serving the cached listing");
     }
   }
@@ -370,10 +402,11 @@ export class BucketNamespace implements MetadataStore {
     }
   }
 
-  /** A file not yet uploaded (or moving), or a directory holding one, must not be swept away. */
+  /** A file not yet uploaded (or moving), a directory whose marker is not made yet, or one holding either, must not be swept away. */
   private hasLocalWork(node: { key: string; contentId: string | null; remoteKey: string | null }): boolean {
-    if (node.contentId !== null) return node.remoteKey !== node.key || this.bucket.cache.pending(node.contentId);
-    return this.bucket.index.under(node.key).some((child) => child.contentId !== null && this.hasLocalWork(child));
+    const pending = (child: { key: string; contentId: string | null; remoteKey: string | null }) =>
+      child.contentId !== null ? child.remoteKey !== child.key || this.bucket.cache.pending(child.contentId) : this.bucket.cache.pending(markerId(child.key));
+    return pending(node) || (node.contentId === null && this.bucket.index.under(node.key).some(pending));
   }
 
   private async removeTree(dirId: FileId, name: string, attr: FileAttr): Promise<void> {
@@ -444,15 +477,11 @@ export class BucketNamespace implements MetadataStore {
     this.options.logger.warn({ key }, message);
   }
 
-  private async putMarker(key: string): Promise<void> {
-    try {
-      await this.bucket.backend.upload(key, []);
-    } catch (err) {
-      throw fsError("Io", `creating ${key} in the bucket failed: ${(err as Error).message}`, err);
-    }
+  /** Markers are made and deleted through the cache's durable queue: mkdir works offline, and a restart loses none. */
+  private putMarker(key: string): void {
+    this.bucket.cache.putMarker(markerId(key), key);
   }
 
-  /** Marker deletes go through the cache's durable queue, so a brief outage loses none. */
   private async deleteMarker(key: string): Promise<void> {
     await this.bucket.cache.delete(markerId(key), key);
   }
@@ -474,6 +503,27 @@ export function fileNameProblem(name: string): string | null {
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `has a segment longer than ${MAX_NAME_BYTES} bytes`;
   if (name.includes("\0")) return "contains a NUL character";
   return null;
+}
+
+/** Attributes from object metadata as rclone and s3fs write it; anything malformed is ignored. */
+export function attrsFromMetadata(metadata: Record<string, string>): AttrChanges {
+  const changes: AttrChanges = {};
+  const mtime = /^(\d{1,15})(?:\.(\d{1,9})\d*)?$/.exec(metadata.mtime ?? "");
+  if (mtime) changes.mtime = { sec: Number(mtime[1]), nsec: Number((mtime[2] ?? "").padEnd(9, "0")) };
+  const mode = wholeNumber(metadata.mode);
+  // s3fs stores the whole st_mode; only a regular file's (or bare permissions) fit a file here.
+  if (mode !== null && ((mode & S_IFMT) === S_IFREG || (mode & S_IFMT) === 0)) changes.mode = mode & 0o7777;
+  const uid = wholeNumber(metadata.uid);
+  if (uid !== null) changes.uid = uid;
+  const gid = wholeNumber(metadata.gid);
+  if (gid !== null) changes.gid = gid;
+  return changes;
+}
+
+function wholeNumber(text: string | undefined): number | null {
+  if (text === undefined || !/^\d{1,10}$/.test(text)) return null;
+  const value = Number(text);
+  return value <= 0xffffffff ? value : null;
 }
 
 /** A journal id for the delete of a directory marker (never a content id: those are hex only). */

@@ -53,9 +53,10 @@ const UNBOUNDED_BYTES = 2 ** 50;
 const RECHECK_FIRST_MS = 2_000;
 const RECHECK_MAX_MS = 30_000;
 
-/** Where a bucket-layout store finds a file's attributes (for object metadata) once bound to its share. */
+/** Where a bucket-layout store finds and sets a file's attributes (object metadata) once bound to its share. */
 interface AttributeSource {
   attrsOf: ((contentId: string) => Promise<FileAttr | null>) | null;
+  described: ((contentId: string, metadata: Record<string, string>) => void) | null;
 }
 
 /**
@@ -82,6 +83,7 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
       const node = index.byContent(id);
       if (node) index.setRemote(node.nodeId, key, etag);
     },
+    described: (id, object) => attributes.described?.(id, object.metadata),
   };
 }
 
@@ -142,7 +144,7 @@ export class S3ContentStore implements ContentStore {
         if (!isRemoteError(err) || !err.retryable) throw err;
         unreachable = err;
       });
-      const attributes: AttributeSource = { attrsOf: null };
+      const attributes: AttributeSource = { attrsOf: null, described: null };
       mkdirSync(options.cache.dir, { recursive: true });
       const index = options.layout === "bucket" ? new BucketIndex(path.join(options.cache.dir, "bucket.sqlite")) : null;
       const cache = await RemoteCache.open({
@@ -207,11 +209,13 @@ export class S3ContentStore implements ContentStore {
       const node = index.byContent(contentId);
       return node ? inner.get(node.nodeId) : null;
     };
-    return new BucketNamespace(
+    const namespace = new BucketNamespace(
       inner,
       { index, cache: this.cache, backend: this.backend },
       { uid: owner.uid, gid: owner.gid, listTtlMs: this.options.listTtlMs, logger: this.options.logger },
     );
+    this.attributes.described = (contentId, metadata) => namespace.takeObjectMetadata(contentId, metadata);
+    return namespace;
   }
 
   /** The cache, for status events (`status`, `uploaded`, `failure`) and drain() in tests. */
