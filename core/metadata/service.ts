@@ -147,6 +147,20 @@ export class MetadataService {
     return this.node(s, s.rootId);
   }
 
+  /**
+   * Lists a directory (default: the root) of a share that mirrors a remote namespace again now.
+   * False when the share's tree is its own (nothing to refresh); FsError("Io") when the remote
+   * side cannot be listed.
+   */
+  async refreshListing(share: string, dirId?: FileId): Promise<boolean> {
+    const s = this.share(share);
+    if (!s.store.refresh) return false;
+    const dir = await this.node(s, dirId ?? s.rootId);
+    requireDir(dir);
+    await s.store.refresh(dir.id);
+    return true;
+  }
+
   async getAttr(share: string, id: FileId): Promise<FileAttr> {
     return this.node(this.share(share), id);
   }

@@ -73,6 +73,13 @@ export interface MetadataStore {
 
   readLink(id: FileId): Promise<string>;
 
+  /**
+   * Stores whose tree mirrors a remote namespace (an S3 bucket's keys) list `dirId` from there
+   * again now, on demand; FsError("Io") when the remote side cannot be listed (the cached
+   * listing stays). Stores that hold their tree themselves do not have it.
+   */
+  refresh?(dirId: FileId): Promise<void>;
+
   /** Files and content bytes held by the store, over all its shares. */
   usage(): Promise<StoreUsage>;
 

@@ -174,6 +174,14 @@ export class Registry {
     return this.contentService.remoteStatus(share.name);
   }
 
+  /**
+   * Lists a directory of a bucket-layout share (default: its root) from the bucket again now,
+   * for a "refresh" in the desktop app; false for a share whose tree is its own.
+   */
+  refreshListing(share: Share, dirId?: FileId): Promise<boolean> {
+    return this.metadataService.refreshListing(share.name, dirId);
+  }
+
   /** Opaque handle (≤ 64 bytes): [version][share id][file id]. */
   handleFor(share: Share, fileId: FileId): Buffer {
     return encodeHandle(share.id, fileId);

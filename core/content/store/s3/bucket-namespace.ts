@@ -242,16 +242,19 @@ export class BucketNamespace implements MetadataStore {
     })().catch((err: unknown) => this.options.logger.debug({ err, contentId }, "could not take an object's metadata"));
   }
 
-  /** Lists a directory again now, whatever its age (on demand). */
-  async refresh(dirId: FileId = this.root()): Promise<void> {
+  /** Lists a directory again now, whatever its age (on demand); FsError("Io") when S3 cannot be listed. */
+  async refresh(dirId: FileId): Promise<void> {
     this.bucket.index.setListed(dirId, 0);
-    await this.fresh(dirId);
+    await this.fresh(dirId, { quiet: false });
   }
 
   // ---- listing ----
 
-  /** Makes sure the directory was listed within the TTL; a failed listing leaves the cached one. */
-  private async fresh(dirId: FileId): Promise<void> {
+  /**
+   * Makes sure the directory was listed within the TTL. A failed listing leaves the cached one,
+   * quietly unless asked (the listing was on demand).
+   */
+  private async fresh(dirId: FileId, { quiet } = { quiet: true }): Promise<void> {
     const dir = this.bucket.index.byNode(dirId);
     if (!dir || dir.contentId !== null || Date.now() - dir.listedAt < this.options.listTtlMs) return;
     let running = this.listing.get(dirId);
@@ -266,6 +269,7 @@ export class BucketNamespace implements MetadataStore {
       // Offline: what was listed before is still served, and the listing is tried again after a
       // pause rather than at every use (each try may wait for a connect timeout).
       this.bucket.index.setListed(dirId, Date.now() - this.options.listTtlMs + Math.min(this.options.listTtlMs, LIST_RETRY_MS));
+      if (!quiet) throw err;
       // The store's status says why.
       this.options.logger.warn({ err: (err as Error).message, prefix: dir.key }, "listing the bucket failed; serving the cached listing");
     }
