@@ -3,7 +3,7 @@
 /**
  * `npm run bench:s3`: DittoFS's S3 content store and PostgreSQL metadata store, each measured
  * side by side with a baseline in one run, against one s3rver and one private PostgreSQL:
- *   1. copy 1 GiB into an S3 share (opaque layout, sqlite metadata) with nfs-cp, timed until the
+ *   1. copy 1 GiB into an S3 share (bucket layout, the default, with its sqlite listing cache) with nfs-cp, timed until the
  *      object is fully in S3, vs a direct lib-storage Upload of the same file (16 MiB parts,
  *      8 in flight: the store's part size and concurrency);
  *   2. read it back cold (server restarted, cache dir removed) with nfs-cp, vs 8 parallel 4 MiB
@@ -123,7 +123,7 @@ async function bigRound(ctx, round) {
   const share = await startServer(`dittofs s3 round ${round}`, mkdtempSync(join(ctx.work, "s3-share-")), {
     metadata: "sqlite",
     content: {
-      s3: { layout: "opaque", endpoint: ctx.s3.endpoint, bucket: BUCKET, prefix, accessKeyEnv: "BENCH_S3_KEY", secretKeyEnv: "BENCH_S3_SECRET" },
+      s3: { layout: "bucket", endpoint: ctx.s3.endpoint, bucket: BUCKET, prefix, accessKeyEnv: "BENCH_S3_KEY", secretKeyEnv: "BENCH_S3_SECRET" },
     },
   }, ctx.s3Env);
   const s3Only = () => ({ s3rver: ctx.s3.child.pid });
@@ -334,7 +334,7 @@ function renderTables({ environment, rounds, big, fsWrite, meta, listing }) {
     "",
     `Load average at the start: ${environment.loadAverage.join(", ")}. The whole run took ${fmt(environment.runMinutes, 1)} min.`,
     "",
-    `## 1 GiB through an S3 share (opaque layout, sqlite metadata, store defaults: ${PART_SIZE / MiB} MiB parts, concurrency ${CONCURRENCY}, read_ahead ${READ_AHEAD})`,
+    `## 1 GiB through an S3 share (bucket layout with a sqlite listing cache, store defaults: ${PART_SIZE / MiB} MiB parts, concurrency ${CONCURRENCY}, read_ahead ${READ_AHEAD})`,
     "",
     "| workload | DittoFS | baseline, same s3rver | ratio | target | met |",
     "|---|---|---|---|---|---|",

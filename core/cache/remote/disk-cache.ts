@@ -54,6 +54,8 @@ export interface ObjectLocator {
   settled(id: string, key: string, etag: string): void;
   /** HEAD showed the object of `id` (with its metadata), which another tool may have written. */
   described?(id: string, object: RemoteObject): void;
+  /** Whether another file's object is at `key` or belongs there (keys are shared when paths are). */
+  claimedByOther?(key: string, id: string): boolean;
 }
 
 /** The opaque layout: one object per content id, keyed by the id. */
@@ -917,23 +919,28 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         break;
       }
       const source = locator.current(file.id);
+      /** Where this pass puts the object: the target, or where its streamed parts are. */
+      let key = target;
       try {
         if (!file.known) await this.resolve(file);
         let etag: string;
         if (file.needsUpload) {
           const streamed = await this.takeStreamed(file, target);
+          // Parts streamed under the name the file had then (a temporary name renamed since, as
+          // rsync and editors do) are completed there; the move follows as a server-side copy.
+          key = streamed?.partial.key ?? target;
           // No await between the snapshot and send(), which starts recording later writes.
           const snapshot: Snapshot = { seq: file.seq, size: file.size, dirty: file.dirty.clone(), baseLimit: file.baseLimit };
           const sources = this.plan(file, snapshot, source);
           try {
-            etag = await this.send(file, target, snapshot, sources, streamed?.partial);
+            etag = await this.send(file, key, snapshot, sources, streamed?.partial);
           } finally {
             // Completed or aborted by the upload either way.
             if (streamed) this.forgetStream(file.id);
           }
           await this.locks.run([file.id], async () => this.uploaded(file, snapshot));
-          if (streamed) etag = (await this.fixStreamedMetadata(file, target, streamed.metadata)) ?? etag;
-          this.emit("uploaded", { key: target, bytes: snapshot.size });
+          if (streamed) etag = (await this.fixStreamedMetadata(file, key, streamed.metadata)) ?? etag;
+          this.emit("uploaded", { key, bytes: snapshot.size });
         } else if (file.remoteSize !== null && source !== null && (source !== target || file.metadataSeq > file.metadataSentSeq)) {
           // Renamed (bucket layout) or only its metadata changed: S3 copies the object itself.
           const metadataSeq = file.metadataSeq;
@@ -946,8 +953,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         attempt = 0;
         file.etag = etag;
         file.checkedAt = Date.now();
-        locator.settled(file.id, target, etag);
-        if (source !== null && source !== target) await this.removeOld(source);
+        locator.settled(file.id, key, etag);
+        if (source !== null && source !== key) await this.removeOld(source);
         // Changes made meanwhile go out once committed (or idle), like any other change; a move
         // or new metadata of a file with nothing else pending goes now.
         const metadataBehind = file.metadataSeq > file.metadataSentSeq && !file.needsUpload;
@@ -1143,7 +1150,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     if (file.streaming !== streaming) return null;
     file.streaming = null;
     if (!partial) return null;
-    if (streaming.spoiled || streaming.key !== target || file.remoteSize !== null) {
+    const elsewhere = streaming.key !== target && (this.options.locator.claimedByOther?.(streaming.key, file.id) ?? true);
+    if (streaming.spoiled || elsewhere || file.remoteSize !== null) {
       await partial.abort();
       this.forgetStream(file.id);
       return null;

@@ -66,6 +66,7 @@ export class BucketIndex {
         listed_at  INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX IF NOT EXISTS nodes_by_key ON nodes (key);
+      CREATE INDEX IF NOT EXISTS nodes_by_remote_key ON nodes (remote_key);
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     this.statements = {
@@ -85,6 +86,7 @@ export class BucketIndex {
         "UPDATE nodes SET key = ? || substr(key, ?) WHERE key >= ? AND key < ? AND key LIKE ? ESCAPE '\\'",
       ),
       byKey: this.db.prepare<[string], Row>("SELECT * FROM nodes WHERE key = ?"),
+      byKeyOrRemoteKey: this.db.prepare<[string, string], Row>("SELECT * FROM nodes WHERE key = ? UNION SELECT * FROM nodes WHERE remote_key = ?"),
       moving: this.db.prepare<[], Row>("SELECT * FROM nodes WHERE content_id IS NOT NULL AND remote_key IS NOT NULL AND remote_key <> key"),
       underPrefix: this.db.prepare<[string, string], Row>("SELECT * FROM nodes WHERE key >= ? AND key < ? ORDER BY key"),
       getMeta: this.db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE name = ?"),
@@ -130,6 +132,11 @@ export class BucketIndex {
   /** Nodes whose key is exactly `key`. */
   atKey(key: string): IndexedNode[] {
     return this.statements.byKey.all(key).map(toNode);
+  }
+
+  /** Nodes whose object belongs at `key` or is there now. */
+  holding(key: string): IndexedNode[] {
+    return this.statements.byKeyOrRemoteKey.all(key, key).map(toNode);
   }
 
   remove(nodeId: string): void {

@@ -253,6 +253,30 @@ describe("listing a bucket into the metadata store", () => {
     expect(await ns.get(listed.id)).toMatchObject({ uid: 33, gid: 44, mtime: { sec: 1_600_000_000, nsec: 500_000_000 } });
   });
 
+  it("completes a file streamed under a temporary name where its parts are, then moves it to its final name", async () => {
+    const { ns, root, store, head, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
+    const contentId = newContentId();
+    const now = newNode("file").mtime;
+    await ns.create(root.id, ".big.bin.partial", newNode("file", { contentId }), now);
+    const data = Buffer.alloc(40 * MiB, 7);
+    data.write("start", 0);
+    data.write("end", data.length - 3);
+    for (let offset = 0; offset < data.length; offset += MiB) await store.write(contentId, offset, data.subarray(offset, offset + MiB));
+    await expect.poll(() => store.transfers.bytesUploaded, { timeout: 10_000 }).toBeGreaterThanOrEqual(10 * MiB);
+    // As rsync and browsers do: the finished file gets its real name.
+    await ns.rename(root.id, ".big.bin.partial", root.id, "big.bin", now);
+    await store.sync(contentId);
+    await store.remoteCache.drain();
+    expect((await head("big.bin")).ContentLength).toBe(data.length);
+    await expect(head(".big.bin.partial")).rejects.toThrow();
+    // Streamed once, moved by S3 itself: nothing went up twice.
+    expect(store.transfers.bytesUploaded).toBe(data.length);
+    expect((await store.read(contentId, data.length - 3, 3)).toString()).toBe("end");
+    // The listing shows the final name only, also while the temporary object still existed.
+    await ns.refresh(root.id);
+    expect((await entries()).map(([name]) => name)).toEqual(["big.bin"]);
+  });
+
   it("refuses createMany from callers: only its listing creates in bulk", async () => {
     const { ns, root } = await openShare(new MemoryMetadataStore());
     await expect(ns.createMany(root.id, [{ name: "f", node: newNode("file") }], newNode("file").mtime)).rejects.toMatchObject({ code: "NotSupported" });

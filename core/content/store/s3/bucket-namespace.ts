@@ -281,6 +281,8 @@ export class BucketNamespace implements MetadataStore {
     let objects = 0;
     let waited = 0;
     const generation = this.bucket.index.nextGeneration();
+    // Keys renamed files are moving away from (once per listing: a scan of the index).
+    const leaving = new Set(this.bucket.index.moving().map((node) => node.remoteKey));
     // A directory listed for the first time has nothing to compare with or sweep: every object is new.
     const empty = (await this.inner.readDir(dirId, 0, 1)).entries.length === 0;
     const fetch = (continuation: string | null): Promise<ListPage> =>
@@ -298,7 +300,7 @@ export class BucketNamespace implements MetadataStore {
       next?.catch(() => {});
       // The directory's own marker object ("prefix/" itself).
       if (page.objects.some((object) => object.key === prefix)) this.bucket.index.setRemote(dirId, prefix);
-      await this.storePage(dirId, this.namesOf(prefix, page), generation, empty);
+      await this.storePage(dirId, this.namesOf(prefix, page, leaving), generation, empty);
     }
     if (!empty) await this.sweep(dirId, generation);
     this.bucket.index.setListed(dirId, Date.now());
@@ -306,12 +308,15 @@ export class BucketNamespace implements MetadataStore {
     this.options.logger.debug({ prefix, objects, ms, waitedForS3Ms: Math.round(waited) }, "listed a directory of the bucket");
   }
 
-  /** The usable names of a page: objects first, so that of "a" and "a/" the file gets the name, as before. */
-  private namesOf(prefix: string, page: ListPage): ListedName[] {
+  /**
+   * The usable names of a page: objects first, so that of "a" and "a/" the file gets the name.
+   * An object a renamed file is moving away from is not a file of its own.
+   */
+  private namesOf(prefix: string, page: ListPage, leaving: ReadonlySet<string | null>): ListedName[] {
     const names: ListedName[] = [];
     for (const object of page.objects) {
       const name = object.key.slice(prefix.length);
-      if (name !== "" && this.usableName(name, object.key)) names.push({ name, key: object.key, object });
+      if (name !== "" && !leaving.has(object.key) && this.usableName(name, object.key)) names.push({ name, key: object.key, object });
     }
     for (const common of page.prefixes) {
       const name = common.slice(prefix.length, -1);

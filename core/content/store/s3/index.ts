@@ -84,6 +84,7 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
       if (node) index.setRemote(node.nodeId, key, etag);
     },
     described: (id, object) => attributes.described?.(id, object.metadata),
+    claimedByOther: (key, id) => index.holding(key).some((node) => node.contentId !== id),
   };
 }
 
