@@ -283,8 +283,9 @@ export class S3ObjectBackend implements ObjectBackend {
   #partCopyUnsupported = false;
   /** A part's worth of zeros, shared by every all-zero part (S3 only reads it). */
   #zeros: Buffer | undefined;
-  /** Part buffers of partial uploads, reused across parts and uploads. */
+  /** Part buffers of partial uploads, reused while parts keep coming and dropped when none are in flight. */
   readonly #partBuffers: Buffer[] = [];
+  #partsInFlight = 0;
 
   constructor(options: S3ObjectBackendOptions) {
     const partSize = options.partSize ?? DEFAULT_PART_SIZE;
@@ -469,13 +470,16 @@ export class S3ObjectBackend implements ObjectBackend {
   async #sendEarlyPart(fullKey: string, uploadId: string, part: PlannedPart, signal?: AbortSignal): Promise<string> {
     const buffer = this.#partBuffers.pop() ?? Buffer.allocUnsafe(this.#partSize);
     const files = new OpenFiles();
+    this.#partsInFlight++;
     try {
       return await this.#sendPart(part, { Bucket: this.#bucket, Key: fullKey, UploadId: uploadId, PartNumber: part.number }, buffer, files, signal);
     } catch (err) {
       throw toRemoteError(err, this.#context(fullKey));
     } finally {
       await files.close();
-      if (this.#partBuffers.length < this.#concurrency) this.#partBuffers.push(buffer);
+      // An idle desktop app should not hold concurrency × part size of buffers.
+      if (--this.#partsInFlight === 0) this.#partBuffers.length = 0;
+      else if (this.#partBuffers.length < this.#concurrency) this.#partBuffers.push(buffer);
     }
   }
 
