@@ -150,17 +150,17 @@ async function inParallel(
   count: number,
   limit: number,
   outerSignal: AbortSignal | undefined,
-  work: (index: number, worker: number, signal: AbortSignal) => Promise<void>,
+  work: (index: number, signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
   const failed = new AbortController();
   const signal = outerSignal === undefined ? failed.signal : AbortSignal.any([outerSignal, failed.signal]);
   let next = 0;
   let failure: { error: unknown } | undefined;
-  const worker = async (id: number): Promise<void> => {
+  const worker = async (): Promise<void> => {
     while (failure === undefined && next < count) {
       const index = next++;
       try {
-        await work(index, id, signal);
+        await work(index, signal);
       } catch (error) {
         if (failure === undefined) {
           failure = { error };
@@ -169,7 +169,7 @@ async function inParallel(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, (_, id) => worker(id)));
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, () => worker()));
   if (failure !== undefined) throw failure.error;
 }
 
@@ -283,7 +283,10 @@ export class S3ObjectBackend implements ObjectBackend {
   #partCopyUnsupported = false;
   /** A part's worth of zeros, shared by every all-zero part (S3 only reads it). */
   #zeros: Buffer | undefined;
-  /** Part buffers of partial uploads, reused while parts keep coming and dropped when none are in flight. */
+  /**
+   * Part buffers, shared by every upload: at most `concurrency` kept, reused while parts keep
+   * going and dropped once none is in flight (an idle desktop app holds none).
+   */
   readonly #partBuffers: Buffer[] = [];
   #partsInFlight = 0;
 
@@ -366,7 +369,7 @@ export class S3ObjectBackend implements ObjectBackend {
     if (length === 0) return 0;
     const chunk = this.#readChunkSize;
     const got = new Array<number>(Math.ceil(length / chunk)).fill(0);
-    await inParallel(got.length, this.#concurrency, undefined, async (index, _worker, signal) => {
+    await inParallel(got.length, this.#concurrency, undefined, async (index, signal) => {
       const start = index * chunk;
       const end = Math.min(length, start + chunk);
       got[index] = await this.#getRange(fullKey, offset + start, into.subarray(start, end), signal);
@@ -468,18 +471,26 @@ export class S3ObjectBackend implements ObjectBackend {
 
   /** One part of a partial upload, assembled in a pooled buffer. */
   async #sendEarlyPart(fullKey: string, uploadId: string, part: PlannedPart, signal?: AbortSignal): Promise<string> {
-    const buffer = this.#partBuffers.pop() ?? Buffer.allocUnsafe(this.#partSize);
     const files = new OpenFiles();
-    this.#partsInFlight++;
     try {
-      return await this.#sendPart(part, { Bucket: this.#bucket, Key: fullKey, UploadId: uploadId, PartNumber: part.number }, buffer, files, signal);
+      const target: PartTarget = { Bucket: this.#bucket, Key: fullKey, UploadId: uploadId, PartNumber: part.number };
+      return await this.#withPartBuffer(part.length, (buffer) => this.#sendPart(part, target, buffer, files, signal));
     } catch (err) {
       throw toRemoteError(err, this.#context(fullKey));
     } finally {
       await files.close();
-      // An idle desktop app should not hold concurrency × part size of buffers.
+    }
+  }
+
+  async #withPartBuffer<T>(size: number, use: (buffer: Buffer) => Promise<T>): Promise<T> {
+    const pooled = size === this.#partSize;
+    const buffer = (pooled ? this.#partBuffers.pop() : undefined) ?? Buffer.allocUnsafe(size);
+    this.#partsInFlight++;
+    try {
+      return await use(buffer);
+    } finally {
       if (--this.#partsInFlight === 0) this.#partBuffers.length = 0;
-      else if (this.#partBuffers.length < this.#concurrency) this.#partBuffers.push(buffer);
+      else if (pooled && this.#partBuffers.length < this.#concurrency) this.#partBuffers.push(buffer);
     }
   }
 
@@ -535,8 +546,8 @@ export class S3ObjectBackend implements ObjectBackend {
   }
 
   /**
-   * Multipart upload: parts in flight up to the concurrency, each part's buffer reused by its
-   * worker, so memory stays at concurrency × partSize. Any failure aborts the upload.
+   * Multipart upload: parts in flight up to the concurrency, in pooled buffers, so memory stays
+   * at concurrency × partSize. Any failure aborts the upload.
    */
   async #putInParts(
     fullKey: string,
@@ -565,16 +576,15 @@ export class S3ObjectBackend implements ObjectBackend {
     if (done > 0) options.onProgress?.(done);
     this.#logger.debug({ key: fullKey, bytes: total, parts: parts.length, sentBefore: parts.length - toSend.length, partSize }, "s3 multipart upload started");
 
-    const buffers: Buffer[] = [];
     const files = new OpenFiles();
     try {
-      await inParallel(toSend.length, this.#concurrency, options.signal, async (sendIndex, worker, signal) => {
+      await inParallel(toSend.length, this.#concurrency, options.signal, async (sendIndex, signal) => {
         const index = toSend[sendIndex]!;
         const part = parts[index]!;
         const target: PartTarget = { Bucket: this.#bucket, Key: fullKey, UploadId: uploadId, PartNumber: part.number };
         etags[index] =
           (await this.#copyPart(part, target, signal)) ??
-          (await this.#sendPart(part, target, (buffers[worker] ??= Buffer.allocUnsafe(partSize)), files, signal));
+          (await this.#withPartBuffer(partSize, (buffer) => this.#sendPart(part, target, buffer, files, signal)));
         done += part.length;
         options.onProgress?.(done);
       });
@@ -627,7 +637,7 @@ export class S3ObjectBackend implements ObjectBackend {
     }
   }
 
-  /** Assembles the part's bytes (in the worker's buffer) and sends them with UploadPart. */
+  /** Assembles the part's bytes (in `buffer`) and sends them with UploadPart. */
   async #sendPart(
     part: PlannedPart,
     target: PartTarget,
