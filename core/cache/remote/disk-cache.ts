@@ -318,8 +318,9 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     if (file.deleted) return;
     const end = offset + data.length;
     this.releaseRecent(file);
-    if (file.streaming && offset < file.streaming.through) void this.endStreaming(file);
     await this.segments.write(file.id, offset, data);
+    // After the write: a part sent meanwhile (from a part finishing) may have read the old bytes.
+    if (file.streaming && offset < file.streaming.through) void this.endStreaming(file);
     this.addPresent(file, offset, end);
     this.addDirty(file, offset, end);
     file.sinceSnapshot?.dirty.add(offset, end);
@@ -335,7 +336,6 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   private async truncateLocked(file: CachedFile, size: number): Promise<void> {
     this.checkOpen();
     if (file.deleted) return;
-    if (file.streaming && size < file.streaming.through) void this.endStreaming(file);
     this.releaseRecent(file);
     const oldEnd = Math.max(file.size, lastEnd(file.present));
     if (size < oldEnd) await this.segments.truncate(file.id, size, oldEnd);
@@ -352,6 +352,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     }
     if (!file.known) file.truncated = true;
     file.size = size;
+    // Parts sent from beyond the new end (also while the truncate ran) are worthless now.
+    if (file.streaming && size < file.streaming.through) void this.endStreaming(file);
     this.changed(file);
     // SETATTR is synchronous: a journaled file must not come back at its old size after a crash.
     if (file.journaled) this.persist(file);

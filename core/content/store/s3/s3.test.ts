@@ -251,6 +251,20 @@ describe("S3ContentStore (opaque layout) against s3rver", () => {
     expect(sha(await getObject(`${prefix}again`))).toBe(sha(data));
   });
 
+  it("drops streamed parts a truncate cut into, and uploads what the file holds after it", async () => {
+    const store = await openStore({ partSize: 5 * MiB, concurrency: 2 });
+    const prefix = `p${prefixes}/`;
+    const data = randomBytes(40 * MiB);
+    for (let offset = 0; offset < data.length; offset += MiB) await store.write("cut", offset, data.subarray(offset, offset + MiB));
+    await expect.poll(() => store.transfers.bytesUploaded, { timeout: 10_000 }).toBeGreaterThanOrEqual(15 * MiB);
+    await store.truncate("cut", 12 * MiB);
+    const tail = randomBytes(18 * MiB);
+    await store.write("cut", 12 * MiB, tail);
+    await store.sync("cut");
+    await store.remoteCache.drain();
+    expect(sha(await getObject(`${prefix}cut`))).toBe(sha(Buffer.concat([data.subarray(0, 12 * MiB), tail])));
+  });
+
   it("checks cached bytes against the object before reading them again, dropping them when it was rewritten", async () => {
     const store = await openStore({ cache: { revalidateAfterMs: 200 } });
     const prefix = `p${prefixes}/`;
