@@ -39,6 +39,8 @@ const META_FILES = 5000;
 /** Objects in the directory the listing workload lists (bucket layout). */
 const LIST_OBJECTS = 10_000;
 const LIST_ROUNDS = 3;
+/** Listings from the cache per round, of which the median counts. */
+const REPEATED_LISTINGS = 5;
 /** The S3 store's defaults (core/config/schema.ts), which the baselines mirror. */
 const PART_SIZE = 16 * MiB;
 const CONCURRENCY = 8;
@@ -269,8 +271,10 @@ async function listingRounds(ctx) {
       });
       if (keys !== LIST_OBJECTS) throw new Error(`ListObjectsV2 walked ${keys} keys, expected ${LIST_OBJECTS}`);
       const first = await timedList();
-      const repeated = await timedList();
-      return { direct, first, repeated };
+      // Repeated listings take a tenth of a second: the median of a few keeps a stray scheduling delay out.
+      const repeats = [];
+      for (let i = 0; i < REPEATED_LISTINGS; i++) repeats.push(await timedList());
+      return { direct, first, repeated: median(repeats) };
     });
     log(`listing round ${round}: walk ${fmt(result.direct, 2)} s, first nfs-ls ${fmt(result.first, 2)} s, repeated ${fmt(result.repeated, 3)} s`);
     runs.push(result);
@@ -402,7 +406,7 @@ function renderTables({ environment, rounds, big, fsWrite, meta, listing }) {
     "|---|---|---|---|---|",
     `| ListObjectsV2 walk with the SDK (1,000 keys a page) | ${fmt(walk, 2)} s | – | – | – |`,
     `| first nfs-ls through DittoFS (empty cache) | ${fmt(first, 2)} s | ${fmt(first / walk, 2)} × the walk | ≤ 1.5 | ${first / walk <= 1.5 ? "yes" : "**no**"} |`,
-    `| repeated nfs-ls (from the cache) | ${fmt(repeated, 3)} s | ${fmt(first / repeated, 1)} × faster than the first | ≥ 20 | ${first / repeated >= 20 ? "yes" : "**no**"} |`,
+    `| repeated nfs-ls (from the cache, median of ${REPEATED_LISTINGS} per round) | ${fmt(repeated, 3)} s | ${fmt(first / repeated, 1)} × faster than the first | ≥ 20 | ${first / repeated >= 20 ? "yes" : "**no**"} |`,
     "",
     `Medians of ${listing.length} rounds, each on a fresh server and listing cache; nfs-ls times include starting the process and mounting.`,
   );
