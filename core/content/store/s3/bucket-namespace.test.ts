@@ -10,6 +10,7 @@ import { SqliteMetadataStore } from "../../../metadata/store/sqlite/index.js";
 import type { MetadataStore, NewEntry } from "../../../metadata/store.js";
 import type { FileAttr, FileId, Timespec } from "../../../metadata/types.js";
 import { newNode } from "../../../testing/new-node.js";
+import { s3StoreOptions } from "../../../testing/s3-store.js";
 import { newContentId } from "../../store.js";
 import { attrsFromMetadata, BucketNamespace, fileNameProblem } from "./bucket-namespace.js";
 import { S3ContentStore } from "./index.js";
@@ -101,31 +102,14 @@ describe("listing a bucket into the metadata store", () => {
     const prefix = `share${n}/`;
     const warnings: string[] = [];
     const logger = pino({ level: "warn" }, { write: (line: string) => warnings.push((JSON.parse(line) as { msg: string }).msg) });
-    const store = await S3ContentStore.open({
-      layout: "bucket",
-      listTtlMs: 60_000,
-      bucket: BUCKET,
-      prefix,
-      endpoint: server.endpoint,
-      region: "us-east-1",
-      forcePathStyle: true,
-      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-      requestTimeoutMs: 10_000,
-      connectTimeoutMs: 1_000,
-      concurrency: 4,
-      partSize: 5 * MiB,
-      cache: {
-        dir: join(scratch, `cache-${n}`),
-        maxBytes: 64 * MiB,
-        minFreeBytes: 0,
-        uploads: 2,
-        uploadAfterMs: 60_000,
-        remoteTimeoutMs: 5_000,
-        readAheadChunks: 2,
-        revalidateAfterMs: 3_000,
-      },
-      logger,
-    });
+    const store = await S3ContentStore.open(
+      s3StoreOptions({ ...server, bucket: BUCKET }, prefix, join(scratch, `cache-${n}`), {
+        layout: "bucket",
+        listTtlMs: 60_000,
+        logger,
+        cache: { maxBytes: 64 * MiB, uploads: 2, readAheadChunks: 2 },
+      }),
+    );
     stores.push(store);
     const ns = store.namespace(inner, { uid: 0, gid: 0 }) as BucketNamespace;
     const root = await ns.getOrCreateRoot("/bucket", newNode("dir"));

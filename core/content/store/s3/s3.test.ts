@@ -6,10 +6,10 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { s3ClientFor, startS3rver, type S3rverServer } from "../../../../e2e/helpers/s3rver.mjs";
 import { isFsError } from "../../../errors.js";
-import { silentLogger } from "../../../util/logger.js";
 import { MemoryMetadataStore } from "../../../metadata/store/memory/index.js";
 import type { MetadataStore } from "../../../metadata/store.js";
 import { newNode, T } from "../../../testing/new-node.js";
+import { s3StoreOptions, type S3StoreOverrides } from "../../../testing/s3-store.js";
 import { type ContentStore, isValidContentId } from "../../store.js";
 import { runContentStoreConformance } from "../../storetest/index.js";
 import { S3ContentStore, type S3ContentStoreOptions } from "./index.js";
@@ -36,40 +36,11 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-type Overrides = Partial<Omit<S3ContentStoreOptions, "cache">> & { cache?: Partial<S3ContentStoreOptions["cache"]> };
-
-function options(overrides: Overrides = {}): S3ContentStoreOptions {
-  const { cache, ...rest } = overrides;
-  return {
-    layout: "opaque",
-    listTtlMs: 30_000,
-    bucket: BUCKET,
-    prefix: `p${++prefixes}/`,
-    endpoint: server.endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    requestTimeoutMs: 10_000,
-    connectTimeoutMs: 1_000,
-    concurrency: 4,
-    partSize: 5 * MiB,
-    cache: {
-      dir: join(scratch, `cache-${++dirs}`),
-      maxBytes: 256 * MiB,
-      minFreeBytes: 0,
-      uploads: 4,
-      uploadAfterMs: 60_000,
-      remoteTimeoutMs: 5_000,
-      readAheadChunks: 4,
-      revalidateAfterMs: 3_000,
-      ...cache,
-    },
-    logger: silentLogger,
-    ...rest,
-  };
+function options(overrides: S3StoreOverrides = {}): S3ContentStoreOptions {
+  return s3StoreOptions({ ...server, bucket: BUCKET }, `p${++prefixes}/`, join(scratch, `cache-${++dirs}`), overrides);
 }
 
-async function openStore(overrides: Overrides = {}): Promise<S3ContentStore> {
+async function openStore(overrides: S3StoreOverrides = {}): Promise<S3ContentStore> {
   const store = await S3ContentStore.open(options(overrides));
   open.push(store);
   return store;
