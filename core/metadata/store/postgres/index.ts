@@ -10,14 +10,25 @@ import type {
   DirPage,
   FileAttr,
   FileId,
-  FileType,
   NewNode,
   StoreUsage,
   Timespec,
   Unlinked,
 } from "../../types.js";
 import { MIGRATIONS, MIGRATION_LOCK } from "./schema.js";
-import { NEW_NODE_PARAMS, NODE_WIDTH, SQL, attrFromRow, type Row, type Statement } from "./sql.js";
+import {
+  BEGIN_WITH_DIRECTORY_MOVE_LOCK,
+  CHECKED_PAYLOAD,
+  LOCK_IDS,
+  NEW_NODE_PARAMS,
+  NODE_WIDTH,
+  SQL,
+  STATUS,
+  attrFromRow,
+  type CheckedStatus,
+  type Row,
+  type Statement,
+} from "./sql.js";
 import { NO_CHANGE, UsageCache } from "./usage-cache.js";
 
 export interface PostgresMetadataStoreOptions {
@@ -68,9 +79,11 @@ class Session {
     return result.rows as Row[];
   }
 
-  async begin(): Promise<void> {
-    await this.client.query("BEGIN");
+  /** Opens a transaction, holding the directory-move lock from the start when asked: one round trip. */
+  async begin(withDirectoryMoveLock = false): Promise<void> {
+    // Set first: should BEGIN fail halfway, a ROLLBACK outside a transaction only warns.
     this.inTransaction = true;
+    await this.client.query(withDirectoryMoveLock ? BEGIN_WITH_DIRECTORY_MOVE_LOCK : "BEGIN");
   }
 }
 
@@ -80,17 +93,18 @@ class Session {
  * correctness between servers comes from the database alone.
  *
  * - File ids are random UUIDs; `ino` comes from an identity column, so neither is ever reused.
- * - Reads (get, lookup, readDir, parentOf, readLink) are one statement each.
- * - create is one statement whose UPDATE of the directory row takes its lock and its next
- *   cookie, so cookies rise in commit order and are never handed out twice.
- * - createMany is a transaction that locks the directory row, then creates every free name in
- *   one statement: four round trips for a whole page of a bucket listing.
- * - link, unlink and rename are transactions (READ COMMITTED) that read which nodes they will
- *   touch, lock all of them in one statement in id order (no deadlocks between them), check
- *   under the locks that nothing moved in between, and start over if something did. They also
- *   start over on a deadlock or serialization failure, a few times.
+ * - Each call is one statement, one round trip, one implicit transaction (READ COMMITTED);
+ *   getOrCreateRoot takes two when it creates the root.
+ * - create's UPDATE of the directory row takes the row's lock and its next cookie, so cookies
+ *   rise in commit order and are never handed out twice.
+ * - createMany, link, unlink and rename are checked writes (see sql.ts): they read, lock the
+ *   rows they change in id order (no deadlocks between them), and write only if those rows did
+ *   not change since they were read. If one did, the call runs again in a transaction that
+ *   takes the locks first (four round trips more). A directory moving to another parent runs in
+ *   a transaction holding the directory-move lock (four round trips in all).
+ * - Calls start over on a deadlock or serialization failure, a few times.
  * - Every change to a directory's entries updates that directory's row, so holding the row lock
- *   of a directory freezes its entries.
+ *   of a directory freezes its entries, and an unchanged row means unchanged entries.
  */
 export class PostgresMetadataStore implements MetadataStore {
   readonly kind = "postgres";
@@ -196,45 +210,40 @@ export class PostgresMetadataStore implements MetadataStore {
       () =>
         this.session(async (s) => {
           const isDir = node.type === "dir";
-          let rows: Row[];
+          let row: Row;
           try {
-            rows = await s.query(SQL.create, [dir, name, isDir ? 1 : 0, now.sec, now.nsec, ...newNodeValues(node, isDir ? dir : null)]);
+            [row] = (await s.query(SQL.create, [dir, name, isDir ? 1 : 0, now.sec, now.nsec, ...newNodeValues(node, isDir ? dir : null)])) as [Row];
           } catch (err) {
             throw nameTaken(err, name, dirId);
           }
-          if (rows[0]) return attrFromRow(rows[0])!;
-          // The directory matched nothing: say why.
-          const [type] = await s.query(SQL.typeOf, [dir]);
-          requireDir(type?.[0], dirId);
-          throw fsError("Io", `create in directory ${dirId} changed nothing`);
+          const created = attrFromRow(row, 1);
+          if (created) return created;
+          requireDir(row[0], dirId);
+          // A directory when the statement began, gone when it came to update it.
+          throw fsError("NotFound", `no directory ${dirId}`);
         }),
       (created) => ({ files: 1, bytes: fileBytes(created) }),
     );
   }
 
-  /**
-   * One transaction whatever the number of entries: BEGIN, lock the directory, one statement
-   * (SQL.createMany), COMMIT. Holding the directory's row lock freezes its entries, so the
-   * statement, which starts after the lock was granted, sees every name taken before it.
-   */
   async createMany(dirId: FileId, entries: readonly NewEntry[], now: Timespec): Promise<Array<FileAttr | null>> {
     const dir = parseId(dirId);
     const names = entries.map((entry) => entry.name);
-    // Column-wise, as SQL.createMany takes them; ids are drawn once, so a retry reuses them.
+    // Column-wise, as SQL.createMany takes them; ids are drawn once, so a rerun reuses them.
     const columns: unknown[][] = Array.from({ length: NEW_NODE_PARAMS }, () => []);
     for (const { node } of entries) newNodeValues(node, dir).forEach((value, i) => columns[i]!.push(value));
     return this.usageCache.write(
-      () =>
-        this.session(async (s) => {
-          await s.begin();
-          const locked = await lockNodes(s, [dir]);
-          requireDir(locked.get(dir)?.type, dirId);
-          const result: Array<FileAttr | null> = entries.map(() => null);
-          if (entries.length === 0) return result;
-          const rows = await s.query(SQL.createMany, [dir, now.sec, now.nsec, names, ...columns]);
-          for (const row of rows) result[(row[0] as number) - 1] = attrFromRow(row, 1);
-          return result;
-        }),
+      async () => {
+        const rows = await this.checkedWrite(SQL.createMany, () => [dir, now.sec, now.nsec, names, ...columns]);
+        const status = rows[0]![STATUS] as CheckedStatus;
+        if (status !== "ok") throw dirError(status, dirId);
+        const result: Array<FileAttr | null> = entries.map(() => null);
+        for (const row of rows) {
+          const position = row[CHECKED_PAYLOAD] as number | null;
+          if (position !== null) result[position - 1] = attrFromRow(row, CHECKED_PAYLOAD + 1);
+        }
+        return result;
+      },
       (created) => {
         const usage = { files: 0, bytes: 0 };
         for (const attr of created) {
@@ -250,46 +259,38 @@ export class PostgresMetadataStore implements MetadataStore {
   async link(dirId: FileId, name: string, targetId: FileId, now: Timespec): Promise<FileAttr> {
     const dir = parseId(dirId);
     const target = parseId(targetId);
-    return this.usageCache.write(
-      () =>
-        this.session(async (s) => {
-          await s.begin();
-          const locked = await lockNodes(s, [dir, target]);
-          requireDir(locked.get(dir)?.type, dirId);
-          const node = locked.get(target);
-          if (!node) throw fsError("NotFound", `no file ${targetId}`);
-          if (node.type === "dir") throw fsError("IsDir", `cannot hard-link directory ${targetId}`);
-          try {
-            const [row] = await s.query(SQL.link, [dir, name, target, now.sec, now.nsec]);
-            return attrFromRow(row!)!;
-          } catch (err) {
-            throw nameTaken(err, name, dirId);
-          }
-        }),
-      () => NO_CHANGE,
-    );
+    return this.usageCache.write(async () => {
+      const [row] = await this.checkedWrite(SQL.link, () => [dir, name, target, now.sec, now.nsec], (err) => nameTaken(err, name, dirId));
+      const status = row![STATUS] as CheckedStatus;
+      switch (status) {
+        case "ok":
+          return attrFromRow(row!, CHECKED_PAYLOAD)!;
+        case "no_target":
+          throw fsError("NotFound", `no file ${targetId}`);
+        case "target_is_dir":
+          throw fsError("IsDir", `cannot hard-link directory ${targetId}`);
+        default:
+          throw dirError(status, dirId);
+      }
+    }, () => NO_CHANGE);
   }
 
   async unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked> {
     const dir = parseId(dirId);
-    return this.usageCache.write(
-      () =>
-        this.session(async (s) => {
-          const [probe] = await s.query(SQL.probeEntry, [dir, name]);
-          requireDir(probe?.[0], dirId);
-          const childId = probe![1] as string | null;
-          if (childId === null) throw fsError("NotFound", `no entry '${name}' in directory ${dirId}`);
-
-          await s.begin();
-          const locked = await lockNodes(s, [dir, childId]);
-          const child = locked.get(childId);
-          const [[nowChild, childHasEntries]] = (await s.query(SQL.checkEntry, [dir, name, childId])) as [[string | null, boolean]];
-          if (!locked.has(dir) || !child || nowChild !== childId) throw new Restart();
-          if (child.type === "dir" && childHasEntries) throw fsError("NotEmpty", `directory '${name}' is not empty`);
-          return removeName(s, dir, name, childId, child, child.type === "dir" ? -1 : 0, now);
-        }),
-      removedUsage,
-    );
+    return this.usageCache.write(async () => {
+      const [row] = await this.checkedWrite(SQL.unlink, () => [dir, name, now.sec, now.nsec]);
+      const status = row![STATUS] as CheckedStatus;
+      switch (status) {
+        case "ok":
+          return unlinked(row!, CHECKED_PAYLOAD)!;
+        case "no_entry":
+          throw fsError("NotFound", `no entry '${name}' in directory ${dirId}`);
+        case "not_empty":
+          throw fsError("NotEmpty", `directory '${name}' is not empty`);
+        default:
+          throw dirError(status, dirId);
+      }
+    }, removedUsage);
   }
 
   async rename(
@@ -302,72 +303,35 @@ export class PostgresMetadataStore implements MetadataStore {
     const fromDir = parseId(fromDirId);
     const toDir = parseId(toDirId);
     return this.usageCache.write(
-      () =>
-        this.session(async (s) => {
-          const [probe] = await s.query(SQL.probeRename, [fromDir, fromName, toDir, toName]);
-          const [fromType, toType, sourceId, sourceType, targetId] = probe as [
-            string | null,
-            string | null,
-            string | null,
-            FileType | null,
-            string | null,
-          ];
-          requireDir(fromType, fromDirId);
-          requireDir(toType, toDirId);
-          if (sourceId === null) throw fsError("NotFound", `no entry '${fromName}' in directory ${fromDirId}`);
-          if (sourceId === targetId) {
-            const [row] = await s.query(SQL.get, [sourceId]);
-            if (!row) throw new Restart();
-            return { moved: attrFromRow(row)!, replaced: null };
-          }
-
-          const movesDir = sourceType === "dir";
-          const parentsMove = movesDir && fromDir !== toDir;
-          await s.begin();
-          if (parentsMove) await s.query(SQL.lockDirectoryMoves, []);
-          const locked = await lockNodes(s, targetId ? [fromDir, toDir, sourceId, targetId] : [fromDir, toDir, sourceId]);
-          const [[nowSource, nowTarget, targetHasEntries, intoItself]] = (await s.query(SQL.checkRename, [
-            fromDir,
-            fromName,
-            toDir,
-            toName,
-            targetId,
-            sourceId,
-            parentsMove,
-          ])) as [[string | null, string | null, boolean, boolean]];
-          const victim = targetId === null ? undefined : locked.get(targetId);
-          if (
-            !locked.has(fromDir) ||
-            !locked.has(toDir) ||
-            !locked.has(sourceId) ||
-            (targetId !== null && !victim) ||
-            nowSource !== sourceId ||
-            nowTarget !== targetId
-          ) {
-            throw new Restart();
-          }
-          if (intoItself) throw fsError("Invalid", `cannot move directory ${sourceId} into its own subtree`);
-
-          let replaced: Unlinked | null = null;
-          if (victim && targetId) {
-            if (movesDir && victim.type !== "dir") throw fsError("NotDir", `cannot replace non-directory '${toName}' with a directory`);
-            if (!movesDir && victim.type === "dir") throw fsError("IsDir", `cannot replace directory '${toName}' with a non-directory`);
-            if (victim.type === "dir" && targetHasEntries) throw fsError("NotEmpty", `directory '${toName}' is not empty`);
-            replaced = await removeName(s, toDir, toName, targetId, victim, victim.type === "dir" ? -1 : 0, now);
-          }
-          const [moved] = await s.query(SQL.moveEntry, [
-            fromDir,
-            fromName,
-            toDir,
-            toName,
-            parentsMove ? 1 : 0,
-            parentsMove ? -1 : 0,
-            now.sec,
-            now.nsec,
-            sourceId,
-          ]);
-          return { moved: attrFromRow(moved!)!, replaced };
-        }),
+      async () => {
+        const [row] = await this.checkedWrite(SQL.rename, (moveLocked) => [fromDir, fromName, toDir, toName, now.sec, now.nsec, moveLocked]);
+        const status = row![STATUS] as CheckedStatus;
+        switch (status) {
+          case "ok":
+          case "same":
+            return { moved: attrFromRow(row!, CHECKED_PAYLOAD)!, replaced: unlinked(row!, CHECKED_PAYLOAD + NODE_WIDTH) };
+          case "no_from_dir":
+            throw dirError("no_dir", fromDirId);
+          case "from_not_dir":
+            throw dirError("not_dir", fromDirId);
+          case "no_to_dir":
+            throw dirError("no_dir", toDirId);
+          case "to_not_dir":
+            throw dirError("not_dir", toDirId);
+          case "no_entry":
+            throw fsError("NotFound", `no entry '${fromName}' in directory ${fromDirId}`);
+          case "into_itself":
+            throw fsError("Invalid", `cannot move directory '${fromName}' into its own subtree`);
+          case "target_not_dir":
+            throw fsError("NotDir", `cannot replace non-directory '${toName}' with a directory`);
+          case "target_is_dir":
+            throw fsError("IsDir", `cannot replace directory '${toName}' with a non-directory`);
+          case "not_empty":
+            throw fsError("NotEmpty", `directory '${toName}' is not empty`);
+          default:
+            throw unexpected(status);
+        }
+      },
       ({ replaced }) => (replaced ? removedUsage(replaced) : NO_CHANGE),
     );
   }
@@ -451,6 +415,37 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   /**
+   * Runs a checked write (see sql.ts): first alone, one round trip. When its rows changed under
+   * it (status 'restart'), again in a transaction that locks the rows it named before it runs;
+   * when it moves a directory to another parent (status 'move_lock'), again in a transaction
+   * holding the directory-move lock. `values` gets whether that lock is held. Returns the rows
+   * of the run that did not ask to run again; `onError` may turn the statement's error into another.
+   */
+  private async checkedWrite(
+    statement: Statement,
+    values: (moveLocked: boolean) => unknown[],
+    onError: (err: unknown) => unknown = (err) => err,
+  ): Promise<Row[]> {
+    let lockFirst: string[] | null = null;
+    let moveLocked = false;
+    return this.session(async (s) => {
+      if (moveLocked || lockFirst) await s.begin(moveLocked);
+      if (lockFirst) await s.query(SQL.lockNodes, [lockFirst]);
+      let rows: Row[];
+      try {
+        rows = await s.query(statement, values(moveLocked));
+      } catch (err) {
+        throw onError(err);
+      }
+      const status = rows[0]![STATUS] as CheckedStatus;
+      if (status === "restart") lockFirst = rows[0]![LOCK_IDS] as string[];
+      else if (status === "move_lock") moveLocked = true;
+      else return rows;
+      throw new Restart();
+    });
+  }
+
+  /**
    * Runs one store call on one pooled connection: commits the transaction it began, rolls it
    * back on failure, and runs the call again after a Restart, a deadlock or a serialization
    * failure. Everything that fails leaves as an FsError.
@@ -486,36 +481,6 @@ export class PostgresMetadataStore implements MetadataStore {
       }
     }
   }
-}
-
-interface LockedNode {
-  type: FileType;
-  nlink: number;
-}
-
-/** Locks the nodes that exist among `ids` (in id order, see SQL.lockNodes) and returns them by id. */
-async function lockNodes(s: Session, ids: string[]): Promise<Map<string, LockedNode>> {
-  const rows = await s.query(SQL.lockNodes, [[...new Set(ids)]]);
-  return new Map(rows.map((r) => [r[0] as string, { type: r[1] as FileType, nlink: r[2] as number }]));
-}
-
-/**
- * Removes the locked `child`'s name `name` from the locked directory `dir` and changes the
- * directory's nlink by `dirNlinkDelta`; deletes the child when that was its last name.
- */
-async function removeName(
-  s: Session,
-  dir: string,
-  name: string,
-  childId: string,
-  child: LockedNode,
-  dirNlinkDelta: number,
-  now: Timespec,
-): Promise<Unlinked> {
-  const last = child.type === "dir" || child.nlink <= 1;
-  const [row] = await s.query(last ? SQL.removeLastName : SQL.removeOneName, [dir, name, childId, dirNlinkDelta, now.sec, now.nsec]);
-  const node = attrFromRow(row!)!;
-  return { node: last ? { ...node, nlink: 0 } : node };
 }
 
 /** Brings the schema to the newest version in one transaction, under a lock all servers share. */
@@ -575,6 +540,27 @@ function parseId(id: FileId): string {
 function requireDir(type: unknown, dirId: FileId): void {
   if (type === undefined || type === null) throw fsError("NotFound", `no directory ${dirId}`);
   if (type !== "dir") throw fsError("NotDir", `${dirId} is not a directory`);
+}
+
+/** The error a checked statement reports about the directory it works in. */
+function dirError(status: CheckedStatus, dirId: FileId): Error {
+  if (status === "no_dir") return fsError("NotFound", `no directory ${dirId}`);
+  if (status === "not_dir") return fsError("NotDir", `${dirId} is not a directory`);
+  return unexpected(status);
+}
+
+function unexpected(status: CheckedStatus): Error {
+  return fsError("Io", `PostgreSQL metadata store: unexpected status '${status}'`);
+}
+
+/**
+ * What is left of a node that lost a name, from a row holding at `at` whether the node went with
+ * it and at `at + 1` the node (null when there is none).
+ */
+function unlinked(row: Row, at: number): Unlinked | null {
+  const node = attrFromRow(row, at + 1);
+  if (!node) return null;
+  return { node: row[at] ? { ...node, nlink: 0 } : node };
 }
 
 function fileBytes(attr: FileAttr): number {

@@ -88,6 +88,57 @@ const newNodeArrays = (first: number) => INSERT_NODE_TYPES.map((type, i) => `$${
 const hasEntries = (dir: string) =>
   `(SELECT cookie FROM entries WHERE dir_id = ${dir} ORDER BY cookie LIMIT 1) IS NOT NULL`;
 
+/**
+ * Checked writes (createMany, link, unlink, rename) are one statement each: one round trip, one
+ * implicit transaction. Such a statement
+ *   1. reads what it needs (entries, types, link counts) from its snapshot, with the version
+ *      (xmin) of every node row it will change, and decides errors (NotFound, NotEmpty…) from
+ *      that alone: the snapshot is a committed state of the database during the call;
+ *   2. otherwise locks those rows, in one pass in id order, so writers never deadlock;
+ *   3. writes only when each locked row is still the version it read (status 'ok'). Every
+ *      change to a directory's entries updates the directory's row, so an unchanged row means
+ *      unchanged entries too. A row that changed in between means the snapshot may be stale:
+ *      nothing is written (status 'restart'). Each write is gated on the verdict, which reads
+ *      every lock, so all locks are taken before anything is written.
+ * After 'restart' the store runs the statement again in a transaction that first locks the rows
+ * it named (lock ids), so that its new snapshot, taken under the locks, is the current state.
+ * Every checked statement returns [status, lock ids, …].
+ */
+export type CheckedStatus =
+  | "ok"
+  | "restart"
+  | "move_lock"
+  | "no_dir"
+  | "not_dir"
+  | "no_entry"
+  | "not_empty"
+  | "no_target"
+  | "target_is_dir"
+  | "target_not_dir"
+  | "no_from_dir"
+  | "from_not_dir"
+  | "no_to_dir"
+  | "to_not_dir"
+  | "same"
+  | "into_itself";
+/** Where a checked statement's rows put the status, the ids to lock before a rerun, and the rest. */
+export const STATUS = 0;
+export const LOCK_IDS = 1;
+export const CHECKED_PAYLOAD = 2;
+
+/** A FROM item of one row, to LEFT JOIN what may be missing onto. */
+const ONE_ROW = "(VALUES (1)) AS one (x)";
+/** Locks the nodes among the uuid[] `ids` in id order when `when` holds → [id, xmin]. */
+const lockInIdOrder = (ids: string, when: string) =>
+  `SELECT id, xmin FROM nodes WHERE ${when} AND id = ANY(${ids}) ORDER BY id FOR UPDATE`;
+/** Whether node `id` is locked (in CTE `locked`) and still the row version `version`. */
+const unchanged = (id: string, version: string) => `(SELECT xmin FROM locked WHERE id = ${id}) = ${version}`;
+/** Whether the checked statement's verdict is to write. */
+const isOk = "(SELECT status FROM verdict) = 'ok'";
+
+/** Opens a transaction holding DIRECTORY_MOVE_LOCK: one round trip (simple protocol, no parameters). */
+export const BEGIN_WITH_DIRECTORY_MOVE_LOCK = `BEGIN; SELECT pg_advisory_xact_lock(${DIRECTORY_MOVE_LOCK})`;
+
 export const SQL = {
   /** $1 id → node. */
   get: statement("get", `SELECT ${NODE_COLUMNS} FROM nodes WHERE id = $1`),
@@ -142,10 +193,10 @@ export const SQL = {
   ),
 
   /**
-   * $1 dir, $2 name, $3 dir nlink delta, ($4, $5) now, new node from $6 → the new node. One
-   * statement: the UPDATE locks the directory and hands out its next cookie, so concurrent
-   * creators in one directory queue there; no row when $1 is not a directory; a unique
-   * violation on entries_pkey when the name is taken.
+   * $1 dir, $2 name, $3 dir nlink delta, ($4, $5) now, new node from $6 → [dir type, new node…].
+   * The UPDATE locks the directory and hands out its next cookie, so concurrent creators in one
+   * directory queue there. No new node when $1 is not a directory (its type, read before, says
+   * why); a unique violation on entries_pkey when the name is taken.
    */
   create: statement(
     "create",
@@ -159,23 +210,36 @@ export const SQL = {
      ), entry AS (
        INSERT INTO entries (dir_id, name, child_id, cookie) SELECT dir.id, $2::text, child.id, dir.cookie FROM dir, child
      )
-     SELECT ${NODE_COLUMNS} FROM child`,
+     SELECT (SELECT type FROM nodes WHERE id = $1), child.* FROM ${ONE_ROW} LEFT JOIN child ON true`,
   ),
 
   /**
-   * $1 dir, locked by the caller, ($2, $3) now, $4 names, new nodes from $5 as arrays (one
-   * element per name) → [position of the name in $4 from 1, new node…] for each name created.
-   * Names taken in the directory, and repeats of a name in $4, are left out. One UPDATE of the
-   * directory hands out the cookies (in $4's order), adds the new directories to its nlink and
-   * sets its times; it changes nothing when no name is left.
+   * Checked write. $1 dir, ($2, $3) now, $4 names, new nodes from $5 as arrays (one
+   * element per name) → [status, lock ids, position of the name in $4 from 1, new node…] for each
+   * name created, or one row with the status alone. Names taken in the directory, and repeats of
+   * a name in $4, are left out: the directory's row lock and version make the snapshot's entries
+   * the current ones. One UPDATE of the directory hands out the cookies (in $4's order), adds the
+   * new directories to its nlink and sets its times; it changes nothing when no name is left.
    */
   createMany: statement(
     "create_many",
-    `WITH input AS (
+    `WITH probe AS (
+       SELECT d.type AS dir_type, d.xmin AS dir_version FROM ${ONE_ROW} LEFT JOIN nodes d ON d.id = $1
+     ), locked AS MATERIALIZED (
+       ${lockInIdOrder("ARRAY[$1::uuid]", "(SELECT dir_type FROM probe) = 'dir'")}
+     ), verdict AS (
+       SELECT CASE
+           WHEN dir_type IS NULL THEN 'no_dir'
+           WHEN dir_type <> 'dir' THEN 'not_dir'
+           WHEN ${unchanged("$1", "dir_version")} THEN 'ok'
+           ELSE 'restart'
+         END AS status
+       FROM probe
+     ), input AS (
        SELECT * FROM unnest($4::text[], ${newNodeArrays(5)}) WITH ORDINALITY AS i (name, ${INSERT_NODE_COLUMNS}, ord)
      ), fresh AS (
        SELECT DISTINCT ON (i.name) i.* FROM input i
-       WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.dir_id = $1 AND e.name = i.name)
+       WHERE ${isOk} AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.dir_id = $1 AND e.name = i.name)
        ORDER BY i.name, i.ord
      ), numbered AS (
        SELECT fresh.*, row_number() OVER (ORDER BY ord) AS k FROM fresh
@@ -191,135 +255,206 @@ export const SQL = {
        INSERT INTO entries (dir_id, name, child_id, cookie)
        SELECT $1, n.name, n.id, dir.first_cookie + n.k - 1 FROM numbered n, dir
      )
-     SELECT n.ord, ${nodeColumnsOf("child")} FROM child JOIN numbered n ON n.id = child.id`,
+     SELECT v.status, ARRAY[$1::uuid], created.* FROM verdict v
+     LEFT JOIN (SELECT n.ord, ${nodeColumnsOf("child")} FROM child JOIN numbered n ON n.id = child.id) created ON true`,
   ),
 
-  /** $1 dir type → the type of a node, to tell NotFound from NotDir after a write matched nothing. */
-  typeOf: statement("type_of", `SELECT type FROM nodes WHERE id = $1`),
-
   /**
-   * $1 ids → [id, type, nlink] of those that exist, locked. Every transaction that locks more
-   * than one node takes all its locks in this one statement, in id order, so two of them never
-   * wait for each other in a cycle.
+   * $1 ids → [id] of those that exist, locked in id order. A checked write that had to restart
+   * runs again after this, in a transaction, so that it finds its rows settled.
    */
-  lockNodes: statement(
-    "lock_nodes",
-    `SELECT id, type, nlink FROM nodes WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-  ),
-
-  /** $1 dir, $2 name → [dir type, child id, child type]; no row when the directory is missing. */
-  probeEntry: statement(
-    "probe_entry",
-    `SELECT d.type, e.child_id, c.type FROM nodes d
-     LEFT JOIN entries e ON e.dir_id = d.id AND e.name = $2
-     LEFT JOIN nodes c ON c.id = e.child_id
-     WHERE d.id = $1`,
-  ),
-
-  /** $1 dir, $2 name, $3 a directory → [child id now, whether $3 has entries]; run under the locks. */
-  checkEntry: statement(
-    "check_entry",
-    `SELECT (SELECT child_id FROM entries WHERE dir_id = $1 AND name = $2),
-            ${hasEntries("$3")}`,
-  ),
+  lockNodes: statement("lock_nodes", `SELECT id FROM nodes WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`),
 
   /**
-   * $1 dir, $2 name, $3 target, ($4, $5) now → the target after its new name: nlink + 1,
-   * ctime = now. Unique violation on entries_pkey when the name is taken.
+   * Checked write. $1 dir, $2 name, $3 target, ($4, $5) now → [status, lock ids, the target after
+   * its new name: nlink + 1, ctime = now]. Its UPDATEs apply to the newest rows, so the lock
+   * only has to find both nodes still there. Unique violation on entries_pkey when the name is taken.
    */
   link: statement(
     "link",
-    `WITH dir AS (
+    `WITH probe AS (
+       SELECT d.type AS dir_type, t.type AS target_type
+       FROM ${ONE_ROW} LEFT JOIN nodes d ON d.id = $1 LEFT JOIN nodes t ON t.id = $3
+     ), checked AS (
+       SELECT CASE
+           WHEN dir_type IS NULL THEN 'no_dir'
+           WHEN dir_type <> 'dir' THEN 'not_dir'
+           WHEN target_type IS NULL THEN 'no_target'
+           WHEN target_type = 'dir' THEN 'target_is_dir'
+           ELSE 'lock'
+         END AS step
+       FROM probe
+     ), locked AS MATERIALIZED (
+       ${lockInIdOrder("ARRAY[$1::uuid, $3::uuid]", "(SELECT step FROM checked) = 'lock'")}
+     ), verdict AS (
+       SELECT CASE
+           WHEN step <> 'lock' THEN step
+           WHEN (SELECT count(*) FROM locked) = 2 THEN 'ok'
+           ELSE 'restart'
+         END AS status
+       FROM checked
+     ), dir AS (
        UPDATE nodes SET next_cookie = next_cookie + 1, ${touch("$4", "$5")}
-       WHERE id = $1 RETURNING id, next_cookie - 1 AS cookie
+       WHERE id = $1 AND ${isOk} RETURNING id, next_cookie - 1 AS cookie
      ), entry AS (
        INSERT INTO entries (dir_id, name, child_id, cookie) SELECT id, $2::text, $3::uuid, cookie FROM dir
+     ), target AS (
+       UPDATE nodes SET nlink = nlink + 1, ctime_sec = $4, ctime_nsec = $5 WHERE id = $3::uuid AND ${isOk}
+       RETURNING ${NODE_COLUMNS}
      )
-     UPDATE nodes SET nlink = nlink + 1, ctime_sec = $4, ctime_nsec = $5 WHERE id = $3::uuid
-     RETURNING ${NODE_COLUMNS}`,
+     SELECT v.status, ARRAY[$1::uuid, $3::uuid], target.* FROM verdict v LEFT JOIN target ON true`,
   ),
 
   /**
-   * $1 dir, $2 name, $3 child, $4 dir nlink delta, ($5, $6) now → the child as it was: removes
-   * the child's last name and the child with it.
+   * Checked write. $1 dir, $2 name, ($3, $4) now → [status, lock ids, whether the node went with
+   * its last name, the node…]: as it was when deleted, else with nlink - 1 and ctime = now. A
+   * directory goes with its name (when empty) and takes one link from $1.
    */
-  removeLastName: statement(
-    "remove_last_name",
-    `WITH entry AS (
-       DELETE FROM entries WHERE dir_id = $1 AND name = $2
+  unlink: statement(
+    "unlink",
+    `WITH probe AS (
+       SELECT d.type AS dir_type, d.xmin AS dir_version,
+              c.id AS child, c.type AS child_type, c.nlink AS child_nlink, c.xmin AS child_version,
+              c.type = 'dir' AND ${hasEntries("c.id")} AS child_has_entries
+       FROM ${ONE_ROW}
+       LEFT JOIN nodes d ON d.id = $1
+       LEFT JOIN entries e ON e.dir_id = d.id AND e.name = $2
+       LEFT JOIN nodes c ON c.id = e.child_id
+     ), checked AS (
+       SELECT probe.*, CASE
+           WHEN dir_type IS NULL THEN 'no_dir'
+           WHEN dir_type <> 'dir' THEN 'not_dir'
+           WHEN child IS NULL THEN 'no_entry'
+           WHEN child_has_entries THEN 'not_empty'
+           ELSE 'lock'
+         END AS step
+       FROM probe
+     ), locked AS MATERIALIZED (
+       ${lockInIdOrder("ARRAY[$1::uuid, (SELECT child FROM checked)]", "(SELECT step FROM checked) = 'lock'")}
+     ), verdict AS (
+       SELECT checked.*, CASE
+           WHEN step <> 'lock' THEN step
+           WHEN ${unchanged("$1", "dir_version")} AND ${unchanged("child", "child_version")} THEN 'ok'
+           ELSE 'restart'
+         END AS status,
+         child_type = 'dir' OR child_nlink <= 1 AS last_name
+       FROM checked
+     ), entry AS (
+       DELETE FROM entries WHERE dir_id = $1 AND name = $2 AND ${isOk}
      ), dir AS (
-       UPDATE nodes SET nlink = nlink + $4, ${touch("$5", "$6")} WHERE id = $1
+       UPDATE nodes SET nlink = nlink - (SELECT CASE WHEN child_type = 'dir' THEN 1 ELSE 0 END FROM verdict), ${touch("$3", "$4")}
+       WHERE id = $1 AND ${isOk}
+     ), gone AS (
+       DELETE FROM nodes WHERE id = (SELECT child FROM verdict WHERE status = 'ok' AND last_name)
+       RETURNING ${NODE_COLUMNS}
+     ), kept AS (
+       UPDATE nodes SET nlink = nlink - 1, ctime_sec = $3, ctime_nsec = $4
+       WHERE id = (SELECT child FROM verdict WHERE status = 'ok' AND NOT last_name)
+       RETURNING ${NODE_COLUMNS}
      )
-     DELETE FROM nodes WHERE id = $3 RETURNING ${NODE_COLUMNS}`,
-  ),
-
-  /** Like removeLastName for a node with other names left → the node with nlink - 1, ctime = now. */
-  removeOneName: statement(
-    "remove_one_name",
-    `WITH entry AS (
-       DELETE FROM entries WHERE dir_id = $1 AND name = $2
-     ), dir AS (
-       UPDATE nodes SET nlink = nlink + $4, ${touch("$5", "$6")} WHERE id = $1
-     )
-     UPDATE nodes SET nlink = nlink - 1, ctime_sec = $5, ctime_nsec = $6 WHERE id = $3
-     RETURNING ${NODE_COLUMNS}`,
+     SELECT v.status, array_remove(ARRAY[$1::uuid, v.child], NULL), v.last_name, node.*
+     FROM verdict v LEFT JOIN (SELECT * FROM gone UNION ALL SELECT * FROM kept) node ON true`,
   ),
 
   /**
-   * $1 from dir, $2 from name, $3 to dir, $4 to name → [from dir type, to dir type, source id,
-   * source type, target id]; always one row.
+   * Checked write. $1 from dir, $2 from name, $3 to dir, $4 to name, ($5, $6) now, $7 whether
+   * this transaction holds DIRECTORY_MOVE_LOCK → [status, lock ids, moved node…, whether the
+   * replaced node went with its last name, replaced node…].
+   *
+   * A directory moving to another parent needs the lock (status 'move_lock' without it): two
+   * such moves could otherwise each pass the "not into its own subtree" check and together make
+   * a cycle. Under the lock, taken before this statement's snapshot, the parent chain read here
+   * is the current one.
+   *
+   * The entry takes the target directory's next cookie (a renamed entry is a new entry to a
+   * listing) and replaces the target's entry in place; both directories get mtime and ctime =
+   * now; the node gets ctime = now and, for a directory, its new parent. A replaced node loses
+   * a link as in unlink.
    */
-  probeRename: statement(
-    "probe_rename",
-    `SELECT f.type, t.type, s.child_id, sn.type, x.child_id
-     FROM (VALUES (1)) AS one (x)
-     LEFT JOIN nodes f ON f.id = $1
-     LEFT JOIN nodes t ON t.id = $3
-     LEFT JOIN entries s ON s.dir_id = $1 AND s.name = $2
-     LEFT JOIN nodes sn ON sn.id = s.child_id
-     LEFT JOIN entries x ON x.dir_id = $3 AND x.name = $4`,
-  ),
-
-  /**
-   * Under the rename's locks: $1 from dir, $2 from name, $3 to dir, $4 to name, $5 target id (or
-   * null), $6 source id, $7 whether to check ancestry → [source id, target id, whether the
-   * target has entries, whether $3 is $6 or lies below it].
-   */
-  checkRename: statement(
-    "check_rename",
-    `WITH RECURSIVE up (id) AS (
-       SELECT $3::uuid WHERE $7::boolean
+  rename: statement(
+    "rename",
+    `WITH RECURSIVE probe AS (
+       SELECT f.type AS from_type, f.xmin AS from_version, t.type AS to_type, t.xmin AS to_version,
+              s.id AS source, s.type AS source_type, s.xmin AS source_version,
+              r.id AS target, r.type AS target_type, r.nlink AS target_nlink, r.xmin AS target_version,
+              r.type = 'dir' AND ${hasEntries("r.id")} AS target_has_entries,
+              s.type = 'dir' AND $1::uuid <> $3::uuid AS parents_move
+       FROM ${ONE_ROW}
+       LEFT JOIN nodes f ON f.id = $1
+       LEFT JOIN nodes t ON t.id = $3
+       LEFT JOIN entries se ON se.dir_id = f.id AND se.name = $2
+       LEFT JOIN nodes s ON s.id = se.child_id
+       LEFT JOIN entries re ON re.dir_id = t.id AND re.name = $4
+       LEFT JOIN nodes r ON r.id = re.child_id
+     ), up (id) AS (
+       SELECT $3::uuid WHERE $7::boolean AND (SELECT parents_move FROM probe)
        UNION
        SELECT n.parent_id FROM up JOIN nodes n ON n.id = up.id WHERE n.parent_id IS NOT NULL
-     )
-     SELECT (SELECT child_id FROM entries WHERE dir_id = $1 AND name = $2),
-            (SELECT child_id FROM entries WHERE dir_id = $3 AND name = $4),
-            ${hasEntries("$5::uuid")},
-            EXISTS (SELECT 1 FROM up WHERE id = $6::uuid)`,
-  ),
-
-  lockDirectoryMoves: statement("lock_directory_moves", `SELECT pg_advisory_xact_lock(${DIRECTORY_MOVE_LOCK})`),
-
-  /**
-   * $1 from dir, $2 from name, $3 to dir, $4 to name, $5 to-dir nlink delta, $6 from-dir nlink
-   * delta, ($7, $8) now, $9 the moved node → the moved node. The entry takes the target
-   * directory's next cookie (a renamed entry is a new entry to a listing); both directories get
-   * mtime and ctime = now; the node gets ctime = now and, for a directory, its new parent.
-   */
-  moveEntry: statement(
-    "move_entry",
-    `WITH to_dir AS (
-       UPDATE nodes SET next_cookie = next_cookie + 1, nlink = nlink + $5, ${touch("$7", "$8")}
-       WHERE id = $3 RETURNING next_cookie - 1 AS cookie
+     ), checked AS (
+       SELECT probe.*, CASE
+           WHEN from_type IS NULL THEN 'no_from_dir'
+           WHEN from_type <> 'dir' THEN 'from_not_dir'
+           WHEN to_type IS NULL THEN 'no_to_dir'
+           WHEN to_type <> 'dir' THEN 'to_not_dir'
+           WHEN source IS NULL THEN 'no_entry'
+           WHEN source = target THEN 'same'
+           WHEN parents_move AND NOT $7 THEN 'move_lock'
+           WHEN parents_move AND EXISTS (SELECT 1 FROM up WHERE up.id = source) THEN 'into_itself'
+           WHEN target IS NULL THEN 'lock'
+           WHEN source_type = 'dir' AND target_type <> 'dir' THEN 'target_not_dir'
+           WHEN source_type <> 'dir' AND target_type = 'dir' THEN 'target_is_dir'
+           WHEN target_has_entries THEN 'not_empty'
+           ELSE 'lock'
+         END AS step
+       FROM probe
+     ), locked AS MATERIALIZED (
+       ${lockInIdOrder(
+         "ARRAY[$1::uuid, $3::uuid, (SELECT source FROM checked), (SELECT target FROM checked)]",
+         "(SELECT step FROM checked) = 'lock'",
+       )}
+     ), verdict AS (
+       SELECT checked.*, CASE
+           WHEN step <> 'lock' THEN step
+           WHEN ${unchanged("$1", "from_version")} AND ${unchanged("$3", "to_version")}
+             AND ${unchanged("source", "source_version")}
+             AND (target IS NULL OR ${unchanged("target", "target_version")}) THEN 'ok'
+           ELSE 'restart'
+         END AS status,
+         target_type = 'dir' OR target_nlink <= 1 AS target_last_name
+       FROM checked
+     ), to_dir AS (
+       UPDATE nodes SET next_cookie = next_cookie + 1, ${touch("$5", "$6")},
+         nlink = nlink + (SELECT CASE WHEN parents_move THEN 1 ELSE 0 END - CASE WHEN target_type = 'dir' THEN 1 ELSE 0 END FROM verdict)
+       WHERE id = $3 AND ${isOk}
+       RETURNING next_cookie - 1 AS cookie
      ), from_dir AS (
-       UPDATE nodes SET nlink = nlink + $6, ${touch("$7", "$8")} WHERE id = $1 AND id <> $3
-     ), entry AS (
-       UPDATE entries SET dir_id = $3, name = $4, cookie = (SELECT cookie FROM to_dir)
-       WHERE dir_id = $1 AND name = $2
+       UPDATE nodes SET ${touch("$5", "$6")}, nlink = nlink - (SELECT CASE WHEN parents_move THEN 1 ELSE 0 END FROM verdict)
+       WHERE id = $1 AND id <> $3 AND ${isOk}
+     ), source_entry AS (
+       DELETE FROM entries WHERE dir_id = $1 AND name = $2 AND ${isOk}
+     ), target_entry AS (
+       INSERT INTO entries (dir_id, name, child_id, cookie) SELECT $3, $4, (SELECT source FROM verdict), cookie FROM to_dir
+       ON CONFLICT (dir_id, name) DO UPDATE SET child_id = excluded.child_id, cookie = excluded.cookie
+     ), replaced_gone AS (
+       DELETE FROM nodes WHERE id = (SELECT target FROM verdict WHERE status = 'ok' AND target_last_name)
+       RETURNING ${NODE_COLUMNS}
+     ), replaced_kept AS (
+       UPDATE nodes SET nlink = nlink - 1, ctime_sec = $5, ctime_nsec = $6
+       WHERE id = (SELECT target FROM verdict WHERE status = 'ok' AND NOT target_last_name)
+       RETURNING ${NODE_COLUMNS}
+     ), moved AS (
+       UPDATE nodes SET ctime_sec = $5, ctime_nsec = $6, parent_id = CASE WHEN type = 'dir' THEN $3::uuid END
+       WHERE id = (SELECT source FROM verdict WHERE status = 'ok')
+       RETURNING ${NODE_COLUMNS}
      )
-     UPDATE nodes SET ctime_sec = $7, ctime_nsec = $8, parent_id = CASE WHEN type = 'dir' THEN $3::uuid END
-     WHERE id = $9
-     RETURNING ${NODE_COLUMNS}`,
+     SELECT v.status, array_remove(ARRAY[$1::uuid, $3::uuid, v.source, v.target], NULL), moved.*, v.target_last_name, replaced.*
+     FROM verdict v
+     LEFT JOIN (
+       SELECT * FROM moved
+       UNION ALL
+       SELECT ${NODE_COLUMNS} FROM nodes WHERE id = (SELECT source FROM verdict WHERE status = 'same')
+     ) moved ON true
+     LEFT JOIN (SELECT * FROM replaced_gone UNION ALL SELECT * FROM replaced_kept) replaced ON true`,
   ),
 
   /**
