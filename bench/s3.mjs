@@ -44,9 +44,9 @@ const REPEATED_LISTINGS = 5;
 /** The S3 store's defaults (core/config/schema.ts), which the baselines mirror. */
 const PART_SIZE = 16 * MiB;
 const CONCURRENCY = 8;
-/** The disk cache fetches 4 MiB chunks, `read_ahead` (8) of them ahead of a sequential reader. */
+/** The disk cache fetches 4 MiB chunks, `read_ahead` (16) of them ahead of a sequential reader. */
 const READ_CHUNK = 4 * MiB;
-const READ_AHEAD = 8;
+const READ_AHEAD = 16;
 const DEFAULT_ROUNDS = { big: 3, meta: 3 };
 const DEADLINE_MS = 13 * 60 * 1000;
 const BUCKET = "dittofs-bench";

@@ -53,7 +53,7 @@ describe("s3 content stores", () => {
         uploads: 4,
         uploadAfter: 10_000,
         remoteTimeout: 60_000,
-        readAhead: 8,
+        readAhead: 16,
         revalidateAfter: 3_000,
       },
     });

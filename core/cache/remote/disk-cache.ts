@@ -74,6 +74,7 @@ const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
 /** A new file written from its start gets parts uploaded while it grows once it holds this much. */
 const STREAM_FROM = 32 * 2 ** 20;
+const IDLE_FETCH_BUFFERS = 4;
 const STATFS_EVERY_MS = 250;
 const STATUS_EVERY_MS = 250;
 const IDLE_CHECK_MS = 1_000;
@@ -191,7 +192,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   /** Files with changes not synced yet (uploaded once idle for uploadAfterMs). */
   private readonly unsynced = new Set<string>();
   private readonly uploads = new Set<UploadInFlight>();
-  /** One chunk each; as many idle as chunks a sequential reader has in flight. */
+  /** One chunk each, for GETs and the chunks held for readers. */
   private readonly fetchBuffers: BufferPool;
   /** Files with fetched chunks held in memory (CachedFile.recent), oldest first. */
   private readonly recentChunks: Array<{ file: CachedFile; chunk: number }> = [];
@@ -214,7 +215,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     private readonly segments: Segments,
   ) {
     super();
-    this.fetchBuffers = new BufferPool(CHUNK_SIZE, options.readAheadChunks + 2);
+    // A few idle chunks are kept for the next reader; the rest go back to the system.
+    this.fetchBuffers = new BufferPool(CHUNK_SIZE, IDLE_FETCH_BUFFERS);
     this.idleTimer = setInterval(() => this.uploadIdle(), Math.min(IDLE_CHECK_MS, options.uploadAfterMs));
     this.idleTimer.unref();
   }
@@ -742,7 +744,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     if (file.recent.has(chunk)) return false;
     file.recent.set(chunk, { buffer, length });
     this.recentChunks.push({ file, chunk });
-    if (this.recentChunks.length > this.options.readAheadChunks + 2) {
+    if (this.recentChunks.length > this.options.readAheadChunks) {
       const oldest = this.recentChunks[0]!;
       this.releaseRecent(oldest.file, oldest.chunk);
     }
