@@ -52,6 +52,22 @@ describe("MetadataService", () => {
     svc.create(ctx, SHARE, dirId, name, { mode: "guarded", attrs }).then((r) => r.attr);
 
   describe("shares", () => {
+    it("reaches a node only through its own share, even when shares share a store", async () => {
+      const other = await svc.registerShare({ name: "/other", store, readOnly: true, rootUid: 0, rootGid: 0, rootMode: 0o755 });
+      const theirs = (await store.create(other.id, "theirs", { ...(await store.get(other.id)), type: "file", contentId: "c" }, OLD)).id;
+      const dir = await mkdir(root, top.id, "d");
+      await expectFsError(svc.getAttr(SHARE, theirs), "Stale");
+      await expectFsError(svc.getAttr(SHARE, other.id), "Stale");
+      await expectFsError(svc.checkWrite(root, SHARE, theirs), "Stale");
+      await expectFsError(svc.setAttr(root, SHARE, theirs, { mode: 0o777 }, null), "Stale");
+      await expectFsError(svc.lookup(root, SHARE, other.id, "theirs"), "Stale");
+      await expectFsError(svc.link(root, SHARE, theirs, dir.id, "stolen"), "Stale");
+      await expectFsError(svc.rename(root, SHARE, other.id, "theirs", dir.id, "stolen"), "Stale");
+      await expectFsError(svc.remove(root, SHARE, other.id, "theirs"), "Stale");
+      expect((await svc.getAttr("/other", theirs)).mode).toBe(0o755);
+      await expectFsError(svc.getAttr("/other", dir.id), "Stale");
+    });
+
     it("creates the root from the binding and keeps it across registrations", async () => {
       expect(top).toMatchObject({ type: "dir", uid: 0, gid: 0, mode: 0o777 });
       expect((await svc.root(SHARE)).id).toBe(top.id);

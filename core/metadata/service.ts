@@ -445,9 +445,14 @@ export class MetadataService {
     return s;
   }
 
-  /** A node named by a file handle: gone means the handle is stale. */
+  /**
+   * A node named by a file handle: gone means the handle is stale, and so does a node of another
+   * share's tree (shares may share a store; a handle reaches only its own share).
+   */
   private async node(s: ShareState, id: FileId): Promise<FileAttr> {
-    return staleIfMissing(s.store.get(id), id);
+    const attr = await staleIfMissing(s.store.get(id), id);
+    if (attr.shareRoot !== s.rootId) throw fsError("Stale", `file ${id} is not in share ${s.name}`);
+    return attr;
   }
 
   /** A directory whose entries `ctx` may change (write and search permission). */

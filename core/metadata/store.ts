@@ -80,6 +80,12 @@ export interface MetadataStore {
    */
   refresh?(dirId: FileId): Promise<void>;
 
+  /**
+   * A random 32-byte secret kept under `name`, created on first use and the same ever after, for
+   * every server sharing the store (file handles are signed with keys derived from it).
+   */
+  secret(name: string): Promise<Buffer>;
+
   /** Files and content bytes held by the store, over all its shares. */
   usage(): Promise<StoreUsage>;
 

@@ -38,6 +38,11 @@ export interface FileAttr {
   contentId: string | null;
   /** Device number for block and character devices; zeros otherwise. */
   rdev: DeviceNumber;
+  /**
+   * The root directory of the share whose tree holds this node. A store that serves several
+   * shares keeps their trees apart: a node is created in its parent's tree and never leaves it.
+   */
+  shareRoot: FileId;
 }
 
 /** What a store needs to create a node. The store assigns id, ino and nlink. */

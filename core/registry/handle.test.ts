@@ -1,6 +1,7 @@
+import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import { FsError } from "../errors.js";
-import { decodeHandle, encodeHandle, MAX_FILE_ID_BYTES, shareIdFor } from "./handle.js";
+import { encodeHandle, handleKeyFor, handleShareId, HANDLE_MAC_BYTES, MAX_FILE_ID_BYTES, shareIdFor, verifyHandle } from "./handle.js";
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -11,6 +12,8 @@ function codeOf(fn: () => unknown): string {
   }
   throw new Error("no error thrown");
 }
+
+const key = handleKeyFor(randomBytes(32), "/export");
 
 describe("shareIdFor", () => {
   test("is the first 4 bytes of SHA-256 of the name, so ids survive restarts", () => {
@@ -23,46 +26,77 @@ describe("shareIdFor", () => {
   });
 });
 
+describe("handleKeyFor", () => {
+  test("is the same for the same secret and share, different for another share or secret", () => {
+    const secret = randomBytes(32);
+    expect(handleKeyFor(secret, "/a")).toEqual(handleKeyFor(Buffer.from(secret), "/a"));
+    expect(handleKeyFor(secret, "/a")).not.toEqual(handleKeyFor(secret, "/b"));
+    expect(handleKeyFor(secret, "/a")).not.toEqual(handleKeyFor(randomBytes(32), "/a"));
+  });
+});
+
 describe("handle codec", () => {
   test.each([["42"], ["a3f9c2d1e0b4a5f6-17"], ["ünïcødé/✓"], ["x".repeat(MAX_FILE_ID_BYTES)], ["\uFEFFbom"]])(
     "round trips %j",
     (fileId) => {
-      const handle = encodeHandle(0xdeadbeef, fileId);
+      const handle = encodeHandle(key, 0xdeadbeef, fileId);
       expect(handle.length).toBeLessThanOrEqual(64);
-      expect(handle[0]).toBe(1);
-      expect(handle.readUInt32BE(1)).toBe(0xdeadbeef);
-      expect(decodeHandle(handle)).toEqual({ shareId: 0xdeadbeef, fileId });
+      expect(handle[0]).toBe(2);
+      expect(handleShareId(handle)).toBe(0xdeadbeef);
+      expect(verifyHandle(key, handle)).toBe(fileId);
     },
   );
 
-  test("lays out [version][share id][file id]", () => {
-    expect(encodeHandle(0x01020304, "ab")).toEqual(Buffer.from([1, 1, 2, 3, 4, 0x61, 0x62]));
+  test("holds 48-byte file ids (what stores promise) within 64 bytes", () => {
+    expect(MAX_FILE_ID_BYTES).toBe(48);
+    expect(encodeHandle(key, 1, "x".repeat(48)).length).toBe(64);
   });
 
-  test("decodes from a view into a larger buffer (as handles arrive inside RPC records)", () => {
-    const record = Buffer.concat([Buffer.from([9, 9, 9]), encodeHandle(7, "file-1"), Buffer.from([9])]);
-    expect(decodeHandle(record.subarray(3, record.length - 1))).toEqual({ shareId: 7, fileId: "file-1" });
+  test("lays out [version][share id][file id][MAC]", () => {
+    const handle = encodeHandle(key, 0x01020304, "ab");
+    expect(handle.subarray(0, 7)).toEqual(Buffer.from([2, 1, 2, 3, 4, 0x61, 0x62]));
+    expect(handle.length).toBe(7 + HANDLE_MAC_BYTES);
+  });
+
+  test("verifies from a view into a larger buffer (as handles arrive inside RPC records)", () => {
+    const record = Buffer.concat([Buffer.from([9, 9, 9]), encodeHandle(key, 7, "file-1"), Buffer.from([9])]);
+    const handle = record.subarray(3, record.length - 1);
+    expect(handleShareId(handle)).toBe(7);
+    expect(verifyHandle(key, handle)).toBe("file-1");
   });
 
   test("refuses file ids a handle cannot hold", () => {
-    expect(codeOf(() => encodeHandle(1, ""))).toBe("Io");
-    expect(codeOf(() => encodeHandle(1, "x".repeat(MAX_FILE_ID_BYTES + 1)))).toBe("Io");
-    expect(codeOf(() => encodeHandle(1, "é".repeat(30)))).toBe("Io");
+    expect(codeOf(() => encodeHandle(key, 1, ""))).toBe("Io");
+    expect(codeOf(() => encodeHandle(key, 1, "x".repeat(MAX_FILE_ID_BYTES + 1)))).toBe("Io");
+    expect(codeOf(() => encodeHandle(key, 1, "é".repeat(25)))).toBe("Io");
+  });
+
+  test("a guessed file id, another share id or a flipped bit fails the MAC", () => {
+    const handle = encodeHandle(key, 7, "41");
+    const guessed = Buffer.from(handle);
+    guessed[6] = 0x32; // "42"
+    const otherShare = Buffer.from(handle);
+    otherShare.writeUInt32BE(8, 1);
+    const flipped = Buffer.from(handle);
+    flipped[flipped.length - 1]! ^= 1;
+    for (const forged of [guessed, otherShare, flipped]) expect(codeOf(() => verifyHandle(key, forged))).toBe("BadHandle");
+    expect(codeOf(() => verifyHandle(handleKeyFor(randomBytes(32), "/export"), handle))).toBe("BadHandle");
+  });
+
+  test("rejects invalid UTF-8 in a file id even under a valid MAC", () => {
+    const body = Buffer.from([2, 0, 0, 0, 1, 0xff]);
+    const mac = createHmac("sha256", key).update(body).digest().subarray(0, HANDLE_MAC_BYTES);
+    expect(codeOf(() => verifyHandle(key, Buffer.concat([body, mac])))).toBe("BadHandle");
   });
 
   test.each([
     ["empty", []],
-    ["header only (empty file id)", [1, 0, 0, 0, 1]],
-    ["truncated header", [1, 0, 0]],
-    ["version 0", [0, 0, 0, 0, 1, 0x61]],
-    ["version 2", [2, 0, 0, 0, 1, 0x61]],
-    ["invalid UTF-8 byte", [1, 0, 0, 0, 1, 0xff]],
-    ["lone continuation byte", [1, 0, 0, 0, 1, 0x80]],
-    ["truncated multi-byte sequence", [1, 0, 0, 0, 1, 0xe2, 0x82]],
-    ["overlong encoding of '/'", [1, 0, 0, 0, 1, 0xc0, 0xaf]],
-    ["UTF-16 surrogate encoded in UTF-8", [1, 0, 0, 0, 1, 0xed, 0xa0, 0x80]],
-    ["65 bytes", [1, 0, 0, 0, 1, ...Array(60).fill(0x61)]],
-  ])("rejects a forged handle: %s", (_name, bytes) => {
-    expect(codeOf(() => decodeHandle(Buffer.from(bytes)))).toBe("BadHandle");
+    ["header and MAC only (empty file id)", [2, 0, 0, 0, 1, ...Array(HANDLE_MAC_BYTES).fill(0)]],
+    ["truncated header", [2, 0, 0]],
+    ["version 1 (unsigned handles before this release)", [1, 0, 0, 0, 1, 0x61, ...Array(HANDLE_MAC_BYTES).fill(0)]],
+    ["version 3", [3, 0, 0, 0, 1, 0x61, ...Array(HANDLE_MAC_BYTES).fill(0)]],
+    ["65 bytes", [2, 0, 0, 0, 1, ...Array(60).fill(0x61)]],
+  ])("rejects a malformed handle: %s", (_name, bytes) => {
+    expect(codeOf(() => verifyHandle(key, Buffer.from(bytes)))).toBe("BadHandle");
   });
 });

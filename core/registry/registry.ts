@@ -8,9 +8,12 @@ import type { MetadataStore } from "../metadata/store.js";
 import type { AuthContext, FileId } from "../metadata/types.js";
 import type { AuthSysCredential } from "../protocol/rpc/types.js";
 import type { Logger } from "../util/logger.js";
-import { decodeHandle, encodeHandle, shareIdFor } from "./handle.js";
+import { encodeHandle, handleKeyFor, handleShareId, shareIdFor, verifyHandle } from "./handle.js";
 import { ConfiguredShare } from "./share.js";
 import { closeStores, createStores, type NamedStores, type StoreOptions } from "./stores.js";
+
+/** The metadata store secret that file handle keys are derived from. */
+const HANDLE_SECRET = "file-handles";
 
 /** A share as the protocol adapters see it. */
 export interface Share {
@@ -49,6 +52,8 @@ export interface RegistryOptions {
 export class Registry {
   private readonly byName = new Map<string, ConfiguredShare>();
   private readonly byId = new Map<number, ConfiguredShare>();
+  /** The key that signs each share's file handles, by share id. */
+  private readonly handleKeys = new Map<number, Buffer>();
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -119,6 +124,7 @@ export class Registry {
       rootMode: config.root.mode,
     });
     this.contentService.registerShare(config.name, contentStore, config.durability);
+    this.handleKeys.set(id, handleKeyFor(await metadataStore.secret(HANDLE_SECRET), config.name));
     this.byName.set(share.name, share);
     this.byId.set(id, share);
     this.logger.info(
@@ -182,23 +188,32 @@ export class Registry {
     return this.metadataService.refreshListing(share.name, dirId);
   }
 
-  /** Opaque handle (≤ 64 bytes): [version][share id][file id]. */
+  /** Opaque handle (≤ 64 bytes): [version][share id][file id][MAC with the share's key]. */
   handleFor(share: Share, fileId: FileId): Buffer {
-    return encodeHandle(share.id, fileId);
+    return encodeHandle(this.handleKey(share.id), share.id, fileId);
   }
 
   /** The handle of a share's root directory (what MOUNT returns). */
   async rootHandle(share: Share): Promise<Buffer> {
     const root = await this.metadataService.root(share.name);
-    return encodeHandle(share.id, root.id);
+    return this.handleFor(share, root.id);
   }
 
-  /** FsError("BadHandle") for malformed handles, FsError("Stale") for an unknown share. */
+  /**
+   * FsError("BadHandle") for malformed handles and handles this server did not sign for their
+   * share, FsError("Stale") for an unknown share.
+   */
   resolveHandle(handle: Buffer): ResolvedHandle {
-    const { shareId, fileId } = decodeHandle(handle);
+    const shareId = handleShareId(handle);
     const share = this.byId.get(shareId);
     if (!share) throw fsError("Stale", `no share with id ${shareId}`);
-    return { share, fileId };
+    return { share, fileId: verifyHandle(this.handleKey(shareId), handle) };
+  }
+
+  private handleKey(shareId: number): Buffer {
+    const key = this.handleKeys.get(shareId);
+    if (!key) throw fsError("Stale", `no share with id ${shareId}`);
+    return key;
   }
 
   /**

@@ -18,6 +18,7 @@ function attr(type: FileType, size: number): FileAttr {
     ctime: { sec: 5, nsec: 6 },
     contentId: null,
     rdev: { major: 8, minor: 3 },
+    shareRoot: "r1",
   };
 }
 

@@ -97,6 +97,43 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
       });
     });
 
+    describe("share trees", () => {
+      it("tags every node with the root of its share's tree, through every way of making one", async () => {
+        expect(root.shareRoot).toBe(root.id);
+        const other = await store.getOrCreateRoot("/other", newNode("dir"));
+        expect(other.shareRoot).toBe(other.id);
+        const d = await mkdir(root.id, "d");
+        const f = await mkfile(d.id, "f");
+        const [many] = await store.createMany(d.id, [{ name: "m", node: newNode("file") }], later());
+        const s = await store.create(root.id, "s", newNode("symlink", { symlinkTarget: "f", size: 1 }), later());
+        const o = await mkfile(other.id, "o");
+        for (const node of [d, f, many!, s]) {
+          expect(node.shareRoot).toBe(root.id);
+          expect((await store.get(node.id)).shareRoot).toBe(root.id);
+        }
+        expect(o.shareRoot).toBe(other.id);
+        expect((await store.lookup(other.id, "o")).shareRoot).toBe(other.id);
+        // Renames and links keep a node in its tree; listings report the tag too.
+        await store.rename(d.id, "f", root.id, "f2", later());
+        expect((await store.get(f.id)).shareRoot).toBe(root.id);
+        expect((await store.link(root.id, "f3", f.id, later())).shareRoot).toBe(root.id);
+        const page = await store.readDir(root.id, 0, 100);
+        expect(page.entries.map((e) => e.attr.shareRoot)).toEqual(page.entries.map(() => root.id));
+        expect((await store.getOrCreateRoot("/other", newNode("dir"))).shareRoot).toBe(other.id);
+      });
+    });
+
+    describe("secrets", () => {
+      it("creates a 32-byte random secret once and returns the same bytes after", async () => {
+        const a = await store.secret("file-handles");
+        expect(a.length).toBe(32);
+        expect(await store.secret("file-handles")).toEqual(a);
+        const b = await store.secret("other");
+        expect(b.length).toBe(32);
+        expect(b).not.toEqual(a);
+      });
+    });
+
     describe("create, lookup, get", () => {
       it("keeps every attribute it was given and finds the node by name and by id", async () => {
         const node = newNode("file", {

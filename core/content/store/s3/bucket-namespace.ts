@@ -110,6 +110,10 @@ export class BucketNamespace implements MetadataStore {
     return this.inner.usage();
   }
 
+  secret(name: string): Promise<Buffer> {
+    return this.inner.secret(name);
+  }
+
   async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr> {
     await this.fresh(dirId);
     const dir = this.indexed(dirId);

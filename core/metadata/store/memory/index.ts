@@ -38,6 +38,8 @@ interface MemNode {
   parentId: FileId | null;
 }
 
+const SECRET_BYTES = 32;
+
 /** Compact a directory's slot list once this many slots, and over half of them, are dead. */
 const COMPACT_MIN_DEAD = 64;
 
@@ -54,6 +56,7 @@ export class MemoryMetadataStore implements MetadataStore {
   private nextIno = 1;
   private readonly nodes = new Map<FileId, MemNode>();
   private readonly roots = new Map<string, FileId>();
+  private readonly secrets = new Map<string, Buffer>();
   private fileBytes = 0;
   private closed = false;
 
@@ -62,7 +65,7 @@ export class MemoryMetadataStore implements MetadataStore {
     const existing = this.roots.get(shareName);
     if (existing !== undefined) return copy(this.node(existing).attr);
     if (init.type !== "dir") throw fsError("Invalid", `root of share ${shareName} must be a directory`);
-    const root = this.insertNode(init, null);
+    const root = this.insertNode(init, null, null);
     root.parentId = root.attr.id;
     this.roots.set(shareName, root.attr.id);
     return copy(root.attr);
@@ -85,7 +88,7 @@ export class MemoryMetadataStore implements MetadataStore {
     const parent = this.node(dirId);
     const dir = dirOf(parent);
     if (dir.byName.has(name)) throw fsError("Exists", `'${name}' exists in directory ${dirId}`);
-    const child = this.insertNode(node, node.type === "dir" ? dirId : null);
+    const child = this.insertNode(node, node.type === "dir" ? dirId : null, parent.attr.shareRoot);
     addSlot(dir, name, child.attr.id);
     if (node.type === "dir") parent.attr.nlink += 1;
     touch(parent, now);
@@ -99,7 +102,7 @@ export class MemoryMetadataStore implements MetadataStore {
     let created = 0;
     const result = entries.map(({ name, node }) => {
       if (dir.byName.has(name)) return null;
-      const child = this.insertNode(node, node.type === "dir" ? dirId : null);
+      const child = this.insertNode(node, node.type === "dir" ? dirId : null, parent.attr.shareRoot);
       addSlot(dir, name, child.attr.id);
       if (node.type === "dir") parent.attr.nlink += 1;
       created += 1;
@@ -223,6 +226,16 @@ export class MemoryMetadataStore implements MetadataStore {
     return node.symlinkTarget;
   }
 
+  async secret(name: string): Promise<Buffer> {
+    this.checkOpen();
+    let secret = this.secrets.get(name);
+    if (!secret) {
+      secret = randomBytes(SECRET_BYTES);
+      this.secrets.set(name, secret);
+    }
+    return Buffer.from(secret);
+  }
+
   async usage(): Promise<StoreUsage> {
     this.checkOpen();
     return { files: this.nodes.size, bytes: this.fileBytes };
@@ -248,7 +261,8 @@ export class MemoryMetadataStore implements MetadataStore {
     return dirOf(this.node(id));
   }
 
-  private insertNode(init: NewNode, parentId: FileId | null): MemNode {
+  /** A new node in the tree of `shareRoot` (null: the node is a new share's root). */
+  private insertNode(init: NewNode, parentId: FileId | null, shareRoot: FileId | null): MemNode {
     const ino = this.nextIno++;
     const id = `${this.idPrefix}-${ino.toString(36)}`;
     const isDir = init.type === "dir";
@@ -267,6 +281,7 @@ export class MemoryMetadataStore implements MetadataStore {
         ctime: ts(init.ctime),
         contentId: init.contentId,
         rdev: { major: init.rdev.major, minor: init.rdev.minor },
+        shareRoot: shareRoot ?? id,
       },
       symlinkTarget: init.type === "symlink" ? (init.symlinkTarget ?? "") : null,
       dir: isDir ? { byName: new Map(), slots: [], deadSlots: 0, nextCookie: 1 } : null,

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import type { CustomTypesConfig, PoolClient, PoolConfig } from "pg";
 import { fsError, isFsError } from "../../../errors.js";
@@ -56,6 +56,7 @@ const MAX_ATTEMPTS = 8;
 const DEFAULT_MAX_CONNS = 10;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_USAGE_CACHE_MS = 2_000;
+const SECRET_BYTES = 32;
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 
 /** bigint columns (ino, sizes, times, cookies) as numbers; every value we store fits. */
@@ -396,6 +397,15 @@ export class PostgresMetadataStore implements MetadataStore {
       if (!row) throw fsError("NotFound", `no file ${id}`);
       if (row[0] !== "symlink") throw fsError("Invalid", `${id} is not a symbolic link`);
       return (row[1] as string | null) ?? "";
+    });
+  }
+
+  async secret(name: string): Promise<Buffer> {
+    return this.session(async (s) => {
+      for (;;) {
+        const [row] = await s.query(SQL.secret, [name, randomBytes(SECRET_BYTES)]);
+        if (row) return row[0] as Buffer;
+      }
     });
   }
 

@@ -50,6 +50,20 @@ export const MIGRATIONS: readonly string[] = [
     node_id uuid NOT NULL REFERENCES nodes (id)
   );
   `,
+  // Version 2: every node names the root of the share whose tree holds it (a file handle of one
+  // share must not reach another share's nodes), and secrets (the file handle signing key).
+  `
+  ALTER TABLE nodes ADD COLUMN share_root uuid;
+  WITH RECURSIVE tree (id, root) AS (
+    SELECT node_id, node_id FROM roots
+    UNION SELECT e.child_id, t.root FROM entries e JOIN tree t ON e.dir_id = t.id
+  )
+  UPDATE nodes SET share_root = tree.root FROM tree WHERE tree.id = nodes.id;
+  CREATE TABLE secrets (
+    name  text  PRIMARY KEY,
+    value bytea NOT NULL
+  );
+  `,
 ];
 
 /**

@@ -32,6 +32,7 @@ const NODE_COLUMN_LIST = [
   "content_id",
   "rdev_major",
   "rdev_minor",
+  "share_root",
 ] as const;
 /** How many cells a node takes in a row. */
 export const NODE_WIDTH = NODE_COLUMN_LIST.length;
@@ -55,6 +56,7 @@ export function attrFromRow(r: Row, at = 0): FileAttr | null {
     ctime: { sec: r[at + 12] as number, nsec: r[at + 13] as number },
     contentId: r[at + 14] as string | null,
     rdev: { major: r[at + 15] as number, minor: r[at + 16] as number },
+    shareRoot: (r[at + 17] as string | null) ?? "",
   };
 }
 
@@ -188,7 +190,7 @@ export const SQL = {
     `WITH root AS (
        INSERT INTO roots (share, node_id) VALUES ($1, $2::uuid) ON CONFLICT (share) DO NOTHING RETURNING node_id
      )
-     INSERT INTO nodes (${INSERT_NODE_COLUMNS}) SELECT ${newNodeValues(2)} FROM root
+     INSERT INTO nodes (${INSERT_NODE_COLUMNS}, share_root) SELECT ${newNodeValues(2)}, $2::uuid FROM root
      RETURNING ${NODE_COLUMNS}`,
   ),
 
@@ -203,9 +205,9 @@ export const SQL = {
     `WITH dir AS (
        UPDATE nodes SET next_cookie = next_cookie + 1, nlink = nlink + $3, ${touch("$4", "$5")}
        WHERE id = $1 AND type = 'dir'
-       RETURNING id, next_cookie - 1 AS cookie
+       RETURNING id, next_cookie - 1 AS cookie, share_root
      ), child AS (
-       INSERT INTO nodes (${INSERT_NODE_COLUMNS}) SELECT ${newNodeValues(6)} FROM dir
+       INSERT INTO nodes (${INSERT_NODE_COLUMNS}, share_root) SELECT ${newNodeValues(6)}, dir.share_root FROM dir
        RETURNING ${NODE_COLUMNS}
      ), entry AS (
        INSERT INTO entries (dir_id, name, child_id, cookie) SELECT dir.id, $2::text, child.id, dir.cookie FROM dir, child
@@ -249,7 +251,8 @@ export const SQL = {
        WHERE id = $1 AND EXISTS (SELECT 1 FROM numbered)
        RETURNING next_cookie - (SELECT count(*) FROM numbered) AS first_cookie
      ), child AS (
-       INSERT INTO nodes (${INSERT_NODE_COLUMNS}) SELECT ${INSERT_NODE_COLUMNS} FROM numbered
+       INSERT INTO nodes (${INSERT_NODE_COLUMNS}, share_root)
+       SELECT ${INSERT_NODE_COLUMNS}, (SELECT share_root FROM nodes WHERE id = $1) FROM numbered
        RETURNING ${NODE_COLUMNS}
      ), entry AS (
        INSERT INTO entries (dir_id, name, child_id, cookie)
@@ -472,6 +475,18 @@ export const SQL = {
      FROM (SELECT id, size FROM nodes WHERE id = $1 FOR UPDATE) old
      WHERE n.id = old.id
      RETURNING ${nodeColumnsOf("n")}, old.size`,
+  ),
+
+  /**
+   * $1 name, $2 a new random value → [value]: the first value stored under the name. No row
+   * when another server stored one in the meantime (this statement's snapshot predates it): run again.
+   */
+  secret: statement(
+    "secret",
+    `WITH stored AS (
+       INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value
+     )
+     SELECT value FROM stored UNION ALL SELECT value FROM secrets WHERE name = $1`,
   ),
 
   /** → [files, bytes in regular files]. */

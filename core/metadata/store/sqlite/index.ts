@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
@@ -41,6 +42,8 @@ interface NodeRow {
   rdev_minor: number;
   /** A directory's parent; null for roots and for everything but directories. */
   parent_id: number | null;
+  /** The root of the share whose tree holds the node (null only for nodes no share reaches). */
+  share_root: number | null;
 }
 
 /**
@@ -49,6 +52,8 @@ interface NodeRow {
  * properties, and a JS object literal is then cheap.
  */
 type Cell = string | number | null;
+
+const SECRET_BYTES = 32;
 
 /** Node rows and directory entries kept in memory, most recently used first. */
 const CACHED_NODES = 16_384;
@@ -73,6 +78,7 @@ const NODE_COLUMN_LIST = [
   "rdev_major",
   "rdev_minor",
   "parent_id",
+  "share_root",
 ] as const;
 const NODE_COLUMNS = NODE_COLUMN_LIST.join(", ");
 const NODE_COLUMNS_OF_N = NODE_COLUMN_LIST.map((c) => `n.${c}`).join(", ");
@@ -97,6 +103,7 @@ function nodeFromTuple(t: readonly Cell[], at = 0): NodeRow {
     rdev_major: t[at + 14] as number,
     rdev_minor: t[at + 15] as number,
     parent_id: t[at + 16] as number | null,
+    share_root: t[at + 17] as number | null,
   };
 }
 
@@ -297,6 +304,14 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  async secret(name: string): Promise<Buffer> {
+    return this.guard(() => {
+      // INSERT OR IGNORE: the first value stored under a name stays.
+      this.q.insertSecret.run(name, randomBytes(SECRET_BYTES));
+      return Buffer.from(this.q.getSecret.get(name)!.value);
+    });
+  }
+
   async usage(): Promise<StoreUsage> {
     return this.guard(() => this.q.usage.get()!);
   }
@@ -378,8 +393,11 @@ export class SqliteMetadataStore implements MetadataStore {
     return row;
   }
 
-  /** Inserts a node; a directory records `parentId` as its parent (null for a root). */
-  private insertNode(node: NewNode, parentId: number | null): NodeRow {
+  /**
+   * Inserts a node in the tree of `shareRoot`; a directory records `parentId` as its parent.
+   * A share's root has neither (both null) and is its own share root.
+   */
+  private insertNode(node: NewNode, parentId: number | null, shareRoot: number | null): NodeRow {
     return this.changed(this.q.insertNode.get({
       type: node.type,
       mode: node.mode,
@@ -398,6 +416,7 @@ export class SqliteMetadataStore implements MetadataStore {
       rdevMinor: node.rdev.minor,
       symlinkTarget: node.type === "symlink" ? (node.symlinkTarget ?? "") : null,
       parentId: node.type === "dir" ? parentId : null,
+      shareRoot,
     })!);
   }
 
@@ -432,22 +451,22 @@ export class SqliteMetadataStore implements MetadataStore {
     const existing = this.q.getRoot.get(shareName);
     if (existing) return this.nodeRow(existing.node_id);
     if (init.type !== "dir") throw fsError("Invalid", `root of share ${shareName} must be a directory`);
-    const root = this.insertNode(init, null);
+    const root = this.changed(this.q.setShareRoot.get(this.insertNode(init, null, null).id)!);
     this.q.insertRoot.run(shareName, root.id);
     return root;
   }
 
   private createNode(dirId: number, name: string, node: NewNode, now: Timespec): NodeRow {
-    this.requireDir(dirId);
+    const dir = this.requireDir(dirId);
     if (this.childOf(dirId, name) !== undefined) throw fsError("Exists", `'${name}' exists in directory ${dirId}`);
-    const child = this.insertNode(node, dirId);
+    const child = this.insertNode(node, dirId, dir.share_root);
     this.addEntry(dirId, name, child.id, node.type === "dir" ? 1 : 0, now);
     return child;
   }
 
   /** createMany's transaction: the directory row is updated once, whatever the number of entries. */
   private createNodes(dirId: number, entries: readonly NewEntry[], now: Timespec): Array<NodeRow | null> {
-    this.requireDir(dirId);
+    const { share_root: shareRoot } = this.requireDir(dirId);
     const batch = new Set<string>();
     const free = entries.map(({ name }) => {
       // The first of two entries with one name gets it, as with two creates in a row.
@@ -462,7 +481,7 @@ export class SqliteMetadataStore implements MetadataStore {
     let cookie = extra as number;
     return entries.map(({ name, node }, i) => {
       if (!free[i]) return null;
-      const child = this.insertNode(node, dirId);
+      const child = this.insertNode(node, dirId, shareRoot);
       this.q.insertEntry.run(dirId, name, child.id, cookie++);
       this.pendingEntries.set(entryKey(dirId, name), child.id);
       return child;
@@ -614,11 +633,12 @@ function prepareStatements(db: Database.Database) {
     insertNode: new NodeQuery<[Record<string, unknown>]>(
       db,
       `INSERT INTO nodes (type, mode, nlink, uid, gid, size, atime_sec, atime_nsec, mtime_sec, mtime_nsec,
-         ctime_sec, ctime_nsec, content_id, rdev_major, rdev_minor, symlink_target, parent_id)
+         ctime_sec, ctime_nsec, content_id, rdev_major, rdev_minor, symlink_target, parent_id, share_root)
        VALUES (@type, @mode, @nlink, @uid, @gid, @size, @atimeSec, @atimeNsec, @mtimeSec, @mtimeNsec,
-         @ctimeSec, @ctimeNsec, @contentId, @rdevMajor, @rdevMinor, @symlinkTarget, @parentId)
+         @ctimeSec, @ctimeNsec, @contentId, @rdevMajor, @rdevMinor, @symlinkTarget, @parentId, @shareRoot)
        RETURNING ${NODE_COLUMNS}`,
     ),
+    setShareRoot: new NodeQuery<[number]>(db, `UPDATE nodes SET share_root = id WHERE id = ? RETURNING ${NODE_COLUMNS}`),
     deleteNode: db.prepare(`DELETE FROM nodes WHERE id = ?`) as Stmt<[number]>,
     insertEntry: db.prepare(`INSERT INTO entries (dir_id, name, child_id, cookie) VALUES (?, ?, ?, ?)`) as Stmt<
       [number, string, number, number]
@@ -663,6 +683,8 @@ function prepareStatements(db: Database.Database) {
     >,
     getRoot: db.prepare(`SELECT node_id FROM roots WHERE share = ?`) as Stmt<[string], { node_id: number }>,
     insertRoot: db.prepare(`INSERT INTO roots (share, node_id) VALUES (?, ?)`) as Stmt<[string, number]>,
+    insertSecret: db.prepare(`INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)`) as Stmt<[string, Buffer]>,
+    getSecret: db.prepare(`SELECT value FROM secrets WHERE name = ?`) as Stmt<[string], { value: Buffer }>,
     usage: db.prepare(
       `SELECT COUNT(*) AS files, COALESCE(SUM(CASE WHEN type = 'file' THEN size ELSE 0 END), 0) AS bytes FROM nodes`,
     ) as Stmt<[], StoreUsage>,
@@ -718,6 +740,7 @@ function toAttr(r: NodeRow): FileAttr {
     ctime: { sec: r.ctime_sec, nsec: r.ctime_nsec },
     contentId: r.content_id,
     rdev: { major: r.rdev_major, minor: r.rdev_minor },
+    shareRoot: r.share_root === null ? "" : String(r.share_root),
   };
 }
 

@@ -64,4 +64,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE entries_v2 RENAME TO entries;
   CREATE UNIQUE INDEX entries_by_cookie ON entries (dir_id, cookie);
   `,
+  // Version 3: every node names the root of the share whose tree holds it (a file handle of one
+  // share must not reach another share's nodes), and secrets (the file handle signing key).
+  `
+  ALTER TABLE nodes ADD COLUMN share_root INTEGER;
+  WITH RECURSIVE tree (id, root) AS (
+    SELECT node_id, node_id FROM roots
+    UNION SELECT e.child_id, t.root FROM entries e JOIN tree t ON e.dir_id = t.id
+  )
+  UPDATE nodes SET share_root = (SELECT root FROM tree WHERE tree.id = nodes.id);
+  CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+  );
+  `,
 ];

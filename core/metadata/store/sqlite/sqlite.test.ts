@@ -37,6 +37,7 @@ describe("SqliteMetadataStore", () => {
     const gone = await store.create(root.id, "gone", newNode("file"), T);
     await store.unlink(root.id, "gone", T);
     const listing = await store.readDir(root.id, 0, 100);
+    const secret = await store.secret("k");
     await store.close();
     await expect(store.get(root.id)).rejects.toMatchObject({ code: "Io" });
 
@@ -47,6 +48,7 @@ describe("SqliteMetadataStore", () => {
     expect(await store.readLink(s.id)).toBe("d/f");
     expect(await store.readDir(root.id, 0, 100)).toEqual(listing);
     expect((await store.parentOf(d.id)).id).toBe(root.id);
+    expect(await store.secret("k")).toEqual(secret);
     const fresh = await store.create(root.id, "fresh", newNode("file"), T);
     expect(Number(fresh.id)).toBeGreaterThan(Number(gone.id));
     const nextCookie = (await store.readDir(root.id, 0, 100)).entries.at(-1)!.cookie;
@@ -86,6 +88,8 @@ describe("SqliteMetadataStore", () => {
     const store = SqliteMetadataStore.open({ path });
     expect((await store.getOrCreateRoot("/export", newNode("dir"))).id).toBe("1");
     expect((await store.lookup("2", "f")).id).toBe("3");
+    // Version 3 tags every node with its share's root, found by walking the tree.
+    for (const id of ["1", "2", "3"]) expect((await store.get(id)).shareRoot).toBe("1");
     expect((await store.parentOf("2")).id).toBe("1");
     expect((await store.parentOf("1")).id).toBe("1");
     expect((await store.readDir("2", 0, 10)).entries.map((e) => [e.name, e.cookie])).toEqual([["f", 4]]);
