@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { fsError, isFsError } from "../../../errors.js";
@@ -188,8 +188,12 @@ export class SqliteMetadataStore implements MetadataStore {
 
   static open(options: SqliteMetadataStoreOptions): SqliteMetadataStore {
     const inMemory = options.path === ":memory:" || options.path === "";
-    if (!inMemory) mkdirSync(dirname(options.path), { recursive: true });
+    const isNew = !inMemory && !existsSync(options.path);
+    if (!inMemory) mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
     const db = new Database(options.path);
+    // The database holds the file handle secret: a new one is for the server's user alone
+    // (SQLite gives its -wal and -shm files the same mode).
+    if (isNew) chmodSync(options.path, 0o600);
     try {
       // One process owns the database, as the caches assume: EXCLUSIVE locking makes a second
       // opener fail rather than write behind their back, and spares every transaction the

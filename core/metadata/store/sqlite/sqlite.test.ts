@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -64,6 +64,8 @@ describe("SqliteMetadataStore", () => {
     const db = new Database(path, { readonly: true });
     expect(db.prepare("SELECT version FROM schema_version").all()).toEqual([{ version: MIGRATIONS.length }]);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    // It holds the file handle secret: readable by the server's user alone.
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     db.close();
   });
 
