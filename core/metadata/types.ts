@@ -115,8 +115,29 @@ export function wccOf(attr: FileAttr): WccAttr {
   return { size: attr.size, mtime: attr.mtime, ctime: attr.ctime };
 }
 
+let lastSec = 0;
+let lastNsec = 0;
+
+/**
+ * The time now, strictly later than every earlier answer in this process: clients compare mtimes
+ * and ctimes to tell whether their cache is stale, so a change must never get an earlier time
+ * than the change before it. Date.now() gives the milliseconds, hrtime the nanoseconds below
+ * them; the two clocks are not in phase, so a reading that would go backwards becomes the last
+ * one plus a nanosecond.
+ */
 export function timespecNow(): Timespec {
   const ms = Date.now();
-  const ns = process.hrtime.bigint() % 1_000_000n;
-  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 + Number(ns) };
+  let sec = Math.floor(ms / 1000);
+  let nsec = (ms % 1000) * 1_000_000 + Number(process.hrtime.bigint() % 1_000_000n);
+  if (sec < lastSec || (sec === lastSec && nsec <= lastNsec)) {
+    sec = lastSec;
+    nsec = lastNsec + 1;
+    if (nsec === 1_000_000_000) {
+      sec += 1;
+      nsec = 0;
+    }
+  }
+  lastSec = sec;
+  lastNsec = nsec;
+  return { sec, nsec };
 }
