@@ -429,6 +429,11 @@ export class MetadataService {
     });
   }
 
+  /** Makes every metadata change of the share's store reported so far durable (see MetadataStore.sync). */
+  async sync(share: string): Promise<void> {
+    await this.share(share).store.sync();
+  }
+
   async usage(share: string): Promise<StoreUsage> {
     return this.share(share).store.usage();
   }

@@ -81,6 +81,14 @@ export interface MetadataStore {
   refresh?(dirId: FileId): Promise<void>;
 
   /**
+   * Makes every change the store has reported so far durable: a power cut after this resolves
+   * keeps them. NFS COMMIT and stable WRITEs call it, so that a file's size and names are on disk
+   * with its data before the client drops its copy. Stores whose every write is durable anyway
+   * (PostgreSQL) and stores that keep nothing (memory) resolve at once.
+   */
+  sync(): Promise<void>;
+
+  /**
    * A random 32-byte secret kept under `name`, created on first use and the same ever after, for
    * every server sharing the store (file handles are signed with keys derived from it).
    */

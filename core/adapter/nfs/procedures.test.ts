@@ -283,6 +283,15 @@ class Client {
   }
 }
 
+/** The real memory store, counting the syncs the server asks of it. */
+class SyncCountingStore extends MemoryMetadataStore {
+  syncs = 0;
+  override async sync(): Promise<void> {
+    await super.sync();
+    this.syncs++;
+  }
+}
+
 /** The RPC reply header of a call whose argument bytes are given raw. */
 async function rawCall(client: Client, prog: number, proc: number, args: Buffer) {
   return (await client.rpc.call({ prog, vers: 3, proc, sys: ROOT, args })).reply;
@@ -292,6 +301,7 @@ describe("NFSv3 and MOUNT v3 procedures", () => {
   let registry: Registry;
   let adapter: NfsAdapter;
   let contentStore: MemoryContentStore;
+  let metadataStore: SyncCountingStore;
   let c: Client;
   let root: Buffer;
   let nextName = 0;
@@ -299,9 +309,10 @@ describe("NFSv3 and MOUNT v3 procedures", () => {
 
   beforeAll(async () => {
     contentStore = new MemoryContentStore();
+    metadataStore = new SyncCountingStore();
     registry = await Registry.create({
       logger: silentLogger,
-      stores: { metadata: new Map([["meta", new MemoryMetadataStore()]]), content: new Map([["content", contentStore]]) },
+      stores: { metadata: new Map([["meta", metadataStore]]), content: new Map([["content", contentStore]]) },
       shares: [
         shareConfig("/export"),
         shareConfig("/private", { allowedClients: ["10.0.0.0/8"] }),
@@ -535,6 +546,18 @@ describe("NFSv3 and MOUNT v3 procedures", () => {
       expect(committed.verf).toEqual(unstable.verf);
       expect(committed.wcc.after!.size).toBe(12);
       expect((await c.read(file, 0, 100)).data!.toString()).toBe("hello world!");
+    });
+
+    it("COMMIT and stable WRITEs make the metadata durable too; UNSTABLE WRITEs do not wait for it", async () => {
+      const file = await newFile();
+      const syncs = metadataStore.syncs;
+      await c.write(file, 0, Buffer.from("unstable"), P.UNSTABLE);
+      expect(metadataStore.syncs).toBe(syncs);
+      await c.commit(file);
+      expect(metadataStore.syncs).toBe(syncs + 1);
+      await c.write(file, 8, Buffer.from("file sync"), P.FILE_SYNC);
+      await c.write(file, 17, Buffer.from("data sync"), P.DATA_SYNC);
+      expect(metadataStore.syncs).toBe(syncs + 3);
     });
 
     it("WRITE refuses a count that does not match the data, and offsets past 2^53 - 1", async () => {

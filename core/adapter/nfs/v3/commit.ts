@@ -10,7 +10,8 @@ import type { NfsContext, NfsTarget } from "../context.js";
 /**
  * RFC 1813 §3.3.21 COMMIT: args nfs_fh3 file, offset3 offset, count3 count; resok wcc_data
  * file_wcc, writeverf3 verf; resfail wcc_data file_wcc. The whole file is made durable whatever
- * the range (the RFC allows committing more than asked). Only regular files hold cached data;
+ * the range (the RFC allows committing more than asked), and so is every metadata change before
+ * it (its size, its names). Only regular files hold cached data;
  * for anything else there is nothing to commit. Committing changes no attributes, so the wcc
  * reports the same attributes before and after.
  */
@@ -24,6 +25,8 @@ export async function commit(ctx: NfsContext, call: RpcCall, args: XdrReader, ou
     target = ctx.resolve(call, file);
     const attr = await ctx.metadata.getAttr(target.share.name, target.fileId);
     if (attr.type === "file" && attr.contentId !== null) await ctx.content.commit(target.share.name, attr.contentId);
+    // The client drops its copy after this: the file's size and names must be on disk too.
+    await ctx.metadata.sync(target.share.name);
     fileWcc = ctx.wcc(target, { before: wccOf(attr), after: attr });
   } catch (err) {
     out.u32(ctx.fail(call, "COMMIT", err));

@@ -49,6 +49,8 @@ export async function write(ctx: NfsContext, call: RpcCall, args: XdrReader, out
     } else {
       await ctx.content.write(share.name, before.contentId, offset, data, stability);
       const recorded = await ctx.metadata.recordWrite(share.name, fileId, offset + count);
+      // A stable write promises the size that reaches the data, and the name, on disk as well.
+      if (stability !== "unstable") await ctx.metadata.sync(share.name);
       fileWcc = ctx.wcc(target, recorded.wcc);
     }
   } catch (err) {

@@ -110,6 +110,10 @@ export class BucketNamespace implements MetadataStore {
     return this.inner.usage();
   }
 
+  sync(): Promise<void> {
+    return this.inner.sync();
+  }
+
   secret(name: string): Promise<Buffer> {
     return this.inner.secret(name);
   }

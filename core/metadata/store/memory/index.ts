@@ -226,6 +226,11 @@ export class MemoryMetadataStore implements MetadataStore {
     return node.symlinkTarget;
   }
 
+  /** Nothing here outlives the process: nothing to sync. */
+  async sync(): Promise<void> {
+    this.checkOpen();
+  }
+
   async secret(name: string): Promise<Buffer> {
     this.checkOpen();
     let secret = this.secrets.get(name);

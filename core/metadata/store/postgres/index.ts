@@ -400,6 +400,9 @@ export class PostgresMetadataStore implements MetadataStore {
     });
   }
 
+  /** Every statement commits durably (synchronous_commit, the server default): nothing to sync. */
+  async sync(): Promise<void> {}
+
   async secret(name: string): Promise<Buffer> {
     return this.session(async (s) => {
       for (;;) {

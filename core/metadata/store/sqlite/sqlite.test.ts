@@ -56,6 +56,21 @@ describe("SqliteMetadataStore", () => {
     await store.close();
   });
 
+  it("syncs its write-ahead log on demand, in memory and for many callers at once", async () => {
+    const memory = SqliteMetadataStore.open({ path: ":memory:" });
+    await memory.sync();
+    await memory.close();
+    const path = freshPath();
+    const store = SqliteMetadataStore.open({ path });
+    const root = await store.getOrCreateRoot("/export", newNode("dir"));
+    await store.create(root.id, "f", newNode("file"), T);
+    await Promise.all(Array.from({ length: 20 }, () => store.sync()));
+    await store.create(root.id, "g", newNode("file"), T);
+    await store.sync();
+    await store.close();
+    await expect(store.sync()).rejects.toMatchObject({ code: "Io" });
+  });
+
   it("records its schema version and migrates only once", async () => {
     const path = freshPath();
     (await SqliteMetadataStore.open({ path })).close();
