@@ -240,7 +240,7 @@ describe("MetadataService", () => {
         svc.rename(alice, SHARE, d.id, "f", d.id, "g"),
         svc.link(alice, SHARE, f.id, d.id, "g"),
         svc.checkWrite(alice, SHARE, f.id),
-        svc.recordWrite(SHARE, f.id, 10),
+        svc.write(alice, SHARE, f.id, 10, async () => {}),
       ];
       for (const attempt of attempts) await expectFsError(attempt, "ReadOnly");
       expect((await svc.lookup(bob, SHARE, d.id, "f")).attr.id).toBe(f.id);
@@ -588,23 +588,69 @@ describe("MetadataService", () => {
     it("grows the size to the end of each write and sets mtime and ctime", async () => {
       const f = await mkfile(alice, top.id, "f");
       await age(f.id);
-      const first = await svc.recordWrite(SHARE, f.id, 100);
+      const first = await svc.write(alice, SHARE, f.id, 100, async () => {});
       expect(first.wcc.before).toEqual({ size: 0, mtime: OLD, ctime: OLD });
       expect(first.attr.size).toBe(100);
       expect(first.attr.mtime).not.toEqual(OLD);
       expect(first.attr.ctime).toEqual(first.attr.mtime);
-      expect((await svc.recordWrite(SHARE, f.id, 50)).attr.size).toBe(100);
+      expect((await svc.write(alice, SHARE, f.id, 50, async () => {})).attr.size).toBe(100);
     });
 
     it("never loses a larger size to concurrent writes", async () => {
       const f = await mkfile(alice, top.id, "f");
       const ends = Array.from({ length: 200 }, (_, i) => ((i * 7919) % 200) * 4096 + 4096);
-      const results = await Promise.all(ends.map((end) => svc.recordWrite(SHARE, f.id, end)));
+      const results = await Promise.all(ends.map((end) => svc.write(alice, SHARE, f.id, end, async () => {})));
       expect((await svc.getAttr(SHARE, f.id)).size).toBe(Math.max(...ends));
       // Serialized: every write saw the size the previous one left.
       const befores = results.map((r) => r.wcc.before!.size).sort((a, b) => a - b);
       const afters = results.map((r) => r.attr.size).sort((a, b) => a - b);
       expect(befores.slice(1)).toEqual(afters.slice(0, -1));
+    });
+
+    it("orders WRITEs against size changes and removal, across content and metadata", async () => {
+      const events: string[] = [];
+      const content = {
+        resize: async (_share: string, _id: string, size: number) => void events.push(`resize ${size}`),
+        release: async () => void events.push("release"),
+      };
+      const ordered = new MetadataService(silentLogger, content);
+      await ordered.registerShare({ name: "/o", store, readOnly: false, rootUid: 0, rootGid: 0, rootMode: 0o777 });
+      const oroot = await ordered.root("/o");
+      const f = (await ordered.create(alice, "/o", oroot.id, "f", { mode: "guarded", attrs: {} })).attr;
+      let landed!: () => void;
+      const landing = new Promise<void>((resolve) => (landed = resolve));
+      const writing = ordered.write(alice, "/o", f.id, 10, async () => {
+        events.push("write lands");
+        await landing;
+        events.push("write landed");
+      });
+      const truncating = ordered.setAttr(alice, "/o", f.id, { size: 0 }, null);
+      const secondWrite = ordered.write(alice, "/o", f.id, 4, async () => void events.push("second write lands"));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(events).toEqual(["write lands"]);
+      landed();
+      await Promise.all([writing, truncating, secondWrite]);
+      // The truncation waited for the first WRITE, the second WRITE for the truncation.
+      expect(events).toEqual(["write lands", "write landed", "resize 0", "second write lands"]);
+      expect((await ordered.getAttr("/o", f.id)).size).toBe(4);
+
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const lastWrite = ordered.write(alice, "/o", f.id, 8, async () => {
+        events.push("last write lands");
+        await held;
+      });
+      const removing = ordered.remove(alice, "/o", oroot.id, "f");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(events.at(-1)).toBe("last write lands");
+      release();
+      // The name went at once; the WRITE that was landing finds its file gone, and only then
+      // is the content released, so no bytes are left behind.
+      await expectFsError(lastWrite, "Stale");
+      await removing;
+      expect(events.at(-1)).toBe("release");
+      await expectFsError(ordered.write(alice, "/o", f.id, 1, async () => void events.push("never")), "Stale");
+      expect(events).not.toContain("never");
     });
 
     it("keeps directory wcc data exact under concurrent changes", async () => {

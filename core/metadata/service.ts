@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { fsError, isFsError, type FsErrorCode } from "../errors.js";
 import type { Logger } from "../util/logger.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
+import { KeyedRwLock } from "../util/keyed-rw-lock.js";
 import { LockManager } from "./locking.js";
 import type { MetadataStore } from "./store.js";
 import {
@@ -42,6 +43,23 @@ export const ACCESS_MODIFY = 0x04;
 export const ACCESS_EXTEND = 0x08;
 export const ACCESS_DELETE = 0x10;
 export const ACCESS_EXECUTE = 0x20;
+
+/**
+ * What the metadata service has done to a file's content, in order with its own changes (the
+ * registry wires it to the ContentService). Calls for one file never overlap a WRITE of it.
+ */
+export interface ContentCoordinator {
+  /** The file's size became `size` (SETATTR, CREATE over an existing file): its content follows. */
+  resize(share: string, contentId: string, size: number): Promise<void>;
+  /** The file's last name is gone (REMOVE, RENAME over it): its content may go. Must not throw. */
+  release(share: string, contentId: string): Promise<void>;
+}
+
+/** A coordinator for a service without content (tests of metadata alone). */
+const NO_CONTENT: ContentCoordinator = {
+  resize: async () => {},
+  release: async () => {},
+};
 
 export interface ShareBinding {
   name: string;
@@ -103,8 +121,17 @@ export class MetadataService {
   private readonly shares = new Map<string, ShareState>();
   /** Serializes read-modify-write sequences per file id, so that wcc data and sizes stay exact. */
   private readonly mutex = new KeyedMutex();
+  /**
+   * One order per file across content and metadata: WRITEs share it (each lands its bytes, then
+   * grows the size: those commute), while a size change or the release of the content takes it
+   * alone. Taken before `mutex`, never while holding it.
+   */
+  private readonly fileOrder = new KeyedRwLock();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly content: ContentCoordinator = NO_CONTENT,
+  ) {}
 
   /** Binds a share to its store, creating the share's root the first time; returns the root. */
   async registerShare(binding: ShareBinding): Promise<FileAttr> {
@@ -197,6 +224,7 @@ export class MetadataService {
    * Changes attributes as permitted: mode and group by the owner or root, owner by root only,
    * size with write permission, times set to "now" with write permission, explicit times by the
    * owner or root. Fails with NotSync when `guardCtime` no longer matches (RFC 1813 §3.3.2).
+   * A new size reaches the content before this resolves, in order with the file's WRITEs.
    */
   async setAttr(
     ctx: AuthContext,
@@ -206,6 +234,22 @@ export class MetadataService {
     guardCtime: Timespec | null,
   ): Promise<{ wcc: Wcc; attr: FileAttr }> {
     const s = this.writableShare(share);
+    if (req.size === undefined) return this.changeAttrs(ctx, s, id, req, guardCtime);
+    const size = req.size;
+    return this.fileOrder.exclusive(id, async () => {
+      const changed = await this.changeAttrs(ctx, s, id, req, guardCtime);
+      if (changed.attr.contentId !== null) await this.content.resize(s.name, changed.attr.contentId, size);
+      return changed;
+    });
+  }
+
+  private changeAttrs(
+    ctx: AuthContext,
+    s: ShareState,
+    id: FileId,
+    req: SetAttrRequest,
+    guardCtime: Timespec | null,
+  ): Promise<{ wcc: Wcc; attr: FileAttr }> {
     return this.mutex.run([id], async () => {
       const attr = await this.node(s, id);
       if (guardCtime && (guardCtime.sec !== attr.ctime.sec || guardCtime.nsec !== attr.ctime.nsec)) {
@@ -217,6 +261,7 @@ export class MetadataService {
     });
   }
 
+  /** Creates a regular file (or, per `how`, reuses one); a size in the attributes reaches its content too. */
   async create(
     ctx: AuthContext,
     share: string,
@@ -234,15 +279,21 @@ export class MetadataService {
       requirePerm(ctx, dir, PERM_EXEC, "search");
       const existing = await findEntry(s.store, dirId, name);
       if (existing) return this.createExisting(ctx, s, dir, existing, how);
+      let made;
       try {
-        return await this.createIn(ctx, s, dirId, name, (dirNow, now) =>
+        made = await this.createIn(ctx, s, dirId, name, (dirNow, now) =>
           how.mode === "exclusive"
             ? { ...newNodeFor(ctx, dirNow, "file", {}, now), ...verifierTimes(how.verifier) }
             : newNodeFor(ctx, dirNow, "file", how.attrs, now),
         );
       } catch (err) {
         if (!isFsError(err, "Exists") || attempt >= 2) throw err;
+        continue;
       }
+      const size = how.mode === "exclusive" ? undefined : how.attrs.size;
+      const { id, contentId } = made.attr;
+      if (size !== undefined) await this.fileOrder.exclusive(id, () => this.content.resize(s.name, contentId!, size));
+      return made;
     }
   }
 
@@ -298,11 +349,11 @@ export class MetadataService {
     }));
   }
 
-  /** Removes a non-directory name; the caller deletes the content when `removed.node.nlink` is 0. */
+  /** Removes a non-directory name; the content goes with the file's last name. */
   async remove(ctx: AuthContext, share: string, dirId: FileId, name: string): Promise<{ removed: Unlinked; dirWcc: Wcc }> {
     const s = this.writableShare(share);
     checkExistingName(name, "Invalid", "Invalid");
-    return this.mutex.run([dirId], async () => {
+    const result = await this.mutex.run([dirId], async () => {
       const dir = await this.changeableDir(ctx, s, dirId);
       const victim = await s.store.lookup(dirId, name);
       if (victim.type === "dir") throw fsError("IsDir", `'${name}' is a directory`);
@@ -311,6 +362,8 @@ export class MetadataService {
       if (removed.node.nlink === 0) s.locks.releaseFile(removed.node.id);
       return { removed, dirWcc: await this.dirWcc(s, dir) };
     });
+    await this.releaseIfGone(s, result.removed);
+    return result;
   }
 
   async rmdir(ctx: AuthContext, share: string, dirId: FileId, name: string): Promise<{ dirWcc: Wcc }> {
@@ -327,8 +380,8 @@ export class MetadataService {
   }
 
   /**
-   * Moves a name, replacing what the target name held (returned as `replaced`; the caller deletes
-   * its content when its nlink is 0). Renaming one of a file's names onto another is a no-op.
+   * Moves a name, replacing what the target name held (returned as `replaced`; its content goes
+   * with its last name). Renaming one of a file's names onto another is a no-op.
    */
   async rename(
     ctx: AuthContext,
@@ -341,7 +394,7 @@ export class MetadataService {
     const s = this.writableShare(share);
     checkExistingName(fromName, "Invalid", "Invalid");
     checkExistingName(toName, "Invalid", "Invalid");
-    return this.mutex.run([fromDir, toDir], async () => {
+    const result = await this.mutex.run([fromDir, toDir], async () => {
       const from = await this.changeableDir(ctx, s, fromDir);
       const to = fromDir === toDir ? from : await this.changeableDir(ctx, s, toDir);
       const moved = await s.store.lookup(fromDir, fromName);
@@ -364,6 +417,19 @@ export class MetadataService {
       const toWcc = fromDir === toDir ? fromWcc : await this.dirWcc(s, to);
       return { fromWcc, toWcc, replaced };
     });
+    await this.releaseIfGone(s, result.replaced);
+    return result;
+  }
+
+  /**
+   * Releases the content of a file whose last name went, once no WRITE of it is running (a WRITE
+   * that started before the name went must not leave its bytes behind).
+   */
+  private async releaseIfGone(s: ShareState, unlinked: Unlinked | null): Promise<void> {
+    const node = unlinked?.node;
+    if (!node || node.nlink !== 0 || node.contentId === null) return;
+    const contentId = node.contentId;
+    await this.fileOrder.exclusive(node.id, () => this.content.release(s.name, contentId));
   }
 
   async link(ctx: AuthContext, share: string, fileId: FileId, dirId: FileId, name: string): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
@@ -402,7 +468,11 @@ export class MetadataService {
 
   /** The file's attributes if `ctx` may read its data. */
   async checkRead(ctx: AuthContext, share: string, id: FileId): Promise<FileAttr> {
-    const attr = await this.node(this.share(share), id);
+    return this.readableFile(ctx, this.share(share), id);
+  }
+
+  private async readableFile(ctx: AuthContext, s: ShareState, id: FileId): Promise<FileAttr> {
+    const attr = await this.node(s, id);
     requireRegular(attr);
     if (ctx.uid !== attr.uid && !permits(ctx, attr, PERM_READ) && !permits(ctx, attr, PERM_EXEC)) {
       throw fsError("Access", `no read permission on ${id}`);
@@ -410,22 +480,51 @@ export class MetadataService {
     return attr;
   }
 
+  /**
+   * A READ: checks that `ctx` may read the file, then runs `body` with its attributes while no
+   * truncation or removal of it can run, so the size it read and the content agree (a size that
+   * shrank in between would otherwise read as zeros up to the old size).
+   */
+  async read<T>(ctx: AuthContext, share: string, id: FileId, body: (file: FileAttr) => Promise<T>): Promise<T> {
+    const s = this.share(share);
+    return this.fileOrder.shared(id, async () => body(await this.readableFile(ctx, s, id)));
+  }
+
   /** The file's attributes if `ctx` may write its data. */
   async checkWrite(ctx: AuthContext, share: string, id: FileId): Promise<FileAttr> {
-    const attr = await this.node(this.writableShare(share), id);
+    return this.writableFile(ctx, this.writableShare(share), id);
+  }
+
+  private async writableFile(ctx: AuthContext, s: ShareState, id: FileId): Promise<FileAttr> {
+    const attr = await this.node(s, id);
     requireRegular(attr);
     if (ctx.uid !== attr.uid && !permits(ctx, attr, PERM_WRITE)) throw fsError("Access", `no write permission on ${id}`);
+    if (attr.contentId === null) throw fsError("Io", `regular file ${id} has no content id`);
     return attr;
   }
 
-  /** Notes a write that ended at byte `end`: size grows to cover it, mtime and ctime become now. */
-  async recordWrite(share: string, id: FileId, end: number): Promise<{ wcc: Wcc; attr: FileAttr }> {
+  /**
+   * A WRITE of bytes ending at `end`: checks that `ctx` may write the file, lets `land` put the
+   * bytes in its content, then grows the size to cover them and sets mtime and ctime to now. A
+   * size change or the removal of the file waits for it, and it for them, so size and content
+   * agree whatever the interleaving; a WRITE of a file removed meanwhile is Stale.
+   */
+  async write(
+    ctx: AuthContext,
+    share: string,
+    id: FileId,
+    end: number,
+    land: (file: FileAttr) => Promise<void>,
+  ): Promise<{ wcc: Wcc; attr: FileAttr }> {
     const s = this.writableShare(share);
-    return this.mutex.run([id], async () => {
-      const attr = await this.node(s, id);
-      const now = timespecNow();
-      const after = await s.store.setAttr(id, { size: Math.max(attr.size, end), mtime: now, ctime: now });
-      return { wcc: { before: wccOf(attr), after }, attr: after };
+    return this.fileOrder.shared(id, async () => {
+      await land(await this.writableFile(ctx, s, id));
+      return this.mutex.run([id], async () => {
+        const attr = await this.node(s, id);
+        const now = timespecNow();
+        const after = await s.store.setAttr(id, { size: Math.max(attr.size, end), mtime: now, ctime: now });
+        return { wcc: { before: wccOf(attr), after }, attr: after };
+      });
     });
   }
 
@@ -507,10 +606,14 @@ export class MetadataService {
     }
     if (how.attrs.size === undefined) return { attr: existing, dirWcc };
     const size = how.attrs.size;
-    const attr = await this.mutex.run([existing.id], async () => {
-      const current = await this.node(s, existing.id);
-      const changes = planSetAttr(ctx, current, { size }, timespecNow());
-      return changes ? s.store.setAttr(current.id, changes) : current;
+    const attr = await this.fileOrder.exclusive(existing.id, async () => {
+      const resized = await this.mutex.run([existing.id], async () => {
+        const current = await this.node(s, existing.id);
+        const changes = planSetAttr(ctx, current, { size }, timespecNow());
+        return changes ? s.store.setAttr(current.id, changes) : current;
+      });
+      await this.content.resize(s.name, resized.contentId!, size);
+      return resized;
     });
     return { attr, dirWcc };
   }

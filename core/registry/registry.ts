@@ -3,7 +3,7 @@ import type { DittoConfig, ShareConfig } from "../config/types.js";
 import { ContentService } from "../content/service.js";
 import type { ContentStore } from "../content/store.js";
 import { fsError } from "../errors.js";
-import { MetadataService } from "../metadata/service.js";
+import { MetadataService, type ContentCoordinator } from "../metadata/service.js";
 import type { MetadataStore } from "../metadata/store.js";
 import type { AuthContext, FileId } from "../metadata/types.js";
 import type { AuthSysCredential } from "../protocol/rpc/types.js";
@@ -82,15 +82,12 @@ export class Registry {
    */
   static async create(options: RegistryOptions): Promise<Registry> {
     const { logger, stores } = options;
-    const registry = new Registry(
-      logger,
-      stores,
-      new MetadataService(logger.child({ component: "metadata" })),
-      new ContentService(logger.child({ component: "content" }), {
-        maxDirtyBytes: options.maxDirtyBytes,
-        flushAfterMs: options.flushAfterMs,
-      }),
-    );
+    const content = new ContentService(logger.child({ component: "content" }), {
+      maxDirtyBytes: options.maxDirtyBytes,
+      flushAfterMs: options.flushAfterMs,
+    });
+    const metadata = new MetadataService(logger.child({ component: "metadata" }), contentCoordinator(content, logger));
+    const registry = new Registry(logger, stores, metadata, content);
     try {
       for (const config of options.shares) await registry.addShare(config);
     } catch (err) {
@@ -224,4 +221,20 @@ export class Registry {
     this.closing ??= closeStores(this.stores, this.logger);
     return this.closing;
   }
+}
+
+/** How the metadata service's size changes and removals reach the content. */
+function contentCoordinator(content: ContentService, logger: Logger): ContentCoordinator {
+  return {
+    resize: (share, contentId, size) => content.truncate(share, contentId, size),
+    async release(share, contentId) {
+      try {
+        await content.delete(share, contentId);
+      } catch (err) {
+        // The name is gone and cannot come back for the client: the orphaned bytes are the
+        // content store's to reclaim.
+        logger.warn({ err, share, contentId }, "could not delete content of a removed file");
+      }
+    },
+  };
 }

@@ -696,6 +696,111 @@ static int cmd_rmdir(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * race-pwrite PATH COUNT TEXT: writes TEXT at offset 0, COUNT times, through one file opened
+ * O_SYNC (FILE_SYNC WRITEs: the server's disk I/O leaves room for other calls in between).
+ */
+static int cmd_race_pwrite(int argc, char **argv)
+{
+	if (argc < 3)
+		usage_fail("race-pwrite PATH COUNT TEXT");
+	struct nfsfh *fh;
+	int rc = nfs_open(nfs, argv[0], O_WRONLY | O_SYNC, &fh);
+	if (rc < 0)
+		die(rc, "open", argv[0]);
+	uint64_t count = parse_u64(argv[1], "COUNT");
+	for (uint64_t i = 0; i < count; i++)
+		write_all(fh, 0, (const uint8_t *)argv[2], strlen(argv[2]), argv[0]);
+	if ((rc = nfs_close(nfs, fh)) < 0)
+		die(rc, "close", argv[0]);
+	return 0;
+}
+
+/* race-truncate PATH COUNT: truncates PATH to 0 bytes, COUNT times. */
+static int cmd_race_truncate(int argc, char **argv)
+{
+	if (argc < 2)
+		usage_fail("race-truncate PATH COUNT");
+	uint64_t count = parse_u64(argv[1], "COUNT");
+	for (uint64_t i = 0; i < count; i++) {
+		int rc = nfs_truncate(nfs, argv[0], 0);
+		if (rc < 0)
+			die(rc, "truncate", argv[0]);
+	}
+	return 0;
+}
+
+/*
+ * race-recreate PATH COUNT TEXT: COUNT times creates PATH (or opens it), writes TEXT, closes;
+ * prints {"done":N,"failed":N}: a removal racing it may fail some rounds, which is expected.
+ */
+static int cmd_race_recreate(int argc, char **argv)
+{
+	if (argc < 3)
+		usage_fail("race-recreate PATH COUNT TEXT");
+	uint64_t count = parse_u64(argv[1], "COUNT"), failed = 0;
+	for (uint64_t i = 0; i < count; i++) {
+		struct nfsfh *fh;
+		if (nfs_open2(nfs, argv[0], O_WRONLY | O_CREAT, 0644, &fh) < 0) {
+			failed++;
+			continue;
+		}
+		if (nfs_pwrite(nfs, fh, 0, strlen(argv[2]), argv[2]) < 0)
+			failed++;
+		nfs_close(nfs, fh);
+	}
+	printf("{\"done\":%" PRIu64 ",\"failed\":%" PRIu64 "}\n", count, failed);
+	return 0;
+}
+
+/* race-unlink PATH COUNT: COUNT times removes PATH; a name that is not there is no error. */
+static int cmd_race_unlink(int argc, char **argv)
+{
+	if (argc < 2)
+		usage_fail("race-unlink PATH COUNT");
+	uint64_t count = parse_u64(argv[1], "COUNT");
+	for (uint64_t i = 0; i < count; i++) {
+		int rc = nfs_unlink(nfs, argv[0]);
+		if (rc < 0 && rc != -ENOENT)
+			die(rc, "unlink", argv[0]);
+	}
+	return 0;
+}
+
+/*
+ * race-check PATH COUNT BYTE: reads PATH whole, COUNT times, and prints
+ * {"reads":N,"bad":N}: the reads that returned any byte other than BYTE (a size that
+ * covers bytes the content does not hold shows as zeros).
+ */
+static int cmd_race_check(int argc, char **argv)
+{
+	if (argc < 3)
+		usage_fail("race-check PATH COUNT BYTE");
+	struct nfsfh *fh;
+	int rc = nfs_open(nfs, argv[0], O_RDONLY, &fh);
+	if (rc < 0)
+		die(rc, "open", argv[0]);
+	uint64_t count = parse_u64(argv[1], "COUNT"), bad = 0;
+	uint8_t expected = (uint8_t)argv[2][0];
+	uint64_t chunk = chunk_size();
+	uint8_t *buf = malloc(chunk);
+	for (uint64_t i = 0; i < count; i++) {
+		int n = nfs_pread(nfs, fh, 0, chunk, buf);
+		if (n < 0)
+			die(n, "pread", argv[0]);
+		for (int j = 0; j < n; j++) {
+			if (buf[j] != expected) {
+				bad++;
+				break;
+			}
+		}
+	}
+	free(buf);
+	nfs_close(nfs, fh);
+	printf("{\"reads\":%" PRIu64 ",\"bad\":%" PRIu64 "}\n", count, bad);
+	return 0;
+}
+
 static int cmd_unlink(int argc, char **argv)
 {
 	if (argc < 1)
@@ -931,6 +1036,11 @@ static const struct command COMMANDS[] = {
 	{ "symlink", cmd_symlink },
 	{ "readlink", cmd_readlink },
 	{ "truncate", cmd_truncate },
+	{ "race-pwrite", cmd_race_pwrite },
+	{ "race-truncate", cmd_race_truncate },
+	{ "race-check", cmd_race_check },
+	{ "race-recreate", cmd_race_recreate },
+	{ "race-unlink", cmd_race_unlink },
 	{ "mkdir", cmd_mkdir },
 	{ "rmdir", cmd_rmdir },
 	{ "unlink", cmd_unlink },

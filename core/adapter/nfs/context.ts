@@ -3,7 +3,7 @@ import { BufferPool } from "../../cache/buffer-pool.js";
 import { fsError } from "../../errors.js";
 import type { ContentService } from "../../content/service.js";
 import type { MetadataService } from "../../metadata/service.js";
-import type { AuthContext, FileAttr, FileId, Unlinked, Wcc } from "../../metadata/types.js";
+import type { AuthContext, FileAttr, FileId, Wcc } from "../../metadata/types.js";
 import { NFS3_FHSIZE, NFS3_WRITEVERFSIZE, type Nfsstat3 } from "../../protocol/nfs/v3/constants.js";
 import type { Fattr3, WccData3 } from "../../protocol/nfs/v3/types.js";
 import type { RpcCall } from "../../protocol/rpc/types.js";
@@ -104,20 +104,6 @@ export class NfsContext {
       return this.fattr(target, await this.metadata.getAttr(target.share.name, target.fileId));
     } catch {
       return null;
-    }
-  }
-
-  /**
-   * Deletes the content of a node whose last name is gone (nlink 0). The name is already removed
-   * when this runs, so a failure here cannot be undone for the client: it is logged, and the
-   * orphaned bytes are the content store's to reclaim.
-   */
-  async releaseContent(target: NfsTarget, unlinked: Unlinked | null): Promise<void> {
-    if (!unlinked || unlinked.node.nlink !== 0 || unlinked.node.contentId === null) return;
-    try {
-      await this.content.delete(target.share.name, unlinked.node.contentId);
-    } catch (err) {
-      this.logger.warn({ err, share: target.share.name, contentId: unlinked.node.contentId }, "could not delete content of a removed file");
     }
   }
 

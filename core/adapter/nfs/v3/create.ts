@@ -25,7 +25,7 @@ function decodeCreatehow3(args: XdrReader): Createhow3 {
  * UNCHECKED creates or reuses an existing file (applying the attributes), GUARDED fails with
  * NFS3ERR_EXIST if the name exists, EXCLUSIVE stores the createverf3 so that a retransmitted
  * CREATE finds the same file (the metadata service decides all three). When the attributes carry
- * a size, the content follows it, so an UNCHECKED create of an existing file with size 0
+ * a size, the content follows it (the metadata service sees to it), so an UNCHECKED create of an existing file with size 0
  * truncates its bytes too.
  */
 export async function create(ctx: NfsContext, call: RpcCall, args: XdrReader, out: XdrWriter): Promise<void> {
@@ -37,11 +37,6 @@ export async function create(ctx: NfsContext, call: RpcCall, args: XdrReader, ou
       how.mode === EXCLUSIVE
         ? { mode: "exclusive", verifier: how.verf }
         : { mode: how.mode === GUARDED ? "guarded" : "unchecked", attrs: toSetAttrRequest(how.attributes) };
-    const made = await ctx.metadata.create(auth, share.name, fileId, validName, serviceHow);
-    const size = serviceHow.mode === "exclusive" ? undefined : serviceHow.attrs.size;
-    if (size !== undefined && made.attr.contentId !== null) {
-      await ctx.content.truncate(share.name, made.attr.contentId, size);
-    }
-    return made;
+    return ctx.metadata.create(auth, share.name, fileId, validName, serviceHow);
   });
 }

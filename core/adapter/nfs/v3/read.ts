@@ -28,25 +28,27 @@ export async function read(ctx: NfsContext, call: RpcCall, args: XdrReader, out:
   let pooled: Buffer | undefined;
   try {
     target = ctx.resolve(call, file);
-    // Refuses anything but a regular file: IsDir for directories, Invalid for the rest.
-    attr = await ctx.metadata.checkRead(target.auth, target.share.name, target.fileId);
-    if (offset < attr.size) {
-      const wanted = Math.min(count, MAX_IO_BYTES, attr.size - offset);
+    const share = target.share.name;
+    // Refuses anything but a regular file: IsDir for directories, Invalid for the rest. The
+    // size and the content read agree: no truncation runs in between.
+    attr = await ctx.metadata.read(target.auth, share, target.fileId, async (file) => {
+      if (offset >= file.size) return file;
+      const wanted = Math.min(count, MAX_IO_BYTES, file.size - offset);
       if (wanted >= POOLED_READ_MIN) pooled = ctx.readBuffers.take();
       if (wanted > 0) {
-        const share = target.share.name;
         let got = NO_DATA;
-        if (attr.contentId !== null && pooled) {
+        if (file.contentId !== null && pooled) {
           // A sequential read may come back in a read-ahead buffer that replaces `pooled`.
-          const read = await ctx.content.readExchange(share, attr.contentId, offset, wanted, pooled);
+          const read = await ctx.content.readExchange(share, file.contentId, offset, wanted, pooled);
           pooled = read.buffer;
           got = read.data;
-        } else if (attr.contentId !== null) {
-          got = await ctx.content.read(share, attr.contentId, offset, wanted);
+        } else if (file.contentId !== null) {
+          got = await ctx.content.read(share, file.contentId, offset, wanted);
         }
         data = padded(got, wanted, pooled);
       }
-    }
+      return file;
+    });
   } catch (err) {
     if (pooled) ctx.readBuffers.give(pooled);
     out.u32(ctx.fail(call, "READ", err));

@@ -9,7 +9,7 @@ import { decodeName } from "../names.js";
 
 /**
  * RFC 1813 §3.3.12 REMOVE: args diropargs3 object; resok and resfail both carry wcc_data
- * dir_wcc. When the last name of a file goes (nlink 0), its content is deleted.
+ * dir_wcc. When the last name of a file goes (nlink 0), its content is deleted (by the services).
  */
 export async function remove(ctx: NfsContext, call: RpcCall, args: XdrReader, out: XdrWriter): Promise<void> {
   const dir = decodeNfsFh3(args);
@@ -21,7 +21,6 @@ export async function remove(ctx: NfsContext, call: RpcCall, args: XdrReader, ou
     ctx.requireWritable(target);
     const { share, fileId, auth } = target;
     const result = await ctx.metadata.remove(auth, share.name, fileId, decodeName(name, "remove"));
-    await ctx.releaseContent(target, result.removed);
     dirWcc = ctx.wcc(target, result.dirWcc);
   } catch (err) {
     out.u32(ctx.fail(call, "REMOVE", err));

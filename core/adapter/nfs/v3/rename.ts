@@ -35,7 +35,6 @@ export async function rename(ctx: NfsContext, call: RpcCall, args: XdrReader, ou
       to.fileId,
       decodeName(toName, "remove"),
     );
-    await ctx.releaseContent(from, result.replaced);
     fromdirWcc = ctx.wcc(from, result.fromWcc);
     todirWcc = ctx.wcc(to, result.toWcc);
   } catch (err) {

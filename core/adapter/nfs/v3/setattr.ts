@@ -15,8 +15,8 @@ import type { NfsContext, NfsTarget } from "../context.js";
 /**
  * RFC 1813 §3.3.2 SETATTR: args nfs_fh3 object, sattr3 new_attributes, sattrguard3 guard;
  * resok and resfail both carry wcc_data obj_wcc. With a guard, the change happens only when
- * the object's ctime equals it (else NFS3ERR_NOT_SYNC, decided by the metadata service). A size
- * change reaches the content once the metadata service has accepted it.
+ * the object's ctime equals it (else NFS3ERR_NOT_SYNC, decided by the metadata service). The
+ * metadata service takes a size change to the content too, in order with the file's WRITEs.
  */
 export async function setattr(ctx: NfsContext, call: RpcCall, args: XdrReader, out: XdrWriter): Promise<void> {
   const object = decodeNfsFh3(args);
@@ -29,10 +29,7 @@ export async function setattr(ctx: NfsContext, call: RpcCall, args: XdrReader, o
     ctx.requireWritable(target);
     const request = toSetAttrRequest(newAttributes);
     const { share, fileId, auth } = target;
-    const { wcc, attr } = await ctx.metadata.setAttr(auth, share.name, fileId, request, guard && fromNfstime3(guard));
-    if (request.size !== undefined && attr.contentId !== null) {
-      await ctx.content.truncate(share.name, attr.contentId, request.size);
-    }
+    const { wcc } = await ctx.metadata.setAttr(auth, share.name, fileId, request, guard && fromNfstime3(guard));
     objWcc = ctx.wcc(target, wcc);
   } catch (err) {
     out.u32(ctx.fail(call, "SETATTR", err));

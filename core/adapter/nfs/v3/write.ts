@@ -40,15 +40,16 @@ export async function write(ctx: NfsContext, call: RpcCall, args: XdrReader, out
     if (count !== data.length) throw fsError("Invalid", `WRITE count ${count} but ${data.length} bytes of data`);
     if (offset + count > MAX_FILE_SIZE) throw fsError("FileTooBig", "WRITE beyond the maximum file size");
     const { share, fileId, auth } = target;
-    // Refuses anything but a regular file: IsDir for directories, Invalid for the rest.
-    before = await ctx.metadata.checkWrite(auth, share.name, fileId);
-    if (before.contentId === null) throw fsError("Io", `regular file ${fileId} has no content id`);
     if (count === 0) {
-      // Nothing to write: POSIX leaves size and times alone.
+      // Nothing to write: POSIX leaves size and times alone. Refuses anything but a regular file.
+      before = await ctx.metadata.checkWrite(auth, share.name, fileId);
       fileWcc = ctx.wcc(target, { before: wccOf(before), after: before });
     } else {
-      await ctx.content.write(share.name, before.contentId, offset, data, stability);
-      const recorded = await ctx.metadata.recordWrite(share.name, fileId, offset + count);
+      // The metadata service checks permission and orders this against truncations and removal.
+      const recorded = await ctx.metadata.write(auth, share.name, fileId, offset + count, async (file) => {
+        before = file;
+        await ctx.content.write(share.name, file.contentId!, offset, data, stability);
+      });
       // A stable write promises the size that reaches the data, and the name, on disk as well.
       if (stability !== "unstable") await ctx.metadata.sync(share.name);
       fileWcc = ctx.wcc(target, recorded.wcc);
