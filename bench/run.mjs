@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, setTimeout, clearTimeout, setInterval, clearInterval */
+/* global process, setInterval, clearInterval */
 /**
  * `npm run bench`: DittoFS (memory stores; sqlite + fs stores) side by side with nfs-ganesha
  * (VFS FSAL) on this machine, driven by the same clients in one run:
@@ -13,13 +13,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { REPO_ROOT, ensureBuilt, startDittofs, writeDittofsConfig } from "../e2e/helpers/dittofs.mjs";
 import { buildNfsClient, fileSha256, NfsClient, nfsCp, writeRandomFile } from "../e2e/helpers/nfsclient.mjs";
 import { freePorts } from "../e2e/helpers/ports.mjs";
 import { run } from "../e2e/helpers/proc.mjs";
 import { NFS_CLIENT_TOOLS, requireTools } from "../e2e/helpers/tools.mjs";
 import { ganeshaUrl, startGanesha } from "./lib/ganesha.mjs";
+import { Cleanups, fmt, log, median, runBenchmark, timed } from "./lib/run-support.mjs";
 
 const MiB = 1024 * 1024;
 const SEQ_BYTES = 512 * MiB;
@@ -30,29 +30,7 @@ const ROUNDS = 3;
 const DEADLINE_MS = 14 * 60 * 1000;
 const OUT_DIR = join(REPO_ROOT, "bench/out");
 
-/** Stop functions of everything started and not yet stopped. */
-const cleanups = new Set();
-
-async function cleanupAll() {
-  for (const cleanup of [...cleanups].reverse()) {
-    cleanups.delete(cleanup);
-    try {
-      await cleanup();
-    } catch (err) {
-      console.error(`cleanup failed: ${err.message}`);
-    }
-  }
-}
-
-function log(message) {
-  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-async function timed(fn) {
-  const start = performance.now();
-  await fn();
-  return (performance.now() - start) / 1000;
-}
+const cleanups = new Cleanups();
 
 /** A server under test: how to reach it, and how to stop it. */
 async function startTarget(kind, work) {
@@ -60,32 +38,22 @@ async function startTarget(kind, work) {
   if (kind === "ganesha") {
     const [nfsPort, mntPort] = await freePorts(2);
     const server = await startGanesha({ dir, nfsPort, mntPort });
-    const stop = () => server.stop();
-    cleanups.add(stop);
     return {
       pid: server.pid,
       url: (path = "") => ganeshaUrl(server, path),
       describe: () => server.describe(),
-      stop: async () => {
-        cleanups.delete(stop);
-        await stop();
-      },
+      stop: cleanups.add(() => server.stop()),
     };
   }
   const [nfsPort] = await freePorts(1);
   const stores = kind === "dittofs-memory" ? { metadata: "memory", content: "memory" } : { metadata: "sqlite", content: "fs" };
   const config = writeDittofsConfig(dir, { nfsPort, logLevel: "warn", ...stores });
   const server = await startDittofs(config);
-  const stop = () => server.stop();
-  cleanups.add(stop);
   return {
     pid: server.pid,
     url: (path = "") => server.url({ path }),
     describe: () => server.describe(),
-    stop: async () => {
-      cleanups.delete(stop);
-      await stop();
-    },
+    stop: cleanups.add(() => server.stop()),
   };
 }
 
@@ -114,12 +82,6 @@ async function measureRound(kind, target, client, source, work) {
     listMs: meta.list_s * 1000,
     removesPerS: meta.removes_per_s,
   };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -216,10 +178,6 @@ const METRICS = [
   { key: "removesPerS", label: "removes/s", higherIsBetter: true },
 ];
 
-function fmt(value, digits = 1) {
-  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "n/a";
-}
-
 function renderTable(results, rss, environment) {
   const reference = results.ganesha;
   const dittofsTargets = TARGETS.filter((t) => t.kind !== "ganesha");
@@ -309,27 +267,4 @@ async function main() {
   return failed ? 1 : 0;
 }
 
-const deadline = setTimeout(async () => {
-  log(`deadline of ${DEADLINE_MS / 60000} min passed; stopping everything`);
-  await cleanupAll();
-  process.exit(1);
-}, DEADLINE_MS);
-
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, async () => {
-    log(`${signal}: stopping everything`);
-    await cleanupAll();
-    process.exit(130);
-  });
-}
-
-let exitCode = 1;
-try {
-  exitCode = await main();
-} catch (err) {
-  console.error(err.stack ?? err);
-} finally {
-  await cleanupAll();
-  clearTimeout(deadline);
-}
-process.exit(exitCode);
+await runBenchmark(main, cleanups, DEADLINE_MS);

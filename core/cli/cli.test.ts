@@ -21,29 +21,36 @@ interface Harness {
   out: string[];
   err: string[];
   logs: string[];
+  /** The log format of each logger the CLI opened. */
+  logFormats: string[];
   signals: EventEmitter;
   forcedExit: number[];
 }
 
 /** Real CLI logic, in-process: output lines collected, signals sent through an emitter. */
-function harness(env: NodeJS.ProcessEnv = {}): Harness {
+function harness(env: NodeJS.ProcessEnv = {}, stderrIsTTY = false): Harness {
   const out: string[] = [];
   const err: string[] = [];
   const logs: string[] = [];
+  const logFormats: string[] = [];
   const forcedExit: number[] = [];
   const signals = new EventEmitter();
   const io: CliIo = {
     stdout: (line) => out.push(line),
     stderr: (line) => err.push(line),
     env,
-    logger: pino({ level: "info" }, { write: (line: string) => void logs.push(line) }),
+    stderrIsTTY,
+    openLogger(level, format) {
+      logFormats.push(format);
+      return pino({ level }, { write: (line: string) => void logs.push(line) });
+    },
     onSignal(handler) {
       signals.on("signal", handler);
       return () => signals.off("signal", handler);
     },
     forceExit: (code) => void forcedExit.push(code),
   };
-  return { io, out, err, logs, signals, forcedExit };
+  return { io, out, err, logs, logFormats, signals, forcedExit };
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -239,6 +246,33 @@ describe("serve", () => {
     expect(await runCli(["serve", "--config", file], h.io)).toBe(1);
     expect(h.out).toEqual([]);
     expect(h.err).toEqual([`invalid config ${file}:\n  ${file}:5: adapters.nfs.port: expected an integer from 0 to 65535, got "abc"`]);
+  });
+
+  test("logs readable lines when stderr is a terminal, JSON otherwise, and --log-format decides over both", async () => {
+    const file = await configFile("format.yaml", `${MEMORY_STORES}adapters: { nfs: { port: 0 } }\n`);
+    const cases: Array<{ tty: boolean; args: string[]; format: string }> = [
+      { tty: true, args: [], format: "pretty" },
+      { tty: false, args: [], format: "json" },
+      { tty: true, args: ["--log-format", "json"], format: "json" },
+      { tty: false, args: ["--log-format=pretty"], format: "pretty" },
+    ];
+    for (const { tty, args, format } of cases) {
+      const h = harness({}, tty);
+      const exit = runCli(["serve", "--config", file, ...args], h.io);
+      await vi.waitFor(() => expect(h.out).toContain("ready"), { timeout: 10_000 });
+      h.signals.emit("signal", "SIGTERM");
+      expect(await exit).toBe(0);
+      expect(h.logFormats).toEqual([format]);
+    }
+  });
+
+  test("an unknown --log-format is a usage error and starts nothing", async () => {
+    const file = await configFile("format-bad.yaml", `${MEMORY_STORES}adapters: { nfs: { port: 0 } }\n`);
+    const h = harness();
+    expect(await runCli(["serve", "--config", file, "--log-format", "xml"], h.io)).toBe(2);
+    expect(h.err[0]).toBe('dittofs: --log-format: expected one of: json, pretty, got "xml"');
+    expect(h.out).toEqual([]);
+    expect(h.logFormats).toEqual([]);
   });
 
   test("an unknown DITTOFS_LOG_LEVEL exits 1", async () => {

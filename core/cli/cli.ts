@@ -5,9 +5,9 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config/errors.js";
 import { defaultConfig } from "../config/defaults.js";
 import { loadConfig } from "../config/load.js";
-import { isLogLevel, LOG_LEVELS, type DittoConfig } from "../config/types.js";
+import { isLogLevel, LOG_LEVELS, type DittoConfig, type LogLevel } from "../config/types.js";
 import { buildServer } from "../server/build.js";
-import type { Logger } from "../util/logger.js";
+import { isLogFormat, LOG_FORMATS, type LogFormat, type Logger } from "../util/logger.js";
 import { hostPort, listeningLines } from "./output.js";
 
 /** Everything the CLI touches outside itself, so that it runs in-process in tests. */
@@ -17,8 +17,10 @@ export interface CliIo {
   /** One line to stderr (errors and usage). */
   stderr(line: string): void;
   env: NodeJS.ProcessEnv;
-  /** Structured logs (stderr in the real binary); serve sets its level from the config. */
-  logger: Logger;
+  /** Whether stderr, where the logs go, is a terminal: then they are readable lines by default. */
+  stderrIsTTY: boolean;
+  /** Opens the structured logs (stderr in the real binary); serve calls it once, after the config. */
+  openLogger(level: LogLevel, format: LogFormat): Logger;
   /** Calls `handler` on every shutdown signal (SIGINT, SIGTERM); returns an unsubscribe function. */
   onSignal(handler: (signal: string) => void): () => void;
   /** Ends the process at once: a second signal while stopping. */
@@ -31,7 +33,9 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 const USAGE = `Usage:
-  dittofs serve [--config FILE]    run the file server (default: built-in config, data in the user's data dir)
+  dittofs serve [--config FILE] [--log-format json|pretty]
+                                   run the file server (default: built-in config, data in the user's data dir);
+                                   logs go to stderr, readable on a terminal and JSON otherwise
   dittofs check-config FILE        validate a config file and summarize it
   dittofs --help                   show this help
   dittofs --version                show the version
@@ -125,16 +129,20 @@ async function readConfig(file: string | undefined, io: CliIo): Promise<DittoCon
 }
 
 async function serveCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parse<{ config?: string; help?: boolean }>(
+  const parsed = parse<{ config?: string; help?: boolean; "log-format"?: string }>(
     args,
     io,
-    { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } },
+    { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" }, "log-format": { type: "string" } },
     false,
   );
   if (!parsed.ok) return parsed.code;
   if (parsed.values.help) {
     io.stdout(USAGE);
     return EXIT_OK;
+  }
+  const format = parsed.values["log-format"] ?? (io.stderrIsTTY ? "pretty" : "json");
+  if (!isLogFormat(format)) {
+    return usageError(io, `--log-format: expected one of: ${LOG_FORMATS.join(", ")}, got ${JSON.stringify(format)}`);
   }
   const config = await readConfig(parsed.values.config, io);
   if (!config) return EXIT_FAILURE;
@@ -144,8 +152,7 @@ async function serveCommand(args: readonly string[], io: CliIo): Promise<number>
     io.stderr(`dittofs: DITTOFS_LOG_LEVEL: expected one of: ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(envLevel)}`);
     return EXIT_FAILURE;
   }
-  const { logger } = io;
-  logger.level = envLevel || config.logging.level;
+  const logger = io.openLogger(isLogLevel(envLevel) ? envLevel : config.logging.level, format);
 
   // Signals are taken from the start, so that one arriving during startup still stops cleanly.
   let requestStop: (signal: string) => void = () => {};
@@ -181,6 +188,8 @@ async function serveCommand(args: readonly string[], io: CliIo): Promise<number>
     }
 
     if (signals === 0) {
+      // The startup logs first, so that the mount commands end what a terminal shows.
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
       const lines = listeningLines({
         nfs: nfs ? { bind: config.adapters.nfs.bind, port: nfs.port(), mountPort: nfs.mountPort() } : null,
         separateMountPort: nfs && config.adapters.nfs.mountPort !== null ? nfs.mountPort() : null,

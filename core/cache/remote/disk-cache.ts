@@ -2,10 +2,10 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FsContentStore } from "../../content/store/fs/index.js";
 import { FsError, fsError } from "../../errors.js";
 import { BufferPool } from "../buffer-pool.js";
 import { KeyedMutex } from "../../util/keyed-mutex.js";
+import { LocalFiles } from "../../util/local-files.js";
 import type { Logger } from "../../util/logger.js";
 import { isRemoteError, type ObjectBackend, type PartialUpload, type RemoteObject, type UploadSource } from "./backend.js";
 import { Journal, type PendingDelete, type PendingMarker, type PendingUpload } from "./journal.js";
@@ -227,7 +227,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     const journal = new Journal(path.join(options.dir, "journal.sqlite"));
     try {
       const dataDir = path.join(options.dir, "data");
-      const segments = new Segments(await FsContentStore.open({ root: dataDir, maxOpenFiles: 64 }));
+      const segments = new Segments(await LocalFiles.open({ root: dataDir, maxOpenFiles: 64 }));
       const cache = new RemoteCache(options, journal, segments);
       await cache.resume(dataDir);
       return cache;

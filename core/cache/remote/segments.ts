@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { FsContentStore } from "../../content/store/fs/index.js";
+import type { LocalFiles } from "../../util/local-files.js";
 import type { Range } from "../extent-list.js";
 import type { UploadSource } from "./backend.js";
 
@@ -7,13 +7,13 @@ import type { UploadSource } from "./backend.js";
 export const SEGMENT_SIZE = 64 * 2 ** 20;
 
 /**
- * The disk cache's local copy of file content, cut into segment files (`<id>_<n>` in an fs
- * content store): a clean segment of a file that is still being written can be dropped to
+ * The disk cache's local copy of file content, cut into segment files (`<id>_<n>` in
+ * LocalFiles): a clean segment of a file that is still being written can be dropped to
  * make room, which one big file per id would not allow. Callers say which ranges hold valid
  * bytes; a range never written reads as zeros.
  */
 export class Segments {
-  constructor(private readonly files: FsContentStore) {}
+  constructor(private readonly files: LocalFiles) {}
 
   async write(id: string, offset: number, data: Buffer): Promise<void> {
     for (const piece of pieces(offset, data.length)) {

@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFsError } from "../../../errors.js";
 import { runContentStoreConformance } from "../../storetest/index.js";
-import { FsContentStore, fileNameFor } from "./index.js";
+import { fileNameFor } from "../../../util/local-files.js";
+import { FsContentStore } from "./index.js";
 
 let base: string;
 let roots = 0;

@@ -1,0 +1,50 @@
+/**
+ * The public entry of the core: what the desktop app and other embedders may use. Everything
+ * else under core/ is internal and may change; eslint.config.js keeps electron/, renderer/,
+ * e2e/ and bench/ to this file (tests may also use core/testing/).
+ */
+
+// Build a server from a config object, start and stop it.
+export { buildServer, type BuiltServer } from "./server/build.js";
+export { DittoServer } from "./server/server.js";
+export type { StoreOptions } from "./registry/stores.js";
+export type { NfsAdapter } from "./adapter/nfs/adapter.js";
+export type { PortmapAdapter } from "./adapter/portmap/adapter.js";
+
+// Config: load a file, validate an object, the built-in default.
+export {
+  ConfigError,
+  dataDir,
+  defaultConfig,
+  formatIssue,
+  formatSize,
+  isLogLevel,
+  loadConfig,
+  LOG_LEVELS,
+  parseConfig,
+  parseDuration,
+  parseSize,
+  validateConfig,
+  type ConfigIssue,
+  type ContentStoreConfig,
+  type DittoConfig,
+  type LogLevel,
+  type MetadataStoreConfig,
+  type NfsAdapterConfig,
+  type ParseOptions,
+  type PortmapAdapterConfig,
+  type PostgresConfig,
+  type RemoteCacheConfig,
+  type S3Config,
+  type SecretRef,
+  type ShareConfig,
+  type ValidateOptions,
+} from "./config/index.js";
+
+// Registry operations: shares, refreshing a bucket listing, the status of a remote store.
+export { Registry, type Share } from "./registry/registry.js";
+export type { RemoteCacheEvents, RemoteCacheStatus, RemoteFailure, UploadInFlight } from "./cache/remote/status.js";
+
+// Errors stores and services throw, and logging.
+export { FsError, isFsError, type FsErrorCode } from "./errors.js";
+export { createLogger, silentLogger, type LogFormat, type Logger } from "./util/logger.js";
