@@ -1,3 +1,4 @@
+/* global setTimeout */
 /**
  * A TCP proxy on 127.0.0.1 in front of a local server (s3rver), for tests of a slow or
  * unreachable peer: every chunk can be held back `delayMs` in each direction, and "down" resets
