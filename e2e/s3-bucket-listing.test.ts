@@ -27,6 +27,12 @@ describe("listings and attributes of an S3 bucket share", () => {
   const names = async (path: string) => (await nfsLs(dittofs.url({ path }))).map((entry) => entry.name).sort();
   /** A directory another tool made shows once the (background) refresh of its parent's listing is done. */
   const appears = (path: string, expected: string[]) => expect.poll(() => names(path).catch(() => null), { timeout: 10_000 }).toEqual(expected);
+  /** Warnings in the server's log that a listing failed. */
+  const listingWarnings = () =>
+    dittofs.server.stderr
+      .toString()
+      .split("\n")
+      .filter((line) => line.includes('"level":40') && /listing[^"]*failed/.test(line)).length;
   const keys = async () => ((await sdk.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: PREFIX }))).Contents ?? []).map((o) => o.Key!).sort();
 
   beforeAll(async () => {
@@ -102,15 +108,17 @@ describe("listings and attributes of an S3 bucket share", () => {
     await expect.poll(() => names("/slow"), { timeout: 20_000 }).toEqual(["one.txt", "two.txt"]);
   });
 
-  it("answers from the cache while S3 is unreachable, and catches up once it answers", async () => {
+  it("answers from the cache while S3 is unreachable, says so once in the log, and catches up once it answers", async () => {
     await put("offline/one.txt", "1");
     await appears("/offline", ["one.txt"]);
+    const warnedBefore = listingWarnings();
     proxy.setDown(true);
     await put("offline/two.txt", "2");
     for (let i = 0; i < 3; i++) {
       await sleep(1_200);
       expect(await names("/offline")).toEqual(["one.txt"]);
     }
+    expect(listingWarnings() - warnedBefore).toBe(1);
     proxy.setDown(false);
     await expect.poll(() => names("/offline"), { timeout: 90_000 }).toEqual(["one.txt", "two.txt"]);
   });
