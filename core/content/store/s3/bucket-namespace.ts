@@ -615,6 +615,7 @@ export class BucketNamespace implements MetadataStore {
   }
 
   private forgetDir(nodeId: FileId): void {
+    this.retryAt.delete(nodeId);
     const node = this.bucket.index.byNode(nodeId);
     if (!node) return;
     if (node.remoteKey !== null) {
