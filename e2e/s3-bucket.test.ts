@@ -154,6 +154,8 @@ describe("an S3 bucket as a share (bucket layout)", () => {
     for (let i = 0; i < 2500; i += 100) {
       await Promise.all(Array.from({ length: 100 }, (_, j) => put(`many/k${String(i + j).padStart(5, "0")}`, "")));
     }
+    // The root was listed before: it shows the new prefix after its background refresh.
+    await expect.poll(() => names(), { timeout: 10_000 }).toContain("many");
     const listed = await names("/many");
     expect(listed.length).toBe(2500);
     expect(listed[0]).toBe("k00000");

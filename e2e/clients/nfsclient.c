@@ -623,6 +623,29 @@ static int cmd_readdir(int argc, char **argv)
 	return 0;
 }
 
+/* readdir-stat PATH: one JSON line per entry (not "." or ".."), with the attributes READDIRPLUS returned. */
+static int cmd_readdir_stat(int argc, char **argv)
+{
+	if (argc < 1)
+		usage_fail("readdir-stat PATH");
+	struct nfsdir *dir;
+	int rc = nfs_opendir(nfs, argv[0], &dir);
+	if (rc < 0)
+		die(rc, "opendir", argv[0]);
+	struct nfsdirent *e;
+	while ((e = nfs_readdir(nfs, dir)) != NULL) {
+		if (strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0)
+			continue;
+		printf("{\"name\":\"");
+		for (const char *c = e->name; *c; c++)
+			printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+		printf("\",\"mode\":%u,\"uid\":%u,\"gid\":%u,\"size\":%" PRIu64 ",\"mtime\":%ld,\"mtime_nsec\":%u}\n",
+		       e->mode & 07777, e->uid, e->gid, e->size, (long)e->mtime.tv_sec, e->mtime_nsec);
+	}
+	nfs_closedir(nfs, dir);
+	return 0;
+}
+
 static int cmd_rename(int argc, char **argv)
 {
 	if (argc < 2)
@@ -1031,6 +1054,7 @@ static const struct command COMMANDS[] = {
 	{ "stat", cmd_stat },
 	{ "lstat", cmd_lstat },
 	{ "readdir", cmd_readdir },
+	{ "readdir-stat", cmd_readdir_stat },
 	{ "rename", cmd_rename },
 	{ "link", cmd_link },
 	{ "symlink", cmd_symlink },

@@ -20,6 +20,17 @@ export interface StatJson {
   ctime_nsec: number;
 }
 
+/** One line of `readdir-stat`: an entry as READDIRPLUS described it. mode holds the permission bits only. */
+export interface DirEntryJson {
+  name: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  mtime_nsec: number;
+}
+
 /** `write-pattern`: what was written, and the new file's handle (hex) and inode number. */
 export interface PatternJson {
   size: number;

@@ -419,10 +419,10 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     this.succeeded();
   }
 
-  /** Whether `id` has changes or a delete not yet in the remote store. */
+  /** Whether `id` has changes (to its bytes or its metadata) or a delete not yet in the remote store. */
   pending(id: string): boolean {
     const file = this.files.get(id);
-    return this.keyWork.has(id) || (file !== undefined && this.hasLocalWork(file));
+    return this.keyWork.has(id) || (file !== undefined && (this.hasLocalWork(file) || file.metadataSeq > file.metadataSentSeq));
   }
 
   /** Queues whatever `id` needs: an upload of local changes, or a move of its object (bucket layout). */

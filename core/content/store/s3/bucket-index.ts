@@ -19,6 +19,8 @@ export interface IndexedNode {
   seen: number;
   /** Directories: when the last complete listing ended (ms since the epoch); 0 = never. */
   listedAt: number;
+  /** Files: the ETag of the object whose metadata (mode, owner, mtime) the node took; null = none yet. */
+  described: string | null;
 }
 
 interface Row {
@@ -29,6 +31,7 @@ interface Row {
   etag: string | null;
   seen: number;
   listed_at: number;
+  described: string | null;
 }
 
 const toNode = (row: Row): IndexedNode => ({
@@ -39,6 +42,7 @@ const toNode = (row: Row): IndexedNode => ({
   etag: row.etag,
   seen: row.seen,
   listedAt: row.listed_at,
+  described: row.described,
 });
 
 /**
@@ -69,6 +73,9 @@ export class BucketIndex {
       CREATE INDEX IF NOT EXISTS nodes_by_remote_key ON nodes (remote_key);
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
+    // Added after the first release: an index written before has no such column yet.
+    const columns = this.db.prepare<[], { name: string }>("PRAGMA table_info(nodes)").all();
+    if (!columns.some((column) => column.name === "described")) this.db.exec("ALTER TABLE nodes ADD COLUMN described TEXT");
     this.statements = {
       put: this.db.prepare<[string, string | null, string, string | null, string | null, number]>(
         "INSERT OR REPLACE INTO nodes (node_id, content_id, key, remote_key, etag, seen) VALUES (?, ?, ?, ?, ?, ?)",
@@ -80,6 +87,10 @@ export class BucketIndex {
       listed: this.db.prepare<[number, string]>("UPDATE nodes SET listed_at = ? WHERE node_id = ?"),
       remote: this.db.prepare<[string | null, string | null, string]>("UPDATE nodes SET remote_key = ?, etag = coalesce(?, etag) WHERE node_id = ?"),
       etag: this.db.prepare<[string, string]>("UPDATE nodes SET etag = ? WHERE node_id = ?"),
+      described: this.db.prepare<[string, string]>("UPDATE nodes SET described = ? WHERE node_id = ?"),
+      longestKey: this.db.prepare<[string, string], { bytes: number | null }>(
+        "SELECT max(length(CAST(key AS BLOB))) AS bytes FROM nodes WHERE key >= ? AND key < ?",
+      ),
       key: this.db.prepare<[string, string]>("UPDATE nodes SET key = ? WHERE node_id = ?"),
       rekey: this.db.prepare<[string, number, string, string, string]>(
         // Every key under the old prefix (the node itself included) gets the new prefix.
@@ -108,14 +119,20 @@ export class BucketIndex {
     if (!this.byNode(rootId)) this.statements.put.run(rootId, null, key, key, null, 0);
   }
 
+  /** The number the latest listing got (0 before the first). */
+  generation(): number {
+    return Number(this.statements.getMeta.get("generation")?.value ?? "0");
+  }
+
   /** A number no earlier listing used, persisted so it grows across restarts. */
   nextGeneration(): number {
-    const next = Number(this.statements.getMeta.get("generation")?.value ?? "0") + 1;
+    const next = this.generation() + 1;
     this.statements.setMeta.run("generation", String(next));
     return next;
   }
 
-  put(node: Omit<IndexedNode, "listedAt">): void {
+  /** Adds or replaces a node; a replaced node has taken no object's metadata yet. */
+  put(node: Omit<IndexedNode, "listedAt" | "described">): void {
     this.statements.put.run(node.nodeId, node.contentId, node.key, node.remoteKey, node.etag, node.seen);
   }
 
@@ -144,7 +161,7 @@ export class BucketIndex {
   }
 
   /** One listing page: new or changed nodes, and every node the page saw, in one transaction (one fsync). */
-  recordPage(nodes: ReadonlyArray<Omit<IndexedNode, "listedAt">>, seen: readonly string[], generation: number): void {
+  recordPage(nodes: ReadonlyArray<Omit<IndexedNode, "listedAt" | "described">>, seen: readonly string[], generation: number): void {
     this.db.transaction(() => {
       for (const node of nodes) this.put(node);
       for (const nodeId of seen) this.statements.seen.run(generation, nodeId);
@@ -162,6 +179,16 @@ export class BucketIndex {
 
   setEtag(nodeId: string, etag: string): void {
     this.statements.etag.run(etag, nodeId);
+  }
+
+  /** The node took the metadata of the object with `etag`. */
+  setDescribed(nodeId: string, etag: string): void {
+    this.statements.described.run(etag, nodeId);
+  }
+
+  /** The length in bytes of the longest key that is `prefix` or starts with it (0: none). */
+  longestKeyUnder(prefix: string): number {
+    return this.statements.longestKey.get(prefix, `${prefix}\u{10FFFF}`)?.bytes ?? 0;
   }
 
   setKey(nodeId: string, key: string): void {

@@ -5,6 +5,7 @@ import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { s3ClientFor, startS3rver, type S3rverServer } from "../../../../e2e/helpers/s3rver.mjs";
+import { start as startProxy, type TcpProxy } from "../../../../e2e/helpers/tcp-proxy.mjs";
 import { MemoryMetadataStore } from "../../../metadata/store/memory/index.js";
 import { SqliteMetadataStore } from "../../../metadata/store/sqlite/index.js";
 import type { MetadataStore, NewEntry } from "../../../metadata/store.js";
@@ -49,6 +50,7 @@ describe("attributes from object metadata", () => {
 });
 
 const MiB = 2 ** 20;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const BUCKET = "dittofs-listing";
 
 /**
@@ -82,6 +84,7 @@ describe("listing a bucket into the metadata store", () => {
   let sdk: S3Client;
   const scratch = mkdtempSync(join(tmpdir(), "dittofs-bucket-listing-"));
   const stores: S3ContentStore[] = [];
+  const proxies: TcpProxy[] = [];
   let shares = 0;
 
   beforeAll(async () => {
@@ -91,13 +94,17 @@ describe("listing a bucket into the metadata store", () => {
 
   afterAll(async () => {
     await Promise.allSettled(stores.map((store) => store.close()));
+    await Promise.allSettled(proxies.map((proxy) => proxy.close()));
     sdk?.destroy();
     await server?.close();
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  /** A bucket-layout share on a fresh prefix over `inner`, with the warnings it logs. */
-  async function openShare(inner: MetadataStore) {
+  /**
+   * A bucket-layout share on a fresh prefix over `inner`, with the warnings it logs; `proxy`
+   * puts a TCP proxy between the store and S3 (the test's own SDK client talks to S3 directly).
+   */
+  async function openShare(inner: MetadataStore, { listTtlMs = 60_000, proxy }: { listTtlMs?: number; proxy?: TcpProxy } = {}) {
     const n = ++shares;
     const prefix = `share${n}/`;
     const warnings: string[] = [];
@@ -105,7 +112,8 @@ describe("listing a bucket into the metadata store", () => {
     const store = await S3ContentStore.open(
       s3StoreOptions({ ...server, bucket: BUCKET }, prefix, join(scratch, `cache-${n}`), {
         layout: "bucket",
-        listTtlMs: 60_000,
+        listTtlMs,
+        ...(proxy ? { endpoint: `http://127.0.0.1:${proxy.port}` } : {}),
         logger,
         cache: { maxBytes: 64 * MiB, uploads: 2, readAheadChunks: 2 },
       }),
@@ -113,7 +121,8 @@ describe("listing a bucket into the metadata store", () => {
     stores.push(store);
     const ns = store.namespace(inner, { uid: 0, gid: 0 }) as BucketNamespace;
     const root = await ns.getOrCreateRoot("/bucket", newNode("dir"));
-    const put = (key: string, body: string) => sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: prefix + key, Body: Buffer.from(body) }));
+    const put = (key: string, body: string, metadata?: Record<string, string>) =>
+      sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: prefix + key, Body: Buffer.from(body), Metadata: metadata }));
     const remove = (key: string) => sdk.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: prefix + key }));
     /** [name, type, size] of each entry, in listing order. */
     const entries = async (dirId = root.id) => (await ns.readDir(dirId, 0, 100)).entries.map((e) => [e.name, e.attr.type, e.attr.size]);
@@ -259,6 +268,83 @@ describe("listing a bucket into the metadata store", () => {
     // The listing shows the final name only, also while the temporary object still existed.
     await ns.refresh(root.id);
     expect((await entries()).map(([name]) => name)).toEqual(["big.bin"]);
+  });
+
+  it("answers from the cached listing at once after the TTL while S3 is slow, and refreshes it in the background", async () => {
+    const proxy = await startProxy(server.port);
+    proxies.push(proxy);
+    const { put, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }), { listTtlMs: 200, proxy });
+    await put("a", "1");
+    expect(await entries()).toEqual([["a", "file", 1]]);
+    await put("b", "22");
+    await sleep(300);
+    // Slow enough to show, well within the request timeout: waiting for it would list "b".
+    proxy.setDelay(1_500);
+    expect(await entries()).toEqual([["a", "file", 1]]);
+    // The refresh is on its way through the slow proxy meanwhile.
+    await sleep(500);
+    expect(await entries()).toEqual([["a", "file", 1]]);
+    proxy.setDelay(0);
+    await expect.poll(entries, { timeout: 15_000 }).toEqual([
+      ["a", "file", 1],
+      ["b", "file", 2],
+    ]);
+  });
+
+  it("keeps the cached listing while S3 is unreachable, says so once, and catches up once S3 answers", async () => {
+    const proxy = await startProxy(server.port);
+    proxies.push(proxy);
+    const { put, entries, warnings } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }), { listTtlMs: 200, proxy });
+    await put("x", "1");
+    expect(await entries()).toEqual([["x", "file", 1]]);
+    proxy.setDown(true);
+    await put("y", "2");
+    for (let i = 0; i < 4; i++) {
+      await sleep(400);
+      expect(await entries()).toEqual([["x", "file", 1]]);
+    }
+    expect(warnings.filter((message) => message.includes("listing"))).toHaveLength(1);
+    proxy.setDown(false);
+    await expect.poll(entries, { timeout: 30_000 }).toEqual([
+      ["x", "file", 1],
+      ["y", "file", 1],
+    ]);
+  });
+
+  it("fetches the mode, owner and mtime of listed objects in the background, leaving a file changed locally meanwhile alone", async () => {
+    const proxy = await startProxy(server.port);
+    proxies.push(proxy);
+    const { ns, root, put } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }), { proxy });
+    await put("synced.txt", "from rclone", { mtime: "1600000000.25", mode: String(0o100640), uid: "33", gid: "44" });
+    await put("mine.txt", "from s3fs", { mtime: "1500000000", mode: String(0o100600) });
+    // The HEADs that follow the listing take a while: the local change lands while they run.
+    proxy.setDelay(500);
+    const synced = await ns.lookup(root.id, "synced.txt");
+    const mine = await ns.lookup(root.id, "mine.txt");
+    expect(synced).toMatchObject({ mode: 0o644, uid: 0, gid: 0 });
+    // As a SETATTR does: the change time moves on.
+    const changed = await ns.setAttr(mine.id, { mode: 0o604, ctime: { sec: mine.ctime.sec + 1, nsec: 0 } });
+    proxy.setDelay(0);
+    // Nobody opens the files.
+    await expect.poll(async () => (await ns.get(synced.id)).mtime, { timeout: 10_000 }).toEqual({ sec: 1_600_000_000, nsec: 250_000_000 });
+    expect(await ns.get(synced.id)).toMatchObject({ mode: 0o640, uid: 33, gid: 44 });
+    await sleep(1_500);
+    expect(await ns.get(mine.id)).toMatchObject({ mode: 0o604, mtime: changed.mtime });
+  });
+
+  it("refuses a directory rename that would make a key under it longer than 1024 bytes, changing nothing", async () => {
+    const { ns, root, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
+    const now = newNode("dir").mtime;
+    let dir = await ns.create(root.id, "a", newNode("dir"), now);
+    // "a/" + three 251-byte and one 201-byte segments + a 60-byte name: a key of 1016 bytes.
+    for (const name of ["b".repeat(250), "c".repeat(250), "d".repeat(250), "e".repeat(200)]) dir = await ns.create(dir.id, name, newNode("dir"), now);
+    const file = await ns.create(dir.id, "f".repeat(60), newNode("file", { contentId: newContentId() }), now);
+    await expect(ns.rename(root.id, "a", root.id, "a".repeat(10), now)).rejects.toMatchObject({ code: "NameTooLong" });
+    expect(await entries()).toEqual([["a", "dir", 0]]);
+    expect((await ns.lookup(dir.id, "f".repeat(60))).id).toBe(file.id);
+    // Exactly 1024 bytes fit.
+    await ns.rename(root.id, "a", root.id, "a".repeat(9), now);
+    expect(await entries()).toEqual([["a".repeat(9), "dir", 0]]);
   });
 
   it("refuses createMany from callers: only its listing creates in bulk", async () => {

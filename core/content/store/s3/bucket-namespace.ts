@@ -1,18 +1,20 @@
 import { createHash } from "node:crypto";
-import type { ListedObject, ListPage, ObjectBackend } from "../../../cache/remote/backend.js";
+import { isRemoteError, type ListedObject, type ListPage, type ObjectBackend } from "../../../cache/remote/backend.js";
 import type { RemoteCache } from "../../../cache/remote/disk-cache.js";
 import { fsError, isFsError } from "../../../errors.js";
 import type { MetadataStore, NewEntry } from "../../../metadata/store.js";
 import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Timespec, Unlinked } from "../../../metadata/types.js";
 import { timespecNow } from "../../../metadata/types.js";
+import { BackgroundQueue } from "../../../util/background-queue.js";
 import type { Logger } from "../../../util/logger.js";
 import { newContentId } from "../../store.js";
 import type { BucketIndex, IndexedNode } from "./bucket-index.js";
 
-/** Index rows a listing page adds or changes, and the nodes it saw unchanged. */
+/** Index rows a listing page adds or changes, the nodes it saw unchanged, and the files whose object metadata is still to fetch. */
 interface PageRecord {
-  rows: Array<Omit<IndexedNode, "listedAt">>;
+  rows: Array<Omit<IndexedNode, "listedAt" | "described">>;
   seen: FileId[];
+  undescribed: string[];
 }
 
 /** One name of a listing page: an object (a file) or a common prefix (a directory). */
@@ -35,7 +37,10 @@ export interface BucketNamespaceOptions {
   /** Owner of objects that carry none (every object the bucket had before). */
   uid: number;
   gid: number;
-  /** A directory listed longer ago than this is listed again before it is used. */
+  /**
+   * A directory listed longer ago than this is listed again in the background when it is used;
+   * meanwhile the cached listing is served.
+   */
   listTtlMs: number;
   logger: Logger;
 }
@@ -51,12 +56,24 @@ const LIST_PAGE = 1000;
 const SWEEP_PAGE = 500;
 /** A listing that failed (S3 unreachable) is tried again after this long. */
 const LIST_RETRY_MS = 5_000;
+/** Background work backs off from this pause to the maximum while S3 keeps failing. */
+const BACKOFF_MS = 2_000;
+const MAX_BACKOFF_MS = 60_000;
+/** Directories listed again in the background at once, and waiting their turn. */
+const REFRESHES = 2;
+const MAX_QUEUED_REFRESHES = 1_000;
+/** HEADs of listed objects (for their mode, owner and mtime) at once, and waiting their turn. */
+const HEADS = 4;
+const MAX_QUEUED_HEADS = 10_000;
 
 /**
  * The `bucket` layout's view of a share: a MetadataStore whose tree is the bucket. Objects are
  * files, common prefixes and `dir/` markers are directories. The wrapped store (SQLite by
  * default) is the listing cache: a directory is listed page by page into it when it is first
- * used and again once `listTtlMs` old, and everything else is answered from it. Local changes
+ * used (the request waits), and again in the background once `listTtlMs` old (the request is
+ * answered from the cache meanwhile); everything else is answered from it. After a listing, the
+ * metadata of objects other tools wrote (rclone's and s3fs's mtime, mode, owner) is fetched in the
+ * background too, so attributes converge without anyone opening the files. Local changes
  * go to the bucket: mkdir writes a marker, a file's bytes go up through the disk cache, rename
  * re-keys the subtree at once and the objects follow in the background (copied, then the old
  * key deleted), and a remove deletes the object.
@@ -68,6 +85,13 @@ export class BucketNamespace implements MetadataStore {
   private readonly listing = new Map<FileId, Promise<void>>();
   /** Keys already warned about, so a bad key is reported once. */
   private readonly warned = new Set<string>();
+  /** Directories whose listing on demand failed, and when to try it again (ms since the epoch). */
+  private readonly retryAt = new Map<FileId, number>();
+  /** A listing on demand failed and none has worked since: further failures are not logged. */
+  private listingFails = false;
+  private readonly refreshes: BackgroundQueue<FileId>;
+  private readonly heads: BackgroundQueue<string>;
+  private closed = false;
 
   constructor(
     private readonly inner: MetadataStore,
@@ -75,6 +99,21 @@ export class BucketNamespace implements MetadataStore {
     private readonly options: BucketNamespaceOptions,
   ) {
     this.kind = `${inner.kind} (listing cache of an S3 bucket)`;
+    const common = { backoffMs: BACKOFF_MS, maxBackoffMs: MAX_BACKOFF_MS, logger: options.logger };
+    this.refreshes = new BackgroundQueue({
+      ...common,
+      what: "refreshing a listing of the bucket",
+      concurrency: REFRESHES,
+      maxQueued: MAX_QUEUED_REFRESHES,
+      run: (dirId) => this.refreshInBackground(dirId),
+    });
+    this.heads = new BackgroundQueue({
+      ...common,
+      what: "fetching the metadata of listed objects",
+      concurrency: HEADS,
+      maxQueued: MAX_QUEUED_HEADS,
+      run: (contentId) => this.describeInBackground(contentId),
+    });
   }
 
   async getOrCreateRoot(shareName: string, init: NewNode): Promise<FileAttr> {
@@ -134,7 +173,7 @@ export class BucketNamespace implements MetadataStore {
       );
       const attr = await this.inner.create(dirId, name, node, now);
       this.putMarker(key);
-      this.bucket.index.put({ nodeId: attr.id, contentId: null, key, remoteKey: key, etag: null, seen: 0 });
+      this.bucket.index.put({ nodeId: attr.id, contentId: null, key, remoteKey: key, etag: null, seen: this.bucket.index.generation() });
       this.bucket.index.setListed(attr.id, Date.now());
       return attr;
     }
@@ -143,7 +182,8 @@ export class BucketNamespace implements MetadataStore {
     }
     const key = checkedKey(`${dir.key}${name}`);
     const attr = await this.inner.create(dirId, name, node, now);
-    this.bucket.index.put({ nodeId: attr.id, contentId: node.contentId, key, remoteKey: null, etag: null, seen: 0 });
+    // Seen by the listing that may be running now, which must not sweep it away.
+    this.bucket.index.put({ nodeId: attr.id, contentId: node.contentId, key, remoteKey: null, etag: null, seen: this.bucket.index.generation() });
     // An empty file is an empty object: it gets one even if nothing is ever written.
     this.bucket.cache.track(node.contentId);
     return attr;
@@ -188,8 +228,12 @@ export class BucketNamespace implements MetadataStore {
     const isDir = moving.type === "dir";
     const newKey = checkedKey(`${toDir.key}${toName}${isDir ? "/" : ""}`);
     if (isDir) {
-      // Every key under the directory must be known here before it can be re-keyed.
+      // Every key under the directory must be known here before it can be re-keyed, and fit S3.
       await this.listTree(moving.id);
+      const longest = this.bucket.index.longestKeyUnder(from.key);
+      if (longest - Buffer.byteLength(from.key) + Buffer.byteLength(newKey) > MAX_KEY_BYTES) {
+        throw fsError("NameTooLong", `renaming ${from.key} to ${newKey} would make an object key longer than ${MAX_KEY_BYTES} bytes`);
+      }
     }
     const result = await this.inner.rename(fromDirId, fromName, toDirId, toName, now);
     // The new name shows in the bucket at once, even before any object has moved under it.
@@ -224,7 +268,11 @@ export class BucketNamespace implements MetadataStore {
     return attr;
   }
 
+  /** Stops the background work (before the stores it uses close); what is running ends quietly. */
   close(): Promise<void> {
+    this.closed = true;
+    this.refreshes.close();
+    this.heads.close();
     // The wrapped store belongs to the registry, which closes it.
     return Promise.resolve();
   }
@@ -235,52 +283,114 @@ export class BucketNamespace implements MetadataStore {
    * listing's defaults unless the file has local changes, which are newer. Done in the
    * background: a failure only leaves the defaults.
    */
-  takeObjectMetadata(contentId: string, metadata: Record<string, string>): void {
+  takeObjectMetadata(contentId: string, object: { etag: string; metadata: Record<string, string> }): void {
     const node = this.bucket.index.byContent(contentId);
-    const changes = attrsFromMetadata(metadata);
-    if (!node || Object.keys(changes).length === 0 || this.bucket.cache.pending(contentId)) return;
-    (async () => {
-      const attr = await this.inner.get(node.nodeId);
-      const differs =
-        (changes.mode !== undefined && changes.mode !== attr.mode) ||
-        (changes.uid !== undefined && changes.uid !== attr.uid) ||
-        (changes.gid !== undefined && changes.gid !== attr.gid) ||
-        (changes.mtime !== undefined && (changes.mtime.sec !== attr.mtime.sec || changes.mtime.nsec !== attr.mtime.nsec));
-      if (differs) await this.inner.setAttr(node.nodeId, changes);
-    })().catch((err: unknown) => this.options.logger.debug({ err, contentId }, "could not take an object's metadata"));
+    if (!node || node.etag !== object.etag || node.described === object.etag) return;
+    this.adoptMetadata(node, object).catch((err: unknown) => this.options.logger.debug({ err, contentId }, "could not take an object's metadata"));
   }
 
   /** Lists a directory again now, whatever its age (on demand); FsError("Io") when S3 cannot be listed. */
   async refresh(dirId: FileId): Promise<void> {
-    this.bucket.index.setListed(dirId, 0);
-    await this.fresh(dirId, { quiet: false });
+    const dir = this.bucket.index.byNode(dirId);
+    if (!dir || dir.contentId !== null) return;
+    // A listing already running may have fetched its pages before the caller's change.
+    await this.listing.get(dirId)?.catch(() => {});
+    await this.listOnce(dirId, dir.key);
   }
 
   // ---- listing ----
 
   /**
-   * Makes sure the directory was listed within the TTL. A failed listing leaves the cached one,
-   * quietly unless asked (the listing was on demand).
+   * Makes sure the directory has been listed. A directory never listed is listed now (the caller
+   * waits); one listed longer ago than the TTL is listed again in the background, the cached
+   * listing serving meanwhile, unless the caller must `wait` for the bucket's current state. A
+   * failed listing leaves the cached one and is tried again after a pause.
    */
-  private async fresh(dirId: FileId, { quiet } = { quiet: true }): Promise<void> {
+  private async fresh(dirId: FileId, { wait } = { wait: false }): Promise<void> {
     const dir = this.bucket.index.byNode(dirId);
     if (!dir || dir.contentId !== null || Date.now() - dir.listedAt < this.options.listTtlMs) return;
-    let running = this.listing.get(dirId);
-    if (!running) {
-      running = this.list(dirId, dir.key).finally(() => this.listing.delete(dirId));
-      this.listing.set(dirId, running);
+    if (dir.listedAt > 0 && !wait) {
+      this.refreshes.add(dirId);
+      return;
     }
+    // Each try while S3 is down may wait for a connect timeout: not at every use.
+    if ((this.retryAt.get(dirId) ?? 0) > Date.now()) return;
     try {
-      await running;
+      await this.listOnce(dirId, dir.key);
+      this.retryAt.delete(dirId);
     } catch (err) {
       if (isFsError(err) && err.code !== "Io") throw err;
-      // Offline: what was listed before is still served, and the listing is tried again after a
-      // pause rather than at every use (each try may wait for a connect timeout).
-      this.bucket.index.setListed(dirId, Date.now() - this.options.listTtlMs + Math.min(this.options.listTtlMs, LIST_RETRY_MS));
-      if (!quiet) throw err;
-      // The store's status says why.
-      this.options.logger.warn({ err: (err as Error).message, prefix: dir.key }, "listing the bucket failed; serving the cached listing");
+      this.retryAt.set(dirId, Date.now() + LIST_RETRY_MS);
+      // Offline: what was listed before is still served (the store's status says why).
+      if (!this.listingFails) this.options.logger.warn({ err: (err as Error).message, prefix: dir.key }, "listing the bucket failed; serving the cached listing");
+      this.listingFails = true;
     }
+  }
+
+  /** Lists a directory, or joins the listing of it already running. */
+  private listOnce(dirId: FileId, prefix: string): Promise<void> {
+    let running = this.listing.get(dirId);
+    if (!running) {
+      running = this.list(dirId, prefix).finally(() => this.listing.delete(dirId));
+      this.listing.set(dirId, running);
+    }
+    return running;
+  }
+
+  /**
+   * A background refresh: a failure to reach S3 is thrown (the queue backs off and tries again);
+   * anything else (the directory went meanwhile) ends it.
+   */
+  private async refreshInBackground(dirId: FileId): Promise<void> {
+    const dir = this.bucket.index.byNode(dirId);
+    if (this.closed || !dir || Date.now() - dir.listedAt < this.options.listTtlMs) return;
+    try {
+      await this.listOnce(dirId, dir.key);
+    } catch (err) {
+      if (this.closed) return;
+      if (isFsError(err, "Io")) throw err;
+      this.options.logger.debug({ err, prefix: dir.key }, "a background listing ended early");
+    }
+  }
+
+  /**
+   * Fetches the metadata of a listed object (HEAD) that its node has not taken yet. A failure to
+   * reach S3 is thrown (the queue backs off and tries again); an object changed or gone
+   * meanwhile is left to the next listing.
+   */
+  private async describeInBackground(contentId: string): Promise<void> {
+    const node = this.bucket.index.byContent(contentId);
+    if (this.closed || !node || node.remoteKey === null || node.etag === null || node.described === node.etag) return;
+    let object;
+    try {
+      object = await this.bucket.backend.head(node.remoteKey);
+    } catch (err) {
+      if (isRemoteError(err) && err.retryable) throw err;
+      this.options.logger.debug({ err, key: node.remoteKey }, "could not fetch an object's metadata");
+      return;
+    }
+    // Gone, rewritten or moved meanwhile: the next listing says what it is now.
+    const now = this.bucket.index.byContent(contentId);
+    if (this.closed || !object || !now || now.etag !== object.etag || now.remoteKey !== node.remoteKey) return;
+    await this.adoptMetadata(now, object);
+  }
+
+  /**
+   * Takes an object's metadata into its node, unless the file has local changes not uploaded yet
+   * (a mode, owner or mtime set locally is pending until the object carries it, which changes
+   * its ETag).
+   */
+  private async adoptMetadata(node: IndexedNode, object: { etag: string; metadata: Record<string, string> }): Promise<void> {
+    if (node.contentId === null || this.bucket.cache.pending(node.contentId)) return;
+    const changes = attrsFromMetadata(object.metadata);
+    const attr = await this.inner.get(node.nodeId);
+    const differs =
+      (changes.mode !== undefined && changes.mode !== attr.mode) ||
+      (changes.uid !== undefined && changes.uid !== attr.uid) ||
+      (changes.gid !== undefined && changes.gid !== attr.gid) ||
+      (changes.mtime !== undefined && (changes.mtime.sec !== attr.mtime.sec || changes.mtime.nsec !== attr.mtime.nsec));
+    if (differs) await this.inner.setAttr(node.nodeId, changes);
+    this.bucket.index.setDescribed(node.nodeId, object.etag);
   }
 
   /** One directory level, page by page (the next page is fetched while this one is stored). */
@@ -301,6 +411,7 @@ export class BucketNamespace implements MetadataStore {
     while (next) {
       const waitStarted = performance.now();
       const page: ListPage = await next;
+      if (this.closed) throw fsError("Io", "the share is closing");
       waited += performance.now() - waitStarted;
       objects += page.objects.length + page.prefixes.length;
       next = page.next ? fetch(page.next) : null;
@@ -312,6 +423,7 @@ export class BucketNamespace implements MetadataStore {
     }
     if (!empty) await this.sweep(dirId, generation);
     this.bucket.index.setListed(dirId, Date.now());
+    this.listingFails = false;
     const ms = Math.round(performance.now() - started);
     this.options.logger.debug({ prefix, objects, ms, waitedForS3Ms: Math.round(waited) }, "listed a directory of the bucket");
   }
@@ -339,7 +451,7 @@ export class BucketNamespace implements MetadataStore {
    * are compared with the bucket. The page's index rows are then written in one transaction too.
    */
   private async storePage(dirId: FileId, names: ListedName[], generation: number, empty: boolean): Promise<void> {
-    const record: PageRecord = { rows: [], seen: [] };
+    const record: PageRecord = { rows: [], seen: [], undescribed: [] };
     const now = timespecNow();
     const fresh: ListedName[] = [];
     for (const listed of names) {
@@ -354,6 +466,7 @@ export class BucketNamespace implements MetadataStore {
         const attr = created[i];
         if (attr) {
           record.rows.push({ nodeId: attr.id, contentId: attr.contentId, key: listed.key, remoteKey: listed.object ? listed.key : null, etag: listed.object?.etag ?? null, seen: generation });
+          if (attr.contentId !== null) record.undescribed.push(attr.contentId);
           continue;
         }
         // Taken: created locally while the directory was being listed, or "a" came both as an
@@ -364,6 +477,8 @@ export class BucketNamespace implements MetadataStore {
       }
     }
     this.bucket.index.recordPage(record.rows, record.seen, generation);
+    // A full queue drops the rest: the next listing offers them again.
+    for (const contentId of record.undescribed) if (!this.heads.add(contentId)) break;
   }
 
   /** The node a listed name starts as: a file with the object's size and time, or a directory. */
@@ -400,9 +515,12 @@ export class BucketNamespace implements MetadataStore {
       // Changed by someone else: the listing's size and time win, cached bytes are dropped.
       await this.inner.setAttr(existing.id, { size: object.size, mtime: timespecOf(object.lastModified), ctime: now });
       page.rows.push({ nodeId: existing.id, contentId: existing.contentId, key: object.key, remoteKey: object.key, etag: object.etag, seen: generation });
+      page.undescribed.push(existing.contentId);
       await this.bucket.cache.adopt(existing.contentId, object.size, object.etag);
     } else {
       page.seen.push(existing.id);
+      // Not fetched yet (S3 was down, the queue was full, the server restarted): offered again.
+      if (indexed !== null && indexed.etag === object.etag && indexed.described !== object.etag) page.undescribed.push(existing.contentId);
     }
   }
 
@@ -449,7 +567,8 @@ export class BucketNamespace implements MetadataStore {
 
   /** Lists a directory and everything below it that was never listed (before it is renamed). */
   private async listTree(dirId: FileId): Promise<void> {
-    await this.fresh(dirId);
+    // Objects others added since a listing would be left behind under the old name.
+    await this.fresh(dirId, { wait: true });
     for (let cookie = 0; ; ) {
       const page = await this.inner.readDir(dirId, cookie, SWEEP_PAGE);
       for (const entry of page.entries) if (entry.attr.type === "dir") await this.listTree(entry.attr.id);
@@ -504,6 +623,7 @@ export class BucketNamespace implements MetadataStore {
   }
 
   private forgetDir(nodeId: FileId): void {
+    this.retryAt.delete(nodeId);
     const node = this.bucket.index.byNode(nodeId);
     if (!node) return;
     if (node.remoteKey !== null) {

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { isRemoteError } from "../../../cache/remote/backend.js";
+import { isRemoteError, type RemoteObject } from "../../../cache/remote/backend.js";
 import { BY_ID, type ObjectLocator, RemoteCache } from "../../../cache/remote/disk-cache.js";
 import type { RemoteCacheStatus } from "../../../cache/remote/status.js";
 import { fsError } from "../../../errors.js";
@@ -56,7 +56,7 @@ const RECHECK_MAX_MS = 30_000;
 /** Where a bucket-layout store finds and sets a file's attributes (object metadata) once bound to its share. */
 interface AttributeSource {
   attrsOf: ((contentId: string) => Promise<FileAttr | null>) | null;
-  described: ((contentId: string, metadata: Record<string, string>) => void) | null;
+  described: ((contentId: string, object: RemoteObject) => void) | null;
 }
 
 /**
@@ -81,9 +81,12 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
     },
     settled: (id, key, etag) => {
       const node = index.byContent(id);
-      if (node) index.setRemote(node.nodeId, key, etag);
+      if (!node) return;
+      index.setRemote(node.nodeId, key, etag);
+      // The object carries the node's own attributes: nothing to fetch back.
+      index.setDescribed(node.nodeId, etag);
     },
-    described: (id, object) => attributes.described?.(id, object.metadata),
+    described: (id, object) => attributes.described?.(id, object),
     claimedByOther: (key, id) => index.holding(key).some((node) => node.contentId !== id),
   };
 }
@@ -98,7 +101,8 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
  */
 export class S3ContentStore implements ContentStore {
   readonly kind = "s3";
-  private bound = false;
+  /** The namespace of the share this store backs (bucket layout), whose background work stops first at close. */
+  private bound: BucketNamespace | null = null;
   private closed = false;
   private recheck: NodeJS.Timeout | null = null;
 
@@ -204,7 +208,6 @@ export class S3ContentStore implements ContentStore {
   namespace(inner: MetadataStore, owner: ShareOwner): MetadataStore | null {
     if (!this.index) return null;
     if (this.bound) throw new Error(`the bucket ${this.backend.description} can back only one share`);
-    this.bound = true;
     const index = this.index;
     this.attributes.attrsOf = async (contentId) => {
       const node = index.byContent(contentId);
@@ -215,7 +218,8 @@ export class S3ContentStore implements ContentStore {
       { index, cache: this.cache, backend: this.backend },
       { uid: owner.uid, gid: owner.gid, listTtlMs: this.options.listTtlMs, logger: this.options.logger },
     );
-    this.attributes.described = (contentId, metadata) => namespace.takeObjectMetadata(contentId, metadata);
+    this.attributes.described = (contentId, object) => namespace.takeObjectMetadata(contentId, object);
+    this.bound = namespace;
     return namespace;
   }
 
@@ -285,6 +289,7 @@ export class S3ContentStore implements ContentStore {
   async close(): Promise<void> {
     this.closed = true;
     if (this.recheck) clearTimeout(this.recheck);
+    await this.bound?.close();
     try {
       await this.cache.close();
       this.index?.close();
