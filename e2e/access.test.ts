@@ -84,6 +84,9 @@ describe("a share owned by another uid", () => {
     await owner.bytes("chmod", "/private.txt", "600");
     await owner.bytes("mkdir", "/dropbox");
     await owner.bytes("chmod", "/dropbox", "777");
+    await owner.bytes("mkdir", "/listonly");
+    await owner.bytes("write", "/listonly/inside.txt", "listed, not searched");
+    await owner.bytes("chmod", "/listonly", "744");
     privateHandle = (await owner.json<HandleJson>("fh", "/private.txt")).fh;
     publicHandle = (await owner.json<HandleJson>("fh", "/public.txt")).fh;
   });
@@ -115,6 +118,19 @@ describe("a share owned by another uid", () => {
     const stranger = await as(STRANGER);
     expect(await stranger.errno("cat", "/private.txt")).toBe(ERRNO.EACCES);
     expect(await stranger.json<RawJson>("fh-read", privateHandle)).toEqual({ status: NFS3ERR_ACCES });
+  });
+
+  it("tells clients in FSINFO and PATHCONF that the share holds hard and symbolic links", async () => {
+    const owner = await as(OWNER);
+    // FSF3_LINK | FSF3_SYMLINK | FSF3_HOMOGENEOUS | FSF3_CANSETTIME (RFC 1813 §3.3.19).
+    expect(await owner.json("fsinfo", "/public.txt")).toEqual({ status: 0, properties: 0x1b, linkmax: 65535 });
+  });
+
+  it("lets another uid list a directory it may read but not search", async () => {
+    const stranger = await as(STRANGER);
+    // r-- for others: the names are readable (".." comes without a lookup), the file is not.
+    expect((await stranger.lines("readdir", "/listonly")).sort()).toEqual([".", "..", "inside.txt"]);
+    expect(await stranger.errno("cat", "/listonly/inside.txt")).toBe(ERRNO.EACCES);
   });
 
   it("does not let another uid change the mode of the owner's file", async () => {

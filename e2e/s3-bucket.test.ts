@@ -85,6 +85,12 @@ describe("an S3 bucket as a share (bucket layout)", () => {
     expect(await names("/empty-dir")).toEqual([]);
   });
 
+  it("tells clients in FSINFO and PATHCONF that a bucket holds no hard or symbolic links", async () => {
+    const c = await dittofs.client();
+    // FSF3_HOMOGENEOUS | FSF3_CANSETTIME, without FSF3_LINK or FSF3_SYMLINK (RFC 1813 §3.3.19).
+    expect(await c.json("fsinfo", "/photos/readme.txt")).toEqual({ status: 0, properties: 0x18, linkmax: 1 });
+  });
+
   it("uploads a copied file to its own key with identical bytes and rclone-style metadata", async () => {
     const c = await dittofs.client();
     await c.bytes("mkdir", "/in");

@@ -4,7 +4,7 @@ import type { Logger } from "../util/logger.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
 import { KeyedRwLock } from "../util/keyed-rw-lock.js";
 import { LockManager } from "./locking.js";
-import type { MetadataStore } from "./store.js";
+import { FULL_CAPABILITIES, type MetadataStore, type StoreCapabilities } from "./store.js";
 import {
   timespecNow,
   wccOf,
@@ -531,6 +531,23 @@ export class MetadataService {
   /** Makes every metadata change of the share's store reported so far durable (see MetadataStore.sync). */
   async sync(share: string): Promise<void> {
     await this.share(share).store.sync();
+  }
+
+  /** What kinds of node the share's store can hold (FSINFO, PATHCONF). */
+  capabilities(share: string): Readonly<StoreCapabilities> {
+    return this.share(share).store.capabilities ?? FULL_CAPABILITIES;
+  }
+
+  /**
+   * The parent of a directory `ctx` may list, for a listing's ".." entry: reading a directory
+   * needs read permission on it, not search permission (which a lookup of ".." would ask).
+   */
+  async listingParent(ctx: AuthContext, share: string, dirId: FileId): Promise<FileAttr> {
+    const s = this.share(share);
+    const dir = await this.node(s, dirId);
+    requireDir(dir);
+    requirePerm(ctx, dir, PERM_READ, "list");
+    return s.store.parentOf(dirId);
   }
 
   async usage(share: string): Promise<StoreUsage> {

@@ -16,9 +16,22 @@ export interface NewEntry {
  * or name, Exists for a taken name, NotDir when a directory id names something else, NotEmpty
  * when removing or replacing a non-empty directory.
  */
+/** What kinds of node a store can hold beyond files and directories. */
+export interface StoreCapabilities {
+  hardLinks: boolean;
+  symlinks: boolean;
+  /** Device nodes, sockets and FIFOs. */
+  specialFiles: boolean;
+}
+
+export const FULL_CAPABILITIES: Readonly<StoreCapabilities> = { hardLinks: true, symlinks: true, specialFiles: true };
+
 export interface MetadataStore {
   /** "memory", "sqlite", "postgres": for logs and status. */
   readonly kind: string;
+
+  /** What the store can hold; stores that hold every kind of node leave it out (FULL_CAPABILITIES). */
+  readonly capabilities?: Readonly<StoreCapabilities>;
 
   /** The root directory of a share, created from `init` the first time the share is seen. */
   getOrCreateRoot(shareName: string, init: NewNode): Promise<FileAttr>;

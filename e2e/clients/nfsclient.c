@@ -278,6 +278,9 @@ struct raw_call {
 	uint32_t count;
 	int eof;
 	struct sha256 *hash;
+	/* FSINFO and PATHCONF results */
+	uint32_t properties;
+	uint32_t linkmax;
 };
 
 static int hex_to_fh(const char *hex, nfs_fh3 *fh)
@@ -316,6 +319,36 @@ static void getattr_cb(struct rpc_context *rpc, int status, void *data, void *pr
 	c->nfs_status = res->status;
 	if (res->status == NFS3_OK)
 		c->attr = res->GETATTR3res_u.resok.obj_attributes;
+}
+
+static void fsinfo_cb(struct rpc_context *rpc, int status, void *data, void *priv)
+{
+	struct raw_call *c = priv;
+	(void)rpc;
+	c->done = 1;
+	if (status != RPC_STATUS_SUCCESS) {
+		raw_fail(c, status, data);
+		return;
+	}
+	FSINFO3res *res = data;
+	c->nfs_status = res->status;
+	if (res->status == NFS3_OK)
+		c->properties = res->FSINFO3res_u.resok.properties;
+}
+
+static void pathconf_cb(struct rpc_context *rpc, int status, void *data, void *priv)
+{
+	struct raw_call *c = priv;
+	(void)rpc;
+	c->done = 1;
+	if (status != RPC_STATUS_SUCCESS) {
+		raw_fail(c, status, data);
+		return;
+	}
+	PATHCONF3res *res = data;
+	c->nfs_status = res->status;
+	if (res->status == NFS3_OK)
+		c->linkmax = res->PATHCONF3res_u.resok.linkmax;
 }
 
 static void read_cb(struct rpc_context *rpc, int status, void *data, void *priv)
@@ -976,6 +1009,36 @@ static int cmd_fh_getattr(int argc, char **argv)
 	return 0;
 }
 
+/* fsinfo PATH: FSINFO3 and PATHCONF3 on PATH's handle; prints {"properties":N,"linkmax":N}. */
+static int cmd_fsinfo(int argc, char **argv)
+{
+	if (argc < 1)
+		usage_fail("fsinfo PATH");
+	struct nfsfh *fh;
+	int rc = nfs_open(nfs, argv[0], O_RDONLY, &fh);
+	if (rc < 0)
+		die(rc, "open", argv[0]);
+	struct nfs_fh3 handle = { .data.data_len = nfs_get_fh(fh)->len, .data.data_val = nfs_get_fh(fh)->val };
+	FSINFO3args fsinfo_args = { .fsroot = handle };
+	struct raw_call info;
+	memset(&info, 0, sizeof info);
+	if (rpc_nfs3_fsinfo_async(nfs_get_rpc_context(nfs), fsinfo_cb, &fsinfo_args, &info) != 0)
+		die(-EIO, "fsinfo", "queue");
+	raw_wait(&info, "fsinfo");
+	PATHCONF3args pathconf_args = { .object = handle };
+	struct raw_call conf;
+	memset(&conf, 0, sizeof conf);
+	if (rpc_nfs3_pathconf_async(nfs_get_rpc_context(nfs), pathconf_cb, &pathconf_args, &conf) != 0)
+		die(-EIO, "pathconf", "queue");
+	raw_wait(&conf, "pathconf");
+	if (info.nfs_status != NFS3_OK || conf.nfs_status != NFS3_OK)
+		printf("{\"status\":%d}\n", info.nfs_status != NFS3_OK ? info.nfs_status : conf.nfs_status);
+	else
+		printf("{\"status\":0,\"properties\":%u,\"linkmax\":%u}\n", info.properties, conf.linkmax);
+	nfs_close(nfs, fh);
+	return 0;
+}
+
 /* fh-read HEX: READ3 the whole file by raw handle; prints {"status","size","sha256"}. */
 static int cmd_fh_read(int argc, char **argv)
 {
@@ -1073,6 +1136,7 @@ static const struct command COMMANDS[] = {
 	{ "bench-meta", cmd_bench_meta },
 	{ "fh", cmd_fh },
 	{ "fh-getattr", cmd_fh_getattr },
+	{ "fsinfo", cmd_fsinfo },
 	{ "fh-read", cmd_fh_read },
 	{ "fh-write", cmd_fh_write },
 };

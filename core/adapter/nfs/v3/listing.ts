@@ -63,8 +63,8 @@ export class DirListing {
     if (this.pendingDotDot) {
       this.pendingDotDot = false;
       const { share, fileId, auth } = this.target;
-      const parent = await this.ctx.metadata.lookup(auth, share.name, fileId, "..");
-      return { name: "..", cookie: DOTDOT_COOKIE, attr: parent.attr };
+      const parent = await this.ctx.metadata.listingParent(auth, share.name, fileId);
+      return { name: "..", cookie: DOTDOT_COOKIE, attr: parent };
     }
     if (this.index >= this.entries.length) {
       if (this.storeEof || this.entries.length === 0) return null;

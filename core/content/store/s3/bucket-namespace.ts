@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { isRemoteError, type ListedObject, type ListPage, type ObjectBackend } from "../../../cache/remote/backend.js";
 import type { RemoteCache } from "../../../cache/remote/disk-cache.js";
 import { fsError, isFsError } from "../../../errors.js";
-import type { MetadataStore, NewEntry } from "../../../metadata/store.js";
+import type { MetadataStore, NewEntry, StoreCapabilities } from "../../../metadata/store.js";
 import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Timespec, Unlinked } from "../../../metadata/types.js";
 import { timespecNow } from "../../../metadata/types.js";
 import { BackgroundQueue } from "../../../util/background-queue.js";
@@ -80,6 +80,8 @@ const MAX_QUEUED_HEADS = 10_000;
  */
 export class BucketNamespace implements MetadataStore {
   readonly kind: string;
+  /** Objects are files and prefixes directories: nothing else has a place in a bucket. */
+  readonly capabilities: Readonly<StoreCapabilities> = { hardLinks: false, symlinks: false, specialFiles: false };
   private rootId: FileId | null = null;
   /** Listings in progress, by directory, so concurrent users share one. */
   private readonly listing = new Map<FileId, Promise<void>>();
