@@ -42,7 +42,8 @@ export {
 } from "./config/index.js";
 
 // Registry operations: shares, refreshing a bucket listing, the status of a remote store.
-export { Registry, type Share } from "./registry/registry.js";
+export { Registry } from "./registry/registry.js";
+export type { Share } from "./registry/share.js";
 export type { RemoteCacheEvents, RemoteCacheStatus, RemoteFailure, UploadInFlight } from "./cache/remote/status.js";
 
 // Errors stores and services throw, and logging.

@@ -104,6 +104,16 @@ export interface Wcc {
   after: FileAttr | null;
 }
 
+/**
+ * Who a client says it is, before the share's squashing rules: each protocol adapter derives it
+ * from its own credentials (AUTH_SYS, an SMB session's mapped ids).
+ */
+export interface ClaimedIdentity {
+  uid: number;
+  gid: number;
+  gids: readonly number[];
+}
+
 /** Who is asking, after the share's squashing rules were applied. */
 export interface AuthContext {
   uid: number;

@@ -5,28 +5,14 @@ import type { ContentStore } from "../content/store.js";
 import { fsError } from "../errors.js";
 import { MetadataService, type ContentCoordinator } from "../metadata/service.js";
 import type { MetadataStore } from "../metadata/store.js";
-import type { AuthContext, FileId } from "../metadata/types.js";
-import type { AuthSysCredential } from "../protocol/rpc/types.js";
+import type { FileId } from "../metadata/types.js";
 import type { Logger } from "../util/logger.js";
 import { encodeHandle, handleKeyFor, handleShareId, shareIdFor, verifyHandle } from "./handle.js";
-import { ConfiguredShare } from "./share.js";
+import { ConfiguredShare, type Share } from "./share.js";
 import { closeStores, createStores, type NamedStores, type StoreOptions } from "./stores.js";
 
 /** The metadata store secret that file handle keys are derived from. */
 const HANDLE_SECRET = "file-handles";
-
-/** A share as the protocol adapters see it. */
-export interface Share {
-  /** Export path, e.g. "/export". */
-  readonly name: string;
-  /** Stable 32-bit id carried in every file handle of the share. */
-  readonly id: number;
-  readonly readOnly: boolean;
-  /** Whether a client at this address may use the share (mount and every call). */
-  allowsClient(address: string): boolean;
-  /** The identity to act as, after root squash / all squash; AUTH_NONE (null) maps to anon. */
-  authContext(cred: AuthSysCredential | null): AuthContext;
-}
 
 export interface ResolvedHandle {
   share: Share;

@@ -1,11 +1,22 @@
 import { BlockList, isIP } from "node:net";
 import { parseClientRule, unmapIpv4 } from "../config/clients.js";
 import type { ShareConfig } from "../config/types.js";
-import type { AuthContext } from "../metadata/types.js";
-import type { AuthSysCredential } from "../protocol/rpc/types.js";
-import type { Share } from "./registry.js";
+import type { AuthContext, ClaimedIdentity } from "../metadata/types.js";
 
 const MAX_CACHED_VERDICTS = 1024;
+
+/** A share as the protocol adapters see it. */
+export interface Share {
+  /** Export path, e.g. "/export". */
+  readonly name: string;
+  /** Stable 32-bit id carried in every file handle of the share. */
+  readonly id: number;
+  readonly readOnly: boolean;
+  /** Whether a client at this address may use the share (mount and every call). */
+  allowsClient(address: string): boolean;
+  /** The identity to act as, after root squash / all squash; no identity (null, AUTH_NONE) maps to anon. */
+  authContext(identity: ClaimedIdentity | null): AuthContext;
+}
 
 /** A share built from its config: client filter and identity mapping. */
 export class ConfiguredShare implements Share {
@@ -52,19 +63,19 @@ export class ConfiguredShare implements Share {
   }
 
   /**
-   * AUTH_NONE (null) and all_squash act as the anonymous ids. root_squash works as in Linux
+   * No identity (null: AUTH_NONE) and all_squash act as the anonymous ids. root_squash works as in Linux
    * knfsd: uid 0 becomes anonymous_uid, and gid 0 (primary or supplementary) anonymous_gid.
    */
-  authContext(cred: AuthSysCredential | null): AuthContext {
+  authContext(identity: ClaimedIdentity | null): AuthContext {
     const { anonymousUid, anonymousGid } = this.config;
-    if (cred === null || this.config.allSquash) return { uid: anonymousUid, gid: anonymousGid, gids: [] };
+    if (identity === null || this.config.allSquash) return { uid: anonymousUid, gid: anonymousGid, gids: [] };
     if (this.config.rootSquash) {
       return {
-        uid: cred.uid === 0 ? anonymousUid : cred.uid,
-        gid: cred.gid === 0 ? anonymousGid : cred.gid,
-        gids: cred.gids.map((gid) => (gid === 0 ? anonymousGid : gid)),
+        uid: identity.uid === 0 ? anonymousUid : identity.uid,
+        gid: identity.gid === 0 ? anonymousGid : identity.gid,
+        gids: identity.gids.map((gid) => (gid === 0 ? anonymousGid : gid)),
       };
     }
-    return { uid: cred.uid, gid: cred.gid, gids: [...cred.gids] };
+    return { uid: identity.uid, gid: identity.gid, gids: [...identity.gids] };
   }
 }
