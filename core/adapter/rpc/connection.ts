@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import type { BufferPool } from "../../cache/buffer-pool.js";
 import type { Logger } from "../../util/logger.js";
 import { decodeCall, type CallHeader } from "../../protocol/rpc/call.js";
-import { RecordAssembler, RecordTooLargeError, recordMarkWord } from "../../protocol/rpc/record.js";
+import { RecordAssembler, RecordFramingError, recordMarkWord } from "../../protocol/rpc/record.js";
 import {
   encodeAuthError,
   encodeGarbageArgs,
@@ -126,7 +126,7 @@ export class RpcConnection {
         this.startCall(record);
       }
     } catch (err) {
-      if (err instanceof RecordTooLargeError) {
+      if (err instanceof RecordFramingError) {
         this.abort(err.message);
       } else {
         // A bug of ours, not the client's: it costs this connection, never the process.
