@@ -83,6 +83,14 @@ export class RecordAssembler {
     return this.buffered + (this.record?.length ?? 0);
   }
 
+  /** Drops everything held (the connection is gone). */
+  discard(): void {
+    this.chunks.length = 0;
+    this.head = 0;
+    this.buffered = 0;
+    this.finishRecord(Buffer.alloc(0));
+  }
+
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
