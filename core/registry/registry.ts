@@ -21,6 +21,8 @@ export interface Share {
   readonly readOnly: boolean;
   /** Whether a client at this address may use the share (mount and every call). */
   allowsClient(address: string): boolean;
+  /** Whether a call from this source port may use the share (require_privileged_port: below 1024 only). */
+  allowsSourcePort(port: number): boolean;
   /** The identity to act as, after root squash / all squash; AUTH_NONE (null) maps to anon. */
   authContext(cred: AuthSysCredential | null): AuthContext;
 }

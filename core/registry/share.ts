@@ -6,6 +6,8 @@ import type { AuthSysCredential } from "../protocol/rpc/types.js";
 import type { Share } from "./registry.js";
 
 const MAX_CACHED_VERDICTS = 1024;
+/** Ports below this can only be bound by root (IPPORT_RESERVED). */
+const FIRST_UNPRIVILEGED_PORT = 1024;
 
 /** A share built from its config: client filter and identity mapping. */
 export class ConfiguredShare implements Share {
@@ -41,6 +43,14 @@ export class ConfiguredShare implements Share {
       this.verdicts.set(address, verdict);
     }
     return verdict;
+  }
+
+  /**
+   * knfsd's `secure`: a source port below 1024 shows the caller is root on its host (or a kernel
+   * NFS client), not any local user who could claim any uid over AUTH_SYS.
+   */
+  allowsSourcePort(port: number): boolean {
+    return !this.config.requirePrivilegedPort || port < FIRST_UNPRIVILEGED_PORT;
   }
 
   private checkClient(address: string): boolean {
