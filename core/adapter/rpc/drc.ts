@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import type { RpcCall } from "../../protocol/rpc/types.js";
 
-/** Replies larger than this are not kept (those of non-idempotent procedures are a few hundred bytes). */
-const MAX_CACHED_REPLY_BYTES = 8 * 1024;
+/**
+ * Replies larger than this are not kept: those of non-idempotent NFS procedures take at most a
+ * few hundred bytes, so the cache holds at most capacity × 1 KiB of replies.
+ */
+const MAX_CACHED_REPLY_BYTES = 1024;
 
 /** What the cache knows of a call: nothing, that it is still running, or its reply. */
 export type DrcLookup = { state: "new"; key: string } | { state: "in-progress" } | { state: "done"; reply: Buffer };
