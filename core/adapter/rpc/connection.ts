@@ -391,7 +391,7 @@ export class RpcConnection implements BudgetHolder {
   /** After the peer's FIN, close our side once every call it sent has been answered. */
   private endIfIdle(): void {
     // Not blocked and nothing in flight means pump() has started every complete record.
-    const idle = this.inFlight === 0 && !this.writeBlocked && !this.stopping;
+    const idle = this.inFlight === 0 && !this.writeBlocked && !this.budgetBlocked && !this.stopping;
     if (this.peerEnded && idle && !this.done && !this.socket.writableEnded) this.socket.end();
   }
 }

@@ -680,6 +680,29 @@ describe("RpcServer limits", () => {
   });
 });
 
+describe("RpcServer limits after the client half-closes", () => {
+  it("answers calls sent before FIN that the spent budget held back", async () => {
+    const h = await start({ maxInflightBytes: 128 * 1024 });
+    const opaque = (data: Buffer) => new XdrWriter().opaqueVar(data).toBuffer();
+    // Another client's parked calls spend the budget.
+    const greedy = await h.client();
+    const held = Array.from({ length: 4 }, () => greedy.send({ prog: TEST_PROG, vers: 1, proc: 7, args: opaque(randomBytes(60_000)) }));
+    await until(() => h.server.inflightBytes() >= 128 * 1024, "the budget to be spent");
+    const c = await h.client();
+    const xids = [c.send({ prog: TEST_PROG, vers: 1, proc: 1, args: u32(1) }), c.send({ prog: TEST_PROG, vers: 1, proc: 1, args: u32(2) })];
+    c.socket.end();
+    await new Promise((r) => setTimeout(r, 100));
+    const opener = setInterval(() => h.gate.open(), 10);
+    try {
+      for (const xid of xids) expect(decodeReply(new XdrReader(await c.replyTo(xid)))).toMatchObject({ xid, acceptStat: SUCCESS });
+      for (const xid of held) expect(decodeReply(new XdrReader(await greedy.replyTo(xid)))).toMatchObject({ xid, acceptStat: SUCCESS });
+    } finally {
+      clearInterval(opener);
+    }
+    await c.closed();
+  });
+});
+
 describe("duplicate request cache", () => {
   const countCall = (arg: number) => ({ prog: TEST_PROG, vers: 1, proc: 10, args: u32(arg) });
 
