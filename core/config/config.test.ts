@@ -58,7 +58,17 @@ describe("valid configs", () => {
       logging: { level: "info" },
       server: { shutdownTimeout: 10_000 },
       adapters: {
-        nfs: { enabled: true, bind: "127.0.0.1", port: 12049, mountPort: null, maxRecordSize: 2 * 2 ** 20 },
+        nfs: {
+          enabled: true,
+          bind: "127.0.0.1",
+          port: 12049,
+          mountPort: null,
+          maxRecordSize: 2 * 2 ** 20,
+          idleTimeout: 300_000,
+          maxConnections: 256,
+          maxInflightBytes: 128 * 2 ** 20,
+          drcEntries: 4096,
+        },
         portmap: { enabled: false, bind: "127.0.0.1", port: 10111 },
       },
       cache: { maxDirtyBytes: 64 * 2 ** 20, flushAfter: 5000 },
@@ -77,6 +87,7 @@ describe("valid configs", () => {
           anonymousGid: 65534,
           root: { uid: process.getuid!(), gid: process.getgid!(), mode: 0o755 },
           durability: "local",
+          requirePrivilegedPort: false,
         },
       ],
     });
@@ -87,7 +98,16 @@ describe("valid configs", () => {
 logging: { level: debug }
 server: { shutdown_timeout: 500ms }
 adapters:
-  nfs: { enabled: true, bind: "::1", port: 0, mount_port: 20048, max_record_size: 4MiB }
+  nfs:
+    enabled: true
+    bind: "::1"
+    port: 0
+    mount_port: 20048
+    max_record_size: 4MiB
+    idle_timeout: 90s
+    max_connections: 16
+    max_inflight_bytes: 32MiB
+    drc_entries: 0
   portmap: { enabled: true, bind: 0.0.0.0, port: 10111 }
 cache: { max_dirty_bytes: 1GiB, flush_after: 2s }
 metadata:
@@ -107,11 +127,22 @@ shares:
     anonymous_uid: 1001
     anonymous_gid: 1002
     root: { uid: 501, gid: 20, mode: 0o700 }
+    require_privileged_port: true
 `;
     const config = parseConfig(text, "test.yaml", { baseDir: "/etc/dittofs" });
     expect(config.logging.level).toBe("debug");
     expect(config.server.shutdownTimeout).toBe(500);
-    expect(config.adapters.nfs).toEqual({ enabled: true, bind: "::1", port: 0, mountPort: 20048, maxRecordSize: 4 * 2 ** 20 });
+    expect(config.adapters.nfs).toEqual({
+      enabled: true,
+      bind: "::1",
+      port: 0,
+      mountPort: 20048,
+      maxRecordSize: 4 * 2 ** 20,
+      idleTimeout: 90_000,
+      maxConnections: 16,
+      maxInflightBytes: 32 * 2 ** 20,
+      drcEntries: 0,
+    });
     expect(config.adapters.portmap).toEqual({ enabled: true, bind: "0.0.0.0", port: 10111 });
     expect(config.cache).toEqual({ maxDirtyBytes: 2 ** 30, flushAfter: 2000 });
     expect(config.metadata.stores.meta).toEqual({ type: "sqlite", sqlite: { path: "/etc/dittofs/db/meta.db" } });
@@ -129,6 +160,7 @@ shares:
         anonymousGid: 1002,
         root: { uid: 501, gid: 20, mode: 0o700 },
         durability: "local",
+        requirePrivilegedPort: true,
       },
     ]);
   });
@@ -187,7 +219,9 @@ describe("errors name the key path and what was expected", () => {
     [
       "misspelt key",
       (c) => (c.adapters = { nfs: { prot: 2049 } }),
-      ["adapters.nfs.prot: unknown key (expected one of: enabled, bind, port, mount_port, max_record_size)"],
+      [
+        "adapters.nfs.prot: unknown key (expected one of: enabled, bind, port, mount_port, max_record_size, idle_timeout, max_connections, max_inflight_bytes, drc_entries)",
+      ],
     ],
     [
       "unknown top-level key",
@@ -198,7 +232,7 @@ describe("errors name the key path and what was expected", () => {
       "unknown key in a share",
       (c) => (c.shares[0]!.readonly = true),
       [
-        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root, durability)",
+        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root, durability, require_privileged_port)",
       ],
     ],
     ["section not a mapping", (c) => (c.adapters = "nfs"), ['adapters: expected a mapping, got "nfs"']],
@@ -223,6 +257,22 @@ describe("errors name the key path and what was expected", () => {
       "record size too small for a 1 MiB WRITE",
       (c) => (c.adapters = { nfs: { max_record_size: "1MiB" } }),
       ['adapters.nfs.max_record_size: expected a size from 1MiB to 64MiB (bytes, or a string like "64MiB"), got "1MiB"'],
+    ],
+    [
+      "in-flight budget below one record",
+      (c) => (c.adapters = { nfs: { max_record_size: "4MiB", max_inflight_bytes: "2MiB" } }),
+      ["adapters.nfs.max_inflight_bytes: expected at least max_record_size (4MiB), got 2MiB"],
+    ],
+    ["no connections at all", (c) => (c.adapters = { nfs: { max_connections: 0 } }), ["adapters.nfs.max_connections: expected an integer from 1 to 65535, got 0"]],
+    [
+      "negative cache size",
+      (c) => (c.adapters = { nfs: { drc_entries: -1 } }),
+      ["adapters.nfs.drc_entries: expected an integer from 0 to 1000000, got -1"],
+    ],
+    [
+      "privileged port as a string",
+      (c) => (c.shares[0]!.require_privileged_port = "yes"),
+      ['shares[0].require_privileged_port: expected true or false, got "yes"'],
     ],
     ["bind to a host name", (c) => (c.adapters = { nfs: { bind: "localhost" } }), ['adapters.nfs.bind: expected an IP address like 127.0.0.1 or ::1, got "localhost"']],
     [

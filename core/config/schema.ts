@@ -367,6 +367,7 @@ const share = mapping({
     mode: mode.default(0o755),
   }).prefault({}),
   durability: z.enum(["local", "remote"], { error: expecting('"local" or "remote"') }).default("local"),
+  require_privileged_port: bool.default(false),
 }).transform(
   (raw): ShareConfig => ({
     name: raw.name,
@@ -380,6 +381,7 @@ const share = mapping({
     anonymousGid: raw.anonymous_gid,
     root: { uid: raw.root.uid, gid: raw.root.gid, mode: raw.root.mode },
     durability: raw.durability,
+    requirePrivilegedPort: raw.require_privileged_port,
   }),
 );
 
@@ -395,7 +397,22 @@ export const configSchema = mapping({
       mount_port: port.nullable().default(null),
       // Must hold a 1 MiB READ/WRITE (rtmax/wtmax) plus RPC and NFS headers.
       max_record_size: size(MiB + 4 * KiB, 64 * MiB).default(2 * MiB),
-    }).prefault({}),
+      idle_timeout: duration(86_400_000).default(5 * 60_000),
+      max_connections: integer(1, 65535).default(256),
+      max_inflight_bytes: size(MiB + 4 * KiB, 64 * GiB).default(128 * MiB),
+      drc_entries: integer(0, 1_000_000).default(4096),
+    })
+      .superRefine((raw, ctx) => {
+        if (raw.max_inflight_bytes < raw.max_record_size) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["max_inflight_bytes"],
+            message: `expected at least max_record_size (${formatSize(raw.max_record_size)}), got ${formatSize(raw.max_inflight_bytes)}`,
+            input: raw.max_inflight_bytes,
+          });
+        }
+      })
+      .prefault({}),
     portmap: mapping({
       enabled: bool.default(false),
       bind: address.default("127.0.0.1"),
@@ -422,6 +439,10 @@ export const configSchema = mapping({
         port: raw.adapters.nfs.port,
         mountPort: raw.adapters.nfs.mount_port,
         maxRecordSize: raw.adapters.nfs.max_record_size,
+        idleTimeout: raw.adapters.nfs.idle_timeout,
+        maxConnections: raw.adapters.nfs.max_connections,
+        maxInflightBytes: raw.adapters.nfs.max_inflight_bytes,
+        drcEntries: raw.adapters.nfs.drc_entries,
       },
       portmap: { ...raw.adapters.portmap },
     },

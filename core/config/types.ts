@@ -39,6 +39,14 @@ export interface NfsAdapterConfig {
   mountPort: number | null;
   /** Largest RPC record accepted, in bytes. */
   maxRecordSize: number;
+  /** Milliseconds after which a connection with no call running and no traffic is closed; 0: never. */
+  idleTimeout: number;
+  /** Connections open at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** Bytes of requests held across all connections past which the server stops reading (back-pressure). */
+  maxInflightBytes: number;
+  /** Replies of non-idempotent calls kept for retransmissions (duplicate request cache); 0: none. */
+  drcEntries: number;
 }
 
 export interface PortmapAdapterConfig {
@@ -134,4 +142,9 @@ export interface ShareConfig {
   root: { uid: number; gid: number; mode: number };
   /** "local": COMMIT means on local disk (uploaded in the background); "remote": in the remote store. */
   durability: "local" | "remote";
+  /**
+   * Calls must come from a source port below 1024 (knfsd's `secure`): only root can bind those,
+   * so a local unprivileged process cannot use the share while claiming any uid over AUTH_SYS.
+   */
+  requirePrivilegedPort: boolean;
 }

@@ -83,3 +83,15 @@ describe("authContext", () => {
     expect(c.gids).toEqual([1, 2]);
   });
 });
+
+describe("allowsSourcePort", () => {
+  test("with require_privileged_port only ports below 1024 are admitted", () => {
+    const s = share({ requirePrivilegedPort: true });
+    expect([1, 700, 1023].map((p) => s.allowsSourcePort(p))).toEqual([true, true, true]);
+    expect([1024, 40000, 65535].map((p) => s.allowsSourcePort(p))).toEqual([false, false, false]);
+  });
+
+  test("without it every port is admitted", () => {
+    expect([700, 1024, 65535].every((p) => share().allowsSourcePort(p))).toBe(true);
+  });
+});

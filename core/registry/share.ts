@@ -4,6 +4,8 @@ import type { ShareConfig } from "../config/types.js";
 import type { AuthContext, ClaimedIdentity } from "../metadata/types.js";
 
 const MAX_CACHED_VERDICTS = 1024;
+/** Ports below this can only be bound by root (IPPORT_RESERVED). */
+const FIRST_UNPRIVILEGED_PORT = 1024;
 
 /** A share as the protocol adapters see it. */
 export interface Share {
@@ -14,6 +16,8 @@ export interface Share {
   readonly readOnly: boolean;
   /** Whether a client at this address may use the share (mount and every call). */
   allowsClient(address: string): boolean;
+  /** Whether a call from this source port may use the share (require_privileged_port: below 1024 only). */
+  allowsSourcePort(port: number): boolean;
   /** The identity to act as, after root squash / all squash; no identity (null, AUTH_NONE) maps to anon. */
   authContext(identity: ClaimedIdentity | null): AuthContext;
 }
@@ -52,6 +56,14 @@ export class ConfiguredShare implements Share {
       this.verdicts.set(address, verdict);
     }
     return verdict;
+  }
+
+  /**
+   * knfsd's `secure`: a source port below 1024 shows the caller is root on its host (or a kernel
+   * NFS client), not any local user who could claim any uid over AUTH_SYS.
+   */
+  allowsSourcePort(port: number): boolean {
+    return !this.config.requirePrivilegedPort || port < FIRST_UNPRIVILEGED_PORT;
   }
 
   private checkClient(address: string): boolean {

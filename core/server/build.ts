@@ -30,6 +30,12 @@ export async function buildServer(config: DittoConfig, logger: Logger, options: 
         port: nfsConfig.port,
         mountPort: nfsConfig.mountPort,
         maxRecordBytes: nfsConfig.maxRecordSize,
+        limits: {
+          idleTimeoutMs: nfsConfig.idleTimeout,
+          maxConnections: nfsConfig.maxConnections,
+          maxInflightBytes: nfsConfig.maxInflightBytes,
+          drcEntries: nfsConfig.drcEntries,
+        },
       })
     : null;
   if (nfs) server.addAdapter(nfs);

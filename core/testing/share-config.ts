@@ -14,6 +14,7 @@ export function shareConfig(name: string, overrides: Partial<ShareConfig> = {}):
     anonymousGid: 65534,
     root: { uid: 0, gid: 0, mode: 0o755 },
     durability: "local",
+    requirePrivilegedPort: false,
     ...overrides,
   };
 }

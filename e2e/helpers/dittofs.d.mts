@@ -15,6 +15,7 @@ export interface ShareOptions {
   anonymousGid?: number;
   root?: { uid: number; gid: number; mode: number };
   durability?: "local" | "remote";
+  requirePrivilegedPort?: boolean;
 }
 
 export interface PostgresStoreOptions {
@@ -46,6 +47,10 @@ export interface DittofsConfigOptions {
   metadata?: "sqlite" | "memory" | PostgresStoreOptions;
   content?: "fs" | "memory" | S3StoreOptions;
   shares?: ShareOptions[];
+  /** More adapters.nfs keys, as written in YAML (idle_timeout, max_connections…). */
+  nfs?: Record<string, unknown>;
+  /** The top-level cache block, as written in YAML. */
+  cache?: Record<string, unknown>;
 }
 
 export declare function writeDittofsConfig(dir: string, options: DittofsConfigOptions): string;

@@ -53,7 +53,8 @@ export async function ensureBuilt() {
  *
  * options: { nfsPort, mountPort?, maxRecordSize?, logLevel?, metadata: "sqlite"|"memory",
  *            content: "fs"|"memory", shares?: [{ name, readOnly?, rootSquash?, allSquash?,
- *            anonymousUid?, anonymousGid?, root?: { uid, gid, mode } }] }
+ *            anonymousUid?, anonymousGid?, root?: { uid, gid, mode }, requirePrivilegedPort? }],
+ *            nfs?: { more adapters.nfs keys, as written }, cache?: { the cache block, as written } }
  */
 export function writeDittofsConfig(dir, options) {
   mkdirSync(dir, { recursive: true });
@@ -62,6 +63,7 @@ export function writeDittofsConfig(dir, options) {
   const nfs = { enabled: true, bind: "127.0.0.1", port: options.nfsPort };
   if (options.mountPort !== undefined) nfs.mount_port = options.mountPort;
   if (options.maxRecordSize !== undefined) nfs.max_record_size = options.maxRecordSize;
+  Object.assign(nfs, options.nfs);
   const shares = (options.shares ?? [{ name: "/export" }]).map((share) => {
     const out = {
       name: share.name,
@@ -75,12 +77,14 @@ export function writeDittofsConfig(dir, options) {
     if (share.anonymousGid !== undefined) out.anonymous_gid = share.anonymousGid;
     if (share.root) out.root = { uid: share.root.uid, gid: share.root.gid, mode: share.root.mode.toString(8).padStart(4, "0") };
     if (share.durability !== undefined) out.durability = share.durability;
+    if (share.requirePrivilegedPort !== undefined) out.require_privileged_port = share.requirePrivilegedPort;
     return out;
   });
   const config = {
     logging: { level: options.logLevel ?? "warn" },
     server: { shutdown_timeout: "5s" },
     adapters: { nfs },
+    ...(options.cache ? { cache: options.cache } : {}),
     metadata: { stores: { meta: metadataStore(dir, metadata) } },
     content: { stores: { data: contentStore(dir, content) } },
     shares,

@@ -15,14 +15,26 @@ export interface CallOptions {
   rpcvers?: number;
   /** Encoded procedure arguments. */
   args?: Buffer;
+  /** AUTH_SYS credentials; AUTH_NONE when absent. */
+  sys?: { uid: number; gid: number; gids?: number[] };
 }
 
-/** A CALL message body (no record mark) with AUTH_NONE credentials and verifier. */
-export function encodeCall({ xid, prog, vers, proc, rpcvers = 2, args = Buffer.alloc(0) }: CallOptions): Buffer {
-  const header = Buffer.alloc(40);
-  const words = [xid, 0 /* CALL */, rpcvers, prog, vers, proc, 0, 0, 0, 0];
-  words.forEach((word, i) => header.writeUInt32BE(word >>> 0, i * 4));
-  return Buffer.concat([header, args]);
+const u32 = (...words: number[]): Buffer => {
+  const out = Buffer.alloc(words.length * 4);
+  words.forEach((word, i) => out.writeUInt32BE(word >>> 0, i * 4));
+  return out;
+};
+
+/** An AUTH_SYS (flavor 1) opaque_auth: stamp, machine name "e2e", uid, gid, gids. */
+function authSys({ uid, gid, gids = [] }: { uid: number; gid: number; gids?: number[] }): Buffer {
+  const body = Buffer.concat([u32(1, 3), Buffer.from("e2e\0"), u32(uid, gid, gids.length, ...gids)]);
+  return Buffer.concat([u32(1, body.length), body]);
+}
+
+/** A CALL message body (no record mark) with AUTH_NONE (or AUTH_SYS) credentials and an AUTH_NONE verifier. */
+export function encodeCall({ xid, prog, vers, proc, rpcvers = 2, args = Buffer.alloc(0), sys }: CallOptions): Buffer {
+  const cred = sys ? authSys(sys) : u32(0, 0);
+  return Buffer.concat([u32(xid, 0 /* CALL */, rpcvers, prog, vers, proc), cred, u32(0, 0), args]);
 }
 
 /** `payload` as one record: a single fragment with the last-fragment bit set. */
@@ -85,9 +97,11 @@ export class RawConnection {
     );
   }
 
-  static open(port: number): Promise<RawConnection> {
+  /** Connects to 127.0.0.1:`port`, from `localPort` when given (below 1024 needs root). */
+  static open(port: number, localPort?: number): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: "127.0.0.1", port }, () => {
+      const local = localPort === undefined ? {} : { localAddress: "127.0.0.1", localPort };
+      const socket = connect({ host: "127.0.0.1", port, ...local }, () => {
         socket.off("error", reject);
         resolve(new RawConnection(socket));
       });

@@ -15,6 +15,18 @@ export interface NfsAdapterOptions {
   mountPort: number | null;
   /** Largest RPC record accepted (a WRITE of wtmax plus headers must fit). */
   maxRecordBytes: number;
+  /** Connection limits and the duplicate request cache; the RPC server's defaults when absent. */
+  limits?: NfsConnectionLimits;
+}
+
+export interface NfsConnectionLimits {
+  /** Milliseconds after which an idle connection is closed; 0: never. */
+  idleTimeoutMs: number;
+  maxConnections: number;
+  /** Bytes of requests held across all connections past which reading stops. */
+  maxInflightBytes: number;
+  /** Entries of the duplicate request cache; 0: none. */
+  drcEntries: number;
 }
 
 /**
@@ -53,12 +65,13 @@ export class NfsAdapter implements Adapter {
   async serve(): Promise<void> {
     if (!this.hasRegistry) throw new Error("NFS adapter: setRegistry() must come before serve()");
     if (this.server) throw new Error("NFS adapter is already serving");
-    const { bind, port, mountPort, maxRecordBytes } = this.options;
+    const { bind, port, mountPort, maxRecordBytes, limits } = this.options;
     const server = new RpcServer({
       logger: this.log,
       programs: [nfsProgram(this.ctx), mountProgram(this.ctx)],
       maxRecordBytes,
       name: "nfs",
+      ...limits,
     });
     this.server = server;
     try {

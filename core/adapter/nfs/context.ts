@@ -75,6 +75,10 @@ export class NfsContext {
     if (!share.allowsClient(call.remoteAddress)) {
       throw fsError("Access", `client ${call.remoteAddress} may not use share ${share.name}`);
     }
+    // NFS3ERR_PERM, as knfsd answers a call from an insecure port on a `secure` export.
+    if (!share.allowsSourcePort(call.remotePort)) {
+      throw fsError("Perm", `share ${share.name} requires a privileged source port, got ${call.remotePort}`);
+    }
     return { share, fileId, auth: share.authContext(call.cred.sys) };
   }
 

@@ -43,31 +43,42 @@ import { write } from "./v3/write.js";
 /** Credentials both programs accept: AUTH_SYS (AUTH_UNIX) and AUTH_NONE. */
 const ACCEPTED_FLAVORS = [AUTH_SYS, AUTH_NONE] as const;
 
-function table(ctx: NfsContext, entries: ReadonlyArray<[number, string, NfsHandler]>): DispatchTable {
+/** Marks a procedure whose replies go to the duplicate request cache. */
+const NON_IDEMPOTENT = true;
+
+function table(ctx: NfsContext, entries: ReadonlyArray<[number, string, NfsHandler, boolean?]>): DispatchTable {
   return new Map<number, Procedure>(
-    entries.map(([number, name, handler]) => [number, { name, handler: (call, args, out) => handler(ctx, call, args, out) }]),
+    entries.map(([number, name, handler, nonIdempotent = false]) => [
+      number,
+      { name, handler: (call, args, out) => handler(ctx, call, args, out), nonIdempotent },
+    ]),
   );
 }
 
-/** NFS version 3 (RFC 1813 §3.3): procedure number → procedure. */
+/**
+ * NFS version 3 (RFC 1813 §3.3): procedure number → procedure. The procedures whose second run
+ * answers differently (knfsd's list: SETATTR, CREATE, MKDIR, SYMLINK, MKNOD, REMOVE, RMDIR,
+ * RENAME, LINK) are marked non-idempotent. WRITE is left out: running it again stores the same
+ * bytes, and hashing 1 MiB of arguments per WRITE would cost more than it saves.
+ */
 export function nfsProgram(ctx: NfsContext): RpcProgram {
   const v3 = table(ctx, [
     [P.NFSPROC3_NULL, "NULL", nfsNull],
     [P.NFSPROC3_GETATTR, "GETATTR", getattr],
-    [P.NFSPROC3_SETATTR, "SETATTR", setattr],
+    [P.NFSPROC3_SETATTR, "SETATTR", setattr, NON_IDEMPOTENT],
     [P.NFSPROC3_LOOKUP, "LOOKUP", lookup],
     [P.NFSPROC3_ACCESS, "ACCESS", access],
     [P.NFSPROC3_READLINK, "READLINK", readlink],
     [P.NFSPROC3_READ, "READ", read],
     [P.NFSPROC3_WRITE, "WRITE", write],
-    [P.NFSPROC3_CREATE, "CREATE", create],
-    [P.NFSPROC3_MKDIR, "MKDIR", mkdir],
-    [P.NFSPROC3_SYMLINK, "SYMLINK", symlink],
-    [P.NFSPROC3_MKNOD, "MKNOD", mknod],
-    [P.NFSPROC3_REMOVE, "REMOVE", remove],
-    [P.NFSPROC3_RMDIR, "RMDIR", rmdir],
-    [P.NFSPROC3_RENAME, "RENAME", rename],
-    [P.NFSPROC3_LINK, "LINK", link],
+    [P.NFSPROC3_CREATE, "CREATE", create, NON_IDEMPOTENT],
+    [P.NFSPROC3_MKDIR, "MKDIR", mkdir, NON_IDEMPOTENT],
+    [P.NFSPROC3_SYMLINK, "SYMLINK", symlink, NON_IDEMPOTENT],
+    [P.NFSPROC3_MKNOD, "MKNOD", mknod, NON_IDEMPOTENT],
+    [P.NFSPROC3_REMOVE, "REMOVE", remove, NON_IDEMPOTENT],
+    [P.NFSPROC3_RMDIR, "RMDIR", rmdir, NON_IDEMPOTENT],
+    [P.NFSPROC3_RENAME, "RENAME", rename, NON_IDEMPOTENT],
+    [P.NFSPROC3_LINK, "LINK", link, NON_IDEMPOTENT],
     [P.NFSPROC3_READDIR, "READDIR", readdir],
     [P.NFSPROC3_READDIRPLUS, "READDIRPLUS", readdirplus],
     [P.NFSPROC3_FSSTAT, "FSSTAT", fsstat],

@@ -1,8 +1,8 @@
 import type { Socket } from "node:net";
 import type { BufferPool } from "../../cache/buffer-pool.js";
 import type { Logger } from "../../util/logger.js";
-import { decodeCall, type CallHeader } from "../../protocol/rpc/call.js";
-import { RecordAssembler, RecordTooLargeError, recordMarkWord } from "../../protocol/rpc/record.js";
+import { decodeCall } from "../../protocol/rpc/call.js";
+import { RecordAssembler, RecordFramingError, recordMarkWord } from "../../protocol/rpc/record.js";
 import {
   encodeAuthError,
   encodeGarbageArgs,
@@ -13,7 +13,9 @@ import {
 import type { Procedure, RpcCall } from "../../protocol/rpc/types.js";
 import { XdrError, XdrReader } from "../../protocol/xdr/reader.js";
 import { XdrWriter } from "../../protocol/xdr/writer.js";
+import type { BudgetHolder, InflightBudget } from "./budget.js";
 import type { ProgramTable } from "./dispatch.js";
+import type { DuplicateRequestCache } from "./drc.js";
 
 /** Records this large that span socket chunks are assembled in pooled buffers. */
 const POOLED_RECORD_MIN = 64 * 1024;
@@ -39,6 +41,12 @@ export interface ConnectionContext {
    * finished, where a fresh buffer per record would make V8 collect garbage every few dozen.
    */
   readonly recordBuffers: BufferPool;
+  /** Bytes of records held across the server's connections; reading stops past its limit. */
+  readonly budget: InflightBudget;
+  /** Replies of non-idempotent calls, shared by all connections; null when disabled. */
+  readonly drc: DuplicateRequestCache | null;
+  /** A connection with no call running and nothing received or sent for this long is closed; 0: never. */
+  readonly idleTimeoutMs: number;
   callStarted(): void;
   callFinished(): void;
   closed(connection: RpcConnection): void;
@@ -47,10 +55,10 @@ export interface ConnectionContext {
 /**
  * One client's TCP connection: reassembles records, starts each call without waiting for the
  * previous one, and writes each reply when its handler finishes (so replies may be out of
- * order; the xid pairs them). Reading pauses while too many calls are in flight or the socket's
- * write buffer is full.
+ * order; the xid pairs them). Reading pauses while too many calls are in flight, the socket's
+ * write buffer is full, or the server's in-flight byte budget is spent.
  */
-export class RpcConnection {
+export class RpcConnection implements BudgetHolder {
   private readonly assembler: RecordAssembler;
   private readonly log: Logger;
   private readonly remoteAddress: string;
@@ -58,6 +66,11 @@ export class RpcConnection {
   /** Records assembled in pooled buffers → the pooled buffer, to give back when the call ends. */
   private readonly pooledRecords = new WeakMap<Buffer, Buffer>();
   private inFlight = 0;
+  /** Bytes of the records of running calls. */
+  private runningBytes = 0;
+  /** What this connection has charged to the budget. */
+  private charged = 0;
+  private budgetBlocked = false;
   private writeBlocked = false;
   private pumping = false;
   /** The peer sent FIN: finish what was received, then close our side. */
@@ -78,6 +91,7 @@ export class RpcConnection {
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       this.assembler.push(chunk);
+      this.recharge();
       this.pump();
     });
     socket.on("drain", () => {
@@ -88,8 +102,20 @@ export class RpcConnection {
     socket.on("error", (err) => this.log.debug({ err }, "RPC connection error"));
     socket.on("close", () => {
       this.done = true;
+      this.assembler.discard();
+      ctx.budget.forget(this);
+      this.recharge();
       ctx.closed(this);
     });
+    if (ctx.idleTimeoutMs > 0) {
+      socket.setTimeout(ctx.idleTimeoutMs);
+      socket.on("timeout", () => this.onIdle());
+    }
+  }
+
+  /** The budget has room again (BudgetHolder). */
+  wake(): void {
+    this.pump();
   }
 
   /** Stop starting calls (server shutdown); calls already running still reply. */
@@ -121,12 +147,16 @@ export class RpcConnection {
     this.pumping = true;
     try {
       while (!this.done && !this.stopping && !this.writeBlocked && this.inFlight < this.ctx.maxCallsInFlight) {
+        this.budgetBlocked = !this.ctx.budget.mayRead(this, this.assembler.partial);
+        if (this.budgetBlocked) break;
         const record = this.assembler.next();
+        if (record || !this.assembler.partial) this.ctx.budget.releaseOverdraft(this);
         if (!record) break;
         this.startCall(record);
+        this.recharge();
       }
     } catch (err) {
-      if (err instanceof RecordTooLargeError) {
+      if (err instanceof RecordFramingError) {
         this.abort(err.message);
       } else {
         // A bug of ours, not the client's: it costs this connection, never the process.
@@ -137,6 +167,7 @@ export class RpcConnection {
       return;
     } finally {
       this.pumping = false;
+      this.recharge();
     }
     this.updateFlow();
     this.endIfIdle();
@@ -144,9 +175,17 @@ export class RpcConnection {
 
   private updateFlow(): void {
     if (this.done) return;
-    const hold = this.stopping || this.writeBlocked || this.inFlight >= this.ctx.maxCallsInFlight;
+    const hold = this.stopping || this.writeBlocked || this.budgetBlocked || this.inFlight >= this.ctx.maxCallsInFlight;
     if (hold && !this.socket.isPaused()) this.socket.pause();
     else if (!hold && this.socket.isPaused()) this.socket.resume();
+  }
+
+  /** Brings this connection's charge to the budget up to date. */
+  private recharge(): void {
+    const now = this.assembler.heldBytes + this.runningBytes;
+    if (now === this.charged) return;
+    this.ctx.budget.charge(now - this.charged);
+    this.charged = now;
   }
 
   private allocateRecord(bytes: number): Buffer {
@@ -192,12 +231,6 @@ export class RpcConnection {
       this.send(out);
       return;
     }
-    encodeSuccessHeader(out, header.xid);
-    this.run(header, procedure, record, args, out);
-  }
-
-  /** Runs a procedure; `args` reads `record`, whose bytes the handler may use until it settles. */
-  private run(header: CallHeader, procedure: Procedure, record: Buffer, args: XdrReader, out: XdrWriter): void {
     const call: RpcCall = {
       xid: header.xid,
       prog: header.prog,
@@ -208,22 +241,45 @@ export class RpcConnection {
       remotePort: this.remotePort,
       localPort: this.localPort,
     };
+    let drcKey: string | null = null;
+    if (procedure.nonIdempotent && this.ctx.drc) {
+      const seen = this.ctx.drc.begin(call, record.subarray(args.offset));
+      if (seen.state !== "new") {
+        this.releaseRecord(record);
+        // A resend of a call still running is dropped, as knfsd does: the reply is on its way.
+        this.log.debug({ xid: call.xid, proc: procedure.name, state: seen.state }, "RPC retransmission");
+        if (seen.state === "done") this.sendRecord(seen.reply);
+        return;
+      }
+      drcKey = seen.key;
+    }
+    encodeSuccessHeader(out, header.xid);
+    this.run(call, procedure, record, args, out, drcKey);
+  }
+
+  /**
+   * Runs a procedure; `args` reads `record`, whose bytes the handler may use until it settles.
+   * `drcKey` names the call's duplicate request cache entry, if it has one.
+   */
+  private run(call: RpcCall, procedure: Procedure, record: Buffer, args: XdrReader, out: XdrWriter, drcKey: string | null): void {
     this.inFlight++;
+    this.runningBytes += record.length;
+    this.ctx.budget.callStarted();
     this.ctx.callStarted();
     let pending;
     try {
       pending = procedure.handler(call, args, out);
     } catch (err) {
-      this.finish(call, procedure, record, out, { err });
+      this.finish(call, procedure, record, out, drcKey, { err });
       return;
     }
     if (!(pending instanceof Promise)) {
-      this.finish(call, procedure, record, out, null);
+      this.finish(call, procedure, record, out, drcKey, null);
       return;
     }
     pending.then(
-      () => this.finish(call, procedure, record, out, null),
-      (err: unknown) => this.finish(call, procedure, record, out, { err }),
+      () => this.finish(call, procedure, record, out, drcKey, null),
+      (err: unknown) => this.finish(call, procedure, record, out, drcKey, { err }),
     );
   }
 
@@ -233,11 +289,20 @@ export class RpcConnection {
     procedure: Procedure,
     record: Buffer,
     out: XdrWriter,
+    drcKey: string | null,
     failure: { err: unknown } | null,
   ): void {
     this.releaseRecord(record);
     this.inFlight--;
+    this.runningBytes -= record.length;
+    this.recharge();
+    this.ctx.budget.callFinished();
     this.ctx.callFinished();
+    if (drcKey !== null) {
+      // Kept even when this connection is gone: the client's resend may come on a new one.
+      if (failure) this.ctx.drc!.forget(drcKey);
+      else this.ctx.drc!.complete(drcKey, this.framed(out));
+    }
     if (!failure) {
       this.send(out);
     } else {
@@ -253,6 +318,18 @@ export class RpcConnection {
       }
     }
     this.pump();
+  }
+
+  /** A copy of a reply (from newReply) as one record, mark included. */
+  private framed(reply: XdrWriter): Buffer {
+    reply.setU32(RECORD_MARK_AT, recordMarkWord(reply.length - 4));
+    return Buffer.concat(reply.chunks());
+  }
+
+  /** A reply already framed as a record (from the duplicate request cache). */
+  private sendRecord(record: Buffer): void {
+    if (this.done || this.socket.destroyed || !this.socket.writable) return;
+    if (!this.socket.write(record)) this.writeBlocked = true;
   }
 
   /**
@@ -297,6 +374,14 @@ export class RpcConnection {
     this.socket.destroy();
   }
 
+  /** Nothing received or sent for idleTimeoutMs: close, unless a call runs or we stopped reading. */
+  private onIdle(): void {
+    if (this.done || this.inFlight > 0 || this.budgetBlocked || this.writeBlocked) return;
+    this.log.debug({ idleTimeoutMs: this.ctx.idleTimeoutMs }, "closing idle RPC connection");
+    this.done = true;
+    this.socket.destroy();
+  }
+
   private onPeerEnd(): void {
     this.peerEnded = true;
     if (this.assembler.partial) this.log.debug("RPC peer closed in the middle of a record");
@@ -306,7 +391,7 @@ export class RpcConnection {
   /** After the peer's FIN, close our side once every call it sent has been answered. */
   private endIfIdle(): void {
     // Not blocked and nothing in flight means pump() has started every complete record.
-    const idle = this.inFlight === 0 && !this.writeBlocked && !this.stopping;
+    const idle = this.inFlight === 0 && !this.writeBlocked && !this.budgetBlocked && !this.stopping;
     if (this.peerEnded && idle && !this.done && !this.socket.writableEnded) this.socket.end();
   }
 }

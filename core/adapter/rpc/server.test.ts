@@ -46,7 +46,7 @@ class Gate {
 
 const BIG_PAYLOAD = Buffer.from(Array.from({ length: 200_000 }, (_, i) => i % 251));
 
-function testProgram(gate: Gate, bigReplies: { count: number }): RpcProgram {
+function testProgram(gate: Gate, bigReplies: { count: number }, counted: { count: number }): RpcProgram {
   const v1: DispatchTable = new Map<number, Procedure>([
     [0, { name: "NULL", handler: () => {} }],
     [1, { name: "ECHO", handler: (_c, args, out) => void out.u32(args.u32()) }],
@@ -106,6 +106,29 @@ function testProgram(gate: Gate, bigReplies: { count: number }): RpcProgram {
         },
       },
     ],
+    [
+      10,
+      {
+        name: "COUNT",
+        nonIdempotent: true,
+        // Answers how many COUNT calls have run: a retransmission answered from the cache repeats it.
+        handler: (_c, args, out) => {
+          args.u32();
+          out.u32(++counted.count);
+        },
+      },
+    ],
+    [
+      11,
+      {
+        name: "GATED_COUNT",
+        nonIdempotent: true,
+        handler: async (_c, _args, out) => {
+          await gate.park();
+          out.u32(++counted.count);
+        },
+      },
+    ],
   ]);
   const v3: DispatchTable = new Map([[0, { name: "NULL", handler: () => {} }]]);
   return { prog: TEST_PROG, name: "test", versions: new Map([[1, v1], [3, v3]]), acceptedFlavors: [AUTH_NONE, AUTH_SYS] };
@@ -132,6 +155,7 @@ interface Harness {
   port: number;
   gate: Gate;
   bigReplies: { count: number };
+  counted: { count: number };
   logs: LogLine[];
   client(): Promise<RpcClient>;
 }
@@ -151,9 +175,10 @@ async function start(options: Partial<RpcServerOptions> = {}): Promise<Harness> 
   });
   const gate = new Gate();
   const bigReplies = { count: 0 };
+  const counted = { count: 0 };
   const server = new RpcServer({
     logger: pino({ level: "debug" }, sink),
-    programs: [testProgram(gate, bigReplies), sysOnlyProgram],
+    programs: [testProgram(gate, bigReplies, counted), sysOnlyProgram],
     maxRecordBytes: 64 * 1024,
     name: "test",
     ...options,
@@ -170,6 +195,7 @@ async function start(options: Partial<RpcServerOptions> = {}): Promise<Harness> 
     port,
     gate,
     bigReplies,
+    counted,
     logs,
     async client() {
       const c = await RpcClient.connect(HOST, port);
@@ -560,5 +586,197 @@ describe("RpcServer.close", () => {
     expect(h.server.inFlight()).toBe(1);
     h.gate.open();
     await until(() => h.server.inFlight() === 0, "the abandoned call to finish");
+  });
+});
+
+describe("RpcServer limits", () => {
+  it("closes a connection that sends more fragments than a record may have, and keeps serving", async () => {
+    const h = await start();
+    const c = await h.client();
+    // 1-byte fragments, none of them the last: a record that never ends.
+    const fragment = hex("00000001 00");
+    c.write(Buffer.concat(Array.from({ length: 5000 }, () => fragment)));
+    await c.closed();
+    expect(h.logs.some((l) => l.level === WARN && /more than \d+ fragments/.test(String(l.reason)))).toBe(true);
+    await expectServes(h);
+  });
+
+  it("closes a connection idle for idleTimeoutMs, but not one whose call is still running", async () => {
+    const h = await start({ idleTimeoutMs: 150 });
+    const idle = await h.client();
+    await idle.call({ prog: TEST_PROG, vers: 1, proc: 0 });
+    const busy = await h.client();
+    const xid = busy.send({ prog: TEST_PROG, vers: 1, proc: 3, args: u32(5) });
+    await idle.closed();
+    await until(() => h.gate.parked === 1, "the busy call to park");
+    await new Promise((r) => setTimeout(r, 400));
+    expect(busy.isClosed).toBe(false);
+    h.gate.open();
+    const r = new XdrReader(await busy.replyTo(xid));
+    expect(decodeReply(r)).toMatchObject({ xid, acceptStat: SUCCESS });
+    expect(r.u32()).toBe(5);
+    await busy.closed();
+  });
+
+  it("closes connections over maxConnections at once while the others keep working", async () => {
+    const h = await start({ maxConnections: 2 });
+    const first = await h.client();
+    const second = await h.client();
+    await first.call({ prog: TEST_PROG, vers: 1, proc: 0 });
+    await second.call({ prog: TEST_PROG, vers: 1, proc: 0 });
+    const third = await h.client();
+    await third.closed();
+    expect(h.server.connectionCount()).toBe(2);
+    expect(h.logs.some((l) => l.level === WARN && l.msg === "RPC connection refused: too many connections")).toBe(true);
+    for (const c of [first, second]) {
+      const { results } = await c.call({ prog: TEST_PROG, vers: 1, proc: 1, args: u32(77) });
+      expect(results.u32()).toBe(77);
+    }
+    await first.close();
+    await until(() => h.server.connectionCount() === 1, "the first connection to go");
+    await expectServes(h);
+  });
+
+  it("stops reading once records in flight reach maxInflightBytes, then serves every call", async () => {
+    const record = 60_000;
+    const limit = 256 * 1024;
+    const h = await start({ maxInflightBytes: limit });
+    const opaque = (data: Buffer) => new XdrWriter().opaqueVar(data).toBuffer();
+    const digest = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+    const clients = await Promise.all(Array.from({ length: 8 }, () => h.client()));
+    const sent = clients.flatMap((c) =>
+      Array.from({ length: 4 }, () => {
+        const payload = randomBytes(record);
+        return { c, payload, xid: c.send({ prog: TEST_PROG, vers: 1, proc: 7, args: opaque(payload) }) };
+      }),
+    );
+    await until(() => h.gate.parked > 0, "calls to park");
+    // Give every connection time to read all it would read.
+    await new Promise((r) => setTimeout(r, 300));
+    // Parked calls hold their records: no more than the budget allows, plus one overdraft record.
+    const maxParked = Math.ceil(limit / record) + 1;
+    const maxBytes = limit + 2 * 64 * 1024 + clients.length * 64 * 1024;
+    expect(h.gate.parked).toBeLessThanOrEqual(maxParked);
+    expect(h.server.inflightBytes()).toBeLessThan(maxBytes);
+    let mostParked = 0;
+    let mostBytes = 0;
+    const opener = setInterval(() => {
+      mostParked = Math.max(mostParked, h.gate.parked);
+      mostBytes = Math.max(mostBytes, h.server.inflightBytes());
+      h.gate.open();
+    }, 10);
+    try {
+      for (const { c, payload, xid } of sent) {
+        const r = new XdrReader(await c.replyTo(xid));
+        expect(decodeReply(r)).toMatchObject({ xid, acceptStat: SUCCESS });
+        expect(r.opaqueFixed(32).toString("hex")).toBe(digest(payload));
+      }
+    } finally {
+      clearInterval(opener);
+    }
+    expect(mostParked).toBeLessThanOrEqual(maxParked);
+    expect(mostBytes).toBeLessThan(maxBytes);
+    await until(() => h.server.inflightBytes() === 0, "the budget to empty");
+  });
+});
+
+describe("RpcServer limits after the client half-closes", () => {
+  it("answers calls sent before FIN that the spent budget held back", async () => {
+    const h = await start({ maxInflightBytes: 128 * 1024 });
+    const opaque = (data: Buffer) => new XdrWriter().opaqueVar(data).toBuffer();
+    // Another client's parked calls spend the budget.
+    const greedy = await h.client();
+    const held = Array.from({ length: 4 }, () => greedy.send({ prog: TEST_PROG, vers: 1, proc: 7, args: opaque(randomBytes(60_000)) }));
+    await until(() => h.server.inflightBytes() >= 128 * 1024, "the budget to be spent");
+    const c = await h.client();
+    const xids = [c.send({ prog: TEST_PROG, vers: 1, proc: 1, args: u32(1) }), c.send({ prog: TEST_PROG, vers: 1, proc: 1, args: u32(2) })];
+    c.socket.end();
+    await new Promise((r) => setTimeout(r, 100));
+    const opener = setInterval(() => h.gate.open(), 10);
+    try {
+      for (const xid of xids) expect(decodeReply(new XdrReader(await c.replyTo(xid)))).toMatchObject({ xid, acceptStat: SUCCESS });
+      for (const xid of held) expect(decodeReply(new XdrReader(await greedy.replyTo(xid)))).toMatchObject({ xid, acceptStat: SUCCESS });
+    } finally {
+      clearInterval(opener);
+    }
+    await c.closed();
+  });
+});
+
+describe("duplicate request cache", () => {
+  const countCall = (arg: number) => ({ prog: TEST_PROG, vers: 1, proc: 10, args: u32(arg) });
+
+  it("answers a resend of a non-idempotent call from the cache, on the same or a new connection", async () => {
+    const h = await start({ drcEntries: 16 });
+    const c = await h.client();
+    const first = c.send(countCall(1), 500);
+    const original = await c.replyTo(first);
+    c.send(countCall(1), 500);
+    expect((await c.replyTo(500)).equals(original)).toBe(true);
+    const again = await h.client();
+    again.send(countCall(1), 500);
+    expect((await again.replyTo(500)).equals(original)).toBe(true);
+    expect(h.counted.count).toBe(1);
+  });
+
+  it("runs a call with the same xid but other arguments, or another xid, again", async () => {
+    const h = await start({ drcEntries: 16 });
+    const c = await h.client();
+    c.send(countCall(1), 600);
+    await c.replyTo(600);
+    c.send(countCall(2), 600);
+    const other = new XdrReader(await c.replyTo(600));
+    decodeReply(other);
+    expect(other.u32()).toBe(2);
+    c.send(countCall(1), 601);
+    await c.replyTo(601);
+    expect(h.counted.count).toBe(3);
+  });
+
+  it("drops a resend while the original still runs, then answers the original once", async () => {
+    const h = await start({ drcEntries: 16 });
+    const c = await h.client();
+    c.send({ prog: TEST_PROG, vers: 1, proc: 11 }, 700);
+    await until(() => h.gate.parked === 1, "the call to park");
+    c.send({ prog: TEST_PROG, vers: 1, proc: 11 }, 700);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.gate.parked).toBe(1);
+    h.gate.open();
+    const reply = new XdrReader(await c.nextRecord());
+    expect(decodeReply(reply)).toMatchObject({ xid: 700, acceptStat: SUCCESS });
+    expect(reply.u32()).toBe(1);
+    // The next record is the answer to a later call, not a second reply to 700.
+    c.send({ prog: TEST_PROG, vers: 1, proc: 0 }, 701);
+    expect(decodeReply(new XdrReader(await c.nextRecord())).xid).toBe(701);
+  });
+
+  it("keeps the reply of a call whose client disconnected, for the resend on a new connection", async () => {
+    const h = await start({ drcEntries: 16 });
+    const lost = await h.client();
+    lost.send({ prog: TEST_PROG, vers: 1, proc: 11 }, 800);
+    await until(() => h.gate.parked === 1, "the call to park");
+    await lost.close();
+    h.gate.open();
+    await until(() => h.server.inFlight() === 0, "the call to finish");
+    const c = await h.client();
+    c.send({ prog: TEST_PROG, vers: 1, proc: 11 }, 800);
+    const r = new XdrReader(await c.replyTo(800));
+    expect(decodeReply(r)).toMatchObject({ xid: 800, acceptStat: SUCCESS });
+    expect(r.u32()).toBe(1);
+    expect(h.counted.count).toBe(1);
+  });
+
+  it("keeps at most drcEntries replies, the newest", async () => {
+    const h = await start({ drcEntries: 2 });
+    const c = await h.client();
+    for (const xid of [900, 901, 902]) {
+      c.send(countCall(0), xid);
+      await c.replyTo(xid);
+    }
+    c.send(countCall(0), 900); // evicted: runs again
+    await c.replyTo(900);
+    c.send(countCall(0), 902); // still cached
+    await c.replyTo(902);
+    expect(h.counted.count).toBe(4);
   });
 });

@@ -2,8 +2,10 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { RpcProgram } from "../../protocol/rpc/types.js";
 import type { Logger } from "../../util/logger.js";
 import { BufferPool } from "../../cache/buffer-pool.js";
+import { InflightBudget } from "./budget.js";
 import { RpcConnection, type ConnectionContext } from "./connection.js";
 import { ProgramTable } from "./dispatch.js";
+import { DuplicateRequestCache } from "./drc.js";
 
 export interface RpcServerOptions {
   logger: Logger;
@@ -14,9 +16,25 @@ export interface RpcServerOptions {
   name: string;
   /** Calls one connection may have running before reading from it pauses (default 64). */
   maxCallsPerConnection?: number;
+  /** Connections open at once; more are closed as they arrive (default 256). */
+  maxConnections?: number;
+  /** Milliseconds after which a connection with nothing to do is closed; 0: never (default 5 minutes). */
+  idleTimeoutMs?: number;
+  /**
+   * Bytes of records held across all connections (buffered, assembled, or used by running
+   * calls) past which the server stops reading from sockets (default 128 MiB).
+   */
+  maxInflightBytes?: number;
+  /** Entries of the duplicate request cache for non-idempotent procedures; 0 or unset: none. */
+  drcEntries?: number;
 }
 
 const DEFAULT_MAX_CALLS_PER_CONNECTION = 64;
+const DEFAULT_MAX_CONNECTIONS = 256;
+const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_MAX_INFLIGHT_BYTES = 128 * 1024 * 1024;
+/** Refused connections are logged at most this often. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
 /** Record buffers (maxRecordBytes each) kept for reuse across the server's connections. */
 const IDLE_RECORD_BUFFERS = 4;
 
@@ -30,6 +48,9 @@ export class RpcServer {
   private readonly connections = new Set<RpcConnection>();
   private readonly context: ConnectionContext;
   private readonly log: Logger;
+  private readonly maxConnections: number;
+  private refusedSinceLog = 0;
+  private lastRefusalLog = 0;
   private calls = 0;
   private idleWaiters: Array<() => void> = [];
   private closing = false;
@@ -38,12 +59,16 @@ export class RpcServer {
     // The caller's logger already names the component; the RPC layer adds which server it is.
     this.log = options.logger.child({ rpcServer: options.name });
     const programs = new ProgramTable(options.programs);
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.context = {
       programs,
       logger: this.log,
       maxRecordBytes: options.maxRecordBytes,
       maxCallsInFlight: options.maxCallsPerConnection ?? DEFAULT_MAX_CALLS_PER_CONNECTION,
       recordBuffers: new BufferPool(options.maxRecordBytes, IDLE_RECORD_BUFFERS),
+      budget: new InflightBudget(options.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES),
+      drc: options.drcEntries ? new DuplicateRequestCache(options.drcEntries) : null,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       callStarted: () => {
         this.calls++;
       },
@@ -74,6 +99,16 @@ export class RpcServer {
     });
   }
 
+  /** Connections open right now. */
+  connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Bytes of records held right now, as the in-flight budget counts them. */
+  inflightBytes(): number {
+    return this.context.budget.bytes;
+  }
+
   /** Calls currently running, across all connections. */
   inFlight(): number {
     return this.calls;
@@ -100,7 +135,26 @@ export class RpcServer {
       socket.destroy();
       return;
     }
+    if (this.connections.size >= this.maxConnections) {
+      this.refuse(socket);
+      return;
+    }
     this.connections.add(new RpcConnection(socket, localPort, this.context));
+  }
+
+  /** Over the connection cap: the newcomer is closed at once; existing connections go on. */
+  private refuse(socket: Socket): void {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.destroy();
+    this.refusedSinceLog++;
+    const now = Date.now();
+    if (now - this.lastRefusalLog < REFUSAL_LOG_INTERVAL_MS) return;
+    this.log.warn(
+      { remote, refused: this.refusedSinceLog, maxConnections: this.maxConnections },
+      "RPC connection refused: too many connections",
+    );
+    this.lastRefusalLog = now;
+    this.refusedSinceLog = 0;
   }
 
   private waitIdle(deadline: number): Promise<void> {

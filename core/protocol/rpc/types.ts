@@ -46,6 +46,11 @@ export type ProcedureHandler = (call: RpcCall, args: XdrReader, out: XdrWriter) 
 export interface Procedure {
   name: string;
   handler: ProcedureHandler;
+  /**
+   * Running the call twice does not give the same result (REMOVE, RENAME, MKDIR…): its reply
+   * is kept in the duplicate request cache, so that a retransmission is answered from there.
+   */
+  nonIdempotent?: boolean;
 }
 
 /** A program version's dispatch table: procedure number → procedure. */

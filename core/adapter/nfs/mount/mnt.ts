@@ -14,7 +14,8 @@ const AUTH_FLAVORS = [AUTH_SYS, AUTH_NONE] as const;
 /**
  * RFC 1813 §5.2.1 MOUNTPROC3_MNT: args dirpath; mountres3 (mountstat3, and with MNT3_OK the
  * root fhandle3 and auth_flavors<>). The path is a share or a directory inside one. An unknown
- * path is MNT3ERR_NOENT, a client the share does not admit MNT3ERR_ACCES. A successful mount is
+ * path is MNT3ERR_NOENT, a client the share does not admit (by address, or by source port when
+ * the share requires a privileged one) MNT3ERR_ACCES. A successful mount is
  * recorded for DUMP.
  */
 export async function mnt(ctx: NfsContext, call: RpcCall, args: XdrReader, out: XdrWriter): Promise<void> {
@@ -32,6 +33,10 @@ export async function mnt(ctx: NfsContext, call: RpcCall, args: XdrReader, out: 
     const { share, below } = found;
     if (!share.allowsClient(call.remoteAddress)) {
       throw fsError("Access", `client ${call.remoteAddress} may not mount ${share.name}`);
+    }
+    // MNT3ERR_ACCES, as rpc.mountd refuses a mount from an "illegal port" on a `secure` export.
+    if (!share.allowsSourcePort(call.remotePort)) {
+      throw fsError("Access", `share ${share.name} requires a privileged source port, got ${call.remotePort}`);
     }
     // A directory inside a share mounts too (as with knfsd): each step is a LOOKUP as the caller.
     const auth = share.authContext(call.cred.sys);
