@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import { FsError } from "../errors.js";
-import { encodeHandle, handleKeyFor, handleShareId, HANDLE_MAC_BYTES, MAX_FILE_ID_BYTES, shareIdFor, verifyHandle } from "./handle.js";
+import { encodeHandle, handleKeyFor, handleShareId, HANDLE_MAC_BYTES, MAX_FILE_ID_BYTES, ShareHandles, shareIdFor, verifyHandle } from "./handle.js";
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -98,5 +98,19 @@ describe("handle codec", () => {
     ["65 bytes", [2, 0, 0, 0, 1, ...Array(60).fill(0x61)]],
   ])("rejects a malformed handle: %s", (_name, bytes) => {
     expect(codeOf(() => verifyHandle(key, Buffer.from(bytes)))).toBe("BadHandle");
+  });
+});
+
+describe("ShareHandles", () => {
+  test("round trips through its caches, and a cached handle does not vouch for a forged one", () => {
+    const handles = new ShareHandles(key, 7);
+    const handle = handles.encode("41");
+    expect(handles.encode("41")).toBe(handle);
+    expect(handles.verify(Buffer.from(handle))).toBe("41");
+    expect(handles.verify(Buffer.from(handle))).toBe("41");
+    const forged = Buffer.from(handle);
+    forged[5] = 0x32;
+    expect(codeOf(() => handles.verify(forged))).toBe("BadHandle");
+    expect(codeOf(() => new ShareHandles(handleKeyFor(randomBytes(32), "/x"), 7).verify(handle))).toBe("BadHandle");
   });
 });

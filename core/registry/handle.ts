@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { fsError } from "../errors.js";
 import type { FileId } from "../metadata/types.js";
+import { LruMap } from "../util/lru.js";
 
 /**
  * File handle codec: `[version u8 = 2][share id u32 BE][file id, UTF-8][MAC, 11 bytes]`, at most
@@ -73,6 +74,46 @@ export function verifyHandle(key: Buffer, handle: Buffer): FileId {
     return utf8.decode(handle.subarray(HEADER_BYTES, bodyBytes));
   } catch (err) {
     throw fsError("BadHandle", "handle file id is not valid UTF-8", err);
+  }
+}
+
+/** Handles signed or verified recently, per direction: an HMAC costs microseconds, a lookup far less. */
+const CACHED_HANDLES = 16_384;
+
+/**
+ * One share's handles: encodes and verifies with the share's key, and remembers recent results,
+ * since the same handles come and go on every call (a LOOKUP hands one out, the next GETATTR
+ * brings it back).
+ */
+export class ShareHandles {
+  private readonly issued = new LruMap<FileId, Buffer>(CACHED_HANDLES);
+  /** Verified handles (as latin1 strings) → their file ids. */
+  private readonly verified = new LruMap<string, FileId>(CACHED_HANDLES);
+
+  constructor(
+    private readonly key: Buffer,
+    private readonly shareId: number,
+  ) {}
+
+  /** The share's handle for a file; callers must not modify it (it is shared). */
+  encode(fileId: FileId): Buffer {
+    let handle = this.issued.get(fileId);
+    if (!handle) {
+      handle = encodeHandle(this.key, this.shareId, fileId);
+      this.issued.set(fileId, handle);
+    }
+    return handle;
+  }
+
+  /** The file id of one of this share's handles; FsError("BadHandle") as verifyHandle says. */
+  verify(handle: Buffer): FileId {
+    const text = handle.toString("latin1");
+    let fileId = this.verified.get(text);
+    if (fileId === undefined) {
+      fileId = verifyHandle(this.key, handle);
+      this.verified.set(text, fileId);
+    }
+    return fileId;
   }
 }
 

@@ -7,7 +7,7 @@ import { MetadataService, type ContentCoordinator } from "../metadata/service.js
 import type { MetadataStore } from "../metadata/store.js";
 import type { FileId } from "../metadata/types.js";
 import type { Logger } from "../util/logger.js";
-import { encodeHandle, handleKeyFor, handleShareId, shareIdFor, verifyHandle } from "./handle.js";
+import { handleKeyFor, handleShareId, ShareHandles, shareIdFor } from "./handle.js";
 import { ConfiguredShare, type Share } from "./share.js";
 import { closeStores, createStores, type NamedStores, type StoreOptions } from "./stores.js";
 
@@ -38,8 +38,8 @@ export interface RegistryOptions {
 export class Registry {
   private readonly byName = new Map<string, ConfiguredShare>();
   private readonly byId = new Map<number, ConfiguredShare>();
-  /** The key that signs each share's file handles, by share id. */
-  private readonly handleKeys = new Map<number, Buffer>();
+  /** Each share's file handles (signed with the share's key), by share id. */
+  private readonly handles = new Map<number, ShareHandles>();
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -107,7 +107,7 @@ export class Registry {
       rootMode: config.root.mode,
     });
     this.contentService.registerShare(config.name, contentStore, config.durability);
-    this.handleKeys.set(id, handleKeyFor(await metadataStore.secret(HANDLE_SECRET), config.name));
+    this.handles.set(id, new ShareHandles(handleKeyFor(await metadataStore.secret(HANDLE_SECRET), config.name), id));
     this.byName.set(share.name, share);
     this.byId.set(id, share);
     this.logger.info(
@@ -173,7 +173,7 @@ export class Registry {
 
   /** Opaque handle (≤ 64 bytes): [version][share id][file id][MAC with the share's key]. */
   handleFor(share: Share, fileId: FileId): Buffer {
-    return encodeHandle(this.handleKey(share.id), share.id, fileId);
+    return this.handlesOf(share.id).encode(fileId);
   }
 
   /** The handle of a share's root directory (what MOUNT returns). */
@@ -190,13 +190,13 @@ export class Registry {
     const shareId = handleShareId(handle);
     const share = this.byId.get(shareId);
     if (!share) throw fsError("Stale", `no share with id ${shareId}`);
-    return { share, fileId: verifyHandle(this.handleKey(shareId), handle) };
+    return { share, fileId: this.handlesOf(shareId).verify(handle) };
   }
 
-  private handleKey(shareId: number): Buffer {
-    const key = this.handleKeys.get(shareId);
-    if (!key) throw fsError("Stale", `no share with id ${shareId}`);
-    return key;
+  private handlesOf(shareId: number): ShareHandles {
+    const handles = this.handles.get(shareId);
+    if (!handles) throw fsError("Stale", `no share with id ${shareId}`);
+    return handles;
   }
 
   /**

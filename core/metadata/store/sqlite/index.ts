@@ -17,7 +17,7 @@ import type {
   Timespec,
   Unlinked,
 } from "../../types.js";
-import { LruMap } from "./lru.js";
+import { LruMap } from "../../../util/lru.js";
 import { MIGRATIONS } from "./schema.js";
 
 export interface SqliteMetadataStoreOptions {
