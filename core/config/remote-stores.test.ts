@@ -157,6 +157,18 @@ describe("postgres metadata stores", () => {
     });
   });
 
+  test("with S3 content, asks for the opaque layout and remote durability (several servers share the tree)", () => {
+    const postgres = { type: "postgres", postgres: { database: "dittofs", user: "ditto", password: "env:PG" } };
+    expect(issuesOf(withStores(postgres, { type: "s3", s3: { bucket: "photos" } }))).toEqual([
+      'content.stores.data.s3.layout: must be "opaque" for shares[0], whose metadata store is PostgreSQL (shared by several servers), got "bucket"',
+      'shares[0].durability: must be "remote" on a share with PostgreSQL metadata and S3 content (several servers share it: a COMMIT must reach S3), got "local"',
+    ]);
+    const safe = validateConfig(withStores(postgres, { type: "s3", s3: { bucket: "photos", layout: "opaque" } }, { durability: "remote" }), "test.yaml");
+    expect(safe.shares[0]!.durability).toBe("remote");
+    // Content on local disk is one server's own: nothing to coordinate.
+    expect(validateConfig(withStores(postgres, { type: "fs", fs: { path: "/tmp/x" } }), "test.yaml").shares).toHaveLength(1);
+  });
+
   test("refuses an inline password and a missing database", () => {
     expect(issuesOf(withStores({ type: "postgres", postgres: { user: "u", password: "hunter2" } }, { type: "memory" }))).toEqual([
       "metadata.stores.meta.postgres.database: missing: expected a database name",

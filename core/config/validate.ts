@@ -74,6 +74,23 @@ function crossReferenceIssues(config: DittoConfig): LocatedIssue[] {
         });
       }
     }
+    if (config.metadata.stores[share.metadataStore]?.type === "postgres" && content?.type === "s3") {
+      // PostgreSQL is how several servers share one tree: only the opaque layout keeps the tree
+      // out of the bucket's keys, and only remote durability keeps what a server acknowledged
+      // from dying with that server's disk.
+      if (content.s3.layout !== "opaque") {
+        issues.push({
+          segments: ["content", "stores", share.contentStore, "s3", "layout"],
+          message: `must be "opaque" for shares[${index}], whose metadata store is PostgreSQL (shared by several servers), got "${content.s3.layout}"`,
+        });
+      }
+      if (share.durability !== "remote") {
+        issues.push({
+          segments: ["shares", index, "durability"],
+          message: `must be "remote" on a share with PostgreSQL metadata and S3 content (several servers share it: a COMMIT must reach S3), got "${share.durability}"`,
+        });
+      }
+    }
     if (!metadataStores.includes(share.metadataStore)) {
       issues.push({
         segments: ["shares", index, "metadata_store"],

@@ -107,6 +107,17 @@ export interface MetadataStore {
    */
   secret(name: string): Promise<Buffer>;
 
+  /**
+   * Stores that several servers share (PostgreSQL) lease the right to write a file's content to
+   * one server at a time, so that two servers never upload competing versions of one object.
+   * Takes or renews the lease on `key` for `holder` until `ttlMs` from now (by the store's clock);
+   * false while another holder's lease has not expired.
+   */
+  acquireLease?(key: string, holder: string, ttlMs: number): Promise<boolean>;
+
+  /** Gives up `holder`'s lease on `key` (nothing when it holds none). */
+  releaseLease?(key: string, holder: string): Promise<void>;
+
   /** Files and content bytes held by the store, over all its shares. */
   usage(): Promise<StoreUsage>;
 

@@ -400,6 +400,14 @@ export class PostgresMetadataStore implements MetadataStore {
     });
   }
 
+  async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.session(async (s) => (await s.query(SQL.acquireLease, [key, holder, ttlMs])).length > 0);
+  }
+
+  async releaseLease(key: string, holder: string): Promise<void> {
+    await this.session((s) => s.query(SQL.releaseLease, [key, holder]));
+  }
+
   /** Every statement commits durably (synchronous_commit, the server default): nothing to sync. */
   async sync(): Promise<void> {}
 

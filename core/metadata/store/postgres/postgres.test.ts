@@ -71,6 +71,24 @@ describe("PostgresMetadataStore", () => {
     expect(new Set(files.map((f) => f.ino)).size).toBe(files.length);
   });
 
+  it("leases a key to one server at a time, until it is released or expires", async () => {
+    const { a, b } = await twoServers();
+    expect(await a.acquireLease("c1", "server-a", 60_000)).toBe(true);
+    expect(await b.acquireLease("c1", "server-b", 60_000)).toBe(false);
+    expect(await a.acquireLease("c1", "server-a", 60_000)).toBe(true); // a renewal
+    expect(await b.acquireLease("c2", "server-b", 60_000)).toBe(true);
+    await b.releaseLease("c1", "server-b"); // not b's: changes nothing
+    expect(await b.acquireLease("c1", "server-b", 60_000)).toBe(false);
+    await a.releaseLease("c1", "server-a");
+    expect(await b.acquireLease("c1", "server-b", 200)).toBe(true);
+    expect(await a.acquireLease("c1", "server-a", 60_000)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await a.acquireLease("c1", "server-a", 60_000)).toBe(true);
+    // Many servers at once: exactly one wins.
+    const racers = await Promise.all(["x", "y", "z", "w"].map((holder) => (holder < "y" ? a : b).acquireLease("c3", holder, 60_000)));
+    expect(racers.filter(Boolean)).toHaveLength(1);
+  });
+
   it("shows each server's changes to the other at once", async () => {
     const { a, b, root } = await twoServers();
     expect((await b.getOrCreateRoot("/export", newNode("dir", { mode: 0o700 }))).id).toBe(root.id);

@@ -63,6 +63,12 @@ export const MIGRATIONS: readonly string[] = [
     name  text  PRIMARY KEY,
     value bytea NOT NULL
   );
+  -- Which server may write a file's content now (see MetadataStore.acquireLease).
+  CREATE TABLE write_leases (
+    key        text        PRIMARY KEY,
+    holder     text        NOT NULL,
+    expires_at timestamptz NOT NULL
+  );
   `,
 ];
 

@@ -489,6 +489,21 @@ export const SQL = {
      SELECT value FROM stored UNION ALL SELECT value FROM secrets WHERE name = $1`,
   ),
 
+  /**
+   * $1 key, $2 holder, $3 ttl in ms → [holder] when $2 holds the lease now: it was free, expired
+   * or already its own. No row while another holder's lease is valid.
+   */
+  acquireLease: statement(
+    "acquire_lease",
+    `INSERT INTO write_leases AS l (key, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+     ON CONFLICT (key) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+       WHERE l.holder = EXCLUDED.holder OR l.expires_at < now()
+     RETURNING holder`,
+  ),
+
+  /** $1 key, $2 holder. */
+  releaseLease: statement("release_lease", `DELETE FROM write_leases WHERE key = $1 AND holder = $2`),
+
   /** → [files, bytes in regular files]. */
   usage: statement(
     "usage",
