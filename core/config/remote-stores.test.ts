@@ -53,6 +53,7 @@ describe("s3 content stores", () => {
         uploads: 4,
         uploadAfter: 10_000,
         remoteTimeout: 60_000,
+        fullWait: 10_000,
         readAhead: 16,
         revalidateAfter: 3_000,
       },

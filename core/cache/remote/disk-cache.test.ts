@@ -65,6 +65,7 @@ function openCache(dir: string, backend: ObjectBackend): Promise<RemoteCache> {
     uploadConcurrency: 2,
     uploadAfterMs: 60_000,
     remoteTimeoutMs: 5_000,
+    fullWaitMs: 10_000,
     readAheadChunks: 2,
     revalidateAfterMs: 3_000,
     logger: silentLogger,
