@@ -1507,7 +1507,9 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
 
 /** A failure that trying again will not fix: rejected credentials, a missing bucket, a refused request. */
 function isPermanent(err: unknown): boolean {
-  return isRemoteError(err) && !err.retryable && err.kind !== "not-found";
+  // Failures met on the way (looking the object up) arrive wrapped as the caller's FsError.
+  const remote = err instanceof FsError ? err.cause : err;
+  return isRemoteError(remote) && !remote.retryable && remote.kind !== "not-found";
 }
 
 /** The journal row of a file's streamed upload (never a content id: those are hex only). */
