@@ -8,12 +8,22 @@ import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/cli
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DelayProxy, startDelayProxy } from "./helpers/delay-proxy.mjs";
 import { E2eServer } from "./helpers/harness.js";
-import { nfsCat, nfsLs } from "./helpers/nfsclient.mjs";
+import { type HandleJson, type RawJson, nfsCat, nfsLs } from "./helpers/nfsclient.mjs";
 import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
 
 const BUCKET = "dittofs-slow";
 const PREFIX = "drive/";
 const SAVES = 5;
+const MiB = 2 ** 20;
+const NFS3ERR_JUKEBOX = 10008;
+
+/** The bucket share's content store, reached through `proxy`. */
+function contentOver(proxy: DelayProxy, cache: Record<string, string>) {
+  return {
+    s3: { layout: "bucket" as const, endpoint: proxy.endpoint, bucket: BUCKET, prefix: PREFIX, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET", listTtl: "1s" },
+    cache: { upload_after: "1s", ...cache },
+  };
+}
 
 describe("a bucket share over slow S3", () => {
   let s3: S3rverServer;
@@ -42,15 +52,7 @@ describe("a bucket share over slow S3", () => {
     s3 = await startS3rver({ buckets: [BUCKET] });
     sdk = s3ClientFor(s3);
     proxy = await startDelayProxy({ targetPort: s3.port, delayMs: 300 });
-    dittofs = await E2eServer.start(
-      {
-        content: {
-          s3: { layout: "bucket", endpoint: proxy.endpoint, bucket: BUCKET, prefix: PREFIX, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET", listTtl: "1s" },
-          cache: { upload_after: "1s" },
-        },
-      },
-      { E2E_S3_KEY: s3.accessKeyId, E2E_S3_SECRET: s3.secretAccessKey },
-    );
+    dittofs = await E2eServer.start({ content: contentOver(proxy, {}) }, { E2E_S3_KEY: s3.accessKeyId, E2E_S3_SECRET: s3.secretAccessKey });
     const c = await dittofs.client();
     await c.run("mkdir", "/vim");
     await c.run("mkdir", "/rm");
@@ -93,5 +95,23 @@ describe("a bucket share over slow S3", () => {
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     expect(await get("rm/b.txt")).toBe(`new ${SAVES}`);
     expect(await shareText("/rm", "b.txt")).toBe(`new ${SAVES}`);
+  });
+
+  it("answers a WRITE with NFS3ERR_JUKEBOX once the cache stays full while S3 is offline, and takes it once S3 is back", async () => {
+    proxy.setDelay(0, 0);
+    await dittofs.restart({ content: contentOver(proxy, { max_size: "64MiB", full_wait: "1s" }) });
+    const c = await dittofs.client();
+    await c.run("mkdir", "/full");
+    await c.run("write", "/full/small.txt", "before");
+    await expect.poll(() => get("full/small.txt"), { timeout: 30_000 }).toBe("before");
+    const { fh } = await c.json<HandleJson>("fh", "/full/small.txt");
+
+    proxy.setOffline(true);
+    await c.run("write-pattern", "/full/big.bin", String(64 * MiB), "7", "commit");
+    expect(await c.json<RawJson>("fh-write", fh, "0", "after!")).toEqual({ status: NFS3ERR_JUKEBOX });
+
+    proxy.setOffline(false);
+    await expect.poll(async () => (await c.json<RawJson>("fh-write", fh, "0", "after!")).status, { timeout: 60_000, interval: 1_000 }).toBe(0);
+    await expect.poll(() => get("full/small.txt"), { timeout: 60_000 }).toBe("after!");
   });
 });
