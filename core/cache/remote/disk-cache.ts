@@ -1025,7 +1025,9 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         if (this.closed) return;
         if (file.deleted) {
           // An upload cut short by the delete may still have landed: it must not outlive the file.
-          await this.keyLocks.run([target], () => this.deleteUnlessOccupied(target, file.id));
+          await this.keyLocks.run([target], () => this.deleteUnlessOccupied(target, file.id)).catch((cleanup: unknown) => {
+            this.failed(cleanup, `deleting ${target}, written for a file deleted meanwhile`);
+          });
           return;
         }
         if (isRemoteError(err) && err.kind === "not-found" && file.remoteSize !== null) {
