@@ -546,7 +546,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   /** Syncs every change and waits until nothing is owed to the remote store (tests, benchmarks). */
   async drain(): Promise<void> {
     for (const id of [...this.unsynced]) await this.sync(id);
-    while (this.queue.size > 0 || this.busy.size > 0) {
+    // A job waiting for another file's object to leave its key is owed work too.
+    while (this.queue.size > 0 || this.busy.size > 0 || this.waiters.size > 0) {
       await Promise.race([...this.busy.values(), sleep(50)]);
     }
   }
