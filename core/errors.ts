@@ -21,7 +21,9 @@ export type FsErrorCode =
   | "NotSync"
   | "XDev"
   | "MLink"
-  | "Io";
+  | "Io"
+  /** Not now, but likely later: the caller should retry (a cache full of changes S3 has not taken yet). */
+  | "TryLater";
 
 /**
  * FsErrors are mostly answers (a LOOKUP of a missing name, a CREATE of a taken one), thrown on

@@ -173,8 +173,9 @@ describe("S3 shares (opaque layout) through NFS", () => {
 
   it("completes a copy with S3 down for 10 s in the middle, with identical bytes", async () => {
     const prefix = `outage${++prefixes}/`;
-    // A small cache, so the copy needs uploads while S3 is away.
-    const dittofs = await startOnS3(prefix, { max_size: "64MiB" });
+    // A small cache, so the copy needs uploads while S3 is away. libnfs does not retry a WRITE
+    // answered NFS3ERR_JUKEBOX (kernel clients do), so writers here wait out the whole outage.
+    const dittofs = await startOnS3(prefix, { max_size: "64MiB", full_wait: "60s" });
     try {
       const local = join(scratch, "outage.bin");
       const digest = writeRandomFile(local, 192 * MiB);

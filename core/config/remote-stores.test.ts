@@ -53,6 +53,7 @@ describe("s3 content stores", () => {
         uploads: 4,
         uploadAfter: 10_000,
         remoteTimeout: 60_000,
+        fullWait: 30_000,
         readAhead: 16,
         revalidateAfter: 3_000,
       },
@@ -74,7 +75,7 @@ describe("s3 content stores", () => {
             secret_access_key: "env:PHOTOS_SECRET",
             part_size: "64MiB",
           },
-          cache: { path: "cache", max_size: "2GiB", upload_after: "1s" },
+          cache: { path: "cache", max_size: "2GiB", upload_after: "1s", full_wait: "5s" },
         },
         { durability: "remote" },
       ),
@@ -91,8 +92,14 @@ describe("s3 content stores", () => {
       secretAccessKey: { from: "env", name: "PHOTOS_SECRET" },
       partSize: 64 * 2 ** 20,
     });
-    expect(store.cache).toMatchObject({ path: "/etc/dittofs/cache", maxSize: 2 * 2 ** 30, uploadAfter: 1_000 });
+    expect(store.cache).toMatchObject({ path: "/etc/dittofs/cache", maxSize: 2 * 2 ** 30, uploadAfter: 1_000, fullWait: 5_000 });
     expect(config.shares[0]!.durability).toBe("remote");
+  });
+
+  test("a full cache's wait for room stays under the clients' RPC timeout", () => {
+    const issues = issuesOf(withStores({ type: "memory" }, { type: "s3", s3: { bucket: "photos" }, cache: { full_wait: "2m" } }));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/^content\.stores\.data\.cache\.full_wait: expected a duration up to 60s/);
   });
 
   test.each([

@@ -281,6 +281,7 @@ const remoteCache = mapping({
   uploads: integer(1, 64).default(4),
   upload_after: duration(3_600_000).default(10_000),
   remote_timeout: duration(3_600_000).default(60_000),
+  full_wait: duration(60_000).default(30_000),
   read_ahead: integer(0, 256).default(16),
   revalidate_after: duration(86_400_000).default(3_000),
 }).prefault({});
@@ -328,6 +329,7 @@ const contentStore = z
             uploads: raw.cache.uploads,
             uploadAfter: raw.cache.upload_after,
             remoteTimeout: raw.cache.remote_timeout,
+            fullWait: raw.cache.full_wait,
             readAhead: raw.cache.read_ahead,
             revalidateAfter: raw.cache.revalidate_after,
           },

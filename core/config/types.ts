@@ -120,6 +120,8 @@ export interface RemoteCacheConfig {
   uploadAfter: number;
   /** Milliseconds COMMIT waits for the remote store on a share with remote durability. */
   remoteTimeout: number;
+  /** Milliseconds a WRITE waits for room in a cache full of unsent changes before the client is told to retry later. */
+  fullWait: number;
   /** Chunks (4 MiB) read ahead of a sequential reader. */
   readAhead: number;
   /** Milliseconds after which cached bytes read again are checked against the object first. */

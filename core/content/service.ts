@@ -66,6 +66,11 @@ export class ContentService {
     return this.storeOf(share).remoteStatus?.() ?? null;
   }
 
+  /** Runs again the share's uploads a permanent failure stopped; how many were queued (0 without a remote side). */
+  retryUploads(share: string): number {
+    return this.storeOf(share).retryUploads?.() ?? 0;
+  }
+
   /** Commits the share's cached writes, then forgets the share (the store stays open). */
   async unregisterShare(share: string): Promise<void> {
     const store = this.stores.get(share);

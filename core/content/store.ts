@@ -54,6 +54,12 @@ export interface ContentStore {
   remoteStatus?(): RemoteCacheStatus;
 
   /**
+   * Runs again the uploads and deletes a permanent failure stopped (status `stalled`), say after
+   * new credentials; returns how many were queued.
+   */
+  retryUploads?(): number;
+
+  /**
    * Stores that hold the namespace themselves (s3, bucket layout: keys are paths) return the
    * metadata store the share must use, wrapping `inner` (the configured one, as a cache);
    * others return null.

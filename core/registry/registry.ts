@@ -163,6 +163,11 @@ export class Registry {
     return this.contentService.remoteStatus(share.name);
   }
 
+  /** Runs again the uploads of a share that S3 refused for good (status `stalled`), after the cause is fixed. */
+  retryUploads(share: Share): number {
+    return this.contentService.retryUploads(share.name);
+  }
+
   /**
    * Lists a directory of a bucket-layout share (default: its root) from the bucket again now,
    * for a "refresh" in the desktop app; false for a share whose tree is its own.

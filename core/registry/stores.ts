@@ -110,6 +110,7 @@ async function openContentStore(name: string, spec: ContentStoreConfig, secret: 
           uploads: cache.uploads,
           uploadAfterMs: cache.uploadAfter,
           remoteTimeoutMs: cache.remoteTimeout,
+          fullWaitMs: cache.fullWait,
           readAheadChunks: cache.readAhead,
           revalidateAfterMs: cache.revalidateAfter,
         },

@@ -39,6 +39,7 @@ export function s3StoreOptions(s3: TestS3, prefix: string, cacheDir: string, ove
       uploads: 4,
       uploadAfterMs: 60_000,
       remoteTimeoutMs: 5_000,
+      fullWaitMs: 10_000,
       readAheadChunks: 4,
       revalidateAfterMs: 3_000,
       ...cache,

@@ -25,6 +25,7 @@ const EXPECTED: Record<FsErrorCode, number> = {
   XDev: 18,
   MLink: 31,
   Io: 5,
+  TryLater: 10008,
 };
 
 describe("nfsStatusOf", () => {

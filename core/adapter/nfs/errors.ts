@@ -7,6 +7,7 @@ import {
   NFS3ERR_INVAL,
   NFS3ERR_IO,
   NFS3ERR_ISDIR,
+  NFS3ERR_JUKEBOX,
   NFS3ERR_MLINK,
   NFS3ERR_NAMETOOLONG,
   NFS3ERR_NOENT,
@@ -60,6 +61,9 @@ export const NFS3_STATUS_BY_CODE: Readonly<Record<FsErrorCode, Nfsstat3>> = {
   XDev: NFS3ERR_XDEV,
   MLink: NFS3ERR_MLINK,
   Io: NFS3ERR_IO,
+  // RFC 1813 §2.6: "the server initiated the request, but was not able to complete it in a
+  // timely fashion"; the client retries later.
+  TryLater: NFS3ERR_JUKEBOX,
 };
 
 /** mountstat3 (RFC 1813 §5.1.5) has fewer codes; the rest are server faults. */

@@ -73,6 +73,16 @@ export interface PartialUpload {
   abort(): Promise<void>;
 }
 
+export interface CopyOptions {
+  /** The copy gets this metadata; without it, it keeps the source's. */
+  metadata?: Record<string, string>;
+  /**
+   * Copy only the source object with this ETag: another one at the source key fails the copy
+   * with "not-found" (the object meant is gone). Stores that ignore the condition copy whatever is there.
+   */
+  sourceIfMatch?: string;
+}
+
 export interface ObjectBackend {
   /** For logs and status, e.g. "s3://photos/backup/ at http://127.0.0.1:9000" (never a secret). */
   readonly description: string;
@@ -114,10 +124,14 @@ export interface ObjectBackend {
    * Copies an object server-side (CopyObject, or a multipart copy above 5 GiB). With `metadata`
    * the copy gets that metadata, otherwise it keeps the source's.
    */
-  copy(fromKey: string, toKey: string, options?: { metadata?: Record<string, string> }): Promise<{ etag: string }>;
+  copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<{ etag: string }>;
 
-  /** Deletes the object; deleting a missing object is not an error. */
-  delete(key: string): Promise<void>;
+  /**
+   * Deletes the object; deleting a missing object is not an error. With `ifMatch` only the
+   * object with that ETag goes: another one at the key (a newer upload) stays, which is not an
+   * error either. Stores that ignore the condition delete whatever is there.
+   */
+  delete(key: string, options?: { ifMatch?: string }): Promise<void>;
 
   /** One page of keys under `prefix` in key order, grouped by `delimiter` when given. */
   list(prefix: string, options?: { delimiter?: string; continuation?: string | null; maxKeys?: number }): Promise<ListPage>;

@@ -28,6 +28,11 @@ export interface RemoteCacheOptions {
   uploadAfterMs: number;
   /** How long waitRemote() waits for an upload before it fails. */
   remoteTimeoutMs: number;
+  /**
+   * How long a writer waits for room in a cache full of changes not yet uploaded before it is
+   * told to try again later (FsError "TryLater": NFS3ERR_JUKEBOX, which clients retry).
+   */
+  fullWaitMs: number;
   /** Chunks fetched ahead of a sequential reader. */
   readAheadChunks: number;
   /**
@@ -56,6 +61,12 @@ export interface ObjectLocator {
   described?(id: string, object: RemoteObject): void;
   /** Whether another file's object is at `key` or belongs there (keys are shared when paths are). */
   claimedByOther?(key: string, id: string): boolean;
+  /**
+   * Another file whose object is at `key` now, asked again whenever a job is about to change the
+   * key; `leaving` when that object has yet to move to the file's new name (a rename not carried
+   * out yet), which must happen before anything else is written at `key`.
+   */
+  occupant?(key: string, id: string): { id: string; leaving: boolean } | null;
 }
 
 /** The opaque layout: one object per content id, keyed by the id. */
@@ -72,6 +83,8 @@ const CHUNK_SIZE = 4 * 2 ** 20;
 const SMALL_OBJECT = 16 * 2 ** 20;
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/** Work stopped by a failure retrying does not fix (rejected credentials…) is tried again this often. */
+const PARKED_RETRY_MS = 5 * 60_000;
 /** A new file written from its start gets parts uploaded while it grows once it holds this much. */
 const STREAM_FROM = 32 * 2 ** 20;
 const IDLE_FETCH_BUFFERS = 4;
@@ -138,6 +151,8 @@ class CachedFile {
   streaming: Streaming | null = null;
   journaled = false;
   deleted = false;
+  /** Times in a row its upload found another file's object still on its key. */
+  blockedTries = 0;
   /** Operations holding this object right now; only an unheld file may leave the map. */
   holders = 0;
   readers = 0;
@@ -187,6 +202,16 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   private readonly locks = new KeyedMutex();
   /** Deletes and directory markers owed to the remote store, by id. */
   private readonly keyWork = new Map<string, PendingDelete | PendingMarker>();
+  /** Remote changes to one key run one at a time, each checking first that the key is still its to change. */
+  private readonly keyLocks = new KeyedMutex();
+  /** Jobs waiting for another file's object to leave their key, by that file's id. */
+  private readonly waiters = new Map<string, Set<string>>();
+  /**
+   * Work stopped by a failure retrying does not fix (credentials rejected, access denied, clock
+   * skew), by id, with why. It stays journaled and runs again after retryUploads(), every
+   * PARKED_RETRY_MS, at its next sync, and at the next start.
+   */
+  private readonly parked = new Map<string, string>();
   private readonly queue = new Set<string>();
   private readonly busy = new Map<string, Promise<void>>();
   /** Files with changes not synced yet (uploaded once idle for uploadAfterMs). */
@@ -207,6 +232,9 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   private diskFree = { bytes: Infinity, at: 0 };
   private statusTimer: NodeJS.Timeout | null = null;
   private readonly idleTimer: NodeJS.Timeout;
+  private readonly parkedTimer: NodeJS.Timeout;
+  /** Why writers were last told to try again later (the cache full and uploads stuck); null once there is room. */
+  private fullReason: string | null = null;
   private closed = false;
 
   private constructor(
@@ -219,6 +247,10 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     this.fetchBuffers = new BufferPool(CHUNK_SIZE, IDLE_FETCH_BUFFERS);
     this.idleTimer = setInterval(() => this.uploadIdle(), Math.min(IDLE_CHECK_MS, options.uploadAfterMs));
     this.idleTimer.unref();
+    this.parkedTimer = setInterval(() => {
+      if (this.parked.size > 0) this.retryUploads();
+    }, PARKED_RETRY_MS);
+    this.parkedTimer.unref();
   }
 
   /** Opens the cache and queues whatever the journal says is still owed to the remote store. */
@@ -252,6 +284,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
       cacheBytes: this.localBytes,
       cacheLimit: this.options.maxBytes,
       throttled: this.throttled,
+      full: this.fullReason,
+      stalled: this.parked.size === 0 ? null : { files: this.parked.size, reason: [...this.parked.values()].at(-1)! },
       lastError: this.lastError,
     };
   }
@@ -419,6 +453,18 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     this.succeeded();
   }
 
+  /**
+   * Runs again the work a permanent failure stopped (after new credentials, say). Returns how
+   * many files and deletes were queued.
+   */
+  retryUploads(): number {
+    const ids = [...this.parked.keys()];
+    this.parked.clear();
+    for (const id of ids) if (this.keyWork.has(id) || this.files.has(id)) this.enqueue(id);
+    if (ids.length > 0) this.statusChanged();
+    return ids.length;
+  }
+
   /** Whether `id` has changes (to its bytes or its metadata) or a delete not yet in the remote store. */
   pending(id: string): boolean {
     const file = this.files.get(id);
@@ -465,7 +511,9 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         if (file?.journaled) this.journal.remove(id);
         return;
       }
-      this.owe(id, { action: "delete", key });
+      // The object last seen there is the one to delete: a newer one at the key stays.
+      const etag = file?.etag && key === this.options.locator.current(id) ? file.etag : undefined;
+      this.owe(id, { action: "delete", key, ...(etag ? { etag } : {}) });
     });
     this.enqueue(id);
   }
@@ -498,7 +546,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   /** Syncs every change and waits until nothing is owed to the remote store (tests, benchmarks). */
   async drain(): Promise<void> {
     for (const id of [...this.unsynced]) await this.sync(id);
-    while (this.queue.size > 0 || this.busy.size > 0) {
+    // A job waiting for another file's object to leave its key is owed work too.
+    while (this.queue.size > 0 || this.busy.size > 0 || this.waiters.size > 0) {
       await Promise.race([...this.busy.values(), sleep(50)]);
     }
   }
@@ -515,6 +564,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     }
     this.closed = true;
     clearInterval(this.idleTimer);
+    clearInterval(this.parkedTimer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     const streams: Array<Promise<void>> = [];
     for (const file of this.files.values()) {
@@ -777,6 +827,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
 
   /** Waits until `bytes` more fit in the cache: evicts clean bytes, else waits for uploads. */
   private async makeRoom(bytes: number): Promise<void> {
+    const giveUpAt = Date.now() + this.options.fullWaitMs;
     for (;;) {
       this.checkOpen();
       const need = await this.shortfall(bytes);
@@ -789,18 +840,28 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         this.options.logger.warn({ remote: this.remote, cacheBytes: this.localBytes }, "disk cache full: writers wait for uploads");
         this.statusChanged();
       }
+      if (Date.now() >= giveUpAt) throw this.full();
       for (const id of [...this.unsynced]) await this.sync(id);
-      for (const file of this.files.values()) if (file.journaled && !this.busy.has(file.id)) this.enqueue(file.id);
+      for (const file of this.files.values()) if (file.journaled && !this.busy.has(file.id) && !this.parked.has(file.id)) this.enqueue(file.id);
       await new Promise<void>((resolve) => {
         this.roomWaiters.push(resolve);
-        setTimeout(resolve, 1_000).unref();
+        setTimeout(resolve, Math.min(1_000, Math.max(0, giveUpAt - Date.now()))).unref();
       });
     }
+    this.fullReason = null;
     if (this.throttled) {
       this.throttled = false;
       this.options.logger.info({ remote: this.remote }, "disk cache has room again");
       this.statusChanged();
     }
+  }
+
+  /** The cache stayed full for fullWaitMs: the writer is told to come back later, and the status says why. */
+  private full(): FsError {
+    const stuck = this.parked.size > 0 ? [...this.parked.values()].at(-1) : this.lastError?.message;
+    this.fullReason = `the disk cache is full of changes not yet uploaded to ${this.remote}${stuck ? `, and uploads are failing: ${stuck}` : ""}`;
+    this.statusChanged();
+    return fsError("TryLater", `${this.fullReason}; try again later`);
   }
 
   /** Evicts for a fetch; a reader never waits for uploads (it may overshoot the limit a little). */
@@ -871,6 +932,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         .catch((err: unknown) => this.options.logger.error({ err, id }, "upload job failed"))
         .finally(() => {
           this.busy.delete(id);
+          this.wakeWaiters(id);
           this.wakeRoomWaiters();
           this.statusChanged();
           this.pump();
@@ -880,7 +942,26 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     this.statusChanged();
   }
 
+  /** The job of `id` ended: jobs waiting for its object to leave their key look again. */
+  private wakeWaiters(id: string): void {
+    const waiting = this.waiters.get(id);
+    if (!waiting) return;
+    this.waiters.delete(id);
+    for (const waiter of waiting) this.enqueue(waiter);
+  }
+
+  /** Stops the work of `id` after a failure retrying does not fix; it stays journaled. */
+  private park(id: string, reason: string): void {
+    if (!this.parked.has(id)) {
+      this.options.logger.error({ remote: this.remote, id }, `stopped uploading until the problem is fixed (the change is kept): ${reason}`);
+    }
+    this.parked.set(id, reason);
+    this.statusChanged();
+  }
+
   private async runJob(id: string): Promise<void> {
+    // Run again (a new sync, a retry): no longer stopped.
+    this.parked.delete(id);
     if (this.keyWork.has(id)) return this.doKeyWork(id);
     const file = this.files.get(id);
     if (!file || file.deleted) return;
@@ -898,8 +979,12 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
       const work = this.keyWork.get(id);
       if (work === undefined) return;
       try {
-        if (work.action === "delete") await this.options.backend.delete(work.key);
-        else await this.options.backend.upload(work.key, []);
+        // A delete queued when a file was removed runs after the jobs before it on the key, and
+        // spares a newer file's object there (rm a; create a).
+        await this.keyLocks.run([work.key], async () => {
+          if (work.action === "delete") await this.deleteUnlessOccupied(work.key, id, work.etag);
+          else await this.options.backend.upload(work.key, []);
+        });
         this.succeeded();
         // Replaced meanwhile (a marker deleted again): that work is queued and keeps its row.
         if (this.keyWork.get(id) === work) {
@@ -908,7 +993,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         }
         return;
       } catch (err) {
-        this.failed(err, work.action === "delete" ? `deleting ${work.key}` : `creating ${work.key}`);
+        const failure = this.failed(err, work.action === "delete" ? `deleting ${work.key}` : `creating ${work.key}`);
+        if (isPermanent(err)) return this.park(id, failure.message);
         await this.backoff(attempt);
       }
     }
@@ -923,56 +1009,36 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
         break;
       }
       const source = locator.current(file.id);
-      /** Where this pass puts the object: the target, or where its streamed parts are. */
-      let key = target;
       try {
         if (!file.known) await this.resolve(file);
-        let etag: string;
-        if (file.needsUpload) {
-          const streamed = await this.takeStreamed(file, target);
-          // Parts streamed under the name the file had then (a temporary name renamed since, as
-          // rsync and editors do) are completed there; the move follows as a server-side copy.
-          key = streamed?.partial.key ?? target;
-          // No await between the snapshot and send(), which starts recording later writes.
-          const snapshot: Snapshot = { seq: file.seq, size: file.size, dirty: file.dirty.clone(), baseLimit: file.baseLimit };
-          const sources = this.plan(file, snapshot, source);
-          try {
-            etag = await this.send(file, key, snapshot, sources, streamed?.partial);
-          } finally {
-            // Completed or aborted by the upload either way.
-            if (streamed) this.forgetStream(file.id);
-          }
-          await this.locks.run([file.id], async () => this.uploaded(file, snapshot));
-          if (streamed) etag = (await this.fixStreamedMetadata(file, key, streamed.metadata)) ?? etag;
-          this.emit("uploaded", { key, bytes: snapshot.size });
-        } else if (file.remoteSize !== null && source !== null && (source !== target || file.metadataSeq > file.metadataSentSeq)) {
-          // Renamed (bucket layout) or only its metadata changed: S3 copies the object itself.
-          const metadataSeq = file.metadataSeq;
-          ({ etag } = await this.options.backend.copy(source, target, { metadata: await locator.metadata(file.id) }));
-          file.metadataSentSeq = metadataSeq;
-          this.succeeded();
-        } else {
-          break;
-        }
+        const keys = source !== null && source !== target ? [target, source] : [target];
+        const outcome = await this.keyLocks.run(keys, () => this.pass(file, target, source));
+        if (outcome === "idle") break;
+        if (outcome === "waiting") return;
         attempt = 0;
-        file.etag = etag;
-        file.checkedAt = Date.now();
-        locator.settled(file.id, key, etag);
-        if (source !== null && source !== key) await this.removeOld(source);
+        file.blockedTries = 0;
         // Changes made meanwhile go out once committed (or idle), like any other change; a move
         // or new metadata of a file with nothing else pending goes now.
         const metadataBehind = file.metadataSeq > file.metadataSentSeq && !file.needsUpload;
         if (file.syncedSeq <= file.uploadedSeq && (locator.current(file.id) ?? target) === locator.target(file.id) && !metadataBehind) break;
       } catch (err) {
         file.sinceSnapshot = null;
-        if (file.deleted || this.closed) return;
+        if (this.closed) return;
+        if (file.deleted) {
+          // An upload cut short by the delete may still have landed: it must not outlive the file.
+          await this.keyLocks.run([target], () => this.deleteUnlessOccupied(target, file.id)).catch((cleanup: unknown) => {
+            this.failed(cleanup, `deleting ${target}, written for a file deleted meanwhile`);
+          });
+          return;
+        }
         if (isRemoteError(err) && err.kind === "not-found" && file.remoteSize !== null) {
           // The old object vanished under us: what it held is gone; send what is local.
           this.options.logger.warn({ key: source }, "remote object disappeared during upload; uploading the local bytes only");
           file.remoteSize = null;
           continue;
         }
-        this.failed(err, `uploading ${target}`);
+        const failure = this.failed(err, `uploading ${target}`);
+        if (isPermanent(err)) return this.park(file.id, failure.message);
         await this.backoff(attempt++);
       }
     }
@@ -982,18 +1048,106 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     }
   }
 
-  /** Deletes the object a file was moved away from; the new one is in place already. */
-  private async removeOld(key: string): Promise<void> {
+  /**
+   * One upload or move of `file` to `target`, run under the locks of the keys it touches, so no
+   * other job changes them meanwhile: the object is written, recorded where it now is, and the
+   * one it replaces at its old key is deleted. "waiting": another file's object must leave the
+   * target first; "idle": nothing to do.
+   */
+  private async pass(file: CachedFile, target: string, source: string | null): Promise<"done" | "waiting" | "idle"> {
+    const { locator } = this.options;
+    const copies = file.remoteSize !== null && source !== null && (source !== target || file.metadataSeq > file.metadataSentSeq);
+    if (!file.needsUpload && !copies) return "idle";
+    // A file renamed away whose object has not moved yet still sits at the target (an editor's
+    // save: rename a to a~, write a new a): writing there now would destroy it.
+    const occupant = locator.occupant?.(target, file.id);
+    if (occupant?.leaving) {
+      this.waitFor(occupant.id, file);
+      return "waiting";
+    }
+    /** The object at `source`, as last seen: only that one is copied from and deleted. */
+    const sourceEtag = file.etag ?? undefined;
+    /** Where this pass puts the object: the target, or where its streamed parts are. */
+    let key = target;
+    let etag: string;
+    if (file.needsUpload) {
+      const streamed = await this.takeStreamed(file, target);
+      // Parts streamed under the name the file had then (a temporary name renamed since, as
+      // rsync and editors do) are completed there; the move follows as a server-side copy.
+      key = streamed?.partial.key ?? target;
+      // No await between the snapshot and send(), which starts recording later writes.
+      const snapshot: Snapshot = { seq: file.seq, size: file.size, dirty: file.dirty.clone(), baseLimit: file.baseLimit };
+      const sources = this.plan(file, snapshot, source);
+      try {
+        etag = await this.send(file, key, snapshot, sources, streamed?.partial);
+      } finally {
+        // Completed or aborted by the upload either way.
+        if (streamed) this.forgetStream(file.id);
+      }
+      await this.locks.run([file.id], async () => this.uploaded(file, snapshot));
+      if (streamed) etag = (await this.fixStreamedMetadata(file, key, streamed.metadata)) ?? etag;
+      this.emit("uploaded", { key, bytes: snapshot.size });
+    } else {
+      // Renamed (bucket layout) or only its metadata changed: S3 copies the object itself.
+      const metadataSeq = file.metadataSeq;
+      ({ etag } = await this.options.backend.copy(source!, target, { metadata: await locator.metadata(file.id), sourceIfMatch: sourceEtag }));
+      file.metadataSentSeq = metadataSeq;
+      this.succeeded();
+    }
+    file.etag = etag;
+    file.checkedAt = Date.now();
+    if (file.deleted) {
+      // Deleted while this ran: the delete took care of the old object, this new one is a stray.
+      await this.deleteUnlessOccupied(key, file.id, etag);
+      return "done";
+    }
+    locator.settled(file.id, key, etag);
+    if (source !== null && source !== key) await this.removeOld(source, file.id, sourceEtag);
+    return "done";
+  }
+
+  /**
+   * `file` waits for `occupant`, whose object is still at its key: queued again when the
+   * occupant's job ends, and in any case after a growing pause (the occupant may be stuck).
+   */
+  private waitFor(occupant: string, file: CachedFile): void {
+    const waiting = this.waiters.get(occupant) ?? new Set<string>();
+    waiting.add(file.id);
+    this.waiters.set(occupant, waiting);
+    // Asked once: an occupant with nothing to move must not be run again at every wake-up.
+    if (file.blockedTries === 0 && !this.parked.has(occupant)) this.reconcile(occupant);
+    if (this.waiters.get(file.id)?.has(occupant)) {
+      this.options.logger.warn({ key: this.options.locator.target(file.id) }, "two files wait for each other's key (names swapped before their objects moved); retrying");
+    }
+    const pause = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** file.blockedTries++);
+    setTimeout(() => {
+      if (!this.closed) this.enqueue(file.id);
+    }, pause).unref();
+  }
+
+  /** Deletes the object a file was moved away from (the new one is in place), unless it is another file's now. */
+  private async removeOld(key: string, id: string, etag: string | undefined): Promise<void> {
     for (let attempt = 0; !this.closed; attempt++) {
       try {
-        await this.options.backend.delete(key);
+        await this.deleteUnlessOccupied(key, id, etag);
         this.succeeded();
         return;
       } catch (err) {
-        this.failed(err, `deleting ${key} after moving it`);
+        const failure = this.failed(err, `deleting ${key} after moving it`);
+        // The move is done; the old object stays behind and the listing shows it as a file again.
+        if (isPermanent(err)) return this.options.logger.error({ key }, `left ${key} behind: ${failure.message}`);
         await this.backoff(attempt);
       }
     }
+  }
+
+  /**
+   * Under the key's lock: deletes the object of `id` at `key`, unless the index says another
+   * file's object is there now; with `etag`, S3 itself also keeps any object but that one.
+   */
+  private async deleteUnlessOccupied(key: string, id: string, etag?: string): Promise<void> {
+    if (this.options.locator.occupant?.(key, id)) return;
+    await this.options.backend.delete(key, { ifMatch: etag });
   }
 
   private async send(file: CachedFile, key: string, snapshot: Snapshot, sources: UploadSource[], partial?: PartialUpload): Promise<string> {
@@ -1352,6 +1506,13 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
       this.journal.remove(id);
     }
   }
+}
+
+/** A failure that trying again will not fix: rejected credentials, a missing bucket, a refused request. */
+function isPermanent(err: unknown): boolean {
+  // Failures met on the way (looking the object up) arrive wrapped as the caller's FsError.
+  const remote = err instanceof FsError ? err.cause : err;
+  return isRemoteError(remote) && !remote.retryable && remote.kind !== "not-found";
 }
 
 /** The journal row of a file's streamed upload (never a content id: those are hex only). */

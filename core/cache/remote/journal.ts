@@ -20,6 +20,8 @@ export interface PendingUpload {
 export interface PendingDelete {
   action: "delete";
   key: string;
+  /** The ETag of the object to delete when known: another object at the key (a newer file) stays. */
+  etag?: string;
 }
 
 /** An empty object to create (a directory marker of the bucket layout). */
@@ -63,7 +65,9 @@ export class Journal {
 
   put(id: string, change: PendingChange): void {
     const state =
-      change.action === "delete" || change.action === "marker"
+      change.action === "delete"
+        ? { key: change.key, etag: change.etag }
+        : change.action === "marker"
         ? { key: change.key }
         : change.action === "abort-upload"
           ? { key: change.key, uploadId: change.uploadId }
@@ -91,7 +95,10 @@ export class Journal {
     }>;
     return rows.map(({ id, action, state }) => {
       const parsed = JSON.parse(state) as Record<string, unknown>;
-      if (action === "delete" || action === "marker") return { id, change: { action, key: String(parsed.key) } };
+      if (action === "delete") {
+        return { id, change: { action, key: String(parsed.key), ...(typeof parsed.etag === "string" ? { etag: parsed.etag } : {}) } };
+      }
+      if (action === "marker") return { id, change: { action, key: String(parsed.key) } };
       if (action === "abort-upload") return { id, change: { action: "abort-upload", key: String(parsed.key), uploadId: String(parsed.uploadId) } };
       const remoteSize = parsed.remoteSize as number | null;
       return {

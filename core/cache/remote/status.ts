@@ -28,6 +28,14 @@ export interface RemoteCacheStatus {
   cacheLimit: number;
   /** Writers are waiting for uploads to make room. */
   throttled: boolean;
+  /** Why writers were told to try again later (the cache stayed full); null once there is room. */
+  full: string | null;
+  /**
+   * Uploads and deletes stopped by a failure retrying does not fix (rejected credentials, access
+   * denied, clock skew): they stay in the journal and resume with retryUploads(), a periodic
+   * retry (every 5 minutes) or a restart. null when none.
+   */
+  stalled: { files: number; reason: string } | null;
   /** The last failure talking to the remote store; null once an operation succeeds again. */
   lastError: RemoteFailure | null;
 }

@@ -41,7 +41,6 @@ const TRANSIENT_CODES = new Set([
   "InternalError",
   "ServiceUnavailable",
   "RequestTimeout",
-  "RequestTimeTooSkewed",
   "OperationAborted",
   "Throttling",
   "ThrottlingException",
@@ -171,6 +170,13 @@ function classify(symptoms: Symptoms, context: S3ErrorContext): { kind: RemoteEr
     return {
       kind: "auth",
       message: `S3 rejected the credentials for bucket "${context.bucket}" (${code !== "" ? code : `HTTP ${status}`}): check the access key and secret`,
+    };
+  }
+  if (code === "RequestTimeTooSkewed") {
+    // The SDK already retried with S3's clock: this one does not go away by itself.
+    return {
+      kind: "invalid",
+      message: `S3 refused the request for ${what} at ${where} because this computer's clock is too far off (RequestTimeTooSkewed): set the clock right`,
     };
   }
   if (WRONG_REGION_CODES.has(code) || status === 301) {

@@ -41,6 +41,7 @@ export interface S3ContentStoreOptions {
     uploads: number;
     uploadAfterMs: number;
     remoteTimeoutMs: number;
+    fullWaitMs: number;
     readAheadChunks: number;
     revalidateAfterMs: number;
   };
@@ -88,6 +89,10 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
     },
     described: (id, object) => attributes.described?.(id, object),
     claimedByOther: (key, id) => index.holding(key).some((node) => node.contentId !== id),
+    occupant: (key, id) => {
+      const other = index.holding(key).find((node) => node.contentId !== null && node.contentId !== id && node.remoteKey === key);
+      return other ? { id: other.contentId!, leaving: other.key !== key } : null;
+    },
   };
 }
 
@@ -161,6 +166,7 @@ export class S3ContentStore implements ContentStore {
         uploadConcurrency: options.cache.uploads,
         uploadAfterMs: options.cache.uploadAfterMs,
         remoteTimeoutMs: options.cache.remoteTimeoutMs,
+        fullWaitMs: options.cache.fullWaitMs,
         readAheadChunks: options.cache.readAheadChunks,
         revalidateAfterMs: options.cache.revalidateAfterMs,
         logger: options.logger,
@@ -280,6 +286,10 @@ export class S3ContentStore implements ContentStore {
 
   remoteStatus(): RemoteCacheStatus {
     return this.cache.status();
+  }
+
+  retryUploads(): number {
+    return this.cache.retryUploads();
   }
 
   async space(): Promise<{ used: number; available: number }> {

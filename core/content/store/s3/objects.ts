@@ -20,6 +20,7 @@ import {
 } from "@aws-sdk/client-s3";
 import {
   RemoteError,
+  type CopyOptions,
   type ListPage,
   type ObjectBackend,
   type PartialUpload,
@@ -127,6 +128,14 @@ function effectivePartSize(total: number, partSize: number): number {
 function stripQuotes(etag: string | undefined): string {
   return (etag ?? "").replace(/"/g, "");
 }
+
+/** An ETag as If-Match headers carry it. */
+function quoted(etag: string | undefined): string | undefined {
+  return etag === undefined ? undefined : `"${etag}"`;
+}
+
+/** What S3 answers a conditional request whose condition does not hold. */
+const PRECONDITION_FAILED = 412;
 
 function isWholeNumber(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
@@ -670,7 +679,7 @@ export class S3ObjectBackend implements ObjectBackend {
     }
   }
 
-  async copy(fromKey: string, toKey: string, options: { metadata?: Record<string, string> } = {}): Promise<{ etag: string }> {
+  async copy(fromKey: string, toKey: string, options: CopyOptions = {}): Promise<{ etag: string }> {
     const from = this.#fullKey(fromKey);
     const to = this.#fullKey(toKey);
     try {
@@ -679,6 +688,7 @@ export class S3ObjectBackend implements ObjectBackend {
           Bucket: this.#bucket,
           Key: to,
           CopySource: this.#copySource(from),
+          CopySourceIfMatch: quoted(options.sourceIfMatch),
           MetadataDirective: options.metadata === undefined ? "COPY" : "REPLACE",
           Metadata: options.metadata,
         }),
@@ -686,6 +696,9 @@ export class S3ObjectBackend implements ObjectBackend {
       return { etag: stripQuotes(out.CopyObjectResult?.ETag) };
     } catch (err) {
       const error = toRemoteError(err, this.#context(from));
+      if (error.status === PRECONDITION_FAILED && options.sourceIfMatch !== undefined) {
+        throw new RemoteError("not-found", `S3 object "${from}" is no longer the one to copy (its ETag is not ${options.sourceIfMatch})`, error.status, { cause: err });
+      }
       if (error.kind !== "invalid") throw error;
       // S3 refuses CopyObject above 5 GiB; such objects are copied part by part, server-side.
       const source = await this.head(fromKey);
@@ -697,12 +710,14 @@ export class S3ObjectBackend implements ObjectBackend {
     }
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
     const fullKey = this.#fullKey(key);
     try {
-      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: fullKey }));
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: fullKey, IfMatch: quoted(options.ifMatch) }));
     } catch (err) {
       const error = toRemoteError(err, this.#context(fullKey));
+      // Another object is at the key now (a newer upload): it is not ours to delete.
+      if (error.status === PRECONDITION_FAILED && options.ifMatch !== undefined) return;
       if (error.kind !== "not-found") throw error;
     }
   }

@@ -342,6 +342,32 @@ describe("S3ContentStore (opaque layout) against s3rver", () => {
     expect(store.remoteStatus().cacheBytes).toBeLessThanOrEqual(64 * MiB);
   });
 
+  it("tells a writer to try again later (TryLater) when the cache stays full of unsent bytes, and says why", async () => {
+    const store = await openStore({ cache: { maxBytes: 8 * MiB, fullWaitMs: 1_000 } });
+    const prefix = `p${prefixes}/`;
+    await server.kill();
+    const data = randomBytes(9 * MiB);
+    for (let offset = 0; offset < 8 * MiB; offset += MiB) await store.write("full", offset, data.subarray(offset, offset + MiB));
+    await store.sync("full");
+    await expect.poll(() => store.remoteStatus().lastError, { timeout: 10_000 }).not.toBeNull();
+    const refused = await store.write("full", 8 * MiB, data.subarray(8 * MiB)).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(isFsError(refused, "TryLater")).toBe(true);
+    expect((refused as Error).message).toContain("disk cache is full");
+    expect(store.remoteStatus().full).toContain(`uploads are failing: `);
+    expect(store.remoteStatus().full).toContain(server.endpoint);
+
+    await server.start();
+    await store.remoteCache.drain();
+    await store.write("full", 8 * MiB, data.subarray(8 * MiB));
+    expect(store.remoteStatus().full).toBeNull();
+    await store.sync("full");
+    await store.remoteCache.drain();
+    expect(sha(await getObject(`${prefix}full`))).toBe(sha(data));
+  });
+
   it("loses nothing when many writes land out of order in a cache that keeps filling up", async () => {
     const store = await openStore({ cache: { maxBytes: 8 * MiB, uploads: 2 } });
     const prefix = `p${prefixes}/`;

@@ -1,0 +1,27 @@
+export interface DelayProxyOptions {
+  /** Loopback only (default 127.0.0.1). */
+  targetHost?: string;
+  targetPort: number;
+  /** Each chunk is held back this long in each direction (default 0). */
+  delayMs?: number;
+  /** Plus up to this much more, at random (default 0). */
+  jitterMs?: number;
+  /** Default 256. */
+  maxConnections?: number;
+  /** Held per direction before the sender is paused (default 8 MiB). */
+  maxBufferedBytes?: number;
+  /** The proxy closes itself after this long (default 10 minutes). */
+  lifetimeMs?: number;
+}
+
+export declare function startDelayProxy(options: DelayProxyOptions): Promise<DelayProxy>;
+
+export declare class DelayProxy {
+  readonly port: number;
+  /** e.g. "http://127.0.0.1:41234" */
+  readonly endpoint: string;
+  setDelay(delayMs: number, jitterMs?: number): void;
+  /** Offline: every open connection is cut and new ones are refused until set back. */
+  setOffline(offline: boolean): void;
+  close(): Promise<void>;
+}
