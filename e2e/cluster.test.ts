@@ -3,6 +3,7 @@
  * metadata store and one S3 bucket (opaque layout). A file written through one is read back
  * through the other, the namespace is one, and a file handle from one instance works on the other.
  */
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,8 @@ import { type PostgresServer, startPostgres } from "./helpers/postgres.mjs";
 import { startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
 
 const MiB = 1024 * 1024;
+/** nfsstat3 (RFC 1813 §2.6): the server asks the client to try again later. */
+const NFS3ERR_JUKEBOX = 10008;
 const BUCKET = "dittofs-cluster";
 
 describe("two instances sharing PostgreSQL and S3", () => {
@@ -79,6 +82,37 @@ describe("two instances sharing PostgreSQL and S3", () => {
     // B checks its cached bytes against the object once they are older than revalidate_after (3 s).
     await new Promise((resolve) => setTimeout(resolve, 3_500));
     expect(await onB.json<DigestJson>("read-sha256", "/rewritten.bin")).toEqual({ size: 2 * MiB, sha256: second.sha256 });
+  });
+
+  it("never loses one instance's committed bytes to the other's upload of the same file", async () => {
+    const half = 64 * 1024;
+    const expected = createHash("sha256").update("a".repeat(half) + "b".repeat(half)).digest("hex");
+    const onA = await a.client();
+    const onB = await b.client();
+    /** One FILE_SYNC WRITE by handle, sent again while the other instance holds the file (JUKEBOX). */
+    const writeUntilDone = async (client: typeof onA, fh: string, offset: number, text: string) => {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const { status } = await client.json<RawJson>("fh-write", fh, String(offset), text);
+        if (status === 0) return attempt;
+        expect(status).toBe(NFS3ERR_JUKEBOX);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error("the other instance never gave the file back");
+    };
+    let waited = 0;
+    for (let round = 0; round < 3; round++) {
+      const name = `/both-${round}.bin`;
+      await onA.bytes("write", name, "");
+      const { fh } = await onA.json<HandleJson>("fh", name);
+      const attempts = await Promise.all([writeUntilDone(onA, fh, 0, "a".repeat(half)), writeUntilDone(onB, fh, half, "b".repeat(half))]);
+      waited += attempts[0]! + attempts[1]!;
+      // B revalidates cached bytes older than revalidate_after (3 s) against the object.
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      expect(await onA.json<DigestJson>("read-sha256", name)).toEqual({ size: 2 * half, sha256: expected });
+      expect(await onB.json<DigestJson>("read-sha256", name)).toEqual({ size: 2 * half, sha256: expected });
+    }
+    // The writes did meet: one instance waited for the other at least once.
+    expect(waited).toBeGreaterThan(0);
   });
 
   it("accepts a file handle issued by the other instance", async () => {

@@ -4,6 +4,7 @@ import { FsError, fsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
 import type { RemoteCacheStatus } from "../cache/remote/status.js";
 import type { ContentStore } from "./store.js";
+import type { WriteLeases } from "./write-leases.js";
 import { checkContentId, checkRange, checkReadInto, checkSize } from "./validate.js";
 
 export type Stability = "unstable" | "data_sync" | "file_sync";
@@ -34,6 +35,8 @@ export class ContentService {
   private readonly stores = new Map<string, ContentStore>();
   /** Shares whose COMMIT waits for the remote store. */
   private readonly remoteDurable = new Set<string>();
+  /** Shares that several servers share: changes run under a per-file write lease. */
+  private readonly leases = new Map<string, WriteLeases>();
   private readonly cache: WriteCache;
   private readonly readAhead: ReadAhead;
 
@@ -53,12 +56,14 @@ export class ContentService {
    * With durability "remote", COMMIT and stable writes resolve only once the bytes are in the
    * store's remote side (for stores that have one; others are durable once synced anyway).
    */
-  registerShare(share: string, store: ContentStore, durability: "local" | "remote" = "local"): void {
+  registerShare(share: string, store: ContentStore, durability: "local" | "remote" = "local", leases?: WriteLeases): void {
     const existing = this.stores.get(share);
     if (existing && existing !== store) throw fsError("Exists", `share ${share} already has a content store`);
     this.stores.set(share, store);
     if (durability === "remote") this.remoteDurable.add(share);
     else this.remoteDurable.delete(share);
+    if (leases) this.leases.set(share, leases);
+    else this.leases.delete(share);
   }
 
   /** The share's upload queue and cache, for shares on a store with a remote side; else null. */
@@ -118,7 +123,7 @@ export class ContentService {
       checkContentId(contentId);
       checkRange(offset, data.length);
       const stable = stability !== "unstable";
-      return this.changing(contentId, async () => {
+      return this.changing(share, contentId, async () => {
         await this.cache.write(store, contentId, offset, data, stable);
         if (stable) {
           await this.cache.sync(store, contentId);
@@ -141,6 +146,19 @@ export class ContentService {
     });
   }
 
+  /**
+   * Makes everything written to the file so far reach the remote store (for a store with one):
+   * what a write lease waits for before another server may write the file.
+   */
+  settle(share: string, contentId: string): Promise<void> {
+    return this.guard(async () => {
+      const store = this.storeOf(share);
+      checkContentId(contentId);
+      await this.cache.commit(store, contentId);
+      await store.waitRemote?.(contentId);
+    });
+  }
+
   private async remoteDurability(share: string, store: ContentStore, contentId: string): Promise<void> {
     if (this.remoteDurable.has(share) && store.waitRemote) await store.waitRemote(contentId);
   }
@@ -150,7 +168,7 @@ export class ContentService {
       const store = this.storeOf(share);
       checkContentId(contentId);
       checkSize(size);
-      return this.changing(contentId, () => this.cache.truncate(store, contentId, size));
+      return this.changing(share, contentId, () => this.cache.truncate(store, contentId, size));
     });
   }
 
@@ -158,7 +176,7 @@ export class ContentService {
     return this.guard(() => {
       const store = this.storeOf(share);
       checkContentId(contentId);
-      return this.changing(contentId, () => this.cache.delete(store, contentId));
+      return this.changing(share, contentId, () => this.cache.delete(store, contentId));
     });
   }
 
@@ -185,10 +203,17 @@ export class ContentService {
   }
 
   /**
-   * Runs a change of the content, dropping its read-ahead before and after: a prefetch that
-   * started while the change was in flight may hold the old bytes.
+   * Runs a change of the content (under its write lease on a share several servers share),
+   * dropping its read-ahead before and after: a prefetch that started while the change was in
+   * flight may hold the old bytes.
    */
-  private async changing(contentId: string, change: () => Promise<void>): Promise<void> {
+  private async changing(share: string, contentId: string, change: () => Promise<void>): Promise<void> {
+    const leases = this.leases.get(share);
+    if (leases) return leases.change(contentId, () => this.changingContent(contentId, change));
+    return this.changingContent(contentId, change);
+  }
+
+  private async changingContent(contentId: string, change: () => Promise<void>): Promise<void> {
     this.readAhead.invalidate(contentId);
     try {
       await change();
@@ -196,6 +221,7 @@ export class ContentService {
       this.readAhead.invalidate(contentId);
     }
   }
+
 
   /** Runs `call`, turning anything thrown (synchronously or not) into an FsError. */
   private async guard<T>(call: () => Promise<T>): Promise<T> {

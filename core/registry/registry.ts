@@ -1,7 +1,10 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { RemoteCacheStatus } from "../cache/remote/status.js";
 import type { DittoConfig, ShareConfig } from "../config/types.js";
 import { ContentService } from "../content/service.js";
 import type { ContentStore } from "../content/store.js";
+import { WriteLeases } from "../content/write-leases.js";
 import { fsError } from "../errors.js";
 import { MetadataService, type ContentCoordinator } from "../metadata/service.js";
 import type { MetadataStore } from "../metadata/store.js";
@@ -38,6 +41,10 @@ export interface RegistryOptions {
 export class Registry {
   private readonly byName = new Map<string, ConfiguredShare>();
   private readonly byId = new Map<number, ConfiguredShare>();
+  /** Write leases of the shares several servers share (see leasesFor). */
+  private readonly leases: WriteLeases[] = [];
+  /** This server in lease tables other servers read: host, process and a random part. */
+  private readonly serverId = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   /** Each share's file handles (signed with the share's key), by share id. */
   private readonly handles = new Map<number, ShareHandles>();
   private closing: Promise<void> | null = null;
@@ -106,7 +113,7 @@ export class Registry {
       rootGid: config.root.gid,
       rootMode: config.root.mode,
     });
-    this.contentService.registerShare(config.name, contentStore, config.durability);
+    this.contentService.registerShare(config.name, contentStore, config.durability, this.leasesFor(config.name, metadataStore, contentStore));
     this.handles.set(id, new ShareHandles(handleKeyFor(await metadataStore.secret(HANDLE_SECRET), config.name), id));
     this.byName.set(share.name, share);
     this.byId.set(id, share);
@@ -114,6 +121,19 @@ export class Registry {
       { share: share.name, id, metadataStore: config.metadataStore, contentStore: config.contentStore, readOnly: share.readOnly },
       "share registered",
     );
+  }
+
+  /**
+   * Write leases for a share that several servers share: a metadata store that leases (PostgreSQL)
+   * over content with a remote side (S3). Null for a share one server owns.
+   */
+  private leasesFor(share: string, metadataStore: MetadataStore, contentStore: ContentStore): WriteLeases | undefined {
+    const { acquireLease, releaseLease } = metadataStore;
+    if (!acquireLease || !releaseLease || !contentStore.waitRemote) return undefined;
+    const table = { acquireLease: acquireLease.bind(metadataStore), releaseLease: releaseLease.bind(metadataStore) };
+    const leases = new WriteLeases(table, this.serverId, (contentId) => this.contentService.settle(share, contentId), this.logger.child({ share }));
+    this.leases.push(leases);
+    return leases;
   }
 
   get metadata(): MetadataService {
@@ -209,7 +229,13 @@ export class Registry {
    * (DittoServer.stop does both); idempotent.
    */
   close(): Promise<void> {
-    this.closing ??= closeStores(this.stores, this.logger);
+    this.closing ??= (async () => {
+      // Leases go back once their files are in the remote store, so other servers may write them.
+      await Promise.all(this.leases.map((leases) => leases.close())).catch((err: unknown) =>
+        this.logger.warn({ err }, "could not give back every write lease; they expire on their own"),
+      );
+      await closeStores(this.stores, this.logger);
+    })();
     return this.closing;
   }
 }
