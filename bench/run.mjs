@@ -4,7 +4,8 @@
  * `npm run bench`: DittoFS (memory stores; sqlite + fs stores) side by side with nfs-ganesha
  * (VFS FSAL) on this machine, driven by the same clients in one run:
  *   - sequential write and read of 512 MiB with nfs-cp (MB/s, 1 MB = 10^6 bytes);
- *   - metadata: 5,000 files created, stat'ed, listed once, removed (C client `bench-meta`);
+ *   - metadata: 5,000 files created, stat'ed, listed once, removed, then 1,000 small files
+ *     written and committed (data and metadata durable) (C client `bench-meta`);
  *   - DittoFS peak RSS while a 2 GiB file is written to an fs-backed share.
  * Each workload runs ROUNDS times per server, interleaved; the table shows medians.
  * Prints a table and writes bench/out/results.md and bench/out/results.json. Every process it
@@ -81,6 +82,7 @@ async function measureRound(kind, target, client, source, work) {
     statsPerS: meta.stats_per_s,
     listMs: meta.list_s * 1000,
     removesPerS: meta.removes_per_s,
+    syncedPerS: meta.synced_files_per_s,
   };
 }
 
@@ -176,6 +178,7 @@ const METRICS = [
   { key: "statsPerS", label: "stats/s", higherIsBetter: true },
   { key: "listMs", label: `full listing of ${META_FILES.toLocaleString("en")} entries (ms)`, higherIsBetter: false },
   { key: "removesPerS", label: "removes/s", higherIsBetter: true },
+  { key: "syncedPerS", label: `4 KiB files written + COMMIT/s (${(META_FILES / 5).toLocaleString("en")})`, higherIsBetter: true },
 ];
 
 function renderTable(results, rss, environment) {

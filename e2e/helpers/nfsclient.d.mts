@@ -82,6 +82,8 @@ export interface BenchMetaJson {
   creates_per_s: number;
   stats_per_s: number;
   removes_per_s: number;
+  /** Small files created, written (4 KiB) and fsync'ed per second. */
+  synced_files_per_s: number;
 }
 
 export declare function buildNfsClient(): Promise<string>;
