@@ -29,8 +29,12 @@ describe("CoalescedCall", () => {
     // The second run starts only after the first: a caller must see a run that began after it asked.
     expect(started()).toBe(2);
     expect(settled).toBe(0);
+    const current = call.current();
     finishes[1]!();
-    await Promise.all(waiting);
+    await Promise.all([...waiting, current]);
+    expect(started()).toBe(2);
+    // No run under way: current() settles at once and starts nothing.
+    await call.current();
     expect(started()).toBe(2);
   });
 

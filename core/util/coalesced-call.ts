@@ -20,6 +20,11 @@ export class CoalescedCall {
     return this.next;
   }
 
+  /** Settles with the run under way, or at once when none is. */
+  current(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
   private start(): Promise<void> {
     const run = this.call().finally(() => {
       if (this.running === run) this.running = null;

@@ -24,9 +24,13 @@ export async function commit(ctx: NfsContext, call: RpcCall, args: XdrReader, ou
   try {
     target = ctx.resolve(call, file);
     const attr = await ctx.metadata.getAttr(target.share.name, target.fileId);
-    if (attr.type === "file" && attr.contentId !== null) await ctx.content.commit(target.share.name, attr.contentId);
-    // The client drops its copy after this: the file's size and names must be on disk too.
-    await ctx.metadata.sync(target.share.name);
+    const share = target.share.name;
+    // The client drops its copy after this: the file's size and names must be on disk too. The
+    // two syncs are independent (a client that misses the reply sends its data again), so they run at once.
+    await Promise.all([
+      attr.type === "file" && attr.contentId !== null ? ctx.content.commit(share, attr.contentId) : undefined,
+      ctx.metadata.sync(share),
+    ]);
     fileWcc = ctx.wcc(target, { before: wccOf(attr), after: attr });
   } catch (err) {
     out.u32(ctx.fail(call, "COMMIT", err));

@@ -170,6 +170,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly pendingEntries = new Map<string, number | null>();
 
   private readonly walSync = new CoalescedCall(() => this.syncWal());
+  /** SQLite's count of changed rows when the last WAL sync began. */
+  private syncedChanges = -1;
 
   private constructor(
     private readonly db: Database.Database,
@@ -323,10 +325,13 @@ export class SqliteMetadataStore implements MetadataStore {
    */
   sync(): Promise<void> {
     if (!this.db.open) return Promise.reject(fsError("Io", "metadata store is closed"));
+    // Nothing committed since the last sync began: that sync (if still under way) covers it all.
+    if (this.q.totalChanges.get() === this.syncedChanges) return this.walSync.current();
     return this.walSync.run();
   }
 
   private async syncWal(): Promise<void> {
+    this.syncedChanges = this.q.totalChanges.get()!;
     if (this.walPath === null) return;
     try {
       const wal = await open(this.walPath, "r");
@@ -721,6 +726,7 @@ function prepareStatements(db: Database.Database) {
     >,
     getRoot: db.prepare(`SELECT node_id FROM roots WHERE share = ?`) as Stmt<[string], { node_id: number }>,
     insertRoot: db.prepare(`INSERT INTO roots (share, node_id) VALUES (?, ?)`) as Stmt<[string, number]>,
+    totalChanges: db.prepare(`SELECT total_changes()`).pluck() as Stmt<[], number>,
     insertSecret: db.prepare(`INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)`) as Stmt<[string, Buffer]>,
     getSecret: db.prepare(`SELECT value FROM secrets WHERE name = ?`) as Stmt<[string], { value: Buffer }>,
     usage: db.prepare(
