@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KeyedMutex } from "./keyed-mutex.js";
-
-/** A promise with its resolve function, to hold a body open until the test lets it go. */
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
-
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+import { gate, tick } from "../testing/gate.js";
 
 describe("KeyedMutex", () => {
   it("runs bodies of one key one at a time, in arrival order", async () => {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KeyedRwLock } from "./keyed-rw-lock.js";
-
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
-
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+import { gate, tick } from "../testing/gate.js";
 
 describe("KeyedRwLock", () => {
   it("lets shared holders run together and an exclusive holder alone, in arrival order", async () => {
