@@ -71,7 +71,7 @@ export class LocalFiles {
     }
     const root = path.resolve(options.root);
     try {
-      await fs.promises.mkdir(root, { recursive: true });
+      await fs.promises.mkdir(root, { recursive: true, mode: 0o700 });
     } catch (err) {
       if (errnoCode(err) === "EEXIST" || errnoCode(err) === "ENOTDIR") {
         throw fsError("NotDir", `${root} is not a directory`, err);
@@ -343,7 +343,7 @@ export class LocalFiles {
   private async createDir(dir: string): Promise<void> {
     let first: string | undefined;
     try {
-      first = await fs.promises.mkdir(dir, { recursive: true });
+      first = await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw toFsError(err, `cannot create directory ${dir}`);
     }
