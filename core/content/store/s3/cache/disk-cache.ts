@@ -2,16 +2,16 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FsError, fsError } from "../../errors.js";
-import { BufferPool } from "../buffer-pool.js";
-import { KeyedMutex } from "../../util/keyed-mutex.js";
-import { LocalFiles } from "../../util/local-files.js";
-import type { Logger } from "../../util/logger.js";
+import { FsError, fsError } from "../../../../errors.js";
+import { BufferPool } from "../../../../cache/buffer-pool.js";
+import { KeyedMutex } from "../../../../util/keyed-mutex.js";
+import { LocalFiles } from "../../../../util/local-files.js";
+import type { Logger } from "../../../../util/logger.js";
 import { isRemoteError, type ObjectBackend, type PartialUpload, type RemoteObject, type UploadSource } from "./backend.js";
 import { Journal, type PendingDelete, type PendingMarker, type PendingUpload } from "./journal.js";
 import { RangeSet } from "./range-set.js";
 import { SEGMENT_SIZE, Segments, segmentStem, stemOfSegmentFile } from "./segments.js";
-import type { RemoteCacheEvents, RemoteCacheStatus, RemoteFailure, UploadInFlight } from "./status.js";
+import type { RemoteCacheEvents, RemoteCacheStatus, RemoteFailure, UploadInFlight } from "../../../remote-status.js";
 
 export interface RemoteCacheOptions {
   /** Directory of the journal and the local copies; created when missing. */
@@ -182,7 +182,7 @@ class CachedFile {
 }
 
 /**
- * The per-store disk cache in front of a remote object store (core/cache/remote/backend.ts):
+ * The per-store disk cache in front of a remote object store (./backend.ts):
  *
  * - Writes land in local segment files; sync() fsyncs them and writes a journal row, which is
  *   the durability point of COMMIT, and queues the upload. Uploads run in the background,
