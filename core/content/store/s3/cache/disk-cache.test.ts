@@ -8,7 +8,8 @@ import { s3ClientFor, startS3rver, type S3rverServer } from "../../../../../e2e/
 import { S3ObjectBackend } from "../objects.js";
 import { silentLogger } from "../../../../util/logger.js";
 import type { CopyOptions, ObjectBackend, PartialUpload, UploadOptions, UploadSource } from "./backend.js";
-import { BY_ID, RemoteCache } from "./disk-cache.js";
+import { RemoteCache } from "./disk-cache.js";
+import { BY_ID } from "./locator.js";
 
 const MiB = 2 ** 20;
 const BUCKET = "dittofs-cache-test";
