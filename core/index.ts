@@ -44,7 +44,7 @@ export {
 // Registry operations: shares, refreshing a bucket listing, the status of a remote store.
 export { Registry } from "./registry/registry.js";
 export type { Share } from "./registry/share.js";
-export type { RemoteCacheEvents, RemoteCacheStatus, RemoteFailure, UploadInFlight } from "./cache/remote/status.js";
+export type { RemoteCacheEvents, RemoteCacheStatus, RemoteFailure, UploadInFlight } from "./content/remote-status.js";
 
 // Errors stores and services throw, and logging.
 export { FsError, isFsError, type FsErrorCode } from "./errors.js";

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { E2eServer } from "./helpers/harness.js";
 import { type DirEntryJson, ERRNO, type StatJson, nfsLs } from "./helpers/nfsclient.mjs";
 import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
-import { start as startProxy, type TcpProxy } from "./helpers/tcp-proxy.mjs";
+import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.mjs";
 
 const BUCKET = "dittofs-listing";
 const PREFIX = "drive/";
@@ -38,13 +38,13 @@ describe("listings and attributes of an S3 bucket share", () => {
   beforeAll(async () => {
     s3 = await startS3rver({ buckets: [BUCKET] });
     sdk = s3ClientFor(s3);
-    proxy = await startProxy(s3.port);
+    proxy = await startTcpProxy({ targetPort: s3.port });
     dittofs = await E2eServer.start(
       {
         content: {
           s3: {
             layout: "bucket",
-            endpoint: `http://127.0.0.1:${proxy.port}`,
+            endpoint: proxy.endpoint,
             bucket: BUCKET,
             prefix: PREFIX,
             accessKeyEnv: "E2E_S3_KEY",
@@ -60,7 +60,7 @@ describe("listings and attributes of an S3 bucket share", () => {
 
   afterEach((context) => {
     proxy.setDelay(0);
-    proxy.setDown(false);
+    proxy.setOffline(false);
     if (context.task.result?.state === "fail" && dittofs) console.error(dittofs.server.describe());
   });
 
@@ -112,14 +112,14 @@ describe("listings and attributes of an S3 bucket share", () => {
     await put("offline/one.txt", "1");
     await appears("/offline", ["one.txt"]);
     const warnedBefore = listingWarnings();
-    proxy.setDown(true);
+    proxy.setOffline(true);
     await put("offline/two.txt", "2");
     for (let i = 0; i < 3; i++) {
       await sleep(1_200);
       expect(await names("/offline")).toEqual(["one.txt"]);
     }
     expect(listingWarnings() - warnedBefore).toBe(1);
-    proxy.setDown(false);
+    proxy.setOffline(false);
     await expect.poll(() => names("/offline"), { timeout: 90_000 }).toEqual(["one.txt", "two.txt"]);
   });
 

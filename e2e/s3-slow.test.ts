@@ -6,7 +6,7 @@
  */
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DelayProxy, startDelayProxy } from "./helpers/delay-proxy.mjs";
+import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.mjs";
 import { E2eServer } from "./helpers/harness.js";
 import { type HandleJson, type RawJson, nfsCat, nfsLs } from "./helpers/nfsclient.mjs";
 import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
@@ -18,7 +18,7 @@ const MiB = 2 ** 20;
 const NFS3ERR_JUKEBOX = 10008;
 
 /** The bucket share's content store, reached through `proxy`. */
-function contentOver(proxy: DelayProxy, cache: Record<string, string>) {
+function contentOver(proxy: TcpProxy, cache: Record<string, string>) {
   return {
     s3: { layout: "bucket" as const, endpoint: proxy.endpoint, bucket: BUCKET, prefix: PREFIX, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET", listTtl: "1s" },
     cache: { upload_after: "1s", ...cache },
@@ -27,7 +27,7 @@ function contentOver(proxy: DelayProxy, cache: Record<string, string>) {
 
 describe("a bucket share over slow S3", () => {
   let s3: S3rverServer;
-  let proxy: DelayProxy;
+  let proxy: TcpProxy;
   let sdk: S3Client;
   let dittofs: E2eServer;
 
@@ -51,7 +51,7 @@ describe("a bucket share over slow S3", () => {
   beforeAll(async () => {
     s3 = await startS3rver({ buckets: [BUCKET] });
     sdk = s3ClientFor(s3);
-    proxy = await startDelayProxy({ targetPort: s3.port, delayMs: 300 });
+    proxy = await startTcpProxy({ targetPort: s3.port, delayMs: 300 });
     dittofs = await E2eServer.start({ content: contentOver(proxy, {}) }, { E2E_S3_KEY: s3.accessKeyId, E2E_S3_SECRET: s3.secretAccessKey });
     const c = await dittofs.client();
     await c.run("mkdir", "/vim");

@@ -2,7 +2,7 @@ import { type ExchangedRead, ReadAhead, type ReadAheadStats } from "../cache/rea
 import { WriteCache } from "../cache/write-cache.js";
 import { FsError, fsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
-import type { RemoteCacheStatus } from "../cache/remote/status.js";
+import type { RemoteCacheStatus } from "./remote-status.js";
 import type { ContentStore } from "./store.js";
 import type { WriteLeases } from "./write-leases.js";
 import { checkContentId, checkRange, checkReadInto, checkSize } from "./validate.js";

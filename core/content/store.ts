@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { RemoteCacheStatus } from "../cache/remote/status.js";
+import type { RemoteCacheStatus } from "./remote-status.js";
 import type { MetadataStore } from "../metadata/store.js";
 
 /**

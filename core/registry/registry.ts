@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { RemoteCacheStatus } from "../cache/remote/status.js";
+import type { RemoteCacheStatus } from "../content/remote-status.js";
 import type { DittoConfig, ShareConfig } from "../config/types.js";
 import { ContentService } from "../content/service.js";
 import type { ContentStore } from "../content/store.js";

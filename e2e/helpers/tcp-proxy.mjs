@@ -1,74 +1,127 @@
-/* global setTimeout */
+/* global setTimeout, clearTimeout */
 /**
- * A TCP proxy on 127.0.0.1 in front of a local server (s3rver), for tests of a slow or
- * unreachable peer: every chunk can be held back `delayMs` in each direction, and "down" resets
- * every connection and refuses new ones. Bounded: at most MAX_CONNECTIONS at once, and a side
- * is paused while a chunk of it waits, so nothing piles up in memory.
+ * A small TCP proxy on 127.0.0.1 in front of a loopback server (s3rver, PostgreSQL), for tests of
+ * a slow or unreachable peer: every chunk is held back `delayMs` (plus up to `jitterMs`, at
+ * random) in each direction, in order within a connection, so requests on different connections
+ * can overtake each other as they do on a real network. setOffline(true) resets every connection
+ * and every new one until setOffline(false). Bounded: at most `maxConnections`, at most
+ * `maxBufferedBytes` held per direction (the sender is paused beyond that), and it closes itself
+ * after `lifetimeMs`.
  */
-import { connect, createServer } from "node:net";
+import net from "node:net";
 
-const MAX_CONNECTIONS = 64;
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
-export async function start(targetPort) {
-  let delayMs = 0;
-  let down = false;
-  const connections = new Set();
+export async function startTcpProxy({
+  targetHost = "127.0.0.1",
+  targetPort,
+  delayMs = 0,
+  jitterMs = 0,
+  maxConnections = 256,
+  maxBufferedBytes = 8 * 1024 * 1024,
+  lifetimeMs = 10 * 60_000,
+} = {}) {
+  if (!LOOPBACK.has(targetHost)) throw new Error(`the TCP proxy forwards to loopback only, not ${targetHost}`);
+  if (!Number.isInteger(targetPort)) throw new Error("the TCP proxy needs a targetPort");
+  const proxy = new TcpProxy({ targetHost, targetPort, delayMs, jitterMs, maxConnections, maxBufferedBytes, lifetimeMs });
+  await proxy.listen();
+  return proxy;
+}
 
-  const server = createServer((client) => {
-    if (down || connections.size >= MAX_CONNECTIONS) {
+export class TcpProxy {
+  constructor(options) {
+    this.options = options;
+    this.delayMs = options.delayMs;
+    this.jitterMs = options.jitterMs;
+    this.offline = false;
+    this.sockets = new Set();
+    this.server = net.createServer((client) => this.accept(client));
+    this.server.maxConnections = options.maxConnections;
+    this.lifetime = setTimeout(() => void this.close(), options.lifetimeMs);
+    this.lifetime.unref();
+    this.port = 0;
+    this.endpoint = "";
+  }
+
+  listen() {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(0, "127.0.0.1", () => {
+        this.port = this.server.address().port;
+        this.endpoint = `http://127.0.0.1:${this.port}`;
+        resolve();
+      });
+    });
+  }
+
+  /** Changes the delay of chunks that arrive from now on. */
+  setDelay(delayMs, jitterMs = this.jitterMs) {
+    this.delayMs = delayMs;
+    this.jitterMs = jitterMs;
+  }
+
+  /** Offline: every open connection is reset and new ones are reset at once. */
+  setOffline(offline) {
+    this.offline = offline;
+    if (offline) for (const socket of this.sockets) socket.resetAndDestroy();
+  }
+
+  accept(client) {
+    if (this.offline) {
       client.resetAndDestroy();
       return;
     }
-    const upstream = connect(targetPort, "127.0.0.1");
-    const pair = { client, upstream };
-    connections.add(pair);
-    const close = () => {
-      connections.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    for (const socket of [client, upstream]) socket.on("error", close).on("close", close);
-    forward(client, upstream, () => delayMs);
-    forward(upstream, client, () => delayMs);
-  });
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-
-  return {
-    port: server.address().port,
-    setDelay(ms) {
-      delayMs = ms;
-    },
-    setDown(value) {
-      down = value;
-      if (!down) return;
-      for (const { client, upstream } of connections) {
-        client.resetAndDestroy();
+    const upstream = net.connect(this.options.targetPort, this.options.targetHost);
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+      socket.on("error", () => {
+        client.destroy();
         upstream.destroy();
-      }
-      connections.clear();
-    },
-    async close() {
-      this.setDown(true);
-      await new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+      });
+    }
+    this.pipe(client, upstream);
+    this.pipe(upstream, client);
+  }
 
-/** Copies `from` to `to` in order, each chunk after the current delay, with backpressure. */
-function forward(from, to, delay) {
-  from.on("data", (chunk) => {
-    from.pause();
-    const send = () => {
-      if (to.destroyed) return;
-      if (to.write(chunk)) from.resume();
-      else to.once("drain", () => from.resume());
+  /** Forwards `from` to `to`, each chunk after the delay, never before an earlier chunk. */
+  pipe(from, to) {
+    let lastAt = 0;
+    let held = 0;
+    const timers = new Set();
+    const later = (at, action) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        action();
+      }, Math.max(0, at - Date.now()));
+      timers.add(timer);
     };
-    const ms = delay();
-    if (ms > 0) setTimeout(send, ms).unref();
-    else send();
-  });
-  from.on("end", () => to.end());
+    const deliverAt = () => {
+      lastAt = Math.max(lastAt, Date.now() + this.delayMs + Math.random() * this.jitterMs);
+      return lastAt;
+    };
+    from.on("data", (chunk) => {
+      held += chunk.length;
+      if (held > this.options.maxBufferedBytes) from.pause();
+      later(deliverAt(), () => {
+        held -= chunk.length;
+        if (!to.destroyed) to.write(chunk);
+        if (held <= this.options.maxBufferedBytes) from.resume();
+      });
+    });
+    from.on("end", () => later(deliverAt(), () => to.end()));
+    from.on("close", () => {
+      // A cut connection is cut at once on the other side too.
+      if (from.destroyed && !from.readableEnded) {
+        for (const timer of timers) clearTimeout(timer);
+        to.destroy();
+      }
+    });
+  }
+
+  async close() {
+    clearTimeout(this.lifetime);
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server.close(() => resolve()));
+  }
 }

@@ -5,7 +5,7 @@ import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { s3ClientFor, startS3rver, type S3rverServer } from "../../../../e2e/helpers/s3rver.mjs";
-import { start as startProxy, type TcpProxy } from "../../../../e2e/helpers/tcp-proxy.mjs";
+import { startTcpProxy, type TcpProxy } from "../../../../e2e/helpers/tcp-proxy.mjs";
 import { MemoryMetadataStore } from "../../../metadata/store/memory/index.js";
 import { SqliteMetadataStore } from "../../../metadata/store/sqlite/index.js";
 import type { MetadataStore, NewEntry } from "../../../metadata/store.js";
@@ -113,7 +113,7 @@ describe("listing a bucket into the metadata store", () => {
       s3StoreOptions({ ...server, bucket: BUCKET }, prefix, join(scratch, `cache-${n}`), {
         layout: "bucket",
         listTtlMs,
-        ...(proxy ? { endpoint: `http://127.0.0.1:${proxy.port}` } : {}),
+        ...(proxy ? { endpoint: proxy.endpoint } : {}),
         logger,
         cache: { maxBytes: 64 * MiB, uploads: 2, readAheadChunks: 2 },
       }),
@@ -271,7 +271,7 @@ describe("listing a bucket into the metadata store", () => {
   });
 
   it("answers from the cached listing at once after the TTL while S3 is slow, and refreshes it in the background", async () => {
-    const proxy = await startProxy(server.port);
+    const proxy = await startTcpProxy({ targetPort: server.port });
     proxies.push(proxy);
     const { put, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }), { listTtlMs: 200, proxy });
     await put("a", "1");
@@ -292,19 +292,19 @@ describe("listing a bucket into the metadata store", () => {
   });
 
   it("keeps the cached listing while S3 is unreachable, says so once, and catches up once S3 answers", async () => {
-    const proxy = await startProxy(server.port);
+    const proxy = await startTcpProxy({ targetPort: server.port });
     proxies.push(proxy);
     const { put, entries, warnings } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }), { listTtlMs: 200, proxy });
     await put("x", "1");
     expect(await entries()).toEqual([["x", "file", 1]]);
-    proxy.setDown(true);
+    proxy.setOffline(true);
     await put("y", "2");
     for (let i = 0; i < 4; i++) {
       await sleep(400);
       expect(await entries()).toEqual([["x", "file", 1]]);
     }
     expect(warnings.filter((message) => message.includes("listing"))).toHaveLength(1);
-    proxy.setDown(false);
+    proxy.setOffline(false);
     await expect.poll(entries, { timeout: 30_000 }).toEqual([
       ["x", "file", 1],
       ["y", "file", 1],
@@ -312,7 +312,7 @@ describe("listing a bucket into the metadata store", () => {
   });
 
   it("fetches the mode, owner and mtime of listed objects in the background, leaving a file changed locally meanwhile alone", async () => {
-    const proxy = await startProxy(server.port);
+    const proxy = await startTcpProxy({ targetPort: server.port });
     proxies.push(proxy);
     const { ns, root, put } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }), { proxy });
     await put("synced.txt", "from rclone", { mtime: "1600000000.25", mode: String(0o100640), uid: "33", gid: "44" });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { isRemoteError, type ListedObject, type ListPage, type ObjectBackend } from "../../../cache/remote/backend.js";
-import type { RemoteCache } from "../../../cache/remote/disk-cache.js";
+import { isRemoteError, type ListedObject, type ListPage, type ObjectBackend } from "./cache/backend.js";
+import type { RemoteCache } from "./cache/disk-cache.js";
 import { fsError, isFsError } from "../../../errors.js";
 import type { MetadataStore, NewEntry, StoreCapabilities } from "../../../metadata/store.js";
 import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Timespec, Unlinked } from "../../../metadata/types.js";

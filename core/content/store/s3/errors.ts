@@ -3,7 +3,7 @@
  * whether to retry (transient, unreachable) or to report (auth, no-bucket, invalid…). Messages
  * name the bucket, key and endpoint, never a credential.
  */
-import { RemoteError, type RemoteErrorKind } from "../../../cache/remote/backend.js";
+import { RemoteError, type RemoteErrorKind } from "./cache/backend.js";
 
 export interface S3ErrorContext {
   bucket: string;

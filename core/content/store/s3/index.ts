@@ -1,9 +1,10 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { isRemoteError, type RemoteObject } from "../../../cache/remote/backend.js";
-import { BY_ID, type ObjectLocator, RemoteCache } from "../../../cache/remote/disk-cache.js";
-import type { RemoteCacheStatus } from "../../../cache/remote/status.js";
+import { isRemoteError, type RemoteObject } from "./cache/backend.js";
+import { RemoteCache } from "./cache/disk-cache.js";
+import { BY_ID, type ObjectLocator } from "./cache/locator.js";
+import type { RemoteCacheStatus } from "../../remote-status.js";
 import { fsError } from "../../../errors.js";
 import type { MetadataStore } from "../../../metadata/store.js";
 import type { FileAttr } from "../../../metadata/types.js";
@@ -101,7 +102,7 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
  * id under the prefix and the metadata lives in the metadata store. With the `bucket` layout one
  * object is one file under its own path: the store then also provides the share's namespace
  * (BucketNamespace), which lists the bucket into the share's metadata store. Every byte goes
- * through the disk cache (core/cache/remote/disk-cache.ts), which gives S3 the random writes it
+ * through the disk cache (./cache/disk-cache.ts), which gives S3 the random writes it
  * lacks and makes COMMIT a local fsync plus a queued upload.
  */
 export class S3ContentStore implements ContentStore {

@@ -13,7 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../../e2e/helpers/ports.mjs";
 import { s3ClientFor, startS3rver, type S3rverServer } from "../../../../e2e/helpers/s3rver.mjs";
-import { RemoteError, type UploadSource } from "../../../cache/remote/backend.js";
+import { RemoteError, type UploadSource } from "./cache/backend.js";
 import { silentLogger } from "../../../util/logger.js";
 import { createS3Client, type S3ClientOptions } from "./client.js";
 import { toRemoteError } from "./errors.js";

@@ -27,7 +27,7 @@ import {
   type RemoteObject,
   type UploadOptions,
   type UploadSource,
-} from "../../../cache/remote/backend.js";
+} from "./cache/backend.js";
 import type { Logger } from "../../../util/logger.js";
 import { toRemoteError, type S3ErrorContext } from "./errors.js";
 

@@ -1,4 +1,4 @@
-import type { Range } from "../extent-list.js";
+import type { Range } from "../../../../cache/extent-list.js";
 
 /**
  * A set of byte positions as sorted, disjoint, non-touching [start, end) ranges: which bytes of a

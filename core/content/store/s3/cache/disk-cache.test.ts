@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { s3ClientFor, startS3rver, type S3rverServer } from "../../../e2e/helpers/s3rver.mjs";
-import { S3ObjectBackend } from "../../content/store/s3/objects.js";
-import { silentLogger } from "../../util/logger.js";
+import { s3ClientFor, startS3rver, type S3rverServer } from "../../../../../e2e/helpers/s3rver.mjs";
+import { S3ObjectBackend } from "../objects.js";
+import { silentLogger } from "../../../../util/logger.js";
 import type { CopyOptions, ObjectBackend, PartialUpload, UploadOptions, UploadSource } from "./backend.js";
-import { BY_ID, RemoteCache } from "./disk-cache.js";
+import { RemoteCache } from "./disk-cache.js";
+import { BY_ID } from "./locator.js";
 
 const MiB = 2 ** 20;
 const BUCKET = "dittofs-cache-test";

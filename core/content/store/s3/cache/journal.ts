@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import type { Range } from "../extent-list.js";
+import type { Range } from "../../../../cache/extent-list.js";
 
 /** A file whose synced changes are not in the remote store yet. */
 export interface PendingUpload {

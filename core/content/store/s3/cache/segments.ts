@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { LocalFiles } from "../../util/local-files.js";
-import type { Range } from "../extent-list.js";
+import type { LocalFiles } from "../../../../util/local-files.js";
+import type { Range } from "../../../../cache/extent-list.js";
 import type { UploadSource } from "./backend.js";
 
 /** Local bytes of a file are kept in segment files of this size, so that parts can be evicted. */
