@@ -1,14 +1,14 @@
 /* global Buffer, setTimeout */
 /**
  * The S3 side of bench/s3.mjs: the baselines a DittoFS S3 share is compared with (a plain SDK
- * multipart upload, parallel ranged GETs written in order), and a watch on s3rver that tells
- * when an object has fully arrived.
+ * multipart upload, parallel ranged GETs written in order, many small PutObjects), and watches
+ * on s3rver that tell when an object, or a set of objects, has fully arrived.
  */
 import { createReadStream } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 
 /** `path` to `bucket/key` with lib-storage's Upload: `partSize` parts, `queueSize` in flight. */
@@ -94,6 +94,54 @@ export async function waitForObject(client, { s3rverDir, bucket, prefix, size, i
     }
     if (performance.now() > giveUpAt) {
       throw new Error(`no object of ${size} bytes under s3://${bucket}/${prefix} within ${timeoutMs / 1000} s (${openIds.length} uploads open)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * PutObject of each of `bodies` as `${prefix}f000000`, `${prefix}f000001`, ..., `concurrency`
+ * requests in flight (what the disk cache allows its uploads).
+ */
+export async function putObjects(client, { bucket, prefix, bodies, concurrency }) {
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const index = next++;
+      const key = `${prefix}f${String(index).padStart(6, "0")}`;
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bodies[index] }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, bodies.length) }, worker));
+}
+
+/** Keys and sizes of every object under `bucket/prefix` (ListObjectsV2, page by page). */
+async function listAll(client, bucket, prefix) {
+  const objects = [];
+  let token;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) objects.push({ key: object.Key, size: object.Size });
+    token = page.NextContinuationToken;
+  } while (token);
+  return objects;
+}
+
+/**
+ * Polls `bucket/prefix` every `intervalMs` (ListObjectsV2) until `count` objects of `size` bytes
+ * are there (objects of other sizes, such as directory markers, do not count). Resolves with
+ * their keys and `landedAt`, the Unix time in seconds when the listing that showed them all
+ * arrived (the objects were all there by then).
+ */
+export async function waitForObjects(client, { bucket, prefix, count, size, intervalMs = 50, timeoutMs = 300_000 }) {
+  const giveUpAt = performance.now() + timeoutMs;
+  for (;;) {
+    const objects = (await listAll(client, bucket, prefix)).filter((object) => object.size === size);
+    const landedAt = Date.now() / 1000;
+    if (objects.length > count) throw new Error(`${objects.length} objects of ${size} bytes under s3://${bucket}/${prefix}, expected ${count}`);
+    if (objects.length === count) return { keys: objects.map((object) => object.key), landedAt };
+    if (performance.now() > giveUpAt) {
+      throw new Error(`${objects.length} of ${count} objects of ${size} bytes under s3://${bucket}/${prefix} after ${timeoutMs / 1000} s`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

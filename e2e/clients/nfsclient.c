@@ -11,7 +11,7 @@
  *   metadata:  stat, lstat, readdir, rename, link, symlink, readlink, truncate, mkdir, rmdir,
  *              unlink, chmod, create-many
  *   raw calls: fh (print a handle), fh-getattr, fh-read, fh-write (GETATTR/READ/WRITE by handle)
- *   benchmark: bench-meta
+ *   benchmark: bench-meta, put-many
  *
  * Output contract (parsed by e2e/helpers/nfsclient.mjs):
  *   - results go to stdout: one JSON line, plain lines (readdir, readlink) or raw bytes (cat, pread);
@@ -987,6 +987,54 @@ static int cmd_bench_meta(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * put-many DIR N SIZE: mkdir DIR, then N files DIR/f000000.. of SIZE bytes (pattern, seed = the
+ * file's number), each created, written, fsync'ed (COMMIT) and closed, one after another.
+ * Prints {"files","size","seconds","first_create_at"}: seconds from the first CREATE to the last
+ * close, and when the first CREATE was sent (Unix seconds, for timings that end elsewhere).
+ */
+static int cmd_put_many(int argc, char **argv)
+{
+	if (argc < 3)
+		usage_fail("put-many DIR N SIZE");
+	const char *dir = argv[0];
+	uint64_t n = parse_u64(argv[1], "N");
+	uint64_t size = parse_u64(argv[2], "SIZE");
+	uint64_t chunk = chunk_size();
+	uint64_t buffered = size < chunk ? size : chunk;
+	uint8_t *buf = malloc(buffered ? buffered : 1);
+	if (!buf)
+		die(-ENOMEM, "malloc", NULL);
+	char path[4096];
+	int rc = nfs_mkdir(nfs, dir);
+	if (rc < 0)
+		die(rc, "mkdir", dir);
+
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	double t0 = now_s();
+	for (uint64_t i = 0; i < n; i++) {
+		struct nfsfh *fh;
+		entry_name(path, sizeof path, dir, i);
+		if ((rc = nfs_creat(nfs, path, 0644, &fh)) < 0)
+			die(rc, "creat", path);
+		for (uint64_t off = 0; off < size; off += chunk) {
+			uint64_t len = size - off < chunk ? size - off : chunk;
+			pattern_fill(buf, off, len, (uint32_t)i);
+			write_all(fh, off, buf, len, path);
+		}
+		if ((rc = nfs_fsync(nfs, fh)) < 0)
+			die(rc, "fsync", path);
+		if ((rc = nfs_close(nfs, fh)) < 0)
+			die(rc, "close", path);
+	}
+	double seconds = now_s() - t0;
+	free(buf);
+	printf("{\"files\":%" PRIu64 ",\"size\":%" PRIu64 ",\"seconds\":%.6f,\"first_create_at\":%.6f}\n",
+	       n, size, seconds, (double)wall.tv_sec + (double)wall.tv_nsec / 1e9);
+	return 0;
+}
+
 /* fh PATH: prints {"fh":"<hex>","ino":N} for PATH. */
 static int cmd_fh(int argc, char **argv)
 {
@@ -1154,6 +1202,7 @@ static const struct command COMMANDS[] = {
 	{ "chmod", cmd_chmod },
 	{ "create-many", cmd_create_many },
 	{ "bench-meta", cmd_bench_meta },
+	{ "put-many", cmd_put_many },
 	{ "fh", cmd_fh },
 	{ "fh-getattr", cmd_fh_getattr },
 	{ "fsinfo", cmd_fsinfo },
