@@ -94,7 +94,8 @@ describe("an S3 bucket as a share (bucket layout)", () => {
   it("uploads a copied file to its own key with identical bytes and rclone-style metadata", async () => {
     const c = await dittofs.client();
     await c.bytes("mkdir", "/in");
-    expect(await exists("in/")).toBe(true);
+    // The marker goes through the durable upload queue: it lands shortly after the reply.
+    await expect.poll(() => exists("in/"), { timeout: 10_000 }).toBe(true);
     const local = join(scratch, "copied.bin");
     const digest = writeRandomFile(local, 12 * MiB + 5);
     await nfsCp(local, dittofs.url({ path: "/in/copied.bin" }));
