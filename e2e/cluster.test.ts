@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2eServer } from "./helpers/harness.js";
 import { type DigestJson, type HandleJson, type PatternJson, type RawJson, fileSha256, nfsCp, nfsLs, writeRandomFile } from "./helpers/nfsclient.mjs";
 import { type PostgresServer, startPostgres } from "./helpers/postgres.mjs";
-import { startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
 
 const MiB = 1024 * 1024;
 /** nfsstat3 (RFC 1813 §2.6): the server asks the client to try again later. */
@@ -113,6 +114,22 @@ describe("two instances sharing PostgreSQL and S3", () => {
     }
     // The writes did meet: one instance waited for the other at least once.
     expect(waited).toBeGreaterThan(0);
+  });
+
+  it("removes the object of a file one instance deletes while the other is still writing it", async () => {
+    const sdk = s3ClientFor(s3);
+    const objects = async () =>
+      (await sdk.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "shared/" }))).Contents?.map((object) => object.Key) ?? [];
+    const before = await objects();
+    const onA = await a.client();
+    await onA.bytes("write", "/doomed-in-flight.bin", "");
+    const { fh } = await onA.json<HandleJson>("fh", "/doomed-in-flight.bin");
+    // A writes (and so holds the file's write lease for a second after), B removes the file at once.
+    expect(await onA.json<RawJson>("fh-write", fh, "0", "x".repeat(64 * 1024))).toMatchObject({ status: 0 });
+    await (await b.client()).bytes("unlink", "/doomed-in-flight.bin");
+    // B's release of the content waits for A to give the file back, then deletes the object.
+    await expect.poll(objects, { timeout: 30_000, interval: 250 }).toEqual(before);
+    sdk.destroy();
   });
 
   it("accepts a file handle issued by the other instance", async () => {

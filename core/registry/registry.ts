@@ -6,10 +6,11 @@ import { ContentService } from "../content/service.js";
 import type { ContentStore } from "../content/store.js";
 import { WriteLeases } from "../content/write-leases.js";
 import { fsError } from "../errors.js";
-import { MetadataService, type ContentCoordinator } from "../metadata/service.js";
+import { MetadataService } from "../metadata/service.js";
 import type { MetadataStore } from "../metadata/store.js";
 import type { FileId } from "../metadata/types.js";
 import type { Logger } from "../util/logger.js";
+import { RegistryContentCoordinator } from "./content-coordinator.js";
 import { handleKeyFor, handleShareId, ShareHandles, shareIdFor } from "./handle.js";
 import { ConfiguredShare, type Share } from "./share.js";
 import { closeStores, createStores, type NamedStores, type StoreOptions } from "./stores.js";
@@ -54,6 +55,7 @@ export class Registry {
     private readonly stores: NamedStores,
     private readonly metadataService: MetadataService,
     private readonly contentService: ContentService,
+    private readonly coordinator: RegistryContentCoordinator,
   ) {}
 
   /** Opens the config's stores and registers its shares. */
@@ -79,8 +81,9 @@ export class Registry {
       maxDirtyBytes: options.maxDirtyBytes,
       flushAfterMs: options.flushAfterMs,
     });
-    const metadata = new MetadataService(logger.child({ component: "metadata" }), contentCoordinator(content, logger));
-    const registry = new Registry(logger, stores, metadata, content);
+    const coordinator = new RegistryContentCoordinator(content, logger.child({ component: "content" }));
+    const metadata = new MetadataService(logger.child({ component: "metadata" }), coordinator);
+    const registry = new Registry(logger, stores, metadata, content, coordinator);
     try {
       for (const config of options.shares) await registry.addShare(config);
     } catch (err) {
@@ -230,6 +233,7 @@ export class Registry {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.coordinator.close();
       // Leases go back once their files are in the remote store, so other servers may write them.
       await Promise.all(this.leases.map((leases) => leases.close())).catch((err: unknown) =>
         this.logger.warn({ err }, "could not give back every write lease; they expire on their own"),
@@ -238,20 +242,4 @@ export class Registry {
     })();
     return this.closing;
   }
-}
-
-/** How the metadata service's size changes and removals reach the content. */
-function contentCoordinator(content: ContentService, logger: Logger): ContentCoordinator {
-  return {
-    resize: (share, contentId, size) => content.truncate(share, contentId, size),
-    async release(share, contentId) {
-      try {
-        await content.delete(share, contentId);
-      } catch (err) {
-        // The name is gone and cannot come back for the client: the orphaned bytes are the
-        // content store's to reclaim.
-        logger.warn({ err, share, contentId }, "could not delete content of a removed file");
-      }
-    },
-  };
 }
