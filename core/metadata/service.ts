@@ -292,7 +292,7 @@ export class MetadataService {
       }
       const size = how.mode === "exclusive" ? undefined : how.attrs.size;
       const { id, contentId } = made.attr;
-      if (size !== undefined) await this.fileOrder.exclusive(id, () => this.content.resize(s.name, contentId!, size));
+      if (size !== undefined && contentId !== null) await this.fileOrder.exclusive(id, () => this.content.resize(s.name, contentId, size));
       return made;
     }
   }
@@ -629,7 +629,7 @@ export class MetadataService {
         const changes = planSetAttr(ctx, current, { size }, timespecNow());
         return changes ? s.store.setAttr(current.id, changes) : current;
       });
-      await this.content.resize(s.name, resized.contentId!, size);
+      if (resized.contentId !== null) await this.content.resize(s.name, resized.contentId, size);
       return resized;
     });
     return { attr, dirWcc };
