@@ -128,7 +128,7 @@ export class Registry {
 
   /**
    * Write leases for a share that several servers share: a metadata store that leases (PostgreSQL)
-   * over content with a remote side (S3). Null for a share one server owns.
+   * over content with a remote side (S3). None (undefined) for a share one server owns.
    */
   private leasesFor(share: string, metadataStore: MetadataStore, contentStore: ContentStore): WriteLeases | undefined {
     const { acquireLease, releaseLease } = metadataStore;
