@@ -13,6 +13,19 @@ import { RawConnection, decodeReply, encodeCall, record } from "./helpers/rawrpc
 const MiB = 1024 * 1024;
 const MAX_CONNECTIONS = 12;
 
+/** Raw connections a test opens to the server on `port()`, to be destroyed after each test. */
+function rawConnections(port: () => number) {
+  const open: RawConnection[] = [];
+  const connect = async () => {
+    const connection = await RawConnection.open(port());
+    open.push(connection);
+    return connection;
+  };
+  return { open, connect };
+}
+
+const nullCall = (connection: RawConnection, xid: number) => connection.call({ xid, prog: NFS_PROGRAM, vers: 3, proc: 0 });
+
 /** The server's resident memory in bytes (Linux). */
 function rss(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -46,13 +59,7 @@ describe("RPC resource limits", () => {
     nfs: { max_connections: MAX_CONNECTIONS, max_inflight_bytes: "8MiB" },
     cache: { max_dirty_bytes: "4MiB" },
   });
-  const open: RawConnection[] = [];
-  const connect = async () => {
-    const connection = await RawConnection.open(dittofs().nfsPort);
-    open.push(connection);
-    return connection;
-  };
-  const nullCall = (connection: RawConnection, xid: number) => connection.call({ xid, prog: NFS_PROGRAM, vers: 3, proc: 0 });
+  const { open, connect } = rawConnections(() => dittofs().nfsPort);
 
   /** After each test: the process is alive and a real client still gets a listing. */
   afterEach(async () => {
@@ -128,8 +135,7 @@ describe("RPC resource limits", () => {
         }),
       );
     });
-    console.log(`in-flight budget test: RSS ${Math.round(before / MiB)} MiB before, peak ${Math.round(peak / MiB)} MiB`);
-    expect(peak - before).toBeLessThan(96 * MiB);
+    expect(peak - before, `RSS ${Math.round(before / MiB)} MiB before, peak ${Math.round(peak / MiB)} MiB`).toBeLessThan(96 * MiB);
   });
 });
 
@@ -137,13 +143,7 @@ describe("idle connections", () => {
   // A server of its own: a short idle timeout would also close the other tests' connections
   // whenever this busy machine stalls the test process for a second.
   const dittofs = useDittofs({ metadata: "memory", content: "memory", nfs: { idle_timeout: "1s" } });
-  const open: RawConnection[] = [];
-  const connect = async () => {
-    const connection = await RawConnection.open(dittofs().nfsPort);
-    open.push(connection);
-    return connection;
-  };
-  const nullCall = (connection: RawConnection, xid: number) => connection.call({ xid, prog: NFS_PROGRAM, vers: 3, proc: 0 });
+  const { open, connect } = rawConnections(() => dittofs().nfsPort);
   afterEach(() => {
     for (const connection of open.splice(0)) connection.destroy();
     expect(dittofs().server.alive, dittofs().server.describe()).toBe(true);

@@ -148,7 +148,7 @@ describe("MetadataService", () => {
       await svc.setAttr(alice, SHARE, f.id, { mode: 0o610 }, null);
       expect((await svc.access(root, SHARE, f.id, ACCESS_EXECUTE)).granted).toBe(ACCESS_EXECUTE);
       await svc.checkWrite(root, SHARE, f.id);
-      await svc.checkRead(root, SHARE, f.id);
+      await svc.read(root, SHARE, f.id, async (file) => file);
     });
 
     it("reports ACCESS bits per node type, limited to those requested", async () => {
@@ -206,19 +206,19 @@ describe("MetadataService", () => {
 
     it("lets owners read and write their files' data whatever the mode, and others only as the mode says", async () => {
       const f = await mkfile(alice, top.id, "f", { mode: 0o000 });
-      await svc.checkRead(alice, SHARE, f.id);
+      await svc.read(alice, SHARE, f.id, async (file) => file);
       await svc.checkWrite(alice, SHARE, f.id);
-      await expectFsError(svc.checkRead(bob, SHARE, f.id), "Access");
+      await expectFsError(svc.read(bob, SHARE, f.id, async (file) => file), "Access");
       await expectFsError(svc.checkWrite(bob, SHARE, f.id), "Access");
       await svc.setAttr(alice, SHARE, f.id, { mode: 0o001 }, null);
-      await svc.checkRead(bob, SHARE, f.id);
+      await svc.read(bob, SHARE, f.id, async (file) => file);
       await svc.setAttr(alice, SHARE, f.id, { mode: 0o006 }, null);
       await svc.checkWrite(bob, SHARE, f.id);
       const d = await mkdir(alice, top.id, "d");
-      await expectFsError(svc.checkRead(alice, SHARE, d.id), "IsDir");
+      await expectFsError(svc.read(alice, SHARE, d.id, async (file) => file), "IsDir");
       await expectFsError(svc.checkWrite(alice, SHARE, d.id), "IsDir");
       const s = await svc.symlink(alice, SHARE, top.id, "s", "f", {});
-      await expectFsError(svc.checkRead(alice, SHARE, s.attr.id), "Invalid");
+      await expectFsError(svc.read(alice, SHARE, s.attr.id, async (file) => file), "Invalid");
     });
   });
 
@@ -244,7 +244,7 @@ describe("MetadataService", () => {
       ];
       for (const attempt of attempts) await expectFsError(attempt, "ReadOnly");
       expect((await svc.lookup(bob, SHARE, d.id, "f")).attr.id).toBe(f.id);
-      await svc.checkRead(bob, SHARE, f.id);
+      await svc.read(bob, SHARE, f.id, async (file) => file);
       expect((await svc.readDir(bob, SHARE, d.id, 0, 10)).page.entries).toHaveLength(1);
       expect((await svc.access(alice, SHARE, f.id, ALL_ACCESS)).granted).toBe(ACCESS_READ);
       expect((await svc.access(alice, SHARE, d.id, ALL_ACCESS)).granted).toBe(ACCESS_READ | ACCESS_LOOKUP);

@@ -106,7 +106,7 @@ const ANY_EXEC = 0o111;
  * Choices where the specs leave room (they follow Linux and its knfsd):
  * - Root (uid 0) passes read and write checks and may search any directory, but may execute a
  *   non-directory only when some execute bit is set.
- * - The owner of a file may always read and write its data (checkRead/checkWrite, and truncation
+ * - The owner of a file may always read and write its data (read/write, and truncation
  *   through setAttr), whatever its mode: a client that created a file read-only must still be able
  *   to write what it is copying into it. Reading also passes with execute permission alone.
  * - Names: empty or containing "/" or NUL are Invalid (NotFound for lookup: no such name can
@@ -467,10 +467,6 @@ export class MetadataService {
   }
 
   /** The file's attributes if `ctx` may read its data. */
-  async checkRead(ctx: AuthContext, share: string, id: FileId): Promise<FileAttr> {
-    return this.readableFile(ctx, this.share(share), id);
-  }
-
   private async readableFile(ctx: AuthContext, s: ShareState, id: FileId): Promise<FileAttr> {
     const attr = await this.node(s, id);
     requireRegular(attr);

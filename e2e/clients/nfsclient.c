@@ -299,22 +299,24 @@ static int hex_to_fh(const char *hex, nfs_fh3 *fh)
 	return 0;
 }
 
-static void raw_fail(struct raw_call *c, int status, void *data)
+/* Marks a raw call done; 1 when it got a reply, else 0 with the RPC failure recorded. */
+static int raw_completed(struct raw_call *c, int status, void *data)
 {
+	c->done = 1;
+	if (status == RPC_STATUS_SUCCESS)
+		return 1;
 	c->rpc_status = status;
 	snprintf(c->error, sizeof c->error, "%s",
 		 status == RPC_STATUS_ERROR && data ? (const char *)data : "rpc cancelled or timed out");
+	return 0;
 }
 
 static void getattr_cb(struct rpc_context *rpc, int status, void *data, void *priv)
 {
 	struct raw_call *c = priv;
 	(void)rpc;
-	c->done = 1;
-	if (status != RPC_STATUS_SUCCESS) {
-		raw_fail(c, status, data);
+	if (!raw_completed(c, status, data))
 		return;
-	}
 	GETATTR3res *res = data;
 	c->nfs_status = res->status;
 	if (res->status == NFS3_OK)
@@ -325,11 +327,8 @@ static void fsinfo_cb(struct rpc_context *rpc, int status, void *data, void *pri
 {
 	struct raw_call *c = priv;
 	(void)rpc;
-	c->done = 1;
-	if (status != RPC_STATUS_SUCCESS) {
-		raw_fail(c, status, data);
+	if (!raw_completed(c, status, data))
 		return;
-	}
 	FSINFO3res *res = data;
 	c->nfs_status = res->status;
 	if (res->status == NFS3_OK)
@@ -340,11 +339,8 @@ static void pathconf_cb(struct rpc_context *rpc, int status, void *data, void *p
 {
 	struct raw_call *c = priv;
 	(void)rpc;
-	c->done = 1;
-	if (status != RPC_STATUS_SUCCESS) {
-		raw_fail(c, status, data);
+	if (!raw_completed(c, status, data))
 		return;
-	}
 	PATHCONF3res *res = data;
 	c->nfs_status = res->status;
 	if (res->status == NFS3_OK)
@@ -355,11 +351,8 @@ static void read_cb(struct rpc_context *rpc, int status, void *data, void *priv)
 {
 	struct raw_call *c = priv;
 	(void)rpc;
-	c->done = 1;
-	if (status != RPC_STATUS_SUCCESS) {
-		raw_fail(c, status, data);
+	if (!raw_completed(c, status, data))
 		return;
-	}
 	READ3res *res = data;
 	c->nfs_status = res->status;
 	if (res->status == NFS3_OK) {
@@ -374,11 +367,8 @@ static void write_cb(struct rpc_context *rpc, int status, void *data, void *priv
 {
 	struct raw_call *c = priv;
 	(void)rpc;
-	c->done = 1;
-	if (status != RPC_STATUS_SUCCESS) {
-		raw_fail(c, status, data);
+	if (!raw_completed(c, status, data))
 		return;
-	}
 	WRITE3res *res = data;
 	c->nfs_status = res->status;
 	if (res->status == NFS3_OK)
