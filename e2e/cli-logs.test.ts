@@ -49,7 +49,9 @@ function serve(args: string[], terminal: boolean): Promise<Run> {
   const env = { ...process.env, NO_COLOR: "1", DITTOFS_LOG_LEVEL: "info" };
   const command = [process.execPath, CLI_PATH, "serve", "--config", config, ...args];
   const child = terminal
-    ? spawn("script", ["-qec", command.map((part) => `'${part}'`).join(" "), "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] })
+    ? // `script` runs the command with $SHELL; `exec` makes the server the terminal's foreground
+      // process, so Ctrl-C reaches it alone (dash, say, would die of the SIGINT itself: exit 130).
+      spawn("script", ["-qec", `exec ${command.map((part) => `'${part}'`).join(" ")}`, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] })
     : spawn(command[0]!, command.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let stderr = "";
