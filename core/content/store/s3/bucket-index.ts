@@ -88,6 +88,7 @@ export class BucketIndex {
       remote: this.db.prepare<[string | null, string | null, string]>("UPDATE nodes SET remote_key = ?, etag = coalesce(?, etag) WHERE node_id = ?"),
       etag: this.db.prepare<[string, string]>("UPDATE nodes SET etag = ? WHERE node_id = ?"),
       described: this.db.prepare<[string, string]>("UPDATE nodes SET described = ? WHERE node_id = ?"),
+      uploaded: this.db.prepare<[string, string, string, string]>("UPDATE nodes SET remote_key = ?, etag = ?, described = ? WHERE node_id = ?"),
       longestKey: this.db.prepare<[string, string], { bytes: number | null }>(
         "SELECT max(length(CAST(key AS BLOB))) AS bytes FROM nodes WHERE key >= ? AND key < ?",
       ),
@@ -179,6 +180,11 @@ export class BucketIndex {
 
   setEtag(nodeId: string, etag: string): void {
     this.statements.etag.run(etag, nodeId);
+  }
+
+  /** The node's own upload is at `key` as `etag`, carrying its attributes: one statement, one fsync. */
+  setUploaded(nodeId: string, key: string, etag: string): void {
+    this.statements.uploaded.run(key, etag, etag, nodeId);
   }
 
   /** The node took the metadata of the object with `etag`. */

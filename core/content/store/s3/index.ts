@@ -84,9 +84,8 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
     settled: (id, key, etag) => {
       const node = index.byContent(id);
       if (!node) return;
-      index.setRemote(node.nodeId, key, etag);
       // The object carries the node's own attributes: nothing to fetch back.
-      index.setDescribed(node.nodeId, etag);
+      index.setUploaded(node.nodeId, key, etag);
     },
     described: (id, object) => attributes.described?.(id, object),
     claimedByOther: (key, id) => index.holding(key).some((node) => node.contentId !== id),

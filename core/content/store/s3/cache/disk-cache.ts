@@ -345,6 +345,8 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
       if (!file.uploading) file.uploadedSeq = file.seq;
       return false;
     }
+    // Nothing changed since the last sync (a close's COMMIT after an fsync's): its journal row stands.
+    if (file.journaled && file.syncedSeq === file.seq) return true;
     await ctx.segments.sync(file.id, file.dirty.list());
     file.syncedSeq = file.seq;
     ctx.persist(file);
