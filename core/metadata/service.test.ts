@@ -54,7 +54,7 @@ describe("MetadataService", () => {
   describe("shares", () => {
     it("reaches a node only through its own share, even when shares share a store", async () => {
       const other = await svc.registerShare({ name: "/other", store, readOnly: true, rootUid: 0, rootGid: 0, rootMode: 0o755 });
-      const theirs = (await store.create(other.id, "theirs", { ...(await store.get(other.id)), type: "file", contentId: "c" }, OLD)).id;
+      const theirs = ((await store.create(other.id, "theirs", { ...(await store.get(other.id)), type: "file", contentId: "c" }, OLD)).attr).id;
       const dir = await mkdir(root, top.id, "d");
       await expectFsError(svc.getAttr(SHARE, theirs), "Stale");
       await expectFsError(svc.getAttr(SHARE, other.id), "Stale");

@@ -73,9 +73,9 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
       await store.close();
     });
 
-    const mkdir = (dirId: string, n: string, now = later()) => store.create(dirId, n, newNode("dir"), now);
-    const mkfile = (dirId: string, n: string, over: Partial<NewNode> = {}, now = later()) =>
-      store.create(dirId, n, newNode("file", over), now);
+    const mkdir = async (dirId: string, n: string, now = later()) => (await store.create(dirId, n, newNode("dir"), now)).attr;
+    const mkfile = async (dirId: string, n: string, over: Partial<NewNode> = {}, now = later()) =>
+      (await store.create(dirId, n, newNode("file", over), now)).attr;
 
     describe("roots", () => {
       it("gives each share its own root and returns the same root every time", async () => {
@@ -105,7 +105,7 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
         const d = await mkdir(root.id, "d");
         const f = await mkfile(d.id, "f");
         const [many] = await store.createMany(d.id, [{ name: "m", node: newNode("file") }], later());
-        const s = await store.create(root.id, "s", newNode("symlink", { symlinkTarget: "f", size: 1 }), later());
+        const s = (await store.create(root.id, "s", newNode("symlink", { symlinkTarget: "f", size: 1 }), later())).attr;
         const o = await mkfile(other.id, "o");
         for (const node of [d, f, many!, s]) {
           expect(node.shareRoot).toBe(root.id);
@@ -146,7 +146,7 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
           ctime: { sec: 5, nsec: 6 },
           contentId: "abc123",
         });
-        const created = await store.create(root.id, "f.txt", node, later());
+        const created = (await store.create(root.id, "f.txt", node, later())).attr;
         expect(created).toMatchObject({
           type: "file",
           mode: 0o4751,
@@ -166,9 +166,9 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
       });
 
       it("keeps device numbers and gives every node its own ino", async () => {
-        const dev = await store.create(root.id, "tty", newNode("char", { rdev: { major: 4, minor: 64 } }), later());
+        const dev = (await store.create(root.id, "tty", newNode("char", { rdev: { major: 4, minor: 64 } }), later())).attr;
         expect((await store.get(dev.id)).rdev).toEqual({ major: 4, minor: 64 });
-        const fifo = await store.create(root.id, "pipe", newNode("fifo"), later());
+        const fifo = (await store.create(root.id, "pipe", newNode("fifo"), later())).attr;
         expect(fifo.type).toBe("fifo");
         const inos = new Set([root.ino, dev.ino, fifo.ino]);
         expect(inos.size).toBe(3);
@@ -629,7 +629,7 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
         for (let i = 0; i < 5000; i++) {
           const n = `entry-${i.toString().padStart(5, "0")}`;
           names.add(n);
-          await store.create(dir.id, n, newNode(i % 10 === 0 ? "dir" : "file"), T0);
+          (await store.create(dir.id, n, newNode(i % 10 === 0 ? "dir" : "file"), T0)).attr;
         }
         const listed = await listAll(store, dir.id, [1, 7, 100, 333, 1000, 2, 512]);
         expect(listed.length).toBe(5000);
@@ -711,7 +711,7 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
 
       it("resumes correctly after most entries were removed", async () => {
         const dir = await mkdir(root.id, "sparse");
-        for (let i = 0; i < 1000; i++) await store.create(dir.id, `e${i}`, newNode("file"), T0);
+        for (let i = 0; i < 1000; i++) (await store.create(dir.id, `e${i}`, newNode("file"), T0)).attr;
         const first = await store.readDir(dir.id, 0, 50);
         for (let i = 0; i < 1000; i++) if (i % 10 !== 0) await store.unlink(dir.id, `e${i}`, T0);
         const rest = await listAll(store, dir.id, [3, 17]);
@@ -737,12 +737,12 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
     describe("symlinks", () => {
       it("stores the target and reads it back", async () => {
         const target = "../some/where/ünïcode";
-        const link = await store.create(
+        const link = (await store.create(
           root.id,
           "ln",
           newNode("symlink", { symlinkTarget: target, size: Buffer.byteLength(target) }),
           later(),
-        );
+        )).attr;
         expect(link.type).toBe("symlink");
         expect(link.size).toBe(Buffer.byteLength(target));
         expect(await store.readLink(link.id)).toBe(target);
@@ -775,7 +775,7 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
         await mkfile(root.id, "g", { size: 24 });
         await mkdir(root.id, "d");
         const target = "t".repeat(50);
-        await store.create(root.id, "s", newNode("symlink", { symlinkTarget: target, size: 50 }), later());
+        (await store.create(root.id, "s", newNode("symlink", { symlinkTarget: target, size: 50 }), later())).attr;
         expect(await store.usage()).toEqual({ files: base.files + 4, bytes: base.bytes + 1024 });
         await store.setAttr(f.id, { size: 10 });
         expect((await store.usage()).bytes).toBe(base.bytes + 34);

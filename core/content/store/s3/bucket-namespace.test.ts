@@ -67,7 +67,7 @@ class RacedStore extends MemoryMetadataStore {
   override async createMany(dirId: FileId, entries: readonly NewEntry[], now: Timespec): Promise<Array<FileAttr | null>> {
     for (const name of this.racers) {
       if (!entries.some((entry) => entry.name === name)) continue;
-      const local = await this.create(dirId, name, newNode("file", { contentId: newContentId(), size: 1 }), now);
+      const local = (await this.create(dirId, name, newNode("file", { contentId: newContentId(), size: 1 }), now)).attr;
       this.racedIds.set(name, local.id);
     }
     return super.createMany(dirId, entries, now);
@@ -197,7 +197,7 @@ describe("listing a bucket into the metadata store", () => {
     expect(await entries()).toEqual([]);
     await server.stop();
     try {
-      const made = await ns.create(root.id, "made", newNode("dir"), newNode("dir").mtime);
+      const made = (await ns.create(root.id, "made", newNode("dir"), newNode("dir").mtime)).attr;
       // A listing on demand says it failed; the cached listing stays.
       await expect(ns.refresh(root.id)).rejects.toMatchObject({ code: "Io" });
       expect(await entries()).toEqual([["made", "dir", 0]]);
@@ -215,7 +215,7 @@ describe("listing a bucket into the metadata store", () => {
   it("sends a new mode, owner or mtime of an uploaded file to its object's metadata", async () => {
     const { ns, root, store, head } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
     const contentId = newContentId();
-    const file = await ns.create(root.id, "notes.txt", newNode("file", { contentId }), newNode("file").mtime);
+    const file = (await ns.create(root.id, "notes.txt", newNode("file", { contentId }), newNode("file").mtime)).attr;
     await store.write(contentId, 0, Buffer.from("some notes"));
     await store.sync(contentId);
     await store.remoteCache.drain();
@@ -250,7 +250,7 @@ describe("listing a bucket into the metadata store", () => {
     const { ns, root, store, head, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
     const contentId = newContentId();
     const now = newNode("file").mtime;
-    await ns.create(root.id, ".big.bin.partial", newNode("file", { contentId }), now);
+    (await ns.create(root.id, ".big.bin.partial", newNode("file", { contentId }), now)).attr;
     const data = Buffer.alloc(40 * MiB, 7);
     data.write("start", 0);
     data.write("end", data.length - 3);
@@ -335,10 +335,10 @@ describe("listing a bucket into the metadata store", () => {
   it("refuses a directory rename that would make a key under it longer than 1024 bytes, changing nothing", async () => {
     const { ns, root, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
     const now = newNode("dir").mtime;
-    let dir = await ns.create(root.id, "a", newNode("dir"), now);
+    let dir = (await ns.create(root.id, "a", newNode("dir"), now)).attr;
     // "a/" + three 251-byte and one 201-byte segments + a 60-byte name: a key of 1016 bytes.
-    for (const name of ["b".repeat(250), "c".repeat(250), "d".repeat(250), "e".repeat(200)]) dir = await ns.create(dir.id, name, newNode("dir"), now);
-    const file = await ns.create(dir.id, "f".repeat(60), newNode("file", { contentId: newContentId() }), now);
+    for (const name of ["b".repeat(250), "c".repeat(250), "d".repeat(250), "e".repeat(200)]) dir = (await ns.create(dir.id, name, newNode("dir"), now)).attr;
+    const file = (await ns.create(dir.id, "f".repeat(60), newNode("file", { contentId: newContentId() }), now)).attr;
     await expect(ns.rename(root.id, "a", root.id, "a".repeat(10), now)).rejects.toMatchObject({ code: "NameTooLong" });
     expect(await entries()).toEqual([["a", "dir", 0]]);
     expect((await ns.lookup(dir.id, "f".repeat(60))).id).toBe(file.id);

@@ -129,12 +129,12 @@ async function roundTrips(call: () => Promise<unknown>): Promise<string> {
 describe("PostgresMetadataStore round trips", () => {
   it("takes one round trip per call, four for a directory moving to another parent", async () => {
     const root = await store.getOrCreateRoot("/export", newNode("dir"));
-    const a = await store.create(root.id, "a", newNode("dir"), T);
-    const b = await store.create(root.id, "b", newNode("dir"), T);
-    const f = await store.create(a.id, "f", newNode("file"), T);
-    await store.create(a.id, "victim", newNode("file"), T);
-    await store.create(a.id, "sub", newNode("dir"), T);
-    const link = await store.create(a.id, "l", newNode("symlink", { symlinkTarget: "f" }), T);
+    const a = (await store.create(root.id, "a", newNode("dir"), T)).attr;
+    const b = (await store.create(root.id, "b", newNode("dir"), T)).attr;
+    const f = (await store.create(a.id, "f", newNode("file"), T)).attr;
+    (await store.create(a.id, "victim", newNode("file"), T)).attr;
+    (await store.create(a.id, "sub", newNode("dir"), T)).attr;
+    const link = (await store.create(a.id, "l", newNode("symlink", { symlinkTarget: "f" }), T)).attr;
 
     const counts = {
       get: await roundTrips(() => store.get(f.id)),
@@ -190,8 +190,8 @@ describe("PostgresMetadataStore round trips", () => {
 
   it("runs a write again under its locks when a row it read changes before it can lock it", async () => {
     const root = await store.getOrCreateRoot("/export", newNode("dir"));
-    const base = await store.create(root.id, "race", newNode("dir"), T);
-    const d = await store.create(base.id, "d", newNode("dir"), T);
+    const base = (await store.create(root.id, "race", newNode("dir"), T)).attr;
+    const d = (await store.create(base.id, "d", newNode("dir"), T)).attr;
     // Another server, not counted: its create in d queues behind a transaction holding d's row.
     const other = await PostgresMetadataStore.open({ connectionString: server.connectionString(database), maxConns: 1 });
     const holder = new pg.Client({ connectionString: server.connectionString(database) });
@@ -209,7 +209,7 @@ describe("PostgresMetadataStore round trips", () => {
       );
       await lockWaiters(2);
       await holder.query("COMMIT");
-      expect((await created).type).toBe("file");
+      expect((await created).attr.type).toBe("file");
       expect(await removed).toBe("NotEmpty");
       // Its first run saw d change and wrote nothing; BEGIN, lock, the statement again, COMMIT.
       expect(counter.count - before).toBe(5);
