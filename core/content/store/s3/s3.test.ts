@@ -94,7 +94,7 @@ class FilesInBucketRoot implements ContentStore {
   private async file(id: string): Promise<string> {
     if (isValidContentId(id) && !this.created.has(id)) {
       this.created.add(id);
-      (await this.tree.create(this.rootId, id, newNode("file", { contentId: id }), T)).attr;
+      await this.tree.create(this.rootId, id, newNode("file", { contentId: id }), T);
     }
     return id;
   }

@@ -132,8 +132,8 @@ describe("PostgresMetadataStore round trips", () => {
     const a = (await store.create(root.id, "a", newNode("dir"), T)).attr;
     const b = (await store.create(root.id, "b", newNode("dir"), T)).attr;
     const f = (await store.create(a.id, "f", newNode("file"), T)).attr;
-    (await store.create(a.id, "victim", newNode("file"), T)).attr;
-    (await store.create(a.id, "sub", newNode("dir"), T)).attr;
+    await store.create(a.id, "victim", newNode("file"), T);
+    await store.create(a.id, "sub", newNode("dir"), T);
     const link = (await store.create(a.id, "l", newNode("symlink", { symlinkTarget: "f" }), T)).attr;
 
     const counts = {
