@@ -261,6 +261,64 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
       });
     });
 
+    describe("what a change reports of its directory", () => {
+      it("returns the directory as create left it", async () => {
+        const now = later();
+        const made = await store.create(root.id, "d", newNode("dir"), now);
+        expect(made.attr).toEqual(await store.lookup(root.id, "d"));
+        expect(made.dir).toEqual(await store.get(root.id));
+        expect(made.dir).toMatchObject({ id: root.id, nlink: 3, mtime: now, ctime: now });
+        const file = await store.create(made.attr.id, "f", newNode("file"), later());
+        expect(file.dir).toEqual(await store.get(made.attr.id));
+        expect(file.dir.nlink).toBe(2);
+      });
+
+      it("returns the directory as unlink left it", async () => {
+        const d = await mkdir(root.id, "d");
+        await mkfile(d.id, "f");
+        await mkdir(d.id, "sub");
+        let now = later();
+        const file = await store.unlink(d.id, "f", now);
+        expect(file.node.nlink).toBe(0);
+        expect(file.dir).toEqual(await store.get(d.id));
+        expect(file.dir).toMatchObject({ id: d.id, nlink: 3, mtime: now, ctime: now });
+        now = later();
+        const sub = await store.unlink(d.id, "sub", now, "dir");
+        expect(sub.dir).toEqual(await store.get(d.id));
+        expect(sub.dir).toMatchObject({ nlink: 2, mtime: now, ctime: now });
+      });
+
+      it("unlinks only the kind of node asked for and changes nothing otherwise", async () => {
+        const d = await mkdir(root.id, "d");
+        const f = await mkfile(root.id, "f");
+        await mkfile(d.id, "inside");
+        const before = await store.get(root.id);
+        await expectFsError(store.unlink(root.id, "d", later(), "nonDir"), "IsDir");
+        await expectFsError(store.unlink(root.id, "f", later(), "dir"), "NotDir");
+        // The kind is checked before emptiness, as rmdir of a file says NotDir.
+        await expectFsError(store.unlink(root.id, "d", later(), "dir"), "NotEmpty");
+        await expectFsError(store.unlink(root.id, "missing", later(), "nonDir"), "NotFound");
+        expect(await store.get(root.id)).toEqual(before);
+        expect((await store.lookup(root.id, "d")).id).toBe(d.id);
+        expect((await store.lookup(root.id, "f")).id).toBe(f.id);
+        expect((await store.unlink(root.id, "f", later(), "nonDir")).node.id).toBe(f.id);
+        await store.unlink(d.id, "inside", later(), "nonDir");
+        expect((await store.unlink(root.id, "d", later(), "dir")).node.id).toBe(d.id);
+      });
+
+      it("looks up a directory and one of its names together", async () => {
+        const d = await mkdir(root.id, "d");
+        const f = await mkfile(d.id, "f");
+        expect(await store.lookupIn(d.id, "f")).toEqual({ dir: await store.get(d.id), entry: await store.get(f.id) });
+        expect(await store.lookupIn(d.id, "free")).toEqual({ dir: await store.get(d.id), entry: null });
+        // A non-directory comes back as itself, with no entry: the caller says NotDir.
+        expect(await store.lookupIn(f.id, "x")).toEqual({ dir: await store.get(f.id), entry: null });
+        await expectFsError(store.lookupIn("no-such-dir", "f"), "NotFound");
+        await store.unlink(d.id, "f", later());
+        await expectFsError(store.lookupIn(f.id, "x"), "NotFound");
+      });
+    });
+
     describe("hard links", () => {
       it("gives one node several names and deletes it with its last name", async () => {
         const d = await mkdir(root.id, "d");

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../../../../e2e/helpers/postgres.mjs";
 import { isFsError } from "../../../errors.js";
 import { newNode, T } from "../../../testing/new-node.js";
+import { silentLogger } from "../../../util/logger.js";
+import { MetadataService } from "../../service.js";
+import type { AuthContext } from "../../types.js";
 import { PostgresMetadataStore } from "./index.js";
 
 /**
@@ -218,5 +221,57 @@ describe("PostgresMetadataStore round trips", () => {
       await holder.end();
       await other.close();
     }
+  });
+});
+
+describe("MetadataService round trips to PostgreSQL", () => {
+  const alice: AuthContext = { uid: 1000, gid: 1000, gids: [1000] };
+  const bob: AuthContext = { uid: 2000, gid: 2000, gids: [2000] };
+
+  it("makes a LOOKUP one round trip, a CREATE two and a REMOVE two", async () => {
+    const svc = new MetadataService(silentLogger);
+    const top = await svc.registerShare({ name: "/svc", store, readOnly: false, rootUid: 1000, rootGid: 1000, rootMode: 0o777 });
+    const dir = (await svc.mkdir(alice, "/svc", top.id, "d", {})).attr;
+    const sticky = (await svc.mkdir(alice, "/svc", top.id, "sticky", { mode: 0o1777 })).attr;
+    const closed = (await svc.mkdir(alice, "/svc", top.id, "closed", { mode: 0o700 })).attr;
+    await svc.create(alice, "/svc", sticky.id, "alices", { mode: "guarded", attrs: {} });
+    await svc.create(bob, "/svc", sticky.id, "bobs", { mode: "guarded", attrs: {} });
+    const guarded = { mode: "guarded", attrs: {} } as const;
+
+    // What libnfs sends per file: two LOOKUPs and a CREATE; a LOOKUP and a REMOVE.
+    const counts = {
+      lookupMiss: await roundTrips(() => svc.lookup(alice, "/svc", dir.id, "f")),
+      create: await roundTrips(() => svc.create(alice, "/svc", dir.id, "f", guarded)),
+      createWithSize: await roundTrips(() => svc.create(alice, "/svc", dir.id, "g", { mode: "unchecked", attrs: { size: 0 } })),
+      createTaken: await roundTrips(() => svc.create(alice, "/svc", dir.id, "f", guarded)),
+      createOverExisting: await roundTrips(() => svc.create(alice, "/svc", dir.id, "f", { mode: "unchecked", attrs: {} })),
+      lookup: await roundTrips(() => svc.lookup(alice, "/svc", dir.id, "f")),
+      lookupNoSearch: await roundTrips(() => svc.lookup(bob, "/svc", closed.id, "missing")),
+      remove: await roundTrips(() => svc.remove(alice, "/svc", dir.id, "f")),
+      removeMissing: await roundTrips(() => svc.remove(alice, "/svc", dir.id, "f")),
+      removeDir: await roundTrips(() => svc.remove(alice, "/svc", top.id, "d")),
+      removeOthersInStickyDir: await roundTrips(() => svc.remove(bob, "/svc", sticky.id, "alices")),
+      removeOwnInStickyDir: await roundTrips(() => svc.remove(bob, "/svc", sticky.id, "bobs")),
+      mkdir: await roundTrips(() => svc.mkdir(alice, "/svc", dir.id, "sub", {})),
+      rmdir: await roundTrips(() => svc.rmdir(alice, "/svc", dir.id, "sub")),
+    };
+    expect(counts).toEqual({
+      lookupMiss: "1 NotFound",
+      create: "2 ok",
+      createWithSize: "2 ok",
+      // A taken name costs the lookup the create spared.
+      createTaken: "3 Exists",
+      createOverExisting: "3 ok",
+      lookup: "1 ok",
+      lookupNoSearch: "1 Access",
+      remove: "2 ok",
+      removeMissing: "2 NotFound",
+      removeDir: "2 IsDir",
+      // In a sticky directory not their own, a caller needs the victim's owner first.
+      removeOthersInStickyDir: "2 Perm",
+      removeOwnInStickyDir: "3 ok",
+      mkdir: "2 ok",
+      rmdir: "2 ok",
+    });
   });
 });
