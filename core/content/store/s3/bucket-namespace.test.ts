@@ -192,6 +192,27 @@ describe("listing a bucket into the metadata store", () => {
     expect((await ns.get(root.id)).nlink).toBe(3);
   });
 
+  it("lists a directory before lookupIn and unlink answer, and unlinks only the kind of node asked for", async () => {
+    const { ns, root, put, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
+    await put("doc.txt", "doc");
+    await put("pics/a.jpg", "jpg");
+    const found = await ns.lookupIn(root.id, "doc.txt");
+    expect(found.entry).toMatchObject({ type: "file", size: 3 });
+    expect(found.dir).toEqual(await ns.get(root.id));
+    expect((await ns.lookupIn(root.id, "free")).entry).toBeNull();
+    const now = newNode("dir").mtime;
+    await expect(ns.unlink(root.id, "pics", now, "nonDir")).rejects.toMatchObject({ code: "IsDir" });
+    await expect(ns.unlink(root.id, "doc.txt", now, "dir")).rejects.toMatchObject({ code: "NotDir" });
+    await expect(ns.unlink(root.id, "pics", now, "dir")).rejects.toMatchObject({ code: "NotEmpty" });
+    expect(await entries()).toEqual([
+      ["doc.txt", "file", 3],
+      ["pics", "dir", 4096],
+    ]);
+    const removed = await ns.unlink(root.id, "doc.txt", now, "nonDir");
+    expect(removed.node.nlink).toBe(0);
+    expect(removed.dir).toEqual(await ns.get(root.id));
+  });
+
   it("makes a directory while S3 is down, keeps it through failed listings, and writes its marker once S3 answers", async () => {
     const { ns, root, entries, store, head } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
     expect(await entries()).toEqual([]);
