@@ -9,6 +9,7 @@ import {
   ACCESS_MODIFY,
   ACCESS_READ,
   MetadataService,
+  NameNotFound,
   type SetAttrRequest,
 } from "./service.js";
 import { MemoryMetadataStore } from "./store/memory/index.js";
@@ -54,7 +55,7 @@ describe("MetadataService", () => {
   describe("shares", () => {
     it("reaches a node only through its own share, even when shares share a store", async () => {
       const other = await svc.registerShare({ name: "/other", store, readOnly: true, rootUid: 0, rootGid: 0, rootMode: 0o755 });
-      const theirs = (await store.create(other.id, "theirs", { ...(await store.get(other.id)), type: "file", contentId: "c" }, OLD)).id;
+      const theirs = ((await store.create(other.id, "theirs", { ...(await store.get(other.id)), type: "file", contentId: "c" }, OLD)).attr).id;
       const dir = await mkdir(root, top.id, "d");
       await expectFsError(svc.getAttr(SHARE, theirs), "Stale");
       await expectFsError(svc.getAttr(SHARE, other.id), "Stale");
@@ -137,6 +138,21 @@ describe("MetadataService", () => {
       await svc.setAttr(alice, SHARE, d.id, { mode: 0o711 }, null);
       expect((await svc.lookup(bob, SHARE, d.id, "f")).attr.type).toBe("file");
       await expectFsError(svc.readDir(bob, SHARE, d.id, 0, 10), "Access");
+    });
+
+    it("answers a LOOKUP of a free name with the directory it searched, once the search is permitted", async () => {
+      const d = await mkdir(alice, top.id, "d", { mode: 0o711 });
+      const miss = await svc.lookup(bob, SHARE, d.id, "missing").then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(miss).toBeInstanceOf(NameNotFound);
+      expect((miss as NameNotFound).code).toBe("NotFound");
+      expect((miss as NameNotFound).dir).toEqual(await svc.getAttr(SHARE, d.id));
+      await svc.setAttr(alice, SHARE, d.id, { mode: 0o700 }, null);
+      await expectFsError(svc.lookup(bob, SHARE, d.id, "missing"), "Access");
+      const f = await mkfile(alice, d.id, "f");
+      await expectFsError(svc.lookup(alice, SHARE, f.id, "x"), "NotDir");
     });
 
     it("lets root read, write and search anything but execute only with some x bit", async () => {
@@ -455,6 +471,22 @@ describe("MetadataService", () => {
       await expectFsError(svc.create(bob, SHARE, top.id, "f", { mode: "unchecked", attrs: { size: 0 } }), "Access");
       await mkdir(alice, top.id, "d");
       await expectFsError(svc.create(alice, SHARE, top.id, "d", { mode: "unchecked", attrs: {} }), "Exists");
+    });
+
+    it("needs search permission alone to CREATE over an existing name, write permission too for a free one", async () => {
+      const d = await mkdir(alice, top.id, "d", { mode: 0o755 });
+      const f = await mkfile(alice, d.id, "f", { mode: 0o666 });
+      expect((await svc.create(bob, SHARE, d.id, "f", { mode: "unchecked", attrs: {} })).attr).toEqual(f);
+      expect((await svc.create(bob, SHARE, d.id, "f", { mode: "unchecked", attrs: { size: 3 } })).attr).toMatchObject({ id: f.id, size: 3 });
+      await expectFsError(svc.create(bob, SHARE, d.id, "f", { mode: "guarded", attrs: {} }), "Exists");
+      await expectFsError(svc.create(bob, SHARE, d.id, "new", { mode: "unchecked", attrs: {} }), "Access");
+      // An owner a new file could not be given does not matter to an existing one.
+      expect((await svc.create(alice, SHARE, d.id, "f", { mode: "unchecked", attrs: { uid: 0 } })).attr.id).toBe(f.id);
+      await expectFsError(svc.create(alice, SHARE, d.id, "new", { mode: "unchecked", attrs: { uid: 0 } }), "Perm");
+      const closed = await mkdir(alice, top.id, "closed", { mode: 0o700 });
+      await mkfile(alice, closed.id, "f");
+      await expectFsError(svc.create(bob, SHARE, closed.id, "f", { mode: "unchecked", attrs: {} }), "Access");
+      expect((await svc.readDir(alice, SHARE, d.id, 0, 10)).page.entries.map((e) => e.name)).toEqual(["f"]);
     });
 
     it("handles GUARDED on an existing name with Exists", async () => {

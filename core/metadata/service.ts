@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { fsError, isFsError, type FsErrorCode } from "../errors.js";
+import { FsError, fsError, isFsError, type FsErrorCode } from "../errors.js";
 import type { Logger } from "../util/logger.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
 import { KeyedRwLock } from "../util/keyed-rw-lock.js";
@@ -35,6 +35,16 @@ export interface SetAttrRequest {
 export type CreateHow =
   | { mode: "unchecked" | "guarded"; attrs: SetAttrRequest }
   | { mode: "exclusive"; verifier: Buffer };
+
+/** A LOOKUP of a free name, with the directory it searched (a reply carries its attributes). */
+export class NameNotFound extends FsError {
+  constructor(
+    readonly dir: FileAttr,
+    message: string,
+  ) {
+    super("NotFound", message);
+  }
+}
 
 /** ACCESS bits, as RFC 1813 §3.3.4 numbers them (the service speaks them; they are plain bits). */
 export const ACCESS_READ = 0x01;
@@ -192,15 +202,23 @@ export class MetadataService {
     return this.node(this.share(share), id);
   }
 
+  /** The node `name` holds in the directory; NameNotFound (with the directory) when it is free. */
   async lookup(ctx: AuthContext, share: string, dirId: FileId, name: string): Promise<{ attr: FileAttr; dir: FileAttr }> {
     const s = this.share(share);
     checkLookupName(name);
-    const dir = await this.node(s, dirId);
+    if (name === "." || name === "..") {
+      const dir = await this.node(s, dirId);
+      requireDir(dir);
+      requirePerm(ctx, dir, PERM_EXEC, "search");
+      return { attr: name === "." ? dir : await s.store.parentOf(dirId), dir };
+    }
+    // The directory and the entry come in one read; the entry is shown only once the directory passed.
+    const { dir, entry } = await staleIfMissing(s.store.lookupIn(dirId, name), dirId);
+    this.inShare(s, dir);
     requireDir(dir);
     requirePerm(ctx, dir, PERM_EXEC, "search");
-    if (name === ".") return { attr: dir, dir };
-    if (name === "..") return { attr: await s.store.parentOf(dirId), dir };
-    return { attr: await s.store.lookup(dirId, name), dir };
+    if (!entry) throw new NameNotFound(dir, `no entry '${name}' in directory ${dirId}`);
+    return { attr: entry, dir };
   }
 
   /** The ACCESS bits among `requested` that `ctx` holds on the file (RFC 1813 §3.3.4). */
@@ -272,29 +290,55 @@ export class MetadataService {
     const s = this.writableShare(share);
     checkNewName(name);
     if (how.mode === "exclusive" && how.verifier.length !== 8) throw fsError("Invalid", "create verifier must be 8 bytes");
-    // A name that appears between the lookup and the create sends us round again to handle it as existing.
+    const build = (dir: FileAttr, now: Timespec): NewNode =>
+      how.mode === "exclusive"
+        ? { ...newNodeFor(ctx, dir, "file", {}, now), ...verifierTimes(how.verifier) }
+        : newNodeFor(ctx, dir, "file", how.attrs, now);
+    // A name that goes again between the failed create and its lookup sends us round again.
     for (let attempt = 0; ; attempt++) {
+      const outcome = await this.createOrFind(ctx, s, dirId, name, build);
+      if ("made" in outcome) {
+        const size = how.mode === "exclusive" ? undefined : how.attrs.size;
+        const { id, contentId } = outcome.made.attr;
+        if (size !== undefined && contentId !== null) await this.fileOrder.exclusive(id, () => this.content.resize(s.name, contentId, size));
+        return outcome.made;
+      }
+      if (outcome.existing) return this.createExisting(ctx, s, outcome.dir, outcome.existing, how);
+      if (attempt >= 2) throw fsError("Exists", `'${name}' keeps appearing and going in directory ${dirId}`);
+    }
+  }
+
+  /**
+   * One try of a CREATE under the directory's lock. The create comes first (a free name is the
+   * common case); only when it is refused is the name looked up, as CREATE of an existing name
+   * needs search permission alone (as in Linux knfsd) and ignores attributes a new file could
+   * not have. `existing` null: the name went again meanwhile.
+   */
+  private createOrFind(
+    ctx: AuthContext,
+    s: ShareState,
+    dirId: FileId,
+    name: string,
+    build: (dir: FileAttr, now: Timespec) => NewNode,
+  ): Promise<{ made: { attr: FileAttr; dirWcc: Wcc } } | { dir: FileAttr; existing: FileAttr | null }> {
+    return this.mutex.run([dirId], async () => {
       const dir = await this.node(s, dirId);
       requireDir(dir);
       requirePerm(ctx, dir, PERM_EXEC, "search");
-      const existing = await findEntry(s.store, dirId, name);
-      if (existing) return this.createExisting(ctx, s, dir, existing, how);
-      let made;
-      try {
-        made = await this.createIn(ctx, s, dirId, name, (dirNow, now) =>
-          how.mode === "exclusive"
-            ? { ...newNodeFor(ctx, dirNow, "file", {}, now), ...verifierTimes(how.verifier) }
-            : newNodeFor(ctx, dirNow, "file", how.attrs, now),
-        );
-      } catch (err) {
-        if (!isFsError(err, "Exists") || attempt >= 2) throw err;
-        continue;
+      let refusal: FsError = fsError("Access", `permission denied to change ${dir.id}`);
+      if (permits(ctx, dir, PERM_WRITE | PERM_EXEC)) {
+        try {
+          return { made: await this.createNode(s, dir, name, build) };
+        } catch (err) {
+          // Exists: the name is taken; Perm: attributes `ctx` may not give a new file.
+          if (!isFsError(err, "Exists") && !isFsError(err, "Perm")) throw err;
+          refusal = err;
+        }
       }
-      const size = how.mode === "exclusive" ? undefined : how.attrs.size;
-      const { id, contentId } = made.attr;
-      if (size !== undefined && contentId !== null) await this.fileOrder.exclusive(id, () => this.content.resize(s.name, contentId, size));
-      return made;
-    }
+      const existing = await findEntry(s.store, dirId, name);
+      if (!existing && refusal.code !== "Exists") throw refusal;
+      return { dir, existing };
+    });
   }
 
   async mkdir(
@@ -355,12 +399,15 @@ export class MetadataService {
     checkExistingName(name, "Invalid", "Invalid");
     const result = await this.mutex.run([dirId], async () => {
       const dir = await this.changeableDir(ctx, s, dirId);
-      const victim = await s.store.lookup(dirId, name);
-      if (victim.type === "dir") throw fsError("IsDir", `'${name}' is a directory`);
-      checkSticky(ctx, dir, victim);
-      const removed = await s.store.unlink(dirId, name, timespecNow());
+      if (stickyBinds(ctx, dir)) {
+        const victim = await s.store.lookup(dirId, name);
+        if (victim.type === "dir") throw fsError("IsDir", `'${name}' is a directory`);
+        checkSticky(ctx, dir, victim);
+      }
+      // The store refuses (IsDir) a directory: no lookup of the victim first.
+      const { dir: after, ...removed } = await s.store.unlink(dirId, name, timespecNow(), "nonDir");
       if (removed.node.nlink === 0) s.locks.releaseFile(removed.node.id);
-      return { removed, dirWcc: await this.dirWcc(s, dir) };
+      return { removed, dirWcc: { before: wccOf(dir), after } };
     });
     await this.releaseIfGone(s, result.removed);
     return result;
@@ -371,11 +418,14 @@ export class MetadataService {
     checkExistingName(name, "Invalid", "NotEmpty");
     return this.mutex.run([dirId], async () => {
       const dir = await this.changeableDir(ctx, s, dirId);
-      const victim = await s.store.lookup(dirId, name);
-      if (victim.type !== "dir") throw fsError("NotDir", `'${name}' is not a directory`);
-      checkSticky(ctx, dir, victim);
-      await s.store.unlink(dirId, name, timespecNow());
-      return { dirWcc: await this.dirWcc(s, dir) };
+      if (stickyBinds(ctx, dir)) {
+        const victim = await s.store.lookup(dirId, name);
+        if (victim.type !== "dir") throw fsError("NotDir", `'${name}' is not a directory`);
+        checkSticky(ctx, dir, victim);
+      }
+      // The store refuses (NotDir) anything but a directory: no lookup of the victim first.
+      const { dir: after } = await s.store.unlink(dirId, name, timespecNow(), "dir");
+      return { dirWcc: { before: wccOf(dir), after } };
     });
   }
 
@@ -567,8 +617,12 @@ export class MetadataService {
    * share's tree (shares may share a store; a handle reaches only its own share).
    */
   private async node(s: ShareState, id: FileId): Promise<FileAttr> {
-    const attr = await staleIfMissing(s.store.get(id), id);
-    if (attr.shareRoot !== s.rootId) throw fsError("Stale", `file ${id} is not in share ${s.name}`);
+    return this.inShare(s, await staleIfMissing(s.store.get(id), id));
+  }
+
+  /** The node if it is in the share's tree; Stale otherwise (see node()). */
+  private inShare(s: ShareState, attr: FileAttr): FileAttr {
+    if (attr.shareRoot !== s.rootId) throw fsError("Stale", `file ${attr.id} is not in share ${s.name}`);
     return attr;
   }
 
@@ -592,12 +646,19 @@ export class MetadataService {
     name: string,
     build: (dir: FileAttr, now: Timespec) => NewNode,
   ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
-    return this.mutex.run([dirId], async () => {
-      const dir = await this.changeableDir(ctx, s, dirId);
-      const now = timespecNow();
-      const attr = await staleIfMissing(s.store.create(dirId, name, build(dir, now), now), dirId);
-      return { attr, dirWcc: await this.dirWcc(s, dir) };
-    });
+    return this.mutex.run([dirId], async () => this.createNode(s, await this.changeableDir(ctx, s, dirId), name, build));
+  }
+
+  /** Creates a node in `dir` (checked, and locked, by the caller), with wcc data for the directory. */
+  private async createNode(
+    s: ShareState,
+    dir: FileAttr,
+    name: string,
+    build: (dir: FileAttr, now: Timespec) => NewNode,
+  ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
+    const now = timespecNow();
+    const { attr, dir: after } = await staleIfMissing(s.store.create(dir.id, name, build(dir, now), now), dir.id);
+    return { attr, dirWcc: { before: wccOf(dir), after } };
   }
 
   /** CREATE of a name that exists (RFC 1813 §3.3.8), as Linux knfsd answers it. */
@@ -653,9 +714,14 @@ function inGroup(ctx: AuthContext, gid: number): boolean {
   return ctx.gid === gid || ctx.gids.includes(gid);
 }
 
+/** Whether the directory's sticky bit limits what `ctx` may remove or rename in it (see checkSticky). */
+function stickyBinds(ctx: AuthContext, dir: FileAttr): boolean {
+  return (dir.mode & S_ISVTX) !== 0 && ctx.uid !== 0 && ctx.uid !== dir.uid;
+}
+
 /** In a sticky directory only the file's owner, the directory's owner or root may remove or rename. */
 function checkSticky(ctx: AuthContext, dir: FileAttr, victim: FileAttr): void {
-  if ((dir.mode & S_ISVTX) === 0 || ctx.uid === 0 || ctx.uid === dir.uid || ctx.uid === victim.uid) return;
+  if (!stickyBinds(ctx, dir) || ctx.uid === victim.uid) return;
   throw fsError("Perm", `sticky directory ${dir.id}: only the owner may remove or rename ${victim.id}`);
 }
 

@@ -1,4 +1,28 @@
-import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Timespec, Unlinked } from "./types.js";
+import { fsError } from "../errors.js";
+import type { AttrChanges, DirPage, FileAttr, FileId, FileType, NewNode, StoreUsage, Timespec, Unlinked } from "./types.js";
+
+/** A node `create` made, and its directory as the change left it. */
+export interface Created {
+  attr: FileAttr;
+  dir: FileAttr;
+}
+
+/** What `unlink` left of the node, and the directory as the change left it. */
+export interface Removed extends Unlinked {
+  dir: FileAttr;
+}
+
+/**
+ * What kind of node `unlink` may remove: "nonDir" fails with IsDir when the name holds a
+ * directory, "dir" with NotDir when it holds anything else; either way nothing changes.
+ */
+export type UnlinkOnly = "dir" | "nonDir";
+
+/** Throws what `unlink(…, only)` answers for a name holding a node of type `type`. */
+export function checkUnlinkable(type: FileType, only: UnlinkOnly | undefined, name: string): void {
+  if (only === "nonDir" && type === "dir") throw fsError("IsDir", `'${name}' is a directory`);
+  if (only === "dir" && type !== "dir") throw fsError("NotDir", `'${name}' is not a directory`);
+}
 
 /** One name to create in a directory, with its node (see MetadataStore.createMany). */
 export interface NewEntry {
@@ -40,8 +64,18 @@ export interface MetadataStore {
 
   lookup(dirId: FileId, name: string): Promise<FileAttr>;
 
-  /** Creates a node with one name. A new directory starts with nlink 2 and adds one to its parent's. */
-  create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr>;
+  /**
+   * A node and the node one of its names holds, read together (one read where a store has round
+   * trips): `entry` is null when the name is free, and when `dirId` is not a directory (the
+   * caller checks `dir`'s type). NotFound only when `dirId` names nothing.
+   */
+  lookupIn(dirId: FileId, name: string): Promise<{ dir: FileAttr; entry: FileAttr | null }>;
+
+  /**
+   * Creates a node with one name. A new directory starts with nlink 2 and adds one to its parent's.
+   * Returns the new node and the directory after the change (its wcc data needs no second read).
+   */
+  create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<Created>;
 
   /**
    * Creates many names in one directory in one transaction (one commit), as `create` would one
@@ -60,8 +94,10 @@ export interface MetadataStore {
   /**
    * Removes one name. The node's nlink drops by one (a directory's to 0, and its parent's by one);
    * at 0 the node is deleted. Node ctime = now when it survives. NotEmpty for a non-empty directory.
+   * `only` refuses a node of the other kind (see UnlinkOnly). Returns what is left of the node
+   * and the directory after the change.
    */
-  unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked>;
+  unlink(dirId: FileId, name: string, now: Timespec, only?: UnlinkOnly): Promise<Removed>;
 
   /**
    * Moves a name, atomically replacing whatever `toName` named (returned as `replaced`, already

@@ -73,9 +73,9 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
       await store.close();
     });
 
-    const mkdir = (dirId: string, n: string, now = later()) => store.create(dirId, n, newNode("dir"), now);
-    const mkfile = (dirId: string, n: string, over: Partial<NewNode> = {}, now = later()) =>
-      store.create(dirId, n, newNode("file", over), now);
+    const mkdir = async (dirId: string, n: string, now = later()) => (await store.create(dirId, n, newNode("dir"), now)).attr;
+    const mkfile = async (dirId: string, n: string, over: Partial<NewNode> = {}, now = later()) =>
+      (await store.create(dirId, n, newNode("file", over), now)).attr;
 
     describe("roots", () => {
       it("gives each share its own root and returns the same root every time", async () => {
@@ -105,7 +105,7 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
         const d = await mkdir(root.id, "d");
         const f = await mkfile(d.id, "f");
         const [many] = await store.createMany(d.id, [{ name: "m", node: newNode("file") }], later());
-        const s = await store.create(root.id, "s", newNode("symlink", { symlinkTarget: "f", size: 1 }), later());
+        const s = (await store.create(root.id, "s", newNode("symlink", { symlinkTarget: "f", size: 1 }), later())).attr;
         const o = await mkfile(other.id, "o");
         for (const node of [d, f, many!, s]) {
           expect(node.shareRoot).toBe(root.id);
@@ -146,7 +146,7 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
           ctime: { sec: 5, nsec: 6 },
           contentId: "abc123",
         });
-        const created = await store.create(root.id, "f.txt", node, later());
+        const created = (await store.create(root.id, "f.txt", node, later())).attr;
         expect(created).toMatchObject({
           type: "file",
           mode: 0o4751,
@@ -166,9 +166,9 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
       });
 
       it("keeps device numbers and gives every node its own ino", async () => {
-        const dev = await store.create(root.id, "tty", newNode("char", { rdev: { major: 4, minor: 64 } }), later());
+        const dev = (await store.create(root.id, "tty", newNode("char", { rdev: { major: 4, minor: 64 } }), later())).attr;
         expect((await store.get(dev.id)).rdev).toEqual({ major: 4, minor: 64 });
-        const fifo = await store.create(root.id, "pipe", newNode("fifo"), later());
+        const fifo = (await store.create(root.id, "pipe", newNode("fifo"), later())).attr;
         expect(fifo.type).toBe("fifo");
         const inos = new Set([root.ino, dev.ino, fifo.ino]);
         expect(inos.size).toBe(3);
@@ -258,6 +258,64 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
         expect((await store.get(b.id)).mtime).toEqual(now);
         expect((await store.get(b.id)).ctime).toEqual(now);
         expect((await store.get(f.id)).ctime).toEqual(now);
+      });
+    });
+
+    describe("what a change reports of its directory", () => {
+      it("returns the directory as create left it", async () => {
+        const now = later();
+        const made = await store.create(root.id, "d", newNode("dir"), now);
+        expect(made.attr).toEqual(await store.lookup(root.id, "d"));
+        expect(made.dir).toEqual(await store.get(root.id));
+        expect(made.dir).toMatchObject({ id: root.id, nlink: 3, mtime: now, ctime: now });
+        const file = await store.create(made.attr.id, "f", newNode("file"), later());
+        expect(file.dir).toEqual(await store.get(made.attr.id));
+        expect(file.dir.nlink).toBe(2);
+      });
+
+      it("returns the directory as unlink left it", async () => {
+        const d = await mkdir(root.id, "d");
+        await mkfile(d.id, "f");
+        await mkdir(d.id, "sub");
+        let now = later();
+        const file = await store.unlink(d.id, "f", now);
+        expect(file.node.nlink).toBe(0);
+        expect(file.dir).toEqual(await store.get(d.id));
+        expect(file.dir).toMatchObject({ id: d.id, nlink: 3, mtime: now, ctime: now });
+        now = later();
+        const sub = await store.unlink(d.id, "sub", now, "dir");
+        expect(sub.dir).toEqual(await store.get(d.id));
+        expect(sub.dir).toMatchObject({ nlink: 2, mtime: now, ctime: now });
+      });
+
+      it("unlinks only the kind of node asked for and changes nothing otherwise", async () => {
+        const d = await mkdir(root.id, "d");
+        const f = await mkfile(root.id, "f");
+        await mkfile(d.id, "inside");
+        const before = await store.get(root.id);
+        await expectFsError(store.unlink(root.id, "d", later(), "nonDir"), "IsDir");
+        await expectFsError(store.unlink(root.id, "f", later(), "dir"), "NotDir");
+        // The kind is checked before emptiness, as rmdir of a file says NotDir.
+        await expectFsError(store.unlink(root.id, "d", later(), "dir"), "NotEmpty");
+        await expectFsError(store.unlink(root.id, "missing", later(), "nonDir"), "NotFound");
+        expect(await store.get(root.id)).toEqual(before);
+        expect((await store.lookup(root.id, "d")).id).toBe(d.id);
+        expect((await store.lookup(root.id, "f")).id).toBe(f.id);
+        expect((await store.unlink(root.id, "f", later(), "nonDir")).node.id).toBe(f.id);
+        await store.unlink(d.id, "inside", later(), "nonDir");
+        expect((await store.unlink(root.id, "d", later(), "dir")).node.id).toBe(d.id);
+      });
+
+      it("looks up a directory and one of its names together", async () => {
+        const d = await mkdir(root.id, "d");
+        const f = await mkfile(d.id, "f");
+        expect(await store.lookupIn(d.id, "f")).toEqual({ dir: await store.get(d.id), entry: await store.get(f.id) });
+        expect(await store.lookupIn(d.id, "free")).toEqual({ dir: await store.get(d.id), entry: null });
+        // A non-directory comes back as itself, with no entry: the caller says NotDir.
+        expect(await store.lookupIn(f.id, "x")).toEqual({ dir: await store.get(f.id), entry: null });
+        await expectFsError(store.lookupIn("no-such-dir", "f"), "NotFound");
+        await store.unlink(d.id, "f", later());
+        await expectFsError(store.lookupIn(f.id, "x"), "NotFound");
       });
     });
 
@@ -737,12 +795,12 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
     describe("symlinks", () => {
       it("stores the target and reads it back", async () => {
         const target = "../some/where/ünïcode";
-        const link = await store.create(
+        const link = (await store.create(
           root.id,
           "ln",
           newNode("symlink", { symlinkTarget: target, size: Buffer.byteLength(target) }),
           later(),
-        );
+        )).attr;
         expect(link.type).toBe("symlink");
         expect(link.size).toBe(Buffer.byteLength(target));
         expect(await store.readLink(link.id)).toBe(target);

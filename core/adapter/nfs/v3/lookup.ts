@@ -1,3 +1,4 @@
+import { NameNotFound } from "../../../metadata/service.js";
 import { NFS3_OK } from "../../../protocol/nfs/v3/constants.js";
 import {
   decodeNfsFh3,
@@ -31,7 +32,8 @@ export async function lookup(ctx: NfsContext, call: RpcCall, args: XdrReader, ou
     dirAttributes = ctx.fattr(target, found.dir);
   } catch (err) {
     out.u32(ctx.fail(call, "LOOKUP", err));
-    encodePostOpAttr(out, await ctx.attrsOrNull(target));
+    // A free name (the usual miss) comes with the directory it was looked up in: no second read.
+    encodePostOpAttr(out, err instanceof NameNotFound && target ? ctx.fattr(target, err.dir) : await ctx.attrsOrNull(target));
     return;
   }
   out.u32(NFS3_OK);

@@ -67,7 +67,7 @@ class RacedStore extends MemoryMetadataStore {
   override async createMany(dirId: FileId, entries: readonly NewEntry[], now: Timespec): Promise<Array<FileAttr | null>> {
     for (const name of this.racers) {
       if (!entries.some((entry) => entry.name === name)) continue;
-      const local = await this.create(dirId, name, newNode("file", { contentId: newContentId(), size: 1 }), now);
+      const local = (await this.create(dirId, name, newNode("file", { contentId: newContentId(), size: 1 }), now)).attr;
       this.racedIds.set(name, local.id);
     }
     return super.createMany(dirId, entries, now);
@@ -192,12 +192,33 @@ describe("listing a bucket into the metadata store", () => {
     expect((await ns.get(root.id)).nlink).toBe(3);
   });
 
+  it("lists a directory before lookupIn and unlink answer, and unlinks only the kind of node asked for", async () => {
+    const { ns, root, put, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
+    await put("doc.txt", "doc");
+    await put("pics/a.jpg", "jpg");
+    const found = await ns.lookupIn(root.id, "doc.txt");
+    expect(found.entry).toMatchObject({ type: "file", size: 3 });
+    expect(found.dir).toEqual(await ns.get(root.id));
+    expect((await ns.lookupIn(root.id, "free")).entry).toBeNull();
+    const now = newNode("dir").mtime;
+    await expect(ns.unlink(root.id, "pics", now, "nonDir")).rejects.toMatchObject({ code: "IsDir" });
+    await expect(ns.unlink(root.id, "doc.txt", now, "dir")).rejects.toMatchObject({ code: "NotDir" });
+    await expect(ns.unlink(root.id, "pics", now, "dir")).rejects.toMatchObject({ code: "NotEmpty" });
+    expect(await entries()).toEqual([
+      ["doc.txt", "file", 3],
+      ["pics", "dir", 4096],
+    ]);
+    const removed = await ns.unlink(root.id, "doc.txt", now, "nonDir");
+    expect(removed.node.nlink).toBe(0);
+    expect(removed.dir).toEqual(await ns.get(root.id));
+  });
+
   it("makes a directory while S3 is down, keeps it through failed listings, and writes its marker once S3 answers", async () => {
     const { ns, root, entries, store, head } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
     expect(await entries()).toEqual([]);
     await server.stop();
     try {
-      const made = await ns.create(root.id, "made", newNode("dir"), newNode("dir").mtime);
+      const made = (await ns.create(root.id, "made", newNode("dir"), newNode("dir").mtime)).attr;
       // A listing on demand says it failed; the cached listing stays.
       await expect(ns.refresh(root.id)).rejects.toMatchObject({ code: "Io" });
       expect(await entries()).toEqual([["made", "dir", 0]]);
@@ -215,7 +236,7 @@ describe("listing a bucket into the metadata store", () => {
   it("sends a new mode, owner or mtime of an uploaded file to its object's metadata", async () => {
     const { ns, root, store, head } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
     const contentId = newContentId();
-    const file = await ns.create(root.id, "notes.txt", newNode("file", { contentId }), newNode("file").mtime);
+    const file = (await ns.create(root.id, "notes.txt", newNode("file", { contentId }), newNode("file").mtime)).attr;
     await store.write(contentId, 0, Buffer.from("some notes"));
     await store.sync(contentId);
     await store.remoteCache.drain();
@@ -335,10 +356,10 @@ describe("listing a bucket into the metadata store", () => {
   it("refuses a directory rename that would make a key under it longer than 1024 bytes, changing nothing", async () => {
     const { ns, root, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
     const now = newNode("dir").mtime;
-    let dir = await ns.create(root.id, "a", newNode("dir"), now);
+    let dir = (await ns.create(root.id, "a", newNode("dir"), now)).attr;
     // "a/" + three 251-byte and one 201-byte segments + a 60-byte name: a key of 1016 bytes.
-    for (const name of ["b".repeat(250), "c".repeat(250), "d".repeat(250), "e".repeat(200)]) dir = await ns.create(dir.id, name, newNode("dir"), now);
-    const file = await ns.create(dir.id, "f".repeat(60), newNode("file", { contentId: newContentId() }), now);
+    for (const name of ["b".repeat(250), "c".repeat(250), "d".repeat(250), "e".repeat(200)]) dir = (await ns.create(dir.id, name, newNode("dir"), now)).attr;
+    const file = (await ns.create(dir.id, "f".repeat(60), newNode("file", { contentId: newContentId() }), now)).attr;
     await expect(ns.rename(root.id, "a", root.id, "a".repeat(10), now)).rejects.toMatchObject({ code: "NameTooLong" });
     expect(await entries()).toEqual([["a", "dir", 0]]);
     expect((await ns.lookup(dir.id, "f".repeat(60))).id).toBe(file.id);

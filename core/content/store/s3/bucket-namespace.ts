@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { isRemoteError, type ListedObject, type ListPage, type ObjectBackend } from "./cache/backend.js";
 import type { RemoteCache } from "./cache/disk-cache.js";
 import { fsError, isFsError } from "../../../errors.js";
-import type { MetadataStore, NewEntry, StoreCapabilities } from "../../../metadata/store.js";
+import { checkUnlinkable, type Created, type MetadataStore, type NewEntry, type Removed, type StoreCapabilities, type UnlinkOnly } from "../../../metadata/store.js";
 import type { AttrChanges, DirPage, FileAttr, FileId, NewNode, StoreUsage, Timespec, Unlinked } from "../../../metadata/types.js";
 import { timespecNow } from "../../../metadata/types.js";
 import { BackgroundQueue } from "../../../util/background-queue.js";
@@ -134,6 +134,11 @@ export class BucketNamespace implements MetadataStore {
     return this.inner.lookup(dirId, name);
   }
 
+  async lookupIn(dirId: FileId, name: string): Promise<{ dir: FileAttr; entry: FileAttr | null }> {
+    await this.fresh(dirId);
+    return this.inner.lookupIn(dirId, name);
+  }
+
   async readDir(dirId: FileId, afterCookie: number, limit: number): Promise<DirPage> {
     if (afterCookie === 0) await this.fresh(dirId);
     return this.inner.readDir(dirId, afterCookie, limit);
@@ -159,7 +164,7 @@ export class BucketNamespace implements MetadataStore {
     return this.inner.secret(name);
   }
 
-  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr> {
+  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<Created> {
     await this.fresh(dirId);
     const dir = this.indexed(dirId);
     if (node.type === "dir") {
@@ -173,22 +178,22 @@ export class BucketNamespace implements MetadataStore {
           if (!isFsError(err, "NotFound")) throw err;
         },
       );
-      const attr = await this.inner.create(dirId, name, node, now);
+      const created = await this.inner.create(dirId, name, node, now);
       this.putMarker(key);
-      this.bucket.index.put({ nodeId: attr.id, contentId: null, key, remoteKey: key, etag: null, seen: this.bucket.index.generation() });
-      this.bucket.index.setListed(attr.id, Date.now());
-      return attr;
+      this.bucket.index.put({ nodeId: created.attr.id, contentId: null, key, remoteKey: key, etag: null, seen: this.bucket.index.generation() });
+      this.bucket.index.setListed(created.attr.id, Date.now());
+      return created;
     }
     if (node.type !== "file" || node.contentId === null) {
       throw fsError("NotSupported", `an S3 bucket cannot hold a ${node.type}; only files and directories`);
     }
     const key = checkedKey(`${dir.key}${name}`);
-    const attr = await this.inner.create(dirId, name, node, now);
+    const created = await this.inner.create(dirId, name, node, now);
     // Seen by the listing that may be running now, which must not sweep it away.
-    this.bucket.index.put({ nodeId: attr.id, contentId: node.contentId, key, remoteKey: null, etag: null, seen: this.bucket.index.generation() });
+    this.bucket.index.put({ nodeId: created.attr.id, contentId: node.contentId, key, remoteKey: null, etag: null, seen: this.bucket.index.generation() });
     // An empty file is an empty object: it gets one even if nothing is ever written.
     this.bucket.cache.track(node.contentId);
-    return attr;
+    return created;
   }
 
   /**
@@ -204,12 +209,13 @@ export class BucketNamespace implements MetadataStore {
     return Promise.reject(fsError("NotSupported", "an S3 bucket cannot hold hard links"));
   }
 
-  async unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked> {
+  async unlink(dirId: FileId, name: string, now: Timespec, only?: UnlinkOnly): Promise<Removed> {
     await this.fresh(dirId);
     const target = await this.inner.lookup(dirId, name);
+    checkUnlinkable(target.type, only, name);
     // Objects not listed yet would make a "removed" directory reappear.
     if (target.type === "dir") await this.fresh(target.id);
-    const unlinked = await this.inner.unlink(dirId, name, now);
+    const unlinked = await this.inner.unlink(dirId, name, now, only);
     if (target.type === "dir") this.forgetDir(target.id);
     // A file's object goes with its content (ContentStore.delete), which the caller asks for.
     return unlinked;

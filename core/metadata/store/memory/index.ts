@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { fsError } from "../../../errors.js";
-import type { MetadataStore, NewEntry } from "../../store.js";
+import { checkUnlinkable, type Created, type MetadataStore, type NewEntry, type Removed, type UnlinkOnly } from "../../store.js";
 import type {
   AttrChanges,
   DirEntry,
@@ -83,7 +83,14 @@ export class MemoryMetadataStore implements MetadataStore {
     return copy(this.node(slot.childId).attr);
   }
 
-  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr> {
+  async lookupIn(dirId: FileId, name: string): Promise<{ dir: FileAttr; entry: FileAttr | null }> {
+    this.checkOpen();
+    const parent = this.node(dirId);
+    const slot = parent.dir?.byName.get(name);
+    return { dir: copy(parent.attr), entry: slot ? copy(this.node(slot.childId).attr) : null };
+  }
+
+  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<Created> {
     this.checkOpen();
     const parent = this.node(dirId);
     const dir = dirOf(parent);
@@ -92,7 +99,7 @@ export class MemoryMetadataStore implements MetadataStore {
     addSlot(dir, name, child.attr.id);
     if (node.type === "dir") parent.attr.nlink += 1;
     touch(parent, now);
-    return copy(child.attr);
+    return { attr: copy(child.attr), dir: copy(parent.attr) };
   }
 
   async createMany(dirId: FileId, entries: readonly NewEntry[], now: Timespec): Promise<Array<FileAttr | null>> {
@@ -126,18 +133,19 @@ export class MemoryMetadataStore implements MetadataStore {
     return copy(target.attr);
   }
 
-  async unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked> {
+  async unlink(dirId: FileId, name: string, now: Timespec, only?: UnlinkOnly): Promise<Removed> {
     this.checkOpen();
     const parent = this.node(dirId);
     const dir = dirOf(parent);
     const slot = dir.byName.get(name);
     if (!slot) throw fsError("NotFound", `no entry '${name}' in directory ${dirId}`);
     const child = this.node(slot.childId);
+    checkUnlinkable(child.attr.type, only, name);
     if (child.dir && child.dir.byName.size > 0) throw fsError("NotEmpty", `directory '${name}' is not empty`);
     removeSlot(dir, slot);
     const result = this.dropName(parent, child, now);
     touch(parent, now);
-    return result;
+    return { ...result, dir: copy(parent.attr) };
   }
 
   async rename(

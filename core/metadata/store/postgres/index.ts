@@ -3,7 +3,7 @@ import pg from "pg";
 import type { CustomTypesConfig, PoolClient, PoolConfig } from "pg";
 import { fsError, isFsError } from "../../../errors.js";
 import type { Logger } from "../../../util/logger.js";
-import type { MetadataStore, NewEntry } from "../../store.js";
+import type { Created, MetadataStore, NewEntry, Removed, UnlinkOnly } from "../../store.js";
 import type {
   AttrChanges,
   DirEntry,
@@ -205,7 +205,16 @@ export class PostgresMetadataStore implements MetadataStore {
     });
   }
 
-  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr> {
+  async lookupIn(dirId: FileId, name: string): Promise<{ dir: FileAttr; entry: FileAttr | null }> {
+    const dir = parseId(dirId);
+    return this.session(async (s) => {
+      const [row] = await s.query(SQL.lookupIn, [dir, name]);
+      if (!row) throw fsError("NotFound", `no file ${dirId}`);
+      return { dir: attrFromRow(row)!, entry: attrFromRow(row, NODE_WIDTH) };
+    });
+  }
+
+  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<Created> {
     const dir = parseId(dirId);
     return this.usageCache.write(
       () =>
@@ -218,12 +227,12 @@ export class PostgresMetadataStore implements MetadataStore {
             throw nameTaken(err, name, dirId);
           }
           const created = attrFromRow(row, 1);
-          if (created) return created;
+          if (created) return { attr: created, dir: attrFromRow(row, 1 + NODE_WIDTH)! };
           requireDir(row[0], dirId);
           // A directory when the statement began, gone when it came to update it.
           throw fsError("NotFound", `no directory ${dirId}`);
         }),
-      (created) => ({ files: 1, bytes: fileBytes(created) }),
+      ({ attr }) => ({ files: 1, bytes: fileBytes(attr) }),
     );
   }
 
@@ -276,16 +285,20 @@ export class PostgresMetadataStore implements MetadataStore {
     }, () => NO_CHANGE);
   }
 
-  async unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked> {
+  async unlink(dirId: FileId, name: string, now: Timespec, only?: UnlinkOnly): Promise<Removed> {
     const dir = parseId(dirId);
     return this.usageCache.write(async () => {
-      const [row] = await this.checkedWrite(SQL.unlink, () => [dir, name, now.sec, now.nsec]);
+      const [row] = await this.checkedWrite(SQL.unlink, () => [dir, name, now.sec, now.nsec, only ?? null]);
       const status = row![STATUS] as CheckedStatus;
       switch (status) {
         case "ok":
-          return unlinked(row!, CHECKED_PAYLOAD)!;
+          return { ...unlinked(row!, CHECKED_PAYLOAD)!, dir: attrFromRow(row!, CHECKED_PAYLOAD + 1 + NODE_WIDTH)! };
         case "no_entry":
           throw fsError("NotFound", `no entry '${name}' in directory ${dirId}`);
+        case "target_is_dir":
+          throw fsError("IsDir", `'${name}' is a directory`);
+        case "target_not_dir":
+          throw fsError("NotDir", `'${name}' is not a directory`);
         case "not_empty":
           throw fsError("NotEmpty", `directory '${name}' is not empty`);
         default:

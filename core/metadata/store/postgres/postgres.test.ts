@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../../../../e2e/helpers/postgres.mjs";
 import { isFsError } from "../../../errors.js";
 import { runMetadataStoreConformance } from "../../storetest/index.js";
-import type { FileAttr } from "../../types.js";
+import type { Created } from "../../store.js";
 import { MIGRATIONS } from "./schema.js";
 import { PostgresMetadataStore, type PostgresMetadataStoreOptions } from "./index.js";
 import { newNode, T } from "../../../testing/new-node.js";
@@ -63,7 +63,7 @@ describe("PostgresMetadataStore", () => {
     const store = await openStore(await freshDatabase());
     const root = await store.getOrCreateRoot("/export", newNode("dir"));
     const files = [root];
-    for (let i = 0; i < 5; i++) files.push(await store.create(root.id, `f${i}`, newNode(i % 2 ? "dir" : "file"), T));
+    for (let i = 0; i < 5; i++) files.push((await store.create(root.id, `f${i}`, newNode(i % 2 ? "dir" : "file"), T)).attr);
     for (const f of files) {
       expect(f.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(Number.isSafeInteger(f.ino) && f.ino > 0).toBe(true);
@@ -92,8 +92,8 @@ describe("PostgresMetadataStore", () => {
   it("shows each server's changes to the other at once", async () => {
     const { a, b, root } = await twoServers();
     expect((await b.getOrCreateRoot("/export", newNode("dir", { mode: 0o700 }))).id).toBe(root.id);
-    const d = await a.create(root.id, "d", newNode("dir"), T);
-    const f = await b.create(d.id, "f", newNode("file", { size: 5 }), T);
+    const d = (await a.create(root.id, "d", newNode("dir"), T)).attr;
+    const f = (await b.create(d.id, "f", newNode("file", { size: 5 }), T)).attr;
     expect(await b.lookup(root.id, "d")).toEqual(await a.get(d.id));
     expect(await a.lookup(d.id, "f")).toEqual(f);
     await a.setAttr(f.id, { size: 99 });
@@ -111,8 +111,8 @@ describe("PostgresMetadataStore", () => {
       const type = round % 2 ? "dir" : "file";
       const results = await Promise.allSettled([a.create(root.id, name, newNode(type), T), b.create(root.id, name, newNode(type), T)]);
       expect(results.map(codeOf).sort()).toEqual(["Exists", "ok"]);
-      const winner = results.find((r) => r.status === "fulfilled") as PromiseFulfilledResult<FileAttr>;
-      expect((await b.lookup(root.id, name)).id).toBe(winner.value.id);
+      const winner = results.find((r) => r.status === "fulfilled") as PromiseFulfilledResult<Created>;
+      expect((await b.lookup(root.id, name)).id).toBe(winner.value.attr.id);
     }
     expect((await a.get(root.id)).nlink).toBe(2 + 5);
     expect((await a.readDir(root.id, 0, 100)).entries).toHaveLength(10);
@@ -120,7 +120,7 @@ describe("PostgresMetadataStore", () => {
 
   it("hands out distinct, increasing cookies to creators on two servers at once", async () => {
     const { a, b, root } = await twoServers();
-    const dir = await a.create(root.id, "shared", newNode("dir"), T);
+    const dir = (await a.create(root.id, "shared", newNode("dir"), T)).attr;
     const creates = [];
     for (let i = 0; i < 60; i++) {
       const store = i % 2 ? a : b;
@@ -145,12 +145,12 @@ describe("PostgresMetadataStore", () => {
   it("gives each name to exactly one server when a batch races single creates of the same names", async () => {
     const { a, b, root } = await twoServers();
     for (let round = 0; round < 5; round++) {
-      const dir = await a.create(root.id, `batch${round}`, newNode("dir"), T);
+      const dir = (await a.create(root.id, `batch${round}`, newNode("dir"), T)).attr;
       const names = Array.from({ length: 40 }, (_, i) => `n${i}`);
       const batch = a.createMany(dir.id, names.map((name, i) => ({ name, node: newNode(i % 4 ? "file" : "dir") })), T);
       const singles = names
         .filter((_, i) => i % 3 === 0)
-        .map((name, i) => b.create(dir.id, name, newNode(i % 2 ? "file" : "dir"), T).then((attr) => ({ name, attr }), () => null));
+        .map((name, i) => b.create(dir.id, name, newNode(i % 2 ? "file" : "dir"), T).then(({ attr }) => ({ name, attr }), () => null));
       const fromBatch = await batch;
       const fromSingles = (await Promise.all(singles)).filter((won) => won !== null);
       const owner = new Map<string, string>();
@@ -172,14 +172,14 @@ describe("PostgresMetadataStore", () => {
 
   it("lets exactly one of several servers unlink a name, and keeps link counts right", async () => {
     const { a, b, root } = await twoServers();
-    const d = await a.create(root.id, "d", newNode("dir"), T);
-    const f = await a.create(d.id, "f", newNode("file", { size: 10 }), T);
+    const d = (await a.create(root.id, "d", newNode("dir"), T)).attr;
+    const f = (await a.create(d.id, "f", newNode("file", { size: 10 }), T)).attr;
     const results = await Promise.allSettled([a.unlink(d.id, "f", T), b.unlink(d.id, "f", T), a.unlink(d.id, "f", T)]);
     expect(results.map(codeOf).sort()).toEqual(["NotFound", "NotFound", "ok"]);
     await expect(b.get(f.id)).rejects.toMatchObject({ code: "NotFound" });
 
     // Links and unlinks of one file from both servers at once: nlink ends equal to its names.
-    const g = await a.create(d.id, "g", newNode("file"), T);
+    const g = (await a.create(d.id, "g", newNode("file"), T)).attr;
     await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).link(d.id, `g${i}`, g.id, T)));
     await Promise.all(
       Array.from({ length: 10 }, (_, i) => (i % 2 ? b : a).unlink(d.id, i < 5 ? `g${i}` : "g", T).catch(() => undefined)),
@@ -194,13 +194,13 @@ describe("PostgresMetadataStore", () => {
     for (let round = 0; round < 8; round++) {
       // p/x/s and r/y/q: moving x into q and y into s at once would each pass the subtree
       // check alone, lock disjoint rows, and together make the cycle x → q → y → s → x.
-      const base = await a.create(root.id, `base${round}`, newNode("dir"), T);
-      const p = await a.create(base.id, "p", newNode("dir"), T);
-      const r = await a.create(base.id, "r", newNode("dir"), T);
-      const x = await a.create(p.id, "x", newNode("dir"), T);
-      const y = await a.create(r.id, "y", newNode("dir"), T);
-      const s = await a.create(x.id, "s", newNode("dir"), T);
-      const q = await a.create(y.id, "q", newNode("dir"), T);
+      const base = (await a.create(root.id, `base${round}`, newNode("dir"), T)).attr;
+      const p = (await a.create(base.id, "p", newNode("dir"), T)).attr;
+      const r = (await a.create(base.id, "r", newNode("dir"), T)).attr;
+      const x = (await a.create(p.id, "x", newNode("dir"), T)).attr;
+      const y = (await a.create(r.id, "y", newNode("dir"), T)).attr;
+      const s = (await a.create(x.id, "s", newNode("dir"), T)).attr;
+      const q = (await a.create(y.id, "q", newNode("dir"), T)).attr;
       const results = await Promise.allSettled([a.rename(p.id, "x", q.id, "x", T), b.rename(r.id, "y", s.id, "y", T)]);
       expect(results.map(codeOf).sort()).toEqual(["Invalid", "ok"]);
       for (const dir of [x, y, s, q]) {
@@ -217,7 +217,7 @@ describe("PostgresMetadataStore", () => {
   it("keeps a directory that gains an entry while another server removes it", async () => {
     const { a, b, root } = await twoServers();
     for (let round = 0; round < 10; round++) {
-      const d = await a.create(root.id, `d${round}`, newNode("dir"), T);
+      const d = (await a.create(root.id, `d${round}`, newNode("dir"), T)).attr;
       const [removed, created] = await Promise.allSettled([a.unlink(root.id, `d${round}`, T), b.create(d.id, "inside", newNode("file"), T)]);
       if (removed.status === "fulfilled") {
         expect(codeOf(created)).toBe("NotFound");
@@ -308,7 +308,7 @@ describe("PostgresMetadataStore", () => {
     const root = await store.getOrCreateRoot("/export", newNode("dir"));
     await expect(store.create(root.id, "nul\0byte", newNode("file"), T)).rejects.toMatchObject({ code: "Invalid" });
     await expect(store.lookup(root.id, "nul\0byte")).rejects.toMatchObject({ code: "Invalid" });
-    expect((await store.create(root.id, "fine", newNode("file"), T)).type).toBe("file");
+    expect(((await store.create(root.id, "fine", newNode("file"), T)).attr).type).toBe("file");
   });
 
   it("recovers when the server drops its connections", async () => {

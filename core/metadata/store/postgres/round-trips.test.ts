@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../../../../e2e/helpers/postgres.mjs";
 import { isFsError } from "../../../errors.js";
 import { newNode, T } from "../../../testing/new-node.js";
+import { silentLogger } from "../../../util/logger.js";
+import { MetadataService } from "../../service.js";
+import type { AuthContext } from "../../types.js";
 import { PostgresMetadataStore } from "./index.js";
 
 /**
@@ -129,12 +132,12 @@ async function roundTrips(call: () => Promise<unknown>): Promise<string> {
 describe("PostgresMetadataStore round trips", () => {
   it("takes one round trip per call, four for a directory moving to another parent", async () => {
     const root = await store.getOrCreateRoot("/export", newNode("dir"));
-    const a = await store.create(root.id, "a", newNode("dir"), T);
-    const b = await store.create(root.id, "b", newNode("dir"), T);
-    const f = await store.create(a.id, "f", newNode("file"), T);
+    const a = (await store.create(root.id, "a", newNode("dir"), T)).attr;
+    const b = (await store.create(root.id, "b", newNode("dir"), T)).attr;
+    const f = (await store.create(a.id, "f", newNode("file"), T)).attr;
     await store.create(a.id, "victim", newNode("file"), T);
     await store.create(a.id, "sub", newNode("dir"), T);
-    const link = await store.create(a.id, "l", newNode("symlink", { symlinkTarget: "f" }), T);
+    const link = (await store.create(a.id, "l", newNode("symlink", { symlinkTarget: "f" }), T)).attr;
 
     const counts = {
       get: await roundTrips(() => store.get(f.id)),
@@ -190,8 +193,8 @@ describe("PostgresMetadataStore round trips", () => {
 
   it("runs a write again under its locks when a row it read changes before it can lock it", async () => {
     const root = await store.getOrCreateRoot("/export", newNode("dir"));
-    const base = await store.create(root.id, "race", newNode("dir"), T);
-    const d = await store.create(base.id, "d", newNode("dir"), T);
+    const base = (await store.create(root.id, "race", newNode("dir"), T)).attr;
+    const d = (await store.create(base.id, "d", newNode("dir"), T)).attr;
     // Another server, not counted: its create in d queues behind a transaction holding d's row.
     const other = await PostgresMetadataStore.open({ connectionString: server.connectionString(database), maxConns: 1 });
     const holder = new pg.Client({ connectionString: server.connectionString(database) });
@@ -209,7 +212,7 @@ describe("PostgresMetadataStore round trips", () => {
       );
       await lockWaiters(2);
       await holder.query("COMMIT");
-      expect((await created).type).toBe("file");
+      expect((await created).attr.type).toBe("file");
       expect(await removed).toBe("NotEmpty");
       // Its first run saw d change and wrote nothing; BEGIN, lock, the statement again, COMMIT.
       expect(counter.count - before).toBe(5);
@@ -218,5 +221,57 @@ describe("PostgresMetadataStore round trips", () => {
       await holder.end();
       await other.close();
     }
+  });
+});
+
+describe("MetadataService round trips to PostgreSQL", () => {
+  const alice: AuthContext = { uid: 1000, gid: 1000, gids: [1000] };
+  const bob: AuthContext = { uid: 2000, gid: 2000, gids: [2000] };
+
+  it("makes a LOOKUP one round trip, a CREATE two and a REMOVE two", async () => {
+    const svc = new MetadataService(silentLogger);
+    const top = await svc.registerShare({ name: "/svc", store, readOnly: false, rootUid: 1000, rootGid: 1000, rootMode: 0o777 });
+    const dir = (await svc.mkdir(alice, "/svc", top.id, "d", {})).attr;
+    const sticky = (await svc.mkdir(alice, "/svc", top.id, "sticky", { mode: 0o1777 })).attr;
+    const closed = (await svc.mkdir(alice, "/svc", top.id, "closed", { mode: 0o700 })).attr;
+    await svc.create(alice, "/svc", sticky.id, "alices", { mode: "guarded", attrs: {} });
+    await svc.create(bob, "/svc", sticky.id, "bobs", { mode: "guarded", attrs: {} });
+    const guarded = { mode: "guarded", attrs: {} } as const;
+
+    // What libnfs sends per file: two LOOKUPs and a CREATE; a LOOKUP and a REMOVE.
+    const counts = {
+      lookupMiss: await roundTrips(() => svc.lookup(alice, "/svc", dir.id, "f")),
+      create: await roundTrips(() => svc.create(alice, "/svc", dir.id, "f", guarded)),
+      createWithSize: await roundTrips(() => svc.create(alice, "/svc", dir.id, "g", { mode: "unchecked", attrs: { size: 0 } })),
+      createTaken: await roundTrips(() => svc.create(alice, "/svc", dir.id, "f", guarded)),
+      createOverExisting: await roundTrips(() => svc.create(alice, "/svc", dir.id, "f", { mode: "unchecked", attrs: {} })),
+      lookup: await roundTrips(() => svc.lookup(alice, "/svc", dir.id, "f")),
+      lookupNoSearch: await roundTrips(() => svc.lookup(bob, "/svc", closed.id, "missing")),
+      remove: await roundTrips(() => svc.remove(alice, "/svc", dir.id, "f")),
+      removeMissing: await roundTrips(() => svc.remove(alice, "/svc", dir.id, "f")),
+      removeDir: await roundTrips(() => svc.remove(alice, "/svc", top.id, "d")),
+      removeOthersInStickyDir: await roundTrips(() => svc.remove(bob, "/svc", sticky.id, "alices")),
+      removeOwnInStickyDir: await roundTrips(() => svc.remove(bob, "/svc", sticky.id, "bobs")),
+      mkdir: await roundTrips(() => svc.mkdir(alice, "/svc", dir.id, "sub", {})),
+      rmdir: await roundTrips(() => svc.rmdir(alice, "/svc", dir.id, "sub")),
+    };
+    expect(counts).toEqual({
+      lookupMiss: "1 NotFound",
+      create: "2 ok",
+      createWithSize: "2 ok",
+      // A taken name costs the lookup the create spared.
+      createTaken: "3 Exists",
+      createOverExisting: "3 ok",
+      lookup: "1 ok",
+      lookupNoSearch: "1 Access",
+      remove: "2 ok",
+      removeMissing: "2 NotFound",
+      removeDir: "2 IsDir",
+      // In a sticky directory not their own, a caller needs the victim's owner first.
+      removeOthersInStickyDir: "2 Perm",
+      removeOwnInStickyDir: "3 ok",
+      mkdir: "2 ok",
+      rmdir: "2 ok",
+    });
   });
 });

@@ -155,6 +155,18 @@ export const SQL = {
   ),
 
   /**
+   * $1 dir, $2 name → [dir node…, child node…]: the child's cells null when the name is free
+   * (always, when $1 is not a directory); no row when $1 is missing.
+   */
+  lookupIn: statement(
+    "lookup_in",
+    `SELECT ${nodeColumnsOf("d")}, ${nodeColumnsOf("n")} FROM nodes d
+     LEFT JOIN entries e ON e.dir_id = d.id AND e.name = $2
+     LEFT JOIN nodes n ON n.id = e.child_id
+     WHERE d.id = $1`,
+  ),
+
+  /**
    * $1 dir, $2 after cookie, $3 limit → [dir type, name, cookie, child node…] in cookie order;
    * one row of nulls after the type when the page is empty, no row when the directory is missing.
    */
@@ -195,7 +207,8 @@ export const SQL = {
   ),
 
   /**
-   * $1 dir, $2 name, $3 dir nlink delta, ($4, $5) now, new node from $6 → [dir type, new node…].
+   * $1 dir, $2 name, $3 dir nlink delta, ($4, $5) now, new node from $6 → [dir type, new node…,
+   * the directory after the change…].
    * The UPDATE locks the directory and hands out its next cookie, so concurrent creators in one
    * directory queue there. No new node when $1 is not a directory (its type, read before, says
    * why); a unique violation on entries_pkey when the name is taken.
@@ -205,14 +218,15 @@ export const SQL = {
     `WITH dir AS (
        UPDATE nodes SET next_cookie = next_cookie + 1, nlink = nlink + $3, ${touch("$4", "$5")}
        WHERE id = $1 AND type = 'dir'
-       RETURNING id, next_cookie - 1 AS cookie, share_root
+       RETURNING next_cookie - 1 AS cookie, ${NODE_COLUMNS}
      ), child AS (
        INSERT INTO nodes (${INSERT_NODE_COLUMNS}, share_root) SELECT ${newNodeValues(6)}, dir.share_root FROM dir
        RETURNING ${NODE_COLUMNS}
      ), entry AS (
        INSERT INTO entries (dir_id, name, child_id, cookie) SELECT dir.id, $2::text, child.id, dir.cookie FROM dir, child
      )
-     SELECT (SELECT type FROM nodes WHERE id = $1), child.* FROM ${ONE_ROW} LEFT JOIN child ON true`,
+     SELECT (SELECT type FROM nodes WHERE id = $1), child.*, ${nodeColumnsOf("dir")}
+     FROM ${ONE_ROW} LEFT JOIN child ON true LEFT JOIN dir ON true`,
   ),
 
   /**
@@ -309,9 +323,10 @@ export const SQL = {
   ),
 
   /**
-   * Checked write. $1 dir, $2 name, ($3, $4) now → [status, lock ids, whether the node went with
-   * its last name, the node…]: as it was when deleted, else with nlink - 1 and ctime = now. A
-   * directory goes with its name (when empty) and takes one link from $1.
+   * Checked write. $1 dir, $2 name, ($3, $4) now, $5 which kind of node may go ('dir',
+   * 'nonDir' or null for any) → [status, lock ids, whether the node went with its last name, the
+   * node…, the directory after the change…]: the node as it was when deleted, else with nlink - 1
+   * and ctime = now. A directory goes with its name (when empty) and takes one link from $1.
    */
   unlink: statement(
     "unlink",
@@ -328,6 +343,8 @@ export const SQL = {
            WHEN dir_type IS NULL THEN 'no_dir'
            WHEN dir_type <> 'dir' THEN 'not_dir'
            WHEN child IS NULL THEN 'no_entry'
+           WHEN $5::text = 'nonDir' AND child_type = 'dir' THEN 'target_is_dir'
+           WHEN $5::text = 'dir' AND child_type <> 'dir' THEN 'target_not_dir'
            WHEN child_has_entries THEN 'not_empty'
            ELSE 'lock'
          END AS step
@@ -347,6 +364,7 @@ export const SQL = {
      ), dir AS (
        UPDATE nodes SET nlink = nlink - (SELECT CASE WHEN child_type = 'dir' THEN 1 ELSE 0 END FROM verdict), ${touch("$3", "$4")}
        WHERE id = $1 AND ${isOk}
+       RETURNING ${NODE_COLUMNS}
      ), gone AS (
        DELETE FROM nodes WHERE id = (SELECT child FROM verdict WHERE status = 'ok' AND last_name)
        RETURNING ${NODE_COLUMNS}
@@ -355,8 +373,8 @@ export const SQL = {
        WHERE id = (SELECT child FROM verdict WHERE status = 'ok' AND NOT last_name)
        RETURNING ${NODE_COLUMNS}
      )
-     SELECT v.status, array_remove(ARRAY[$1::uuid, v.child], NULL), v.last_name, node.*
-     FROM verdict v LEFT JOIN (SELECT * FROM gone UNION ALL SELECT * FROM kept) node ON true`,
+     SELECT v.status, array_remove(ARRAY[$1::uuid, v.child], NULL), v.last_name, node.*, ${nodeColumnsOf("dir")}
+     FROM verdict v LEFT JOIN (SELECT * FROM gone UNION ALL SELECT * FROM kept) node ON true LEFT JOIN dir ON true`,
   ),
 
   /**

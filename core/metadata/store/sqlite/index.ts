@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { fsError, isFsError } from "../../../errors.js";
 import { CoalescedCall } from "../../../util/coalesced-call.js";
-import type { MetadataStore, NewEntry } from "../../store.js";
+import { checkUnlinkable, type Created, type MetadataStore, type NewEntry, type Removed, type UnlinkOnly } from "../../store.js";
 import type {
   AttrChanges,
   DirPage,
@@ -148,10 +148,10 @@ export class SqliteMetadataStore implements MetadataStore {
 
   private readonly q: ReturnType<typeof prepareStatements>;
   private readonly txRoot: Tx<(shareName: string, init: NewNode) => NodeRow>;
-  private readonly txCreate: Tx<(dirId: number, name: string, node: NewNode, now: Timespec) => NodeRow>;
+  private readonly txCreate: Tx<(dirId: number, name: string, node: NewNode, now: Timespec) => Created>;
   private readonly txCreateMany: Tx<(dirId: number, entries: readonly NewEntry[], now: Timespec) => Array<NodeRow | null>>;
   private readonly txLink: Tx<(dirId: number, name: string, targetId: number, now: Timespec) => NodeRow>;
-  private readonly txUnlink: Tx<(dirId: number, name: string, now: Timespec) => Unlinked>;
+  private readonly txUnlink: Tx<(dirId: number, name: string, now: Timespec, only: UnlinkOnly | undefined) => Removed>;
   private readonly txRename: Tx<
     (
       fromDirId: number,
@@ -189,7 +189,9 @@ export class SqliteMetadataStore implements MetadataStore {
     this.txLink = db.transaction((dirId: number, name: string, targetId: number, now: Timespec) =>
       this.linkNode(dirId, name, targetId, now),
     );
-    this.txUnlink = db.transaction((dirId: number, name: string, now: Timespec) => this.unlinkName(dirId, name, now));
+    this.txUnlink = db.transaction((dirId: number, name: string, now: Timespec, only: UnlinkOnly | undefined) =>
+      this.unlinkName(dirId, name, now, only),
+    );
     this.txRename = db.transaction(
       (fromDirId: number, fromName: string, toDirId: number, toName: string, now: Timespec) =>
         this.renameEntry(fromDirId, fromName, toDirId, toName, now),
@@ -246,8 +248,17 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<FileAttr> {
-    return this.guard(() => toAttr(this.write(() => this.txCreate.immediate(parseId(dirId), name, node, now))));
+  async lookupIn(dirId: FileId, name: string): Promise<{ dir: FileAttr; entry: FileAttr | null }> {
+    return this.guard(() => {
+      const dir = this.nodeRow(parseId(dirId));
+      if (dir.type !== "dir") return { dir: toAttr(dir), entry: null };
+      const childId = this.childOf(dir.id, name);
+      return { dir: toAttr(dir), entry: childId === undefined ? null : toAttr(this.nodeRow(childId)) };
+    });
+  }
+
+  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<Created> {
+    return this.guard(() => this.write(() => this.txCreate.immediate(parseId(dirId), name, node, now)));
   }
 
   async createMany(dirId: FileId, entries: readonly NewEntry[], now: Timespec): Promise<Array<FileAttr | null>> {
@@ -260,8 +271,8 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.guard(() => toAttr(this.write(() => this.txLink.immediate(parseId(dirId), name, parseId(targetId), now))));
   }
 
-  async unlink(dirId: FileId, name: string, now: Timespec): Promise<Unlinked> {
-    return this.guard(() => this.write(() => this.txUnlink.immediate(parseId(dirId), name, now)));
+  async unlink(dirId: FileId, name: string, now: Timespec, only?: UnlinkOnly): Promise<Removed> {
+    return this.guard(() => this.write(() => this.txUnlink.immediate(parseId(dirId), name, now, only)));
   }
 
   async rename(
@@ -499,12 +510,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return root;
   }
 
-  private createNode(dirId: number, name: string, node: NewNode, now: Timespec): NodeRow {
+  private createNode(dirId: number, name: string, node: NewNode, now: Timespec): Created {
     const dir = this.requireDir(dirId);
     if (this.childOf(dirId, name) !== undefined) throw fsError("Exists", `'${name}' exists in directory ${dirId}`);
     const child = this.insertNode(node, dirId, dir.share_root);
     this.addEntry(dirId, name, child.id, node.type === "dir" ? 1 : 0, now);
-    return child;
+    return { attr: toAttr(child), dir: toAttr(this.nodeRow(dirId)) };
   }
 
   /** createMany's transaction: the directory row is updated once, whatever the number of entries. */
@@ -540,7 +551,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.addNlink(targetId, 1, now);
   }
 
-  private unlinkName(dirId: number, name: string, now: Timespec): Unlinked {
+  private unlinkName(dirId: number, name: string, now: Timespec, only: UnlinkOnly | undefined): Removed {
     const childId = this.childOf(dirId, name);
     if (childId === undefined) {
       this.requireDir(dirId);
@@ -548,13 +559,14 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     // A name exists only in a directory, so dirId needs no check of its own here.
     const child = this.nodeRow(childId);
+    checkUnlinkable(child.type, only, name);
     if (child.type === "dir" && this.q.hasEntries.get(child.id)) {
       throw fsError("NotEmpty", `directory '${name}' is not empty`);
     }
     this.deleteEntry(dirId, name);
     const result = this.dropName(child, now);
     this.touchDir(dirId, child.type === "dir" ? -1 : 0, now);
-    return result;
+    return { ...result, dir: toAttr(this.nodeRow(dirId)) };
   }
 
   /** Drops one name of `child` (its entry already deleted); deletes the node at nlink 0. */

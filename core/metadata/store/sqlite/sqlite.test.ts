@@ -21,7 +21,7 @@ describe("SqliteMetadataStore", () => {
   it("works in memory", async () => {
     const store = SqliteMetadataStore.open({ path: ":memory:" });
     const root = await store.getOrCreateRoot("/export", newNode("dir"));
-    const f = await store.create(root.id, "f", newNode("file"), T);
+    const f = (await store.create(root.id, "f", newNode("file"), T)).attr;
     expect((await store.lookup(root.id, "f")).id).toBe(f.id);
     await store.close();
   });
@@ -30,11 +30,11 @@ describe("SqliteMetadataStore", () => {
     const path = freshPath();
     let store = SqliteMetadataStore.open({ path });
     const root = await store.getOrCreateRoot("/export", newNode("dir"));
-    const d = await store.create(root.id, "d", newNode("dir"), T);
-    const f = await store.create(d.id, "f", newNode("file", { size: 42, contentId: "abc" }), T);
+    const d = (await store.create(root.id, "d", newNode("dir"), T)).attr;
+    const f = (await store.create(d.id, "f", newNode("file", { size: 42, contentId: "abc" }), T)).attr;
     await store.link(root.id, "f-link", f.id, T);
-    const s = await store.create(root.id, "s", newNode("symlink", { symlinkTarget: "d/f", size: 3 }), T);
-    const gone = await store.create(root.id, "gone", newNode("file"), T);
+    const s = (await store.create(root.id, "s", newNode("symlink", { symlinkTarget: "d/f", size: 3 }), T)).attr;
+    const gone = (await store.create(root.id, "gone", newNode("file"), T)).attr;
     await store.unlink(root.id, "gone", T);
     const listing = await store.readDir(root.id, 0, 100);
     const secret = await store.secret("k");
@@ -49,7 +49,7 @@ describe("SqliteMetadataStore", () => {
     expect(await store.readDir(root.id, 0, 100)).toEqual(listing);
     expect((await store.parentOf(d.id)).id).toBe(root.id);
     expect(await store.secret("k")).toEqual(secret);
-    const fresh = await store.create(root.id, "fresh", newNode("file"), T);
+    const fresh = (await store.create(root.id, "fresh", newNode("file"), T)).attr;
     expect(Number(fresh.id)).toBeGreaterThan(Number(gone.id));
     const nextCookie = (await store.readDir(root.id, 0, 100)).entries.at(-1)!.cookie;
     expect(nextCookie).toBeGreaterThan(listing.entries.at(-1)!.cookie + 1);
@@ -110,7 +110,7 @@ describe("SqliteMetadataStore", () => {
     expect((await store.parentOf("2")).id).toBe("1");
     expect((await store.parentOf("1")).id).toBe("1");
     expect((await store.readDir("2", 0, 10)).entries.map((e) => [e.name, e.cookie])).toEqual([["f", 4]]);
-    const g = await store.create("2", "g", newNode("file"), T);
+    const g = (await store.create("2", "g", newNode("file"), T)).attr;
     expect((await store.readDir("2", 4, 10)).entries.map((e) => [e.name, e.cookie, e.attr.id])).toEqual([["g", 5, g.id]]);
     await store.close();
     const db = new Database(path, { readonly: true });
@@ -122,8 +122,8 @@ describe("SqliteMetadataStore", () => {
     const path = freshPath();
     let store = SqliteMetadataStore.open({ path });
     const root = await store.getOrCreateRoot("/export", newNode("dir"));
-    const d = await store.create(root.id, "d", newNode("dir"), T);
-    const f = await store.create(d.id, "f", newNode("file"), T);
+    const d = (await store.create(root.id, "d", newNode("dir"), T)).attr;
+    const f = (await store.create(d.id, "f", newNode("file"), T)).attr;
     await store.close();
     // Triggers that fail the last statement of a create and of an unlink, after the rows before it changed.
     const db = new Database(path);
@@ -180,7 +180,7 @@ describe("SqliteMetadataStore", () => {
         contentId: type === "file" ? "c" : null, rdev: { major: 0, minor: 0 }, ...extra });
       const root = await store.getOrCreateRoot("/export", n("dir"));
       const ids = [];
-      for (let i = 0; i < 200; i++) ids.push((await store.create(root.id, "f" + i, n("file", { size: i }), t)).id);
+      for (let i = 0; i < 200; i++) ids.push(((await store.create(root.id, "f" + i, n("file", { size: i }), t)).attr).id);
       await store.rename(root.id, "f0", root.id, "renamed", t);
       await store.unlink(root.id, "f1", t);
       await store.setAttr(ids[2], { size: 999 });
