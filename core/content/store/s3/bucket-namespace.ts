@@ -461,12 +461,18 @@ export class BucketNamespace implements MetadataStore {
   private async storePage(dirId: FileId, names: ListedName[], generation: number, empty: boolean): Promise<void> {
     const record: PageRecord = { rows: [], seen: [], undescribed: [] };
     const now = timespecNow();
-    const fresh: ListedName[] = [];
+    let fresh: ListedName[] = [];
     for (const listed of names) {
       const existing = empty ? null : await this.lookupOrNull(dirId, listed.name);
       if (existing) await this.compare(listed, existing, generation, now, record);
       else fresh.push(listed);
     }
+    // Looked at now, after every wait: a file removed or renamed while the page was on its way
+    // left its object behind for a delete or a move, and must not come back as a file of its own.
+    // Its key is owed a delete, or still held in the index (the removal's delete is not queued
+    // yet, or the move has not landed).
+    const deleting = this.bucket.cache.keysBeingDeleted();
+    fresh = fresh.filter((listed) => listed.object === null || (!deleting.has(listed.key) && this.bucket.index.holding(listed.key).length === 0));
     if (fresh.length > 0) {
       const entries: NewEntry[] = fresh.map((listed) => ({ name: listed.name, node: this.nodeOf(listed, now) }));
       const created = await this.inner.createMany(dirId, entries, now);

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { fsError, isFsError } from "../../../errors.js";
-import { CoalescedCall } from "../../../util/coalesced-call.js";
+import { WalSync } from "../../../util/wal-sync.js";
 import { checkUnlinkable, type Created, type MetadataStore, type NewEntry, type Removed, type UnlinkOnly } from "../../store.js";
 import type {
   AttrChanges,
@@ -169,16 +168,15 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Entries the write transaction in progress added (child id) or removed (null). */
   private readonly pendingEntries = new Map<string, number | null>();
 
-  private readonly walSync = new CoalescedCall(() => this.syncWal());
-  /** SQLite's count of changed rows when the last WAL sync began. */
-  private syncedChanges = -1;
+  private readonly walSync: WalSync;
 
   private constructor(
     private readonly db: Database.Database,
     /** The write-ahead log beside the database file; null for an in-memory database. */
-    private readonly walPath: string | null,
+    walPath: string | null,
   ) {
     this.q = prepareStatements(db);
+    this.walSync = new WalSync(db, walPath, "the metadata log");
     this.txRoot = db.transaction((shareName: string, init: NewNode) => this.createRoot(shareName, init));
     this.txCreate = db.transaction((dirId: number, name: string, node: NewNode, now: Timespec) =>
       this.createNode(dirId, name, node, now),
@@ -329,33 +327,10 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  /**
-   * Fsyncs the write-ahead log. With synchronous=NORMAL a commit reaches the WAL file but not the
-   * disk (a checkpoint syncs what it copies), so a power cut could roll the last commits back;
-   * one fsync of the WAL makes every commit before it durable. Concurrent callers share fsyncs.
-   */
+  /** Fsyncs the write-ahead log (commits run with synchronous=NORMAL; see WalSync). */
   sync(): Promise<void> {
     if (!this.db.open) return Promise.reject(fsError("Io", "metadata store is closed"));
-    // Nothing committed since the last sync began: that sync (if still under way) covers it all.
-    if (this.q.totalChanges.get() === this.syncedChanges) return this.walSync.current();
-    return this.walSync.run();
-  }
-
-  private async syncWal(): Promise<void> {
-    this.syncedChanges = this.q.totalChanges.get()!;
-    if (this.walPath === null) return;
-    try {
-      const wal = await open(this.walPath, "r");
-      try {
-        await wal.sync();
-      } finally {
-        await wal.close();
-      }
-    } catch (err) {
-      // No WAL yet: every commit so far is in the database file, which a checkpoint synced.
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw fsError("Io", `could not sync the metadata log: ${(err as Error).message}`, err);
-    }
+    return this.walSync.sync();
   }
 
   async secret(name: string): Promise<Buffer> {
@@ -738,7 +713,6 @@ function prepareStatements(db: Database.Database) {
     >,
     getRoot: db.prepare(`SELECT node_id FROM roots WHERE share = ?`) as Stmt<[string], { node_id: number }>,
     insertRoot: db.prepare(`INSERT INTO roots (share, node_id) VALUES (?, ?)`) as Stmt<[string, number]>,
-    totalChanges: db.prepare(`SELECT total_changes()`).pluck() as Stmt<[], number>,
     insertSecret: db.prepare(`INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)`) as Stmt<[string, Buffer]>,
     getSecret: db.prepare(`SELECT value FROM secrets WHERE name = ?`) as Stmt<[string], { value: Buffer }>,
     usage: db.prepare(

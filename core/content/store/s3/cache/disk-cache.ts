@@ -75,7 +75,7 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
     const journal = new Journal(path.join(options.dir, "journal.sqlite"));
     try {
       const dataDir = path.join(options.dir, "data");
-      const segments = new Segments(await LocalFiles.open({ root: dataDir, maxOpenFiles: 64 }));
+      const segments = new Segments(await LocalFiles.open({ root: dataDir, maxOpenFiles: 64 }), () => journal.settleRemovals());
       const cache = new RemoteCache(options, journal, segments);
       await resume(cache.ctx, cache.queue, dataDir);
       return cache;
@@ -236,6 +236,13 @@ export class RemoteCache extends EventEmitter<RemoteCacheEvents> {
   pending(id: string): boolean {
     const file = this.ctx.files.get(id);
     return this.queue.keyWork.has(id) || (file !== undefined && (this.ctx.hasLocalWork(file) || file.metadataSeq > file.metadataSentSeq));
+  }
+
+  /** The keys whose objects are owed a delete (files removed here whose delete has not landed yet). */
+  keysBeingDeleted(): Set<string> {
+    const keys = new Set<string>();
+    for (const work of this.queue.keyWork.values()) if (work.action === "delete") keys.add(work.key);
+    return keys;
   }
 
   /** Queues whatever `id` needs: an upload of local changes, or a move of its object (bucket layout). */

@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { WalSync } from "../../../../util/wal-sync.js";
 import type { Range } from "../../../../cache/extent-list.js";
 
 /** A file whose synced changes are not in the remote store yet. */
@@ -42,18 +43,28 @@ export type PendingChange = PendingUpload | PendingDelete | PendingMarker | Pend
 /**
  * The write-back journal: one row per file with acknowledged changes that are not in the remote
  * store yet. A row is written (synchronously, fsync'd) before COMMIT is acknowledged and removed
- * once the upload or delete is done, so after a crash the rows say exactly what is still owed.
+ * once the upload or delete is done, so after a crash the rows say what may still be owed.
+ *
+ * A removal is not fsync'd (that was a third of the journal's time on the event loop): a row a
+ * crash brings back only sends again bytes that are still local, or deletes an object again,
+ * provided no local bytes a row names are dropped before its removal is on disk. So whoever
+ * drops or cuts local bytes calls `settleRemovals()` first (Segments does).
  */
 export class Journal {
   private readonly db: Database.Database;
   private readonly putRow: Database.Statement<[string, string, string]>;
   private readonly removeRow: Database.Statement<[string]>;
+  private readonly wal: WalSync;
+  /** A removal was committed since the last fsync of the WAL. */
+  private unsettled = false;
+  private settling: Promise<void> = Promise.resolve();
 
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
-    // The journal is the durability record of COMMIT: every change reaches the disk before it returns.
+    // The journal is the durability record of COMMIT: a put reaches the disk before it returns.
     this.db.pragma("synchronous = FULL");
+    this.wal = new WalSync(this.db, `${path}-wal`, "the upload journal");
     this.db.exec(`CREATE TABLE IF NOT EXISTS pending (
       id     TEXT PRIMARY KEY,
       action TEXT NOT NULL,
@@ -80,10 +91,33 @@ export class Journal {
             dirty: change.dirty,
           };
     this.putRow.run(id, change.action, JSON.stringify(state));
+    // A synchronous=FULL commit fsyncs the WAL, and so every removal before it.
+    this.unsettled = false;
   }
 
+  /** Forgets a row; durable at the next put or settleRemovals(). */
   remove(id: string): void {
-    this.removeRow.run(id);
+    // WAL mode: a commit with synchronous=NORMAL is not fsync'd, and the next fsync of the WAL
+    // (a put's, or settleRemovals') covers it.
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      this.removeRow.run(id);
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
+    this.unsettled = true;
+  }
+
+  /** Resolves once every removal so far is on disk (one fsync off the event loop, shared by concurrent callers). */
+  settleRemovals(): Promise<void> {
+    if (this.unsettled && this.db.open) {
+      this.unsettled = false;
+      this.settling = this.wal.sync().catch((err: unknown) => {
+        this.unsettled = true;
+        throw err;
+      });
+    }
+    return this.settling;
   }
 
   /** Every pending change, in the order they were first journaled. */

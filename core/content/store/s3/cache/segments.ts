@@ -13,7 +13,14 @@ export const SEGMENT_SIZE = 64 * 2 ** 20;
  * bytes; a range never written reads as zeros.
  */
 export class Segments {
-  constructor(private readonly files: LocalFiles) {}
+  /**
+   * `beforeDropping` runs before any local bytes are deleted or cut: the journal settles its
+   * removals, so that no row a crash could bring back names bytes that are gone.
+   */
+  constructor(
+    private readonly files: LocalFiles,
+    private readonly beforeDropping: () => Promise<void>,
+  ) {}
 
   async write(id: string, offset: number, data: Buffer): Promise<void> {
     for (const piece of pieces(offset, data.length)) {
@@ -32,6 +39,7 @@ export class Segments {
 
   /** Cuts the content to `size`: later segments go, the one holding `size` is shortened. */
   async truncate(id: string, size: number, oldSize: number): Promise<void> {
+    await this.beforeDropping();
     const keep = Math.ceil(size / SEGMENT_SIZE);
     for (let n = keep; n < Math.ceil(oldSize / SEGMENT_SIZE); n++) await this.files.delete(segmentId(id, n));
     if (size % SEGMENT_SIZE !== 0) await this.files.truncate(segmentId(id, keep - 1), size % SEGMENT_SIZE);
@@ -47,11 +55,13 @@ export class Segments {
   }
 
   async drop(id: string, segment: number): Promise<void> {
+    await this.beforeDropping();
     await this.files.delete(segmentId(id, segment));
   }
 
   /** Deletes every segment of a file that is (or was) `size` bytes long. */
   async dropAll(id: string, size: number): Promise<void> {
+    await this.beforeDropping();
     for (let n = 0; n < Math.ceil(size / SEGMENT_SIZE); n++) await this.files.delete(segmentId(id, n));
   }
 
