@@ -368,17 +368,19 @@ describe("listing a bucket into the metadata store", () => {
     expect(await entries()).toEqual([["a".repeat(9), "dir", 0]]);
   });
 
-  it("does not bring back, from a listing under way, a removed file or a renamed file's old key", async () => {
+  it("does not bring back, from a listing under way, a removed file or directory or a renamed file's old key", async () => {
     const proxy = await startTcpProxy({ targetPort: server.port });
     proxies.push(proxy);
     const { ns, root, put, head, entries, store } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }), { proxy });
     await put("gone", "1");
     await put("going", "1");
     await put("moved", "22");
-    expect((await entries()).map(([name]) => name)).toEqual(["going", "gone", "moved"]);
+    await put("empty/", "");
+    expect((await entries()).map(([name]) => name)).toEqual(["going", "gone", "moved", "empty"]);
     // A listing on its way through a slow proxy sees every object. Before its page arrives,
     // "gone" is removed (its delete queues behind the listing), "going" is unlinked but its
-    // content not yet released (as between a REMOVE and its content delete), "moved" renamed.
+    // content not yet released (as between a REMOVE and its content delete), "moved" renamed,
+    // the directory "empty" removed (its marker's delete queues behind the listing too).
     proxy.setDelay(800);
     const listing = ns.refresh(root.id);
     await sleep(200);
@@ -387,12 +389,13 @@ describe("listing a bucket into the metadata store", () => {
     await store.delete(gone.node.contentId!);
     const going = await ns.unlink(root.id, "going", now, "nonDir");
     await ns.rename(root.id, "moved", root.id, "renamed", now);
+    await ns.unlink(root.id, "empty", now, "dir");
     await listing;
     await store.delete(going.node.contentId!);
     proxy.setDelay(0);
     expect(await entries()).toEqual([["renamed", "file", 2]]);
     await store.remoteCache.drain();
-    for (const key of ["gone", "going", "moved"]) await expect(head(key)).rejects.toThrow();
+    for (const key of ["gone", "going", "moved", "empty/"]) await expect(head(key)).rejects.toThrow();
     expect((await head("renamed")).ContentLength).toBe(2);
     await ns.refresh(root.id);
     expect(await entries()).toEqual([["renamed", "file", 2]]);
