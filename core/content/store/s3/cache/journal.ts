@@ -54,6 +54,8 @@ export class Journal {
   private readonly db: Database.Database;
   private readonly putRow: Database.Statement<[string, string, string]>;
   private readonly removeRow: Database.Statement<[string]>;
+  private readonly syncNormal: Database.Statement<[]>;
+  private readonly syncFull: Database.Statement<[]>;
   private readonly wal: WalSync;
   /** A removal was committed since the last fsync of the WAL. */
   private unsettled = false;
@@ -72,6 +74,8 @@ export class Journal {
     )`);
     this.putRow = this.db.prepare("INSERT OR REPLACE INTO pending (id, action, state) VALUES (?, ?, ?)");
     this.removeRow = this.db.prepare("DELETE FROM pending WHERE id = ?");
+    this.syncNormal = this.db.prepare("PRAGMA synchronous = NORMAL");
+    this.syncFull = this.db.prepare("PRAGMA synchronous = FULL");
   }
 
   put(id: string, change: PendingChange): void {
@@ -99,11 +103,11 @@ export class Journal {
   remove(id: string): void {
     // WAL mode: a commit with synchronous=NORMAL is not fsync'd, and the next fsync of the WAL
     // (a put's, or settleRemovals') covers it.
-    this.db.pragma("synchronous = NORMAL");
+    this.syncNormal.run();
     try {
       this.removeRow.run(id);
     } finally {
-      this.db.pragma("synchronous = FULL");
+      this.syncFull.run();
     }
     this.unsettled = true;
   }
