@@ -34,6 +34,13 @@ describe("SPNEGO", () => {
     expect(encodeNegTokenInit2([OID_NTLMSSP])).toEqual(SAMBA_NEG_TOKEN_INIT2);
   });
 
+  it("reads back Samba's NegTokenInit2 (negHints skipped)", () => {
+    const init = decodeNegTokenInit(SAMBA_NEG_TOKEN_INIT2);
+    expect(init.mechTypes).toEqual([OID_NTLMSSP]);
+    expect(init.mechToken).toBeUndefined();
+    expect(init.mechListMIC).toBeUndefined();
+  });
+
   it("decodes a client's NegTokenInit and keeps the DER MechTypeList it will be signed over", () => {
     const init = decodeNegTokenInit(CLIENT_NEG_TOKEN_INIT);
     expect(init.mechTypes).toEqual([OID_NTLMSSP]);

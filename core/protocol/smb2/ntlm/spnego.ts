@@ -143,6 +143,7 @@ export function isSpnegoToken(buf: Buffer): boolean {
 /**
  * A client's first token: the InitialContextToken [APPLICATION 0] { thisMech = SPNEGO,
  * NegotiationToken.negTokenInit [0] } (RFC 4178 §4.2), or the bare negTokenInit some clients send.
+ * Also reads the NegTokenInit2 form (MS-SPNG §2.2.1).
  */
 export function decodeNegTokenInit(buf: Buffer): NegTokenInit {
   let at = 0;
@@ -168,9 +169,12 @@ export function decodeNegTokenInit(buf: Buffer): NegTokenInit {
       token = { mechTypes: decodeMechTypeList(buf, list), mechTypesDer };
     } else if (field.tag === context(2)) {
       mechToken = octets(buf, field, "mechToken");
-    } else if (field.tag === context(3)) {
+    } else if (field.tag === context(3) && buf[field.start] === TAG_OCTET_STRING) {
       mechListMIC = octets(buf, field, "mechListMIC");
-    } else if (field.tag !== context(1)) {
+    } else if (field.tag === context(4)) {
+      // NegTokenInit2 (MS-SPNG §2.2.1) moves mechListMIC to [4]; its [3] is negHints, ignored.
+      mechListMIC = octets(buf, field, "mechListMIC");
+    } else if (field.tag !== context(1) && field.tag !== context(3)) {
       throw new SpnegoError(`NegTokenInit field 0x${field.tag.toString(16)}`);
     }
   }
