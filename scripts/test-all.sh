@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a Debian machine (as root) and runs every test:
-# typecheck, lint, unit tests and the end-to-end tests with real NFS clients, a real
+# typecheck, lint, unit tests and the end-to-end tests with real NFS and SMB clients, a real
 # PostgreSQL and s3rver (an S3 server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,9 @@ command -v g++ >/dev/null || need+=(g++)
 # The portmapper e2e test runs the server on port 111 in a private network namespace.
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
+# The SMB tests drive Samba's client and its conformance suite.
+command -v smbclient >/dev/null || need+=(smbclient)
+command -v smbtorture >/dev/null || need+=(samba-testsuite)
 # The PostgreSQL metadata store's tests start a private cluster (s3rver comes from npm).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then

@@ -3,8 +3,16 @@ import { z } from "zod";
 import { parseClientRule } from "./clients.js";
 import { describeValue } from "./errors.js";
 import { parseSecretRef } from "./secrets.js";
-import type { ContentStoreConfig, DittoConfig, MetadataStoreConfig, SecretRef, ShareConfig } from "./types.js";
-import { LOG_LEVELS } from "./types.js";
+import type {
+  ContentStoreConfig,
+  DittoConfig,
+  MetadataStoreConfig,
+  SecretRef,
+  ShareConfig,
+  SmbAdapterConfig,
+  SmbUserConfig,
+} from "./types.js";
+import { LOG_LEVELS, SMB_DIALECTS } from "./types.js";
 import { formatSize, parseDuration, parseSize } from "./units.js";
 
 /**
@@ -353,6 +361,65 @@ export function processIds(): { uid: number; gid: number } {
   return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 }
 
+/** SMB share names: what \\\\server\\name shows; Windows forbids these characters in them. */
+const smbShareName = scalar('a share name of 1 to 80 characters without \\ / : * ? " < > | or control characters', (value) =>
+  typeof value === "string" && /^[^\\/:*?"<>|\x00-\x1f]{1,80}$/.test(value) && value.toUpperCase() !== "IPC$" ? value : undefined,
+);
+
+const smbEncryption = z.enum(["off", "preferred", "required"], { error: expecting('"off", "preferred" or "required"') });
+
+const smbDialect = z.enum(SMB_DIALECTS, { error: expecting(`one of: ${SMB_DIALECTS.join(", ")}`) });
+
+const smbUser = mapping({
+  name: scalar("a user name of 1 to 104 characters without \\ / @ or control characters", (value) =>
+    typeof value === "string" && /^[^\\/@\x00-\x1f]{1,104}$/.test(value) ? value : undefined,
+  ),
+  password: secretRef,
+  uid: id,
+  gid: id,
+  gids: z.array(id, { error: expecting("a list of group ids") }).max(16, { error: "expected at most 16 group ids" }).default([]),
+}).transform((raw): SmbUserConfig => ({ ...raw }));
+
+const smbAdapter = mapping({
+  enabled: bool.default(false),
+  bind: address.default("127.0.0.1"),
+  port: port.default(12445),
+  min_dialect: smbDialect.default("2.0.2"),
+  max_dialect: smbDialect.default("3.1.1"),
+  signing: z.enum(["required", "enabled"], { error: expecting('"required" or "enabled"') }).default("required"),
+  encryption: smbEncryption.default("off"),
+  guest: bool.default(false),
+  users: z.array(smbUser, { error: expecting("a list of users") }).default([]),
+  max_connections: integer(1, 65535).default(256),
+  idle_timeout: duration(86_400_000).default(15 * 60_000),
+})
+  .superRefine((raw, ctx) => {
+    if (SMB_DIALECTS.indexOf(raw.min_dialect) > SMB_DIALECTS.indexOf(raw.max_dialect)) {
+      ctx.addIssue({ code: "custom", path: ["min_dialect"], message: `expected a dialect no newer than max_dialect (${raw.max_dialect}), got ${raw.min_dialect}`, input: raw.min_dialect });
+    }
+    const seen = new Set<string>();
+    raw.users.forEach((user, i) => {
+      const key = user.name.toUpperCase();
+      if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["users", i, "name"], message: `user ${JSON.stringify(user.name)} is listed twice (names compare without case)`, input: user.name });
+      seen.add(key);
+    });
+  })
+  .transform(
+    (raw): SmbAdapterConfig => ({
+      enabled: raw.enabled,
+      bind: raw.bind,
+      port: raw.port,
+      minDialect: raw.min_dialect,
+      maxDialect: raw.max_dialect,
+      signing: raw.signing,
+      encryption: raw.encryption,
+      guest: raw.guest,
+      users: raw.users,
+      maxConnections: raw.max_connections,
+      idleTimeout: raw.idle_timeout,
+    }),
+  );
+
 const share = mapping({
   name: shareName,
   metadata_store: text("the name of a metadata store"),
@@ -370,6 +437,10 @@ const share = mapping({
   }).prefault({}),
   durability: z.enum(["local", "remote"], { error: expecting('"local" or "remote"') }).default("local"),
   require_privileged_port: bool.default(false),
+  smb: mapping({
+    name: smbShareName.nullable().default(null),
+    encryption: smbEncryption.nullable().default(null),
+  }).prefault({}),
 }).transform(
   (raw): ShareConfig => ({
     name: raw.name,
@@ -384,6 +455,7 @@ const share = mapping({
     root: { uid: raw.root.uid, gid: raw.root.gid, mode: raw.root.mode },
     durability: raw.durability,
     requirePrivilegedPort: raw.require_privileged_port,
+    smb: { name: raw.smb.name ?? raw.name.slice(raw.name.lastIndexOf("/") + 1), encryption: raw.smb.encryption },
   }),
 );
 
@@ -420,6 +492,7 @@ export const configSchema = mapping({
       bind: address.default("127.0.0.1"),
       port: port.default(10111),
     }).prefault({}),
+    smb: smbAdapter.prefault({}),
   }).prefault({}),
   cache: mapping({
     max_dirty_bytes: size(MiB, 64 * GiB).default(64 * MiB),
@@ -447,6 +520,7 @@ export const configSchema = mapping({
         drcEntries: raw.adapters.nfs.drc_entries,
       },
       portmap: { ...raw.adapters.portmap },
+      smb: raw.adapters.smb,
     },
     cache: { maxDirtyBytes: raw.cache.max_dirty_bytes, flushAfter: raw.cache.flush_after },
     metadata: { stores: raw.metadata.stores },

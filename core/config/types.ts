@@ -19,6 +19,7 @@ export interface DittoConfig {
   adapters: {
     nfs: NfsAdapterConfig;
     portmap: PortmapAdapterConfig;
+    smb: SmbAdapterConfig;
   };
   cache: {
     /** Bytes of unstable writes held in memory before write-back. */
@@ -47,6 +48,38 @@ export interface NfsAdapterConfig {
   maxInflightBytes: number;
   /** Replies of non-idempotent calls kept for retransmissions (duplicate request cache); 0: none. */
   drcEntries: number;
+}
+
+export const SMB_DIALECTS = ["2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"] as const;
+export type SmbDialectName = (typeof SMB_DIALECTS)[number];
+
+export interface SmbAdapterConfig {
+  enabled: boolean;
+  bind: string;
+  port: number;
+  minDialect: SmbDialectName;
+  maxDialect: SmbDialectName;
+  /** "required": every authenticated session signs (Windows 11 24H2 requires it); "enabled": the client decides. */
+  signing: "required" | "enabled";
+  /** Server-wide default for shares that do not say: encrypt sessions when the client can, always, or never. */
+  encryption: SmbEncryption;
+  /** Sessions without a password (anonymous, or a user name that is not configured) act as the share's anonymous ids. */
+  guest: boolean;
+  users: SmbUserConfig[];
+  maxConnections: number;
+  /** Milliseconds after which a connection with no open session traffic is closed; 0: never. */
+  idleTimeout: number;
+}
+
+export type SmbEncryption = "off" | "preferred" | "required";
+
+export interface SmbUserConfig {
+  name: string;
+  /** A secret reference, never the password itself. */
+  password: SecretRef;
+  uid: number;
+  gid: number;
+  gids: number[];
 }
 
 export interface PortmapAdapterConfig {
@@ -149,4 +182,6 @@ export interface ShareConfig {
    * so a local unprivileged process cannot use the share while claiming any uid over AUTH_SYS.
    */
   requirePrivilegedPort: boolean;
+  /** SMB: the share's name there (default: the last component of `name`) and its encryption (default: the adapter's). */
+  smb: { name: string; encryption: SmbEncryption | null };
 }

@@ -113,9 +113,27 @@ function crossReferenceIssues(config: DittoConfig): LocatedIssue[] {
     }
   });
 
-  const { nfs, portmap } = config.adapters;
-  if (!nfs.enabled) {
-    issues.push({ segments: ["adapters", "nfs", "enabled"], message: "no protocol adapter is enabled: expected true" });
+  const { nfs, portmap, smb } = config.adapters;
+  if (!nfs.enabled && !smb.enabled) {
+    issues.push({ segments: ["adapters", "nfs", "enabled"], message: "no protocol adapter is enabled: expected true here or in adapters.smb.enabled" });
+  }
+  if (smb.enabled) {
+    const smbNames = new Map<string, number>();
+    config.shares.forEach((share, index) => {
+      const key = share.smb.name.toUpperCase();
+      const first = smbNames.get(key);
+      if (first === undefined) smbNames.set(key, index);
+      else {
+        issues.push({
+          segments: ["shares", index, "smb", "name"],
+          message: `SMB share name ${JSON.stringify(share.smb.name)} is already used by shares[${first}] (SMB names compare without case; set smb.name)`,
+        });
+      }
+    });
+    const taken = [nfs.enabled ? nfs.port : null, nfs.enabled ? nfs.mountPort : null, portmap.enabled ? portmap.port : null];
+    if (smb.port !== 0 && taken.includes(smb.port)) {
+      issues.push({ segments: ["adapters", "smb", "port"], message: `already used by another adapter, got ${smb.port}` });
+    }
   }
   if (nfs.mountPort !== null && nfs.mountPort !== 0 && nfs.mountPort === nfs.port) {
     issues.push({

@@ -1,5 +1,7 @@
 import { NfsAdapter } from "../adapter/nfs/adapter.js";
 import { PortmapAdapter } from "../adapter/portmap/adapter.js";
+import { SmbAdapter } from "../adapter/smb/adapter.js";
+import { resolveSmbUsers } from "../adapter/smb/users.js";
 import type { DittoConfig } from "../config/types.js";
 import { MOUNT_PROGRAM, MOUNT_V3 } from "../protocol/nfs/mount/constants.js";
 import { NFS_PROGRAM, NFS_V3 } from "../protocol/nfs/v3/constants.js";
@@ -15,10 +17,15 @@ export interface BuiltServer {
   nfs: NfsAdapter | null;
   /** Null when adapters.portmap.enabled is false. */
   portmap: PortmapAdapter | null;
+  /** Null when adapters.smb.enabled is false. */
+  smb: SmbAdapter | null;
 }
 
 /** Opens the config's stores and wires the enabled adapters into a server (not yet started). */
 export async function buildServer(config: DittoConfig, logger: Logger, options: StoreOptions = {}): Promise<BuiltServer> {
+  const { smb: smbConfig } = config.adapters;
+  // Passwords are resolved before any store opens: a missing secret fails the start cleanly.
+  const smbUsers = smbConfig.enabled ? await resolveSmbUsers(smbConfig.users, options.secrets ?? null) : [];
   const registry = await Registry.fromConfig(config, logger, options);
   const server = new DittoServer({ registry, logger, shutdownTimeout: config.server.shutdownTimeout });
   const { nfs: nfsConfig, portmap: portmapConfig } = config.adapters;
@@ -39,6 +46,8 @@ export async function buildServer(config: DittoConfig, logger: Logger, options: 
       })
     : null;
   if (nfs) server.addAdapter(nfs);
+  const smb = smbConfig.enabled ? new SmbAdapter({ logger, config: smbConfig, users: smbUsers }) : null;
+  if (smb) server.addAdapter(smb);
 
   if (portmapConfig.enabled) {
     const portmap = new PortmapAdapter({
@@ -55,7 +64,7 @@ export async function buildServer(config: DittoConfig, logger: Logger, options: 
           : [],
     });
     server.addAdapter(portmap);
-    return { server, nfs, portmap };
+    return { server, nfs, portmap, smb };
   }
-  return { server, nfs, portmap: null };
+  return { server, nfs, portmap: null, smb };
 }

@@ -16,6 +16,8 @@ export interface ShareOptions {
   root?: { uid: number; gid: number; mode: number };
   durability?: "local" | "remote";
   requirePrivilegedPort?: boolean;
+  /** The share's smb block, as written in YAML (name, encryption). */
+  smb?: Record<string, unknown>;
 }
 
 export interface PostgresStoreOptions {
@@ -51,6 +53,8 @@ export interface DittofsConfigOptions {
   nfs?: Record<string, unknown>;
   /** The top-level cache block, as written in YAML. */
   cache?: Record<string, unknown>;
+  /** The adapters.smb block, as written in YAML (enabled, port, users…). */
+  smb?: Record<string, unknown>;
 }
 
 export declare function writeDittofsConfig(dir: string, options: DittofsConfigOptions): string;

@@ -78,12 +78,13 @@ export function writeDittofsConfig(dir, options) {
     if (share.root) out.root = { uid: share.root.uid, gid: share.root.gid, mode: share.root.mode.toString(8).padStart(4, "0") };
     if (share.durability !== undefined) out.durability = share.durability;
     if (share.requirePrivilegedPort !== undefined) out.require_privileged_port = share.requirePrivilegedPort;
+    if (share.smb !== undefined) out.smb = share.smb;
     return out;
   });
   const config = {
     logging: { level: options.logLevel ?? "warn" },
     server: { shutdown_timeout: "5s" },
-    adapters: { nfs },
+    adapters: { nfs, ...(options.smb ? { smb: options.smb } : {}) },
     ...(options.cache ? { cache: options.cache } : {}),
     metadata: { stores: { meta: metadataStore(dir, metadata) } },
     content: { stores: { data: contentStore(dir, content) } },

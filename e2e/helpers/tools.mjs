@@ -16,6 +16,8 @@ export const TOOLS = {
   gcc: { command: "gcc", packages: ["gcc", "libc6-dev"] },
   "ganesha.nfsd": { command: "ganesha.nfsd", packages: ["nfs-ganesha"] },
   "ganesha-vfs": { file: "/usr/lib/x86_64-linux-gnu/ganesha/libfsalvfs.so", packages: ["nfs-ganesha-vfs"] },
+  smbclient: { command: "smbclient", packages: ["smbclient"] },
+  smbtorture: { command: "smbtorture", packages: ["samba-testsuite"] },
 };
 
 /** The tools an NFS e2e test needs. */

@@ -24,7 +24,7 @@ import {
   encodeNegTokenInit,
   encodeNegTokenResp,
 } from "../../../protocol/smb2/ntlm/spnego.js";
-import { SPEC_AUTHENTICATE } from "../../../protocol/smb2/ntlm/testdata.js";
+import { SPEC_AUTHENTICATE } from "../../../testing/ntlm-vectors.js";
 import { NtlmAuthError, NtlmExchange, negotiateResponseToken, type NtlmServerOptions } from "./ntlm-server.js";
 
 const USERS = new Map([["alice", { name: "alice", ntHash: ntHash("s3cret wörd") }], ["user", { name: "User", ntHash: ntHash("Password") }]]);

@@ -6,7 +6,7 @@ import {
   CHROMIUM_SESSION_BASE_KEY,
   SPEC_AUTHENTICATE,
   SPEC_CHALLENGE,
-} from "../../../protocol/smb2/ntlm/testdata.js";
+} from "../../../testing/ntlm-vectors.js";
 import { NtlmAuthError } from "./errors.js";
 import { verifyAuthenticate, type AuthenticateInput } from "./ntlm-verify.js";
 

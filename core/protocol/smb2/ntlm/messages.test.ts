@@ -20,7 +20,7 @@ import {
   findAvPair,
   ntlmMessageType,
 } from "./messages.js";
-import { CHROMIUM_AUTHENTICATE_WITH_MIC, CHROMIUM_NEGOTIATE, SPEC_AUTHENTICATE, SPEC_CHALLENGE, hex } from "./testdata.js";
+import { CHROMIUM_AUTHENTICATE_WITH_MIC, CHROMIUM_NEGOTIATE, SPEC_AUTHENTICATE, SPEC_CHALLENGE, hex } from "../../../testing/ntlm-vectors.js";
 
 const utf16 = (s: string): Buffer => Buffer.from(s, "utf16le");
 

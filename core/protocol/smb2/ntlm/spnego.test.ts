@@ -13,7 +13,7 @@ import {
   encodeNegTokenResp,
   isSpnegoToken,
 } from "./spnego.js";
-import { hex } from "./testdata.js";
+import { hex } from "../../../testing/ntlm-vectors.js";
 
 /** The NegTokenInit2 Samba puts in its SMB2 NEGOTIATE response when it offers NTLMSSP only (captured on the wire). */
 const SAMBA_NEG_TOKEN_INIT2 = hex(

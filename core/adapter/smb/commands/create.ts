@@ -1,0 +1,274 @@
+import { isFsError } from "../../../errors.js";
+import type { AuthContext, FileAttr } from "../../../metadata/types.js";
+import { fromUtf16, SmbReader, SmbWriter } from "../../../protocol/smb2/buffer.js";
+import {
+  DELETE,
+  FILE_ADD_FILE,
+  FILE_ADD_SUBDIRECTORY,
+  FILE_APPEND_DATA,
+  FILE_CREATE,
+  FILE_CREATED,
+  FILE_DELETE_CHILD,
+  FILE_DELETE_ON_CLOSE,
+  FILE_DIRECTORY_FILE,
+  FILE_EXECUTE,
+  FILE_NON_DIRECTORY_FILE,
+  FILE_OPEN,
+  FILE_OPEN_BY_FILE_ID,
+  FILE_OPEN_IF,
+  FILE_OPENED,
+  FILE_OVERWRITE,
+  FILE_OVERWRITE_IF,
+  FILE_OVERWRITTEN,
+  FILE_READ_ATTRIBUTES,
+  FILE_READ_DATA,
+  FILE_READ_EA,
+  FILE_SUPERSEDE,
+  FILE_SUPERSEDED,
+  FILE_WRITE_ATTRIBUTES,
+  FILE_WRITE_DATA,
+  FILE_WRITE_EA,
+  FILE_WRITE_THROUGH,
+  GENERIC_ALL,
+  GENERIC_EXECUTE,
+  GENERIC_READ,
+  GENERIC_WRITE,
+  MAXIMUM_ALLOWED,
+  READ_CONTROL,
+  SMB2_HEADER_SIZE,
+  SMB2_OPLOCK_LEVEL_NONE,
+  STATUS_ACCESS_DENIED,
+  STATUS_DELETE_PENDING,
+  STATUS_FILE_IS_A_DIRECTORY,
+  STATUS_INVALID_PARAMETER,
+  STATUS_NOT_A_DIRECTORY,
+  STATUS_NOT_SUPPORTED,
+  STATUS_OBJECT_NAME_COLLISION,
+  STATUS_OBJECT_NAME_INVALID,
+  STATUS_OBJECT_NAME_NOT_FOUND,
+  SYNCHRONIZE,
+  WRITE_DAC,
+  WRITE_OWNER,
+} from "../../../protocol/smb2/constants.js";
+import type { ConfiguredShare } from "../../../registry/share.js";
+import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
+import type { SmbContext } from "../context.js";
+import { smbError } from "../errors.js";
+import { openPipe } from "../pipes.js";
+import type { Open } from "../state.js";
+
+/** What a granted "everything" means on a file (FILE_ALL_ACCESS). */
+const FILE_ALL_ACCESS = 0x001f01ff;
+const READ_BITS = FILE_READ_DATA | FILE_READ_EA | FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE | FILE_EXECUTE;
+const WRITE_BITS = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER;
+/** Access bits that change the file (refused on a read-only share). */
+const MODIFYING = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER;
+const MAX_NAME_BYTES = 2 * 4096;
+/** Create context tags answered (MS-SMB2 §2.2.13.2). */
+const MAXIMAL_ACCESS_REQUEST = "MxAc";
+const QUERY_ON_DISK_ID = "QFid";
+
+/**
+ * MS-SMB2 §2.2.13 CREATE request: oplock level, DesiredAccess, FileAttributes, ShareAccess,
+ * CreateDisposition, CreateOptions, the name (relative to the share root) and create contexts.
+ * §2.2.14 response: the action taken, times, sizes, attributes, the FileId and the answered
+ * contexts (maximal access, on-disk id). Opens on IPC$ reach the srvsvc pipe (§3.3.5.9). No
+ * oplocks or leases are granted yet.
+ */
+export const create: SmbCommand = {
+  name: "CREATE",
+  structureSize: 57,
+  needsSession: true,
+  needsTree: true,
+  async run(call: SmbCall): Promise<SmbReply> {
+    const { body, ctx, conn } = call;
+    const session = call.session!;
+    const tree = call.tree!;
+    body.skip(2 + 4 + 8 + 8); // SecurityFlags, RequestedOplockLevel, ImpersonationLevel, SmbCreateFlags, Reserved
+    const desiredAccess = body.u32();
+    body.u32(); // FileAttributes: DOS attributes are not kept yet
+    body.u32(); // ShareAccess: share modes are not enforced yet
+    const disposition = body.u32();
+    const options = body.u32();
+    const nameOffset = body.u16();
+    const nameLength = body.u16();
+    const contextsOffset = body.u32();
+    const contextsLength = body.u32();
+    if (nameLength > MAX_NAME_BYTES) throw smbError(STATUS_OBJECT_NAME_INVALID, `name of ${nameLength} bytes`);
+    const name = fromUtf16(body.blob(nameOffset, nameLength, SMB2_HEADER_SIZE + 56));
+    const contexts = readContextTags(body, contextsOffset, contextsLength);
+    if (disposition > FILE_OVERWRITE_IF) throw smbError(STATUS_INVALID_PARAMETER, `CreateDisposition ${disposition}`);
+    if (options & FILE_OPEN_BY_FILE_ID) throw smbError(STATUS_NOT_SUPPORTED, "open by file id is not supported");
+    if ((options & FILE_DIRECTORY_FILE) && (options & FILE_NON_DIRECTORY_FILE)) throw smbError(STATUS_INVALID_PARAMETER, "both directory and non-directory");
+    if (options & FILE_DELETE_ON_CLOSE && !(desiredAccess & (DELETE | GENERIC_ALL | MAXIMUM_ALLOWED))) {
+      throw smbError(STATUS_ACCESS_DENIED, "delete on close without DELETE access");
+    }
+
+    if (!tree.share) {
+      const pipe = openPipe(ctx, name);
+      const open: Open = {
+        persistentId: 0n,
+        volatileId: conn.newVolatileId(),
+        sessionId: session.id,
+        treeId: tree.id,
+        share: null,
+        fileId: null,
+        pipe,
+        isDirectory: false,
+        access: desiredAccess,
+        parentId: null,
+        name,
+        path: name,
+        deleteOnClose: false,
+        writeThrough: false,
+        listing: null,
+      };
+      conn.opens.set(open.volatileId, open);
+      return { status: 0, body: pipeResponse(open), openedFileId: open.volatileId };
+    }
+
+    const share = tree.share;
+    const auth = ctx.authFor(session, share);
+    const { dirId, name: last } = await ctx.resolveParent(auth, share, name);
+    let attr: FileAttr | null = last === "" ? await ctx.metadata.root(share.name) : await ctx.lookupName(auth, share, dirId, last);
+    const wantsDir = (options & FILE_DIRECTORY_FILE) !== 0;
+    let action: number;
+    if (attr) {
+      if (disposition === FILE_CREATE) throw smbError(STATUS_OBJECT_NAME_COLLISION, `'${name}' exists`);
+      if (ctx.isDeletePending(share, attr.id)) throw smbError(STATUS_DELETE_PENDING, `'${name}' is to be deleted`);
+      if (wantsDir && attr.type !== "dir") throw smbError(STATUS_NOT_A_DIRECTORY, `'${name}' is not a directory`);
+      if (options & FILE_NON_DIRECTORY_FILE && attr.type === "dir") throw smbError(STATUS_FILE_IS_A_DIRECTORY, `'${name}' is a directory`);
+      action = FILE_OPENED;
+      if (disposition === FILE_OVERWRITE || disposition === FILE_OVERWRITE_IF || disposition === FILE_SUPERSEDE) {
+        if (attr.type === "dir") throw smbError(STATUS_INVALID_PARAMETER, `cannot overwrite directory '${name}'`);
+        attr = (await ctx.metadata.setAttr(auth, share.name, attr.id, { size: 0 }, null)).attr;
+        action = disposition === FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
+      }
+    } else {
+      if (disposition === FILE_OPEN || disposition === FILE_OVERWRITE) throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, `no file '${name}'`);
+      if (last === "") throw smbError(STATUS_OBJECT_NAME_INVALID, "cannot create the share root");
+      attr = await createNode(ctx, auth, share, dirId, last, wantsDir);
+      action = FILE_CREATED;
+    }
+
+    const access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
+    const open: Open = {
+      persistentId: 0n,
+      volatileId: conn.newVolatileId(),
+      sessionId: session.id,
+      treeId: tree.id,
+      share,
+      fileId: attr.id,
+      pipe: null,
+      isDirectory: attr.type === "dir",
+      access,
+      parentId: last === "" ? null : dirId,
+      name: last,
+      path: name.replace(/^\\/, ""),
+      deleteOnClose: (options & FILE_DELETE_ON_CLOSE) !== 0,
+      writeThrough: (options & FILE_WRITE_THROUGH) !== 0,
+      listing: null,
+    };
+    conn.opens.set(open.volatileId, open);
+    ctx.trackOpen(open);
+    return { status: 0, body: fileResponse(ctx, open, attr, action, contexts), openedFileId: open.volatileId };
+  },
+};
+
+async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, dirId: string, name: string, dir: boolean): Promise<FileAttr> {
+  try {
+    if (dir) return (await ctx.metadata.mkdir(auth, share.name, dirId, name, { mode: 0o755 })).attr;
+    return (await ctx.metadata.create(auth, share.name, dirId, name, { mode: "guarded", attrs: { mode: 0o644 } })).attr;
+  } catch (err) {
+    // Another client made the name between our lookup and create.
+    if (isFsError(err, "Exists")) throw smbError(STATUS_OBJECT_NAME_COLLISION, `'${name}' exists`);
+    throw err;
+  }
+}
+
+/**
+ * The access the open gets (MS-SMB2 §3.3.5.9): what was asked, expanded from the generic bits,
+ * if the file's permissions and the share allow it; MAXIMUM_ALLOWED gets all they allow.
+ */
+async function grantedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr, desired: number): Promise<number> {
+  const allowed = await allowedAccess(ctx, auth, share, attr);
+  let wanted = desired & ~(GENERIC_ALL | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | MAXIMUM_ALLOWED);
+  if (desired & (GENERIC_READ | GENERIC_EXECUTE)) wanted |= READ_BITS;
+  if (desired & GENERIC_WRITE) wanted |= FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES;
+  if (desired & GENERIC_ALL) wanted |= FILE_ALL_ACCESS;
+  if ((wanted & allowed) !== wanted) throw smbError(STATUS_ACCESS_DENIED, `access 0x${desired.toString(16)} denied`);
+  return desired & MAXIMUM_ALLOWED ? allowed | wanted : wanted;
+}
+
+/** The access bits the file's mode grants `auth` on this share. */
+async function allowedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr): Promise<number> {
+  const { granted } = await ctx.metadata.access(auth, share.name, attr.id, 0x3f);
+  let allowed = FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE | FILE_READ_EA;
+  // ACCESS3 bits: READ 1, LOOKUP 2, MODIFY 4, EXTEND 8, DELETE 16, EXECUTE 32.
+  if (granted & 0x01) allowed |= FILE_READ_DATA;
+  if (granted & 0x22) allowed |= FILE_EXECUTE;
+  if (!share.readOnly && granted & 0x0c) allowed |= attr.type === "dir" ? FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD : FILE_WRITE_DATA | FILE_APPEND_DATA;
+  if (!share.readOnly) {
+    // Attributes, EAs and the name itself: the owner may change them; the parent's permission decides a delete.
+    if (auth.uid === 0 || auth.uid === attr.uid) allowed |= FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA | WRITE_DAC | WRITE_OWNER;
+    allowed |= DELETE;
+  }
+  return allowed & (share.readOnly ? ~MODIFYING : ~0);
+}
+
+/** The tags of the request's create contexts (MS-SMB2 §2.2.13.2); their data is not needed yet. */
+function readContextTags(body: SmbReader, offset: number, length: number): Set<string> {
+  const tags = new Set<string>();
+  if (length === 0) return tags;
+  const all = new SmbReader(body.blob(offset, length, SMB2_HEADER_SIZE + 56));
+  let at = 0;
+  for (let i = 0; i < 64; i++) {
+    all.seek(at);
+    const next = all.u32();
+    const nameOffset = all.u16();
+    const nameLength = all.u16();
+    all.seek(at + nameOffset);
+    tags.add(all.bytes(nameLength).toString("latin1"));
+    if (next === 0) return tags;
+    if (next % 8 !== 0) throw smbError(STATUS_INVALID_PARAMETER, `create context Next ${next}`);
+    at += next;
+  }
+  throw smbError(STATUS_INVALID_PARAMETER, "too many create contexts");
+}
+
+function fileResponse(ctx: SmbContext, open: Open, attr: FileAttr, action: number, contexts: Set<string>): Buffer {
+  const info = ctx.fileInfo(attr, open.name);
+  const answered: Array<[string, Buffer]> = [];
+  if (contexts.has(MAXIMAL_ACCESS_REQUEST)) answered.push([MAXIMAL_ACCESS_REQUEST, new SmbWriter(8).u32(0).u32(open.access).buffer()]);
+  if (contexts.has(QUERY_ON_DISK_ID)) answered.push([QUERY_ON_DISK_ID, new SmbWriter(32).u64(info.fileIndex).u64(BigInt(open.share!.id)).zeros(16).buffer()]);
+  const w = new SmbWriter(160);
+  w.u16(89).u8(SMB2_OPLOCK_LEVEL_NONE).u8(0).u32(action);
+  w.u64(info.creationTime).u64(info.lastAccessTime).u64(info.lastWriteTime).u64(info.changeTime);
+  w.u64(info.allocationSize).u64(info.endOfFile).u32(info.attributes).u32(0);
+  w.u64(open.persistentId).u64(open.volatileId);
+  const offsetAt = w.offset;
+  w.u32(0).u32(0);
+  if (answered.length === 0) return w.u8(0).buffer();
+  const start = w.offset;
+  w.setU32(offsetAt, SMB2_HEADER_SIZE + start);
+  answered.forEach(([tag, data], i) => {
+    const at = w.offset;
+    const last = i === answered.length - 1;
+    // Next, NameOffset 16, NameLength 4, Reserved, DataOffset 24, DataLength, name, padding, data.
+    w.u32(0).u16(16).u16(4).u16(0).u16(24).u32(data.length).bytes(Buffer.from(tag, "latin1")).zeros(4).bytes(data);
+    if (!last) {
+      w.align(8);
+      w.setU32(at, w.offset - at);
+    }
+  });
+  w.setU32(offsetAt + 4, w.offset - start);
+  return w.buffer();
+}
+
+function pipeResponse(open: Open): Buffer {
+  const w = new SmbWriter(96);
+  w.u16(89).u8(SMB2_OPLOCK_LEVEL_NONE).u8(0).u32(FILE_OPENED);
+  w.zeros(32).u64(4096).u64(0).u32(0x80).u32(0); // times 0, allocation, EOF, FILE_ATTRIBUTE_NORMAL
+  w.u64(open.persistentId).u64(open.volatileId).u32(0).u32(0).u8(0);
+  return w.buffer();
+}

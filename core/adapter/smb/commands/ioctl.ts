@@ -1,0 +1,96 @@
+import { SmbReader, SmbWriter } from "../../../protocol/smb2/buffer.js";
+import {
+  FSCTL_DFS_GET_REFERRALS,
+  FSCTL_PIPE_TRANSCEIVE,
+  FSCTL_VALIDATE_NEGOTIATE_INFO,
+  SMB2_0_IOCTL_IS_FSCTL,
+  SMB2_DIALECT_311,
+  SMB2_HEADER_SIZE,
+  STATUS_BUFFER_OVERFLOW,
+  STATUS_FS_DRIVER_REQUIRED,
+  STATUS_INVALID_DEVICE_REQUEST,
+  STATUS_INVALID_PARAMETER,
+  STATUS_NOT_SUPPORTED,
+} from "../../../protocol/smb2/constants.js";
+import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
+import { MAX_IO_BYTES } from "../context.js";
+import { smbError } from "../errors.js";
+import { SmbFramingError } from "../framing.js";
+import { requireCredits } from "./credit-charge.js";
+
+/** The FileId of an IOCTL that names no file (MS-SMB2 §2.2.31). */
+const NO_FILE = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * MS-SMB2 §2.2.31 IOCTL request: CtlCode, FileId, input, MaxOutputResponse, Flags. §2.2.32
+ * response: the output. FSCTL_VALIDATE_NEGOTIATE_INFO checks that NEGOTIATE was not tampered
+ * with (a mismatch ends the connection, §3.3.5.15.12); FSCTL_PIPE_TRANSCEIVE runs one pipe
+ * request; DFS referrals get STATUS_FS_DRIVER_REQUIRED (no DFS here); other FSCTLs
+ * STATUS_INVALID_DEVICE_REQUEST, and non-FSCTL IOCTLs STATUS_NOT_SUPPORTED.
+ */
+export const ioctl: SmbCommand = {
+  name: "IOCTL",
+  structureSize: 57,
+  needsSession: true,
+  needsTree: true,
+  run(call: SmbCall): SmbReply {
+    const { body, conn } = call;
+    body.skip(2);
+    const ctlCode = body.u32();
+    const persistentId = body.u64();
+    const volatileId = body.u64();
+    const inputOffset = body.u32();
+    const inputCount = body.u32();
+    body.skip(4 + 4 + 4); // MaxInputResponse, OutputOffset, OutputCount
+    const maxOutput = body.u32();
+    const flags = body.u32();
+    if (inputCount > MAX_IO_BYTES || maxOutput > MAX_IO_BYTES) throw smbError(STATUS_INVALID_PARAMETER, "IOCTL buffers larger than the transaction size");
+    requireCredits(call, Math.max(inputCount, maxOutput));
+    const input = body.blob(inputOffset, inputCount, SMB2_HEADER_SIZE + 56);
+    if (!(flags & SMB2_0_IOCTL_IS_FSCTL)) throw smbError(STATUS_NOT_SUPPORTED, `IOCTL 0x${ctlCode.toString(16)}`);
+    switch (ctlCode) {
+      case FSCTL_VALIDATE_NEGOTIATE_INFO:
+        return answer(ctlCode, NO_FILE, NO_FILE, 0, validateNegotiate(call, input));
+      case FSCTL_PIPE_TRANSCEIVE: {
+        const open = conn.open(call, persistentId, volatileId);
+        if (!open.pipe) throw smbError(STATUS_INVALID_DEVICE_REQUEST, "FSCTL_PIPE_TRANSCEIVE on a file");
+        const { data, more } = open.pipe.transceive(input, maxOutput);
+        return answer(ctlCode, persistentId, volatileId, more ? STATUS_BUFFER_OVERFLOW : 0, data);
+      }
+      case FSCTL_DFS_GET_REFERRALS:
+        throw smbError(STATUS_FS_DRIVER_REQUIRED, "no DFS on this server");
+      default:
+        throw smbError(STATUS_INVALID_DEVICE_REQUEST, `FSCTL 0x${ctlCode.toString(16)}`);
+    }
+  },
+};
+
+/** VALIDATE_NEGOTIATE_INFO (§2.2.31.4, §2.2.32.6): the client's view of NEGOTIATE must be what the server saw. */
+function validateNegotiate(call: SmbCall, input: Buffer): Buffer {
+  const negotiated = call.conn.negotiated!;
+  // 3.1.1 protects NEGOTIATE with the preauth hash; the request has no place there (§3.3.5.15.12).
+  if (negotiated.dialect === SMB2_DIALECT_311) throw new SmbFramingError("VALIDATE_NEGOTIATE_INFO on an SMB 3.1.1 connection");
+  const r = new SmbReader(input);
+  const capabilities = r.u32();
+  const guid = r.bytes(16);
+  const securityMode = r.u16();
+  const count = r.u16();
+  const dialects: number[] = [];
+  for (let i = 0; i < count; i++) dialects.push(r.u16());
+  const same =
+    capabilities === negotiated.clientCapabilities &&
+    guid.equals(negotiated.clientGuid) &&
+    securityMode === negotiated.clientSecurityMode &&
+    dialects.length === negotiated.clientDialects.length &&
+    dialects.every((d, i) => d === negotiated.clientDialects[i]);
+  if (!same) throw new SmbFramingError("VALIDATE_NEGOTIATE_INFO does not match NEGOTIATE");
+  return new SmbWriter(24).u32(negotiated.capabilities).bytes(call.ctx.serverGuid).u16(negotiated.serverSecurityMode).u16(negotiated.dialect).buffer();
+}
+
+function answer(ctlCode: number, persistentId: bigint, volatileId: bigint, status: number, output: Buffer): SmbReply {
+  const w = new SmbWriter(48 + output.length);
+  w.u16(49).u16(0).u32(ctlCode).u64(persistentId).u64(volatileId);
+  w.u32(SMB2_HEADER_SIZE + 48).u32(0).u32(SMB2_HEADER_SIZE + 48).u32(output.length).u32(0).u32(0);
+  w.bytes(output);
+  return { status, body: w.buffer() };
+}

@@ -1,0 +1,447 @@
+import { createHash } from "node:crypto";
+import type { Socket } from "node:net";
+import { SmbDecodeError, SmbWriter } from "../../protocol/smb2/buffer.js";
+import {
+  SMB1_PROTOCOL_ID,
+  SMB2_CANCEL,
+  SMB2_DIALECT_311,
+  SMB2_ECHO,
+  SMB2_FLAGS_RELATED_OPERATIONS,
+  SMB2_FLAGS_SIGNED,
+  SMB2_HEADER_SIZE,
+  SMB2_NEGOTIATE,
+  SMB2_PROTOCOL_ID,
+  SMB2_SESSION_SETUP,
+  SMB2_TRANSFORM_PROTOCOL_ID,
+  STATUS_ACCESS_DENIED,
+  STATUS_FILE_CLOSED,
+  STATUS_INVALID_PARAMETER,
+  STATUS_NETWORK_NAME_DELETED,
+  STATUS_NOT_SUPPORTED,
+  STATUS_USER_SESSION_DELETED,
+} from "../../protocol/smb2/constants.js";
+import { decodeHeader, HEADER_NEXT_COMMAND_AT, HEADER_SIGNATURE_AT, writeResponseHeader, type Smb2Header } from "../../protocol/smb2/header.js";
+import type { Logger } from "../../util/logger.js";
+import { bodyReader, type SmbCall, type SmbReply } from "./command.js";
+import { commandFor } from "./commands/index.js";
+import { MAX_CREDITS, MAX_IO_BYTES, MAX_MESSAGES_IN_FLIGHT, type SmbContext } from "./context.js";
+import { CreditWindow } from "./credits.js";
+import { isExpectedSmbError, smbError, smbStatusOf } from "./errors.js";
+import { FrameAssembler, frameHeader, SmbFramingError } from "./framing.js";
+import { negotiateFromSmb1 } from "./commands/negotiate.js";
+import type { Open, Session, Tree } from "./state.js";
+
+/** A FileId of all ones: "the file the previous request of this chain opened". */
+const RELATED_FILE_ID = 0xffff_ffff_ffff_ffffn;
+/** The SessionId / TreeId of a related request that inherits the previous one's. */
+const INHERIT_SESSION = 0xffff_ffff_ffff_ffffn;
+const INHERIT_TREE = 0xffff_ffff;
+/** A message: the largest WRITE plus its header, or a compound chain of that size. */
+const MAX_MESSAGE_BYTES = MAX_IO_BYTES + 64 * 1024;
+
+/** What NEGOTIATE settled for this connection (MS-SMB2 §3.3.1.7). */
+export interface Negotiated {
+  dialect: number;
+  clientGuid: Buffer;
+  clientCapabilities: number;
+  clientSecurityMode: number;
+  serverSecurityMode: number;
+  capabilities: number;
+  clientDialects: number[];
+  /** SMB 3.x cipher id (0: none), signing algorithm id (MS-SMB2 §2.2.3.1.7). */
+  cipherId: number;
+  signingAlgorithmId: number;
+}
+
+/** What a related request of a compound chain inherits from the one before it (MS-SMB2 §3.3.5.2.7.2). */
+interface ChainContext {
+  sessionId: bigint;
+  treeId: number;
+  fileId: bigint | null;
+  status: number;
+}
+
+export interface ConnectionHooks {
+  closed(connection: SmbConnection): void;
+}
+
+/**
+ * One client's TCP connection: frames messages, decrypts, splits compound chains, checks
+ * credits, sessions, trees and signatures, runs each command and sends its response (signed and
+ * sealed as the session requires). Separate messages run concurrently, the requests of one chain
+ * in order.
+ */
+export class SmbConnection {
+  negotiated: Negotiated | null = null;
+  /** SMB 3.1.1: the connection's preauth integrity hash (NEGOTIATE request and response). */
+  preauthHash: Buffer | null = null;
+  readonly sessions = new Map<bigint, Session>();
+  readonly opens = new Map<bigint, Open>();
+  readonly remoteAddress: string;
+  private readonly credits = new CreditWindow(MAX_CREDITS);
+  private readonly frames = new FrameAssembler(MAX_MESSAGE_BYTES);
+  private readonly log: Logger;
+  private nextVolatileId = 1n;
+  private inFlight = 0;
+  private paused = false;
+  private done = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: SmbContext,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.log = ctx.logger.child({ remote: `${this.remoteAddress}:${socket.remotePort ?? 0}` });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (err) => this.log.debug({ err }, "SMB connection error"));
+    socket.on("close", () => this.onClose());
+    if (ctx.config.idleTimeout > 0) {
+      socket.setTimeout(ctx.config.idleTimeout);
+      socket.on("timeout", () => {
+        if (this.inFlight === 0) socket.destroy();
+      });
+    }
+  }
+
+  /** The SMB1 NEGOTIATE spends message id 0, like the SMB2 one it stands for; returns the credits granted. */
+  spendSmb1Negotiate(): number {
+    if (!this.credits.spend(0n, 1)) throw new SmbFramingError("SMB1 NEGOTIATE after message id 0 was used");
+    return this.credits.grant(1);
+  }
+
+  /** A fresh volatile FileId for an open on this connection. */
+  newVolatileId(): bigint {
+    return this.nextVolatileId++;
+  }
+
+  /** The open a request's FileId (persistent, volatile) names, if it belongs to the request's session and tree. */
+  open(call: SmbCall, persistentId: bigint, volatileId: bigint): Open {
+    let volatile = volatileId;
+    if (persistentId === RELATED_FILE_ID && volatileId === RELATED_FILE_ID) {
+      if (call.relatedFileId === null) throw smbError(STATUS_FILE_CLOSED, "related FileId with nothing opened before it");
+      volatile = call.relatedFileId;
+    }
+    const open = this.opens.get(volatile);
+    if (!open || open.sessionId !== call.session?.id || open.treeId !== call.tree?.id) {
+      throw smbError(STATUS_FILE_CLOSED, `no open with FileId ${volatile}`);
+    }
+    return open;
+  }
+
+  /** Whether a request is being handled. */
+  get busy(): boolean {
+    return this.inFlight > 0;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.frames.push(chunk);
+    } catch (err) {
+      this.log.debug({ msg: (err as Error).message }, "closing SMB connection: bad framing");
+      this.socket.destroy();
+      return;
+    }
+    for (let message = this.frames.next(); message; message = this.frames.next()) {
+      this.inFlight++;
+      this.updateFlow();
+      void this.process(message).finally(() => {
+        this.inFlight--;
+        this.updateFlow();
+      });
+    }
+  }
+
+  private updateFlow(): void {
+    const shouldPause = this.inFlight >= MAX_MESSAGES_IN_FLIGHT || this.socket.writableNeedDrain;
+    if (shouldPause && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+      if (this.socket.writableNeedDrain) this.socket.once("drain", () => this.updateFlow());
+    } else if (!shouldPause && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private async process(message: Buffer): Promise<void> {
+    try {
+      const protocol = message.length >= 4 ? message.readUInt32LE(0) : 0;
+      if (protocol === SMB2_TRANSFORM_PROTOCOL_ID) return await this.processEncrypted(message);
+      if (protocol === SMB1_PROTOCOL_ID) return this.processSmb1(message);
+      if (protocol !== SMB2_PROTOCOL_ID) throw new SmbFramingError("not an SMB2 message");
+      await this.processChain(message, null);
+    } catch (err) {
+      if (err instanceof SmbFramingError || err instanceof SmbDecodeError) {
+        this.log.debug({ msg: err.message }, "closing SMB connection: malformed message");
+      } else {
+        this.log.error({ err }, "SMB message handling failed unexpectedly; closing the connection");
+      }
+      this.socket.destroy();
+    }
+  }
+
+  /** A TRANSFORM_HEADER'ed message: opened with its session's key, answered sealed the same way. */
+  private async processEncrypted(message: Buffer): Promise<void> {
+    if (message.length < 52) throw new SmbFramingError("truncated TRANSFORM_HEADER");
+    const session = this.sessions.get(message.readBigUInt64LE(44));
+    if (!session?.keys?.decrypt) throw new SmbFramingError("encrypted message for a session without a cipher");
+    let plain: Buffer;
+    try {
+      plain = session.keys.decrypt(message);
+    } catch (err) {
+      throw new SmbFramingError(`cannot decrypt: ${(err as Error).message}`);
+    }
+    if (plain.length < 4 || plain.readUInt32LE(0) !== SMB2_PROTOCOL_ID) throw new SmbFramingError("decrypted message is not SMB2");
+    await this.processChain(plain, session);
+  }
+
+  /** An SMB1 NEGOTIATE that offers SMB2 (MS-SMB2 §3.3.5.3.1); anything else SMB1 closes the connection. */
+  private processSmb1(message: Buffer): void {
+    if (this.negotiated) throw new SmbFramingError("SMB1 message after NEGOTIATE");
+    const response = negotiateFromSmb1(this.ctx, this, message);
+    if (!response) throw new SmbFramingError("SMB1 request that does not offer SMB2");
+    this.send([response]);
+  }
+
+  /**
+   * Runs the requests of one message in order and sends their responses as one message.
+   * `sealedBy`: the session whose key opened an encrypted message (its responses are sealed).
+   */
+  private async processChain(message: Buffer, sealedBy: Session | null): Promise<void> {
+    const responses: Buffer[] = [];
+    let at = 0;
+    let related = null as ChainContext | null;
+    let replySession: Session | null = null;
+    for (;;) {
+      const header = decodeHeader(message.subarray(at));
+      const next = header.nextCommand;
+      if (next !== 0 && (next % 8 !== 0 || next < SMB2_HEADER_SIZE || at + next > message.length)) {
+        throw new SmbDecodeError(`NextCommand ${next} at offset ${at}`);
+      }
+      const element = next === 0 ? message.subarray(at) : message.subarray(at, at + next);
+      const isRelated = (header.flags & SMB2_FLAGS_RELATED_OPERATIONS) !== 0;
+      if (isRelated && related === null) throw new SmbDecodeError("first request of a chain marked related");
+      const context: ChainContext | null = isRelated ? related : null;
+      const sessionId: bigint = context && header.sessionId === INHERIT_SESSION ? context.sessionId : header.sessionId;
+      const treeId: number = context && header.treeId === INHERIT_TREE ? context.treeId : header.treeId;
+      const outcome = await this.runRequest(element, header, sessionId, treeId, context, sealedBy);
+      // CANCEL gets no response.
+      if (outcome !== null) {
+        responses.push(outcome.response);
+        replySession = outcome.session ?? replySession;
+        related = {
+          sessionId: outcome.session?.id ?? sessionId,
+          treeId: outcome.treeId,
+          fileId: outcome.openedFileId ?? context?.fileId ?? null,
+          status: outcome.status,
+        };
+      }
+      if (next === 0) break;
+      at += next;
+    }
+    if (responses.length === 0) return;
+    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null));
+  }
+
+  /** Links, signs and (for a sealed session) encrypts a chain of responses, then sends it. */
+  private finishChain(responses: Buffer[], sealFor: Session | null): void {
+    const parts = responses.map((response, i) => {
+      if (i === responses.length - 1) return response;
+      const padded = response.length % 8 === 0 ? response : Buffer.concat([response, Buffer.alloc(8 - (response.length % 8))]);
+      padded.writeUInt32LE(padded.length, HEADER_NEXT_COMMAND_AT);
+      return padded;
+    });
+    for (const part of parts) this.signIfNeeded(part);
+    if (sealFor?.keys?.encrypt) {
+      this.send([sealFor.keys.encrypt(parts.length === 1 ? parts[0]! : Buffer.concat(parts))]);
+      return;
+    }
+    this.send(parts);
+  }
+
+  /** Signs a response whose header says SIGNED with its session's key. */
+  private signIfNeeded(part: Buffer): void {
+    if ((part.readUInt32LE(16) & SMB2_FLAGS_SIGNED) === 0) return;
+    const session = this.sessions.get(part.readBigUInt64LE(40));
+    if (!session?.keys) {
+      part.writeUInt32LE(part.readUInt32LE(16) & ~SMB2_FLAGS_SIGNED, 16);
+      return;
+    }
+    part.fill(0, HEADER_SIGNATURE_AT, HEADER_SIGNATURE_AT + 16);
+    session.keys.sign(part);
+  }
+
+  private send(parts: Buffer[]): void {
+    if (this.done || this.socket.destroyed) return;
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    this.socket.cork();
+    this.socket.write(frameHeader(length));
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
+  }
+
+  /** One request: the checks of MS-SMB2 §3.3.5.2, the command, and its response header. */
+  private async runRequest(
+    element: Buffer,
+    header: Smb2Header,
+    sessionId: bigint,
+    treeId: number,
+    context: { fileId: bigint | null; status: number } | null,
+    sealedBy: Session | null,
+  ): Promise<{ response: Buffer; status: number; session?: Session; treeId: number; openedFileId?: bigint } | null> {
+    if (header.command === SMB2_CANCEL) return null;
+    const granted = this.credits.spend(header.messageId, this.negotiated && this.negotiated.dialect > 0x0202 ? header.creditCharge : 1)
+      ? this.credits.grant(header.credits)
+      : null;
+    if (granted === null) throw new SmbFramingError(`message id ${header.messageId} was not granted or was used before`);
+    const command = commandFor(header.command);
+    let session: Session | null = null;
+    let tree: Tree | null = null;
+    let reply: SmbReply;
+    try {
+      if (!command) throw smbError(STATUS_NOT_SUPPORTED, `unknown command ${header.command}`);
+      if (header.command !== SMB2_NEGOTIATE && !this.negotiated) throw new SmbFramingError("request before NEGOTIATE");
+      if (header.command === SMB2_NEGOTIATE && this.negotiated) throw new SmbFramingError("second NEGOTIATE");
+      session = this.sessionFor(header, sessionId, command.needsSession);
+      if (session) this.checkIntegrity(element, header, session, sealedBy);
+      if (context && context.status !== 0) throw smbError(context.status, "an earlier request of the chain failed");
+      if (command.needsTree) tree = this.treeFor(session!, treeId, sealedBy);
+      if (element.length < SMB2_HEADER_SIZE + 2 || element.readUInt16LE(SMB2_HEADER_SIZE) !== command.structureSize) {
+        throw smbError(STATUS_INVALID_PARAMETER, `${command.name} with StructureSize ${element.length >= 66 ? element.readUInt16LE(64) : "missing"}`);
+      }
+      const call: SmbCall = {
+        ctx: this.ctx,
+        conn: this,
+        header,
+        message: element,
+        body: bodyReader(element),
+        session,
+        tree,
+        relatedFileId: context?.fileId ?? null,
+      };
+      reply = await command.run(call);
+    } catch (err) {
+      if (err instanceof SmbFramingError) throw err;
+      reply = { status: smbStatusOf(err), body: errorBody() };
+      if (!isExpectedSmbError(err)) this.log.error({ err, command: command?.name }, "SMB command raised an unexpected error");
+      else if (this.log.isLevelEnabled("debug")) this.log.debug({ command: command?.name, msg: (err as Error).message }, "SMB request failed");
+    }
+    const replySession = reply.session ?? session;
+    const response = Buffer.allocUnsafe(SMB2_HEADER_SIZE + reply.body.length);
+    writeResponseHeader(response, {
+      command: header.command,
+      status: reply.status,
+      creditCharge: header.creditCharge,
+      credits: granted,
+      flags: (header.flags & SMB2_FLAGS_RELATED_OPERATIONS) | (this.shouldSign(header, replySession, reply) ? SMB2_FLAGS_SIGNED : 0),
+      messageId: header.messageId,
+      treeId: reply.treeId ?? treeId,
+      sessionId: replySession?.id ?? sessionId,
+    });
+    reply.body.copy(response, SMB2_HEADER_SIZE);
+    if (header.command === SMB2_SESSION_SETUP && replySession) this.recordSessionSetup(replySession, element, response, reply.status);
+    if (header.command === SMB2_NEGOTIATE && reply.status === 0 && this.negotiated?.dialect === SMB2_DIALECT_311) {
+      this.preauthHash = preauthStep(preauthStep(Buffer.alloc(64), element), response);
+    }
+    return { response, status: reply.status, session: reply.session, treeId: reply.treeId ?? treeId, openedFileId: reply.openedFileId };
+  }
+
+  /** The request's session, as the command needs it; STATUS_USER_SESSION_DELETED when unknown. */
+  private sessionFor(header: Smb2Header, sessionId: bigint, needed: boolean): Session | null {
+    if (sessionId === 0n) {
+      if (needed) throw smbError(STATUS_USER_SESSION_DELETED, "request without a session");
+      return null;
+    }
+    const session = this.sessions.get(sessionId);
+    if (!session) {
+      if (needed || header.command === SMB2_SESSION_SETUP) throw smbError(STATUS_USER_SESSION_DELETED, `no session ${sessionId}`);
+      return null;
+    }
+    if (needed && session.state !== "valid") throw smbError(STATUS_USER_SESSION_DELETED, `session ${sessionId} is not set up`);
+    return session;
+  }
+
+  /**
+   * MS-SMB2 §3.3.5.2.4: a request of a session that signs must carry a right signature (a wrong
+   * one closes nothing but the request: STATUS_ACCESS_DENIED); a session that encrypts takes only
+   * encrypted requests. ECHO, and SESSION_SETUP still in progress, are exempt.
+   */
+  private checkIntegrity(element: Buffer, header: Smb2Header, session: Session, sealedBy: Session | null): void {
+    if (sealedBy) {
+      if (sealedBy !== session) throw smbError(STATUS_ACCESS_DENIED, "request sealed by another session");
+      return;
+    }
+    if (session.state !== "valid" || header.command === SMB2_ECHO) return;
+    if (session.encryptData) throw smbError(STATUS_ACCESS_DENIED, "unencrypted request on a session that encrypts");
+    const signed = (header.flags & SMB2_FLAGS_SIGNED) !== 0;
+    if (!signed) {
+      if (session.signingRequired) throw smbError(STATUS_ACCESS_DENIED, "unsigned request on a session that signs");
+      return;
+    }
+    if (!session.keys?.verify(element)) throw smbError(STATUS_ACCESS_DENIED, "bad signature");
+  }
+
+  private treeFor(session: Session, treeId: number, sealedBy: Session | null): Tree {
+    const tree = session.trees.get(treeId);
+    if (!tree) throw smbError(STATUS_NETWORK_NAME_DELETED, `no tree ${treeId}`);
+    if (tree.encrypt && !sealedBy) throw smbError(STATUS_ACCESS_DENIED, "unencrypted request on a tree that requires encryption");
+    return tree;
+  }
+
+  /** Responses are signed when their session signs (the final SESSION_SETUP included), never before a key exists. */
+  private shouldSign(header: Smb2Header, session: Session | null, reply: SmbReply): boolean {
+    if (!session?.keys || session.anonymous || session.guest) return false;
+    if (header.command === SMB2_SESSION_SETUP) return reply.status === 0;
+    return session.signingRequired || (header.flags & SMB2_FLAGS_SIGNED) !== 0;
+  }
+
+  /** SMB 3.1.1 (§3.3.5.5): every SESSION_SETUP request, and each response but the final one, extends the session's hash. */
+  private recordSessionSetup(session: Session, request: Buffer, response: Buffer, status: number): void {
+    if (session.preauthHash === null) return;
+    session.preauthHash = preauthStep(session.preauthHash, request);
+    if (status !== 0) session.preauthHash = preauthStep(session.preauthHash, response);
+  }
+
+  /** Ends a session: its opens close (delete on close honoured), its trees go. */
+  async endSession(session: Session): Promise<void> {
+    this.sessions.delete(session.id);
+    this.ctx.forgetSession(session.id);
+    for (const open of [...this.opens.values()]) if (open.sessionId === session.id) await this.closeOpen(open);
+  }
+
+  async endTree(session: Session, tree: Tree): Promise<void> {
+    session.trees.delete(tree.id);
+    for (const open of [...this.opens.values()]) if (open.sessionId === session.id && open.treeId === tree.id) await this.closeOpen(open);
+  }
+
+  /** Closes an open: a pending delete on close removes the name once no other open of it remains. */
+  async closeOpen(open: Open): Promise<void> {
+    this.opens.delete(open.volatileId);
+    await this.ctx.closeOpen(open, this.sessions.get(open.sessionId) ?? null);
+  }
+
+  private onClose(): void {
+    if (this.done) return;
+    this.done = true;
+    void (async () => {
+      for (const session of [...this.sessions.values()]) await this.endSession(session).catch((err) => this.log.warn({ err }, "closing a session's opens failed"));
+      this.hooks.closed(this);
+    })();
+  }
+}
+
+/** The body of an error response (MS-SMB2 §2.2.2): StructureSize 9, no error contexts, one byte of data. */
+export function errorBody(): Buffer {
+  return new SmbWriter(9).u16(9).u8(0).u8(0).u32(0).u8(0).buffer();
+}
+
+/** One step of the SHA-512 preauth integrity hash (MS-SMB2 §3.3.5.4). */
+export function preauthStep(hash: Buffer, message: Buffer): Buffer {
+  return createHash("sha512").update(hash).update(message).digest();
+}

@@ -1,0 +1,244 @@
+import { randomBytes } from "node:crypto";
+import type { SmbAdapterConfig, SmbEncryption } from "../../config/types.js";
+import { isFsError } from "../../errors.js";
+import type { ContentService } from "../../content/service.js";
+import type { MetadataService } from "../../metadata/service.js";
+import type { AuthContext, FileAttr, FileId } from "../../metadata/types.js";
+import {
+  FILE_ATTRIBUTE_ARCHIVE,
+  FILE_ATTRIBUTE_DIRECTORY,
+  FILE_ATTRIBUTE_HIDDEN,
+  FILE_ATTRIBUTE_READONLY,
+  STATUS_OBJECT_NAME_INVALID,
+  STATUS_OBJECT_NAME_NOT_FOUND,
+  STATUS_OBJECT_PATH_NOT_FOUND,
+  STATUS_OBJECT_PATH_SYNTAX_BAD,
+} from "../../protocol/smb2/constants.js";
+import { toFiletime, type SmbFileInfo } from "../../protocol/smb2/info.js";
+import type { Registry } from "../../registry/registry.js";
+import type { ConfiguredShare } from "../../registry/share.js";
+import type { Logger } from "../../util/logger.js";
+import { smbError } from "./errors.js";
+import type { Open, Session } from "./state.js";
+
+/** A configured user with the password's NT hash (MD4 of its UTF-16LE form), never the password. */
+export interface SmbUser {
+  name: string;
+  ntHash: Buffer;
+  auth: AuthContext;
+}
+
+/** Largest READ, WRITE and transaction the server offers (MS-SMB2 §2.2.4). */
+export const MAX_IO_BYTES = 1024 * 1024;
+/** Messages in progress per connection before it stops reading. */
+export const MAX_MESSAGES_IN_FLIGHT = 64;
+/** Credits a client may hold (Samba's default "smb2 max credits"). */
+export const MAX_CREDITS = 8192;
+/** Path components in a CREATE name. */
+const MAX_PATH_COMPONENTS = 256;
+const MAX_NAME_BYTES = 255;
+
+/** What every SMB connection and command shares: the registry, the config, the server's identity. */
+export class SmbContext {
+  readonly serverGuid = randomBytes(16);
+  readonly startTime = toFiletime(Math.floor(Date.now() / 1000), 0);
+  private current: Registry | null = null;
+  private readonly users = new Map<string, SmbUser>();
+  private readonly sessionIds = new Set<bigint>();
+  /** Opens per file across connections, and whether the file is to go when the last one closes. */
+  private readonly files = new Map<string, { opens: number; deletePending: boolean }>();
+
+  constructor(
+    readonly config: SmbAdapterConfig,
+    users: readonly SmbUser[],
+    readonly logger: Logger,
+  ) {
+    for (const user of users) this.users.set(user.name.toUpperCase(), user);
+  }
+
+  set registry(registry: Registry) {
+    this.current = registry;
+  }
+
+  get registry(): Registry {
+    if (!this.current) throw new Error("SMB adapter used before setRegistry()");
+    return this.current;
+  }
+
+  get metadata(): MetadataService {
+    return this.registry.metadata;
+  }
+
+  get content(): ContentService {
+    return this.registry.content;
+  }
+
+  /** User names compare without case, as Windows and Samba compare them. */
+  user(name: string): SmbUser | undefined {
+    return this.users.get(name.toUpperCase());
+  }
+
+  /** A new session id, unique among the server's live sessions and never 0 or all ones. */
+  newSessionId(): bigint {
+    for (;;) {
+      const id = randomBytes(8).readBigUInt64LE();
+      if (id !== 0n && id !== 0xffff_ffff_ffff_ffffn && !this.sessionIds.has(id)) {
+        this.sessionIds.add(id);
+        return id;
+      }
+    }
+  }
+
+  forgetSession(id: bigint): void {
+    this.sessionIds.delete(id);
+  }
+
+  /** Counts an open of a file (for delete pending, which spans every open of the file). */
+  trackOpen(open: Open): void {
+    if (!open.share || open.fileId === null) return;
+    const key = fileKey(open.share, open.fileId);
+    const file = this.files.get(key);
+    if (file) file.opens++;
+    else this.files.set(key, { opens: 1, deletePending: false });
+  }
+
+  /** Marks (or clears) a file's pending delete: it goes when its last open closes (MS-FSCC §2.4.11). */
+  setDeletePending(open: Open, pending: boolean): void {
+    if (!open.share || open.fileId === null) return;
+    const file = this.files.get(fileKey(open.share, open.fileId));
+    if (file) file.deletePending = pending;
+  }
+
+  isDeletePending(share: ConfiguredShare, fileId: FileId): boolean {
+    return this.files.get(fileKey(share, fileId))?.deletePending ?? false;
+  }
+
+  /**
+   * The end of an open: delete on close marks the file, and the last open of a marked file removes
+   * its name (as the session that closes it; a failure is logged, the close still succeeds).
+   */
+  async closeOpen(open: Open, session: Session | null): Promise<void> {
+    if (!open.share || open.fileId === null) return;
+    const key = fileKey(open.share, open.fileId);
+    const file = this.files.get(key);
+    if (!file) return;
+    if (open.deleteOnClose) file.deletePending = true;
+    if (--file.opens > 0) return;
+    this.files.delete(key);
+    if (!file.deletePending || open.parentId === null) return;
+    const auth = session?.auth ?? { uid: open.share.config.anonymousUid, gid: open.share.config.anonymousGid, gids: [] };
+    try {
+      if (open.isDirectory) await this.metadata.rmdir(auth, open.share.name, open.parentId, open.name);
+      else await this.metadata.remove(auth, open.share.name, open.parentId, open.name);
+    } catch (err) {
+      if (!isFsError(err, "NotFound")) this.logger.warn({ err, share: open.share.name, name: open.name }, "delete on close failed");
+    }
+  }
+
+  /** The registry share an SMB share name names (names compare without case). */
+  share(name: string): ConfiguredShare | undefined {
+    const wanted = name.toUpperCase();
+    return this.registry.shares().find((share) => share.config.smb.name.toUpperCase() === wanted);
+  }
+
+  /** Whom the services see for a session on a share: the user's ids through the share's squash rules, or its anonymous ids. */
+  authFor(session: Session, share: ConfiguredShare): AuthContext {
+    return share.authContext(session.guest || session.anonymous ? null : session.auth);
+  }
+
+  encryptionOf(share: ConfiguredShare | null): SmbEncryption {
+    return share?.config.smb.encryption ?? this.config.encryption;
+  }
+
+  /** SMB2's view of a file's attributes (MS-FSCC §2.4). */
+  fileInfo(attr: FileAttr, name: string, deletePending = false): SmbFileInfo {
+    const directory = attr.type === "dir";
+    let attributes = directory ? FILE_ATTRIBUTE_DIRECTORY : FILE_ATTRIBUTE_ARCHIVE;
+    // No write bit for the owner reads as read-only, as Samba maps it; dot files as hidden.
+    if (!directory && (attr.mode & 0o200) === 0) attributes |= FILE_ATTRIBUTE_READONLY;
+    if (name.startsWith(".") && name !== "." && name !== "..") attributes |= FILE_ATTRIBUTE_HIDDEN;
+    const mtime = toFiletime(attr.mtime.sec, attr.mtime.nsec);
+    const ctime = toFiletime(attr.ctime.sec, attr.ctime.nsec);
+    const atime = toFiletime(attr.atime.sec, attr.atime.nsec);
+    // The stores keep no birth time: the earliest of the three, as Samba does without one.
+    const created = [mtime, ctime, atime].reduce((a, b) => (b < a ? b : a));
+    const size = directory ? 0 : attr.size;
+    return {
+      creationTime: created,
+      lastAccessTime: atime,
+      lastWriteTime: mtime,
+      changeTime: ctime,
+      endOfFile: size,
+      allocationSize: Math.ceil(size / 4096) * 4096,
+      attributes,
+      fileIndex: BigInt(attr.ino),
+      numberOfLinks: attr.nlink,
+      deletePending,
+      directory,
+    };
+  }
+
+  /**
+   * The directory a path's last component lives in, and that component ("" for the share root).
+   * Missing directories on the way are STATUS_OBJECT_PATH_NOT_FOUND.
+   */
+  async resolveParent(auth: AuthContext, share: ConfiguredShare, path: string): Promise<{ dirId: FileId; name: string }> {
+    const parts = splitPath(path);
+    let dirId = (await this.metadata.root(share.name)).id;
+    for (const part of parts.slice(0, -1)) {
+      try {
+        const { attr } = await this.metadata.lookup(auth, share.name, dirId, part);
+        if (attr.type !== "dir") throw smbError(STATUS_OBJECT_PATH_NOT_FOUND, `'${part}' is not a directory`);
+        dirId = attr.id;
+      } catch (err) {
+        if (isFsError(err, "NotFound")) throw smbError(STATUS_OBJECT_PATH_NOT_FOUND, `no directory '${part}'`);
+        throw err;
+      }
+    }
+    return { dirId, name: parts.at(-1) ?? "" };
+  }
+
+  /** The node a name holds in a directory, or null when the name is free. */
+  async lookupName(auth: AuthContext, share: ConfiguredShare, dirId: FileId, name: string): Promise<FileAttr | null> {
+    try {
+      return (await this.metadata.lookup(auth, share.name, dirId, name)).attr;
+    } catch (err) {
+      if (isFsError(err, "NotFound")) return null;
+      throw err;
+    }
+  }
+
+  /** The node a path names; STATUS_OBJECT_NAME_NOT_FOUND when it does not exist. */
+  async resolve(auth: AuthContext, share: ConfiguredShare, path: string): Promise<{ attr: FileAttr; parentId: FileId | null; name: string }> {
+    const { dirId, name } = await this.resolveParent(auth, share, path);
+    if (name === "") return { attr: await this.metadata.root(share.name), parentId: null, name: "" };
+    const attr = await this.lookupName(auth, share, dirId, name);
+    if (!attr) throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, `no file '${path}'`);
+    return { attr, parentId: dirId, name };
+  }
+}
+
+function fileKey(share: ConfiguredShare, fileId: FileId): string {
+  return `${share.id}:${fileId}`;
+}
+
+/** Characters Windows forbids in a name (besides the separators) and control characters. */
+const FORBIDDEN = /[\x00-\x1f"*:<>?|/]/;
+
+/**
+ * A share-relative SMB path ("dir\\file.txt", leading "\\" allowed) split into its components,
+ * refusing what no Windows file system holds: forbidden characters (so no streams, no wildcards),
+ * "." and ".." components, empty components, over-long names.
+ */
+export function splitPath(path: string): string[] {
+  const trimmed = path.startsWith("\\") ? path.slice(1) : path;
+  if (trimmed === "") return [];
+  const parts = trimmed.split("\\");
+  if (parts.length > MAX_PATH_COMPONENTS) throw smbError(STATUS_OBJECT_NAME_INVALID, `path of ${parts.length} components`);
+  for (const part of parts) {
+    if (part === "" || part === "." || part === "..") throw smbError(STATUS_OBJECT_PATH_SYNTAX_BAD, `path component ${JSON.stringify(part)}`);
+    if (FORBIDDEN.test(part)) throw smbError(STATUS_OBJECT_NAME_INVALID, `forbidden character in ${JSON.stringify(part)}`);
+    if (Buffer.byteLength(part) > MAX_NAME_BYTES) throw smbError(STATUS_OBJECT_NAME_INVALID, "name too long");
+  }
+  return parts;
+}

@@ -1,0 +1,96 @@
+import type { AuthContext, FileId } from "../../metadata/types.js";
+import type { ConfiguredShare } from "../../registry/share.js";
+
+/** How a session signs and seals its messages, once its keys are known (MS-SMB2 §3.3.5.5.3). */
+export interface SessionKeys {
+  /** Signs `message` (one compound element, signature field zeroed by the caller) in place. */
+  sign(message: Buffer): void;
+  /** Whether the element's signature is right; never changes the buffer. */
+  verify(message: Buffer): boolean;
+  /** Seals a whole response chain in a TRANSFORM_HEADER; null when the session has no cipher. */
+  encrypt: ((message: Buffer) => Buffer) | null;
+  /** Opens a TRANSFORM_HEADER'ed request; throws on a bad tag. Null when the session has no cipher. */
+  decrypt: ((transform: Buffer) => Buffer) | null;
+}
+
+/** A step of an authentication exchange: more to come (with a reply token) or done. */
+export type AuthStep =
+  | { done: false; reply: Buffer }
+  | { done: true; reply: Buffer; user: string; guest: boolean; anonymous: boolean; sessionKey: Buffer };
+
+export interface AuthExchange {
+  step(token: Buffer): AuthStep;
+}
+
+/** A tree connect: a disk share of the registry, or IPC$ (for the srvsvc pipe). */
+export interface Tree {
+  readonly id: number;
+  readonly share: ConfiguredShare | null;
+  /** Every message on this tree must be encrypted. */
+  readonly encrypt: boolean;
+}
+
+/** A named pipe endpoint on IPC$ (srvsvc). */
+export interface Pipe {
+  write(data: Buffer): void;
+  read(max: number): { data: Buffer; more: boolean };
+  transceive(data: Buffer, max: number): { data: Buffer; more: boolean };
+}
+
+/** One SMB2 session on a connection (MS-SMB2 §3.3.1.8). */
+export class Session {
+  state: "in-progress" | "valid" = "in-progress";
+  exchange: AuthExchange | null = null;
+  user = "";
+  /** Whom the services see; set when the session is valid. */
+  auth: AuthContext = { uid: 65534, gid: 65534, gids: [] };
+  guest = false;
+  anonymous = false;
+  keys: SessionKeys | null = null;
+  signingRequired = false;
+  encryptData = false;
+  /** SMB 3.1.1: the preauth integrity hash of this session's SESSION_SETUP exchange. */
+  preauthHash: Buffer | null = null;
+  readonly trees = new Map<number, Tree>();
+  private nextTreeId = 1;
+
+  constructor(readonly id: bigint) {}
+
+  addTree(share: ConfiguredShare | null, encrypt: boolean): Tree {
+    const tree: Tree = { id: this.nextTreeId++, share, encrypt };
+    this.trees.set(tree.id, tree);
+    return tree;
+  }
+}
+
+/** An open file, directory or pipe (MS-SMB2 §3.3.1.10). */
+export interface Open {
+  readonly persistentId: bigint;
+  readonly volatileId: bigint;
+  readonly sessionId: bigint;
+  readonly treeId: number;
+  readonly share: ConfiguredShare | null;
+  /** The node; null for a pipe. */
+  readonly fileId: FileId | null;
+  readonly pipe: Pipe | null;
+  readonly isDirectory: boolean;
+  /** Access granted at CREATE (MS-SMB2 §2.2.13.1). */
+  readonly access: number;
+  /** Where the file's name is, for rename, delete on close and the name queries. */
+  parentId: FileId | null;
+  name: string;
+  /** The path below the share root, with "\" separators ("" for the root). */
+  path: string;
+  deleteOnClose: boolean;
+  writeThrough: boolean;
+  /** QUERY_DIRECTORY progress: the pattern, and the cookie to resume after (-1: "." and ".." not sent yet). */
+  listing: DirectoryListing | null;
+}
+
+export interface DirectoryListing {
+  pattern: string;
+  /** Entries to send before the store's: ".", ".." (at the start of a listing). */
+  dots: string[];
+  afterCookie: number;
+  done: boolean;
+}
