@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes, type CipherCCM, type CipherGCM } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { aesCcmDecrypt, aesCcmEncrypt } from "./ccm.js";
 import {
   SMB2_ENCRYPTION_AES128_CCM,
   SMB2_ENCRYPTION_AES128_GCM,
@@ -25,19 +26,23 @@ const FLAGS_OFFSET = 42;
 const SESSION_ID_OFFSET = 44;
 const TAG_SIZE = 16;
 
+/**
+ * CCM runs on ./ccm.ts (Electron's BoringSSL has no CCM cipher); GCM on node:crypto. CCM uses the
+ * first 11 bytes of the Nonce field, GCM the first 12; the rest is zero (MS-SMB2 §2.2.41).
+ */
 interface CipherSuite {
-  name: "aes-128-ccm" | "aes-256-ccm" | "aes-128-gcm" | "aes-256-gcm";
+  name: string;
   keyLength: number;
-  /** CCM uses the first 11 bytes of the Nonce field, GCM the first 12; the rest is zero (§2.2.41). */
   nonceLength: number;
-  ccm: boolean;
+  /** The node:crypto GCM cipher, or null for CCM. */
+  gcm: "aes-128-gcm" | "aes-256-gcm" | null;
 }
 
 const SUITES: ReadonlyMap<number, CipherSuite> = new Map([
-  [SMB2_ENCRYPTION_AES128_CCM, { name: "aes-128-ccm", keyLength: 16, nonceLength: 11, ccm: true }],
-  [SMB2_ENCRYPTION_AES128_GCM, { name: "aes-128-gcm", keyLength: 16, nonceLength: 12, ccm: false }],
-  [SMB2_ENCRYPTION_AES256_CCM, { name: "aes-256-ccm", keyLength: 32, nonceLength: 11, ccm: true }],
-  [SMB2_ENCRYPTION_AES256_GCM, { name: "aes-256-gcm", keyLength: 32, nonceLength: 12, ccm: false }],
+  [SMB2_ENCRYPTION_AES128_CCM, { name: "AES-128-CCM", keyLength: 16, nonceLength: 11, gcm: null }],
+  [SMB2_ENCRYPTION_AES128_GCM, { name: "AES-128-GCM", keyLength: 16, nonceLength: 12, gcm: "aes-128-gcm" }],
+  [SMB2_ENCRYPTION_AES256_CCM, { name: "AES-256-CCM", keyLength: 32, nonceLength: 11, gcm: null }],
+  [SMB2_ENCRYPTION_AES256_GCM, { name: "AES-256-GCM", keyLength: 32, nonceLength: 12, gcm: "aes-256-gcm" }],
 ]);
 
 function suiteFor(cipherId: Smb2CipherId, key: Buffer): CipherSuite {
@@ -119,24 +124,20 @@ export function decryptMessage(
   const nonce = header.nonce.subarray(0, suite.nonceLength);
   const aad = frame.subarray(NONCE_OFFSET, SMB2_TRANSFORM_HEADER_SIZE);
   const ciphertext = frame.subarray(SMB2_TRANSFORM_HEADER_SIZE);
+  if (!suite.gcm) {
+    return { sessionId: header.sessionId, message: aesCcmDecrypt(key, nonce, aad, ciphertext, header.signature) };
+  }
+  const decipher = createDecipheriv(suite.gcm, key, nonce, { authTagLength: TAG_SIZE });
+  decipher.setAuthTag(header.signature);
+  decipher.setAAD(aad);
+  const message = decipher.update(ciphertext);
   try {
-    let message: Buffer;
-    if (suite.ccm) {
-      const decipher = createDecipheriv(suite.name as "aes-128-ccm", key, nonce, { authTagLength: TAG_SIZE });
-      decipher.setAuthTag(header.signature);
-      decipher.setAAD(aad, { plaintextLength: ciphertext.length });
-      message = decipher.update(ciphertext);
-      decipher.final();
-    } else {
-      const decipher = createDecipheriv(suite.name as "aes-128-gcm", key, nonce, { authTagLength: TAG_SIZE });
-      decipher.setAuthTag(header.signature);
-      decipher.setAAD(aad);
-      message = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-    }
-    return { sessionId: header.sessionId, message };
+    decipher.final();
   } catch {
+    message.fill(0);
     throw new SmbCryptoError("bad-tag", "the encrypted message does not authenticate under this key");
   }
+  return { sessionId: header.sessionId, message };
 }
 
 /**
@@ -193,21 +194,16 @@ function seal(suite: CipherSuite, key: Buffer, sessionId: bigint, message: Buffe
   out.writeBigUInt64LE(sessionId, SESSION_ID_OFFSET);
   const aad = out.subarray(NONCE_OFFSET, SMB2_TRANSFORM_HEADER_SIZE);
 
-  let cipher: CipherCCM | CipherGCM;
-  let at = SMB2_TRANSFORM_HEADER_SIZE;
-  if (suite.ccm) {
-    // CCM takes its plaintext in one update.
-    const ccm = createCipheriv(suite.name as "aes-128-ccm", key, nonce, { authTagLength: TAG_SIZE });
-    ccm.setAAD(aad, { plaintextLength: size });
-    at += ccm.update(parts.length === 1 ? parts[0]! : Buffer.concat(parts)).copy(out, at);
-    cipher = ccm;
-  } else {
-    const gcm = createCipheriv(suite.name as "aes-128-gcm", key, nonce, { authTagLength: TAG_SIZE });
-    gcm.setAAD(aad);
-    for (const part of parts) at += gcm.update(part).copy(out, at);
-    cipher = gcm;
+  const ciphertext = out.subarray(SMB2_TRANSFORM_HEADER_SIZE);
+  if (!suite.gcm) {
+    aesCcmEncrypt(key, nonce, aad, parts, ciphertext).copy(out, SIGNATURE_OFFSET);
+    return out;
   }
-  cipher.final().copy(out, at);
-  cipher.getAuthTag().copy(out, SIGNATURE_OFFSET);
+  const gcm = createCipheriv(suite.gcm, key, nonce, { authTagLength: TAG_SIZE });
+  gcm.setAAD(aad);
+  let at = 0;
+  for (const part of parts) at += gcm.update(part).copy(ciphertext, at);
+  gcm.final().copy(ciphertext, at);
+  gcm.getAuthTag().copy(out, SIGNATURE_OFFSET);
   return out;
 }
