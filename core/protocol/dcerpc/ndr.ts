@@ -137,24 +137,30 @@ export class NdrWriter {
   /** Zero padding up to a multiple of `n`. */
   align(n: number): this {
     const pad = (n - (this.pos % n)) % n;
-    if (pad) this.buf.fill(0, this.ensure(pad), this.pos);
+    if (pad) {
+      const at = this.ensure(pad); // ensure() may replace this.buf: take the offset first
+      this.buf.fill(0, at, this.pos);
+    }
     return this;
   }
 
   u8(v: number): this {
-    this.buf[this.ensure(1)] = v;
+    const at = this.ensure(1);
+    this.buf[at] = v;
     return this;
   }
 
   u16(v: number): this {
     this.align(2);
-    this.buf.writeUInt16LE(v & 0xffff, this.ensure(2));
+    const at = this.ensure(2);
+    this.buf.writeUInt16LE(v & 0xffff, at);
     return this;
   }
 
   u32(v: number): this {
     this.align(4);
-    this.buf.writeUInt32LE(v >>> 0, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeUInt32LE(v >>> 0, at);
     return this;
   }
 

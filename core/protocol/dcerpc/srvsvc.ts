@@ -27,6 +27,7 @@ export const STYPE_SPECIAL = 0x80000000;
 
 /** Win32 and network error codes the calls return (MS-ERREF §2.2, MS-SRVS §3.1.4). */
 export const ERROR_SUCCESS = 0;
+export const ERROR_ACCESS_DENIED = 5;
 export const ERROR_INVALID_LEVEL = 124;
 export const ERROR_MORE_DATA = 234;
 export const NERR_NetNameNotFound = 2310;
@@ -47,6 +48,11 @@ export interface ShareInfo {
 /** Levels whose entries this codec encodes and decodes. */
 export const ENUM_ENTRY_LEVELS: readonly number[] = [0, 1, 501];
 export const GET_INFO_LEVELS: readonly number[] = [0, 1, 501, 1005];
+/**
+ * Levels that reveal local paths and security descriptors: MS-SRVS §3.1.4.8 and §3.1.4.10 give
+ * them to administrators only, and nobody administers this server over RPC.
+ */
+export const ADMIN_ONLY_LEVELS: readonly number[] = [2, 502, 503];
 
 /** SHARE_ENUM_UNION arms (MS-SRVS §2.2.3.1). */
 const ENUM_UNION_ARMS = new Set([0, 1, 2, 501, 502, 503]);

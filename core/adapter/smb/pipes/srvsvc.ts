@@ -10,7 +10,7 @@ import {
   OPNUM_NetrShareGetInfo,
   SRVSVC_SYNTAX,
 } from "../../../protocol/dcerpc/srvsvc.js";
-import { netrShareEnum } from "./netr-share-enum.js";
+import { netrShareEnum, SHARE_ENUM_DENIED_LEVELS, SHARE_ENUM_STICKY_DENIED_LEVELS } from "./netr-share-enum.js";
 import { netrShareGetInfo } from "./netr-share-get-info.js";
 import { type RpcProcedure, RpcPipeEndpoint } from "./rpc-endpoint.js";
 import { type PipeShare, toShareInfo } from "./share-info.js";
@@ -32,9 +32,15 @@ export class SrvsvcPipe extends RpcPipeEndpoint {
   constructor(options: SrvsvcPipeOptions) {
     const shares = () => options.shares().map(toShareInfo);
     const procedures = new Map<number, RpcProcedure>([
-      [OPNUM_NetrShareEnum, { name: "NetrShareEnum", handler: (stub) => netrShareEnum(stub, shares()) }],
+      [
+        OPNUM_NetrShareEnum,
+        { name: "NetrShareEnum", handler: (stub) => netrShareEnum(stub, shares(), SHARE_ENUM_DENIED_LEVELS) },
+      ],
       [OPNUM_NetrShareGetInfo, { name: "NetrShareGetInfo", handler: (stub) => netrShareGetInfo(stub, shares()) }],
-      [OPNUM_NetrShareEnumSticky, { name: "NetrShareEnumSticky", handler: (stub) => netrShareEnum(stub, shares()) }],
+      [
+        OPNUM_NetrShareEnumSticky,
+        { name: "NetrShareEnumSticky", handler: (stub) => netrShareEnum(stub, shares(), SHARE_ENUM_STICKY_DENIED_LEVELS) },
+      ],
     ]);
     super({ syntax: SRVSVC_SYNTAX, secondaryAddress: `\\PIPE\\${SRVSVC_PIPE_NAME}`, procedures });
   }
