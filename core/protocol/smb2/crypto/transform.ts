@@ -144,8 +144,9 @@ export function decryptMessage(
  * Encrypts an outgoing SMB2 message (or compound chain) with the session's EncryptionKey and
  * returns TRANSFORM_HEADER ‖ ciphertext, ready to frame (MS-SMB2 §3.1.4.3). The message may come
  * in pieces (header and body). Each call draws a fresh random nonce (88 bits for CCM, 96 for
- * GCM): nothing to keep per session, and no reuse short of ~2^32 messages under one key, far
- * beyond any session's life. Reuse would break both ciphers, so nonces are never chosen by callers.
+ * GCM): nothing to keep per session, safe across the channels of one session that share the key,
+ * and the odds of any repeat within 2^32 messages under one key stay below 2^-25 (CCM) and 2^-33
+ * (GCM). A repeat would break either cipher, so a server never picks nonces itself.
  */
 export function encryptMessage(
   cipherId: Smb2CipherId,
