@@ -363,7 +363,14 @@ export function processIds(): { uid: number; gid: number } {
 
 /** SMB share names: what \\\\server\\name shows; Windows forbids these characters in them. */
 const smbShareName = scalar('a share name of 1 to 80 characters without \\ / : * ? " < > | or control characters', (value) =>
-  typeof value === "string" && /^[^\\/:*?"<>|\x00-\x1f]{1,80}$/.test(value) && value.toUpperCase() !== "IPC$" ? value : undefined,
+  typeof value === "string" &&
+  value.length >= 1 &&
+  value.length <= 80 &&
+  !/[/:*?"<>|]/.test(value) &&
+  !hasControlCharOrBackslash(value) &&
+  value.toUpperCase() !== "IPC$"
+    ? value
+    : undefined,
 );
 
 const smbEncryption = z.enum(["off", "preferred", "required"], { error: expecting('"off", "preferred" or "required"') });
@@ -372,7 +379,7 @@ const smbDialect = z.enum(SMB_DIALECTS, { error: expecting(`one of: ${SMB_DIALEC
 
 const smbUser = mapping({
   name: scalar("a user name of 1 to 104 characters without \\ / @ or control characters", (value) =>
-    typeof value === "string" && /^[^\\/@\x00-\x1f]{1,104}$/.test(value) ? value : undefined,
+    typeof value === "string" && value.length >= 1 && value.length <= 104 && !/[/@]/.test(value) && !hasControlCharOrBackslash(value) ? value : undefined,
   ),
   password: secretRef,
   uid: id,

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
 import { SmbDecodeError, SmbWriter } from "../../protocol/smb2/buffer.js";
 import {
@@ -20,6 +19,7 @@ import {
   STATUS_NOT_SUPPORTED,
   STATUS_USER_SESSION_DELETED,
 } from "../../protocol/smb2/constants.js";
+import { initialPreauthHash, updatePreauthHash } from "../../protocol/smb2/crypto/index.js";
 import { decodeHeader, HEADER_NEXT_COMMAND_AT, HEADER_SIGNATURE_AT, writeResponseHeader, type Smb2Header } from "../../protocol/smb2/header.js";
 import type { Logger } from "../../util/logger.js";
 import { bodyReader, type SmbCall, type SmbReply } from "./command.js";
@@ -347,7 +347,7 @@ export class SmbConnection {
     reply.body.copy(response, SMB2_HEADER_SIZE);
     if (header.command === SMB2_SESSION_SETUP && replySession) this.recordSessionSetup(replySession, element, response, reply.status);
     if (header.command === SMB2_NEGOTIATE && reply.status === 0 && this.negotiated?.dialect === SMB2_DIALECT_311) {
-      this.preauthHash = preauthStep(preauthStep(Buffer.alloc(64), element), response);
+      this.preauthHash = updatePreauthHash(updatePreauthHash(initialPreauthHash(), element), response);
     }
     return { response, status: reply.status, session: reply.session, treeId: reply.treeId ?? treeId, openedFileId: reply.openedFileId };
   }
@@ -404,8 +404,8 @@ export class SmbConnection {
   /** SMB 3.1.1 (§3.3.5.5): every SESSION_SETUP request, and each response but the final one, extends the session's hash. */
   private recordSessionSetup(session: Session, request: Buffer, response: Buffer, status: number): void {
     if (session.preauthHash === null) return;
-    session.preauthHash = preauthStep(session.preauthHash, request);
-    if (status !== 0) session.preauthHash = preauthStep(session.preauthHash, response);
+    session.preauthHash = updatePreauthHash(session.preauthHash, request);
+    if (status !== 0) session.preauthHash = updatePreauthHash(session.preauthHash, response);
   }
 
   /** Ends a session: its opens close (delete on close honoured), its trees go. */
@@ -439,9 +439,4 @@ export class SmbConnection {
 /** The body of an error response (MS-SMB2 §2.2.2): StructureSize 9, no error contexts, one byte of data. */
 export function errorBody(): Buffer {
   return new SmbWriter(9).u16(9).u8(0).u8(0).u32(0).u8(0).buffer();
-}
-
-/** One step of the SHA-512 preauth integrity hash (MS-SMB2 §3.3.5.4). */
-export function preauthStep(hash: Buffer, message: Buffer): Buffer {
-  return createHash("sha512").update(hash).update(message).digest();
 }

@@ -222,8 +222,13 @@ function fileKey(share: ConfiguredShare, fileId: FileId): string {
   return `${share.id}:${fileId}`;
 }
 
-/** Characters Windows forbids in a name (besides the separators) and control characters. */
-const FORBIDDEN = /[\x00-\x1f"*:<>?|/]/;
+/** Characters Windows forbids in a name (besides the separators). */
+const FORBIDDEN = /["*:<>?|/]/;
+
+function hasControlChar(name: string): boolean {
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) < 0x20) return true;
+  return false;
+}
 
 /**
  * A share-relative SMB path ("dir\\file.txt", leading "\\" allowed) split into its components,
@@ -237,7 +242,7 @@ export function splitPath(path: string): string[] {
   if (parts.length > MAX_PATH_COMPONENTS) throw smbError(STATUS_OBJECT_NAME_INVALID, `path of ${parts.length} components`);
   for (const part of parts) {
     if (part === "" || part === "." || part === "..") throw smbError(STATUS_OBJECT_PATH_SYNTAX_BAD, `path component ${JSON.stringify(part)}`);
-    if (FORBIDDEN.test(part)) throw smbError(STATUS_OBJECT_NAME_INVALID, `forbidden character in ${JSON.stringify(part)}`);
+    if (FORBIDDEN.test(part) || hasControlChar(part)) throw smbError(STATUS_OBJECT_NAME_INVALID, `forbidden character in ${JSON.stringify(part)}`);
     if (Buffer.byteLength(part) > MAX_NAME_BYTES) throw smbError(STATUS_OBJECT_NAME_INVALID, "name too long");
   }
   return parts;

@@ -1,5 +1,6 @@
 import { isFsError, type FsErrorCode } from "../../errors.js";
 import { SmbDecodeError } from "../../protocol/smb2/buffer.js";
+import { PipeError } from "./pipes/srvsvc.js";
 import {
   STATUS_ACCESS_DENIED,
   STATUS_CANNOT_DELETE,
@@ -67,13 +68,13 @@ const STATUS_OF: Readonly<Record<FsErrorCode, number>> = {
 
 /** Whether a failure is an answer (debug log) rather than a server bug (error log). */
 export function isExpectedSmbError(err: unknown): boolean {
-  return err instanceof SmbStatusError || err instanceof SmbDecodeError || (isFsError(err) && err.code !== "Io");
+  return err instanceof SmbStatusError || err instanceof SmbDecodeError || err instanceof PipeError || (isFsError(err) && err.code !== "Io");
 }
 
 /** The NTSTATUS for any failure of a command: the one place FsErrors become wire codes. */
 export function smbStatusOf(err: unknown): number {
   if (err instanceof SmbStatusError) return err.status;
-  if (err instanceof SmbDecodeError) return STATUS_INVALID_PARAMETER;
+  if (err instanceof SmbDecodeError || err instanceof PipeError) return STATUS_INVALID_PARAMETER;
   if (isFsError(err)) return STATUS_OF[err.code];
   return STATUS_INTERNAL_ERROR;
 }

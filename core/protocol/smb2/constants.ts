@@ -292,12 +292,3 @@ export const STATUS_NOT_FOUND = 0xc0000225;
 export const STATUS_FILE_TOO_LARGE = 0xc0000904;
 export const STATUS_FS_DRIVER_REQUIRED = 0xc000019c;
 export const STATUS_SMB_NO_PREAUTH_INTEGRITY_HASH_OVERLAP = 0xc05d0000;
-
-/** Ciphers (§2.2.3.1.2) and signing algorithms (§2.2.3.1.7). */
-export const AES_128_CCM = 0x0001;
-export const AES_128_GCM = 0x0002;
-export const AES_256_CCM = 0x0003;
-export const AES_256_GCM = 0x0004;
-export const HMAC_SHA256 = 0x0000;
-export const AES_CMAC = 0x0001;
-export const AES_GMAC = 0x0002;

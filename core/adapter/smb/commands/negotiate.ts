@@ -2,13 +2,6 @@ import { randomBytes } from "node:crypto";
 import type { SmbDialectName } from "../../../config/types.js";
 import { SmbReader, SmbWriter } from "../../../protocol/smb2/buffer.js";
 import {
-  AES_128_CCM,
-  AES_128_GCM,
-  AES_256_CCM,
-  AES_256_GCM,
-  AES_CMAC,
-  AES_GMAC,
-  HMAC_SHA256,
   SHA_512,
   SMB2_DIALECT_202,
   SMB2_DIALECT_210,
@@ -29,6 +22,15 @@ import {
   STATUS_NOT_SUPPORTED,
   STATUS_SMB_NO_PREAUTH_INTEGRITY_HASH_OVERLAP,
 } from "../../../protocol/smb2/constants.js";
+import {
+  SMB2_ENCRYPTION_AES128_CCM as AES_128_CCM,
+  SMB2_ENCRYPTION_AES128_GCM as AES_128_GCM,
+  SMB2_ENCRYPTION_AES256_CCM as AES_256_CCM,
+  SMB2_ENCRYPTION_AES256_GCM as AES_256_GCM,
+  SMB2_SIGNING_AES_CMAC as AES_CMAC,
+  SMB2_SIGNING_AES_GMAC as AES_GMAC,
+  SMB2_SIGNING_HMAC_SHA256 as HMAC_SHA256,
+} from "../../../protocol/smb2/crypto/index.js";
 import { writeResponseHeader } from "../../../protocol/smb2/header.js";
 import { toFiletime } from "../../../protocol/smb2/info.js";
 import { negotiateResponseToken } from "../auth/ntlm-server.js";

@@ -49,6 +49,7 @@ const FS_ATTRIBUTES = 0x00000001 | 0x00000002 | 0x00000004;
 const FILE_DEVICE_DISK = 0x00000007;
 const BYTES_PER_SECTOR = 512;
 const SECTORS_PER_UNIT = 8;
+const UNLIMITED_BYTES = 2 ** 50;
 /** Classes whose answer may be cut short (STATUS_BUFFER_OVERFLOW); the rest must fit whole. */
 const VARIABLE_CLASSES = new Set([`${SMB2_0_INFO_FILE}:${FileAllInformation}`, `${SMB2_0_INFO_FILE}:${FileStreamInformation}`, `${SMB2_0_INFO_FILESYSTEM}:${FileFsVolumeInformation}`, `${SMB2_0_INFO_FILESYSTEM}:${FileFsAttributeInformation}`]);
 
@@ -149,7 +150,10 @@ async function encodeFsClass(call: SmbCall, open: Open, infoClass: number, w: Sm
     }
     case FileFsSizeInformation:
     case FileFsFullSizeInformation: {
-      const { used, available } = await call.ctx.content.space(share.name);
+      const space = await call.ctx.content.space(share.name);
+      // Stores without a limit (memory, S3) report an infinite space: shown as 1 PiB.
+      const used = Math.min(space.used, UNLIMITED_BYTES);
+      const available = Math.min(space.available, UNLIMITED_BYTES);
       const total = Math.floor((used + available) / unit);
       const free = Math.floor(available / unit);
       w.u64(total).u64(free);

@@ -14,7 +14,7 @@ import {
 } from "../../../protocol/smb2/constants.js";
 import { NtlmExchange } from "../auth/ntlm-server.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
-import { preauthStep } from "../connection.js";
+import { updatePreauthHash } from "../../../protocol/smb2/crypto/index.js";
 import { smbError } from "../errors.js";
 import { sessionKeys } from "../keys.js";
 import { Session } from "../state.js";
@@ -77,7 +77,7 @@ export const sessionSetup: SmbCommand = {
     const authenticated = !step.guest && !step.anonymous;
     if (authenticated) {
       // 3.1.1 keys hash the whole exchange up to this request (MS-SMB2 §3.3.5.5.3).
-      const preauth = session.preauthHash && preauthStep(session.preauthHash, call.message);
+      const preauth = session.preauthHash && updatePreauthHash(session.preauthHash, call.message);
       session.keys = sessionKeys(negotiated, step.sessionKey, preauth);
       session.signingRequired = ctx.config.signing === "required" || (negotiated.clientSecurityMode & SMB2_NEGOTIATE_SIGNING_REQUIRED) !== 0;
       const canEncrypt = negotiated.dialect >= SMB2_DIALECT_300 && negotiated.cipherId !== 0;
