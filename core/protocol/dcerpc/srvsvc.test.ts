@@ -2,10 +2,14 @@ import { describe, expect, it } from "vitest";
 import { NdrError, NdrWriter } from "./ndr.js";
 import { decodeRequest, decodeResponse } from "./pdu.js";
 import {
+  decodeNetrServerGetInfoRequest,
+  decodeNetrServerGetInfoResponse,
   decodeNetrShareEnumRequest,
   decodeNetrShareEnumResponse,
   decodeNetrShareGetInfoRequest,
   decodeNetrShareGetInfoResponse,
+  encodeNetrServerGetInfoRequest,
+  encodeNetrServerGetInfoResponse,
   encodeNetrShareEnumRequest,
   encodeNetrShareEnumResponse,
   encodeNetrShareGetInfoRequest,
@@ -117,6 +121,16 @@ describe("srvsvc responses", () => {
     { level: 9, info: null, status: ERROR_INVALID_LEVEL },
   ])("round-trips a NetrShareGetInfo reply at level $level", (res) => {
     expect(decodeNetrShareGetInfoResponse(encodeNetrShareGetInfoResponse(res))).toEqual(res);
+  });
+
+  it.each([
+    { level: 101, info: { platformId: 500, name: "DITTOFS", versionMajor: 10, versionMinor: 0, type: 0x8003, comment: "c" }, status: 0 },
+    { level: 100, info: { platformId: 500, name: "DITTOFS", versionMajor: 0, versionMinor: 0, type: 0, comment: "" }, status: 0 },
+    { level: 102, info: null, status: ERROR_INVALID_LEVEL },
+  ])("round-trips a NetrServerGetInfo request and reply at level $level (MS-SRVS §3.1.4.17)", (res) => {
+    const req = { serverName: "\\\\host", level: res.level };
+    expect(decodeNetrServerGetInfoRequest(encodeNetrServerGetInfoRequest(req))).toEqual(req);
+    expect(decodeNetrServerGetInfoResponse(encodeNetrServerGetInfoResponse(res))).toEqual(res);
   });
 
   it("refuses to encode entries of a level it has no layout for", () => {

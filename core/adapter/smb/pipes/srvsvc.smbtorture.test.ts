@@ -1,7 +1,7 @@
 /**
  * The srvsvc pipe against a real, independent DCE/RPC client: Samba's smbtorture and its
  * "rpc.srvsvc.srvsvc anonymous access" tests (NetShareEnumAll, NetShareEnum, NetShareGetInfo at
- * every level, with Samba's strict NDR parser on our replies). smbtorture speaks ncacn_ip_tcp
+ * every level) and its NetSrvGetInfo test, with Samba's strict NDR parser on our replies. smbtorture speaks ncacn_ip_tcp
  * here: the same connection-oriented PDUs as over the SMB named pipe, on a TCP stream, so a small
  * socket loop stands in for the SMB layer until the lead wires the pipe into SMB2 CREATE/READ/WRITE.
  */
@@ -59,16 +59,28 @@ describe("srvsvc pipe with smbtorture", () => {
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  it("passes the anonymous srvsvc share tests, multi-fragment replies included", async () => {
-    const result = await run("smbtorture", [`ncacn_ip_tcp:127.0.0.1[${port}]`, "-U%", "rpc.srvsvc.srvsvc anonymous access"], {
+  const torture = async (test: string) => {
+    const result = await run("smbtorture", [`ncacn_ip_tcp:127.0.0.1[${port}]`, "-U%", test], {
       timeout: 60_000,
     }).catch((err: { stdout?: string; stderr?: string; code?: number }) => err);
-    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+    return `${result.stdout ?? ""}${result.stderr ?? ""}`;
+  };
+
+  it("passes the anonymous srvsvc share tests, multi-fragment replies included", async () => {
+    const output = await torture("rpc.srvsvc.srvsvc anonymous access");
     for (const test of ["NetShareEnumAll", "NetShareEnum", "NetShareGetInfo"]) {
       expect(output).toContain(`success: srvsvc anonymous access.${test}`);
     }
     expect(output).not.toMatch(/^(failure|error):/m);
     expect(errors).toEqual([]);
     expect(fragmentedReplies).toBeGreaterThan(0);
+  });
+
+  it("answers NetSrvGetInfo at levels 100, 101, 102, 502 and 503 in replies smbtorture can parse", async () => {
+    const output = await torture("rpc.srvsvc.srvsvc (admin access).NetSrvGetInfo");
+    expect(output).toContain("success: srvsvc (admin access).NetSrvGetInfo");
+    expect(output).toMatch(/level 101\n(?!NetSrvGetInfo failed)/);
+    expect(output.match(/NetSrvGetInfo failed: WERR_INVALID_LEVEL/g)).toHaveLength(3); // 102, 502, 503
+    expect(errors).toEqual([]);
   });
 });

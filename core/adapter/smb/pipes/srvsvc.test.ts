@@ -31,8 +31,10 @@ import {
   type PresentationContext,
 } from "../../../protocol/dcerpc/pdu.js";
 import {
+  decodeNetrServerGetInfoResponse,
   decodeNetrShareEnumResponse,
   decodeNetrShareGetInfoResponse,
+  encodeNetrServerGetInfoRequest,
   encodeNetrShareEnumRequest,
   encodeNetrShareGetInfoRequest,
   ERROR_ACCESS_DENIED,
@@ -213,6 +215,23 @@ describe("srvsvc pipe: NetrShareGetInfo", () => {
     expect(getInfo(p, "data", 2)).toEqual({ level: 2, info: null, status: ERROR_ACCESS_DENIED });
     expect(getInfo(p, "data", 1006)).toEqual({ level: 1006, info: null, status: ERROR_INVALID_LEVEL });
     expect(getInfo(p, "data", 42)).toEqual({ level: 42, info: null, status: ERROR_INVALID_LEVEL });
+  });
+});
+
+describe("srvsvc pipe: NetrServerGetInfo", () => {
+  it("reports the configured server name at levels 100 and 101, and ERROR_INVALID_LEVEL above", () => {
+    const p = bound();
+    const serverInfo = (level: number) => {
+      p.write(encodeRequest({ callId: 6, contextId: 0, opnum: 21, stub: encodeNetrServerGetInfoRequest({ serverName: "\\\\h", level }) }));
+      return decodeNetrServerGetInfoResponse(replyStub(drain(p)));
+    };
+    expect(serverInfo(101)).toEqual({
+      level: 101,
+      info: { platformId: 500, name: "DITTOFS", versionMajor: 10, versionMinor: 0, type: 0x8003, comment: "DittoFS" },
+      status: 0,
+    });
+    expect(serverInfo(100)).toMatchObject({ info: { platformId: 500, name: "DITTOFS" }, status: 0 });
+    expect(serverInfo(102)).toEqual({ level: 102, info: null, status: ERROR_INVALID_LEVEL });
   });
 });
 
