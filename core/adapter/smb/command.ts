@@ -18,6 +18,10 @@ export interface SmbCall {
   readonly tree: Tree | null;
   /** The FileId a related compound request means by 0xFFFF…FF: what the chain last opened. */
   readonly relatedFileId: bigint | null;
+  /** Aborted when the client CANCELs the request (or the connection goes): a waiting command answers STATUS_CANCELLED. */
+  readonly signal: AbortSignal;
+  /** Tells the client the request will take a while (STATUS_PENDING); call before waiting on others. */
+  goAsync(): void;
 }
 
 /** A command's answer: its status and the response body (the bytes after the header). */

@@ -18,6 +18,7 @@ import { toFiletime, type SmbFileInfo } from "../../protocol/smb2/info.js";
 import type { Registry } from "../../registry/registry.js";
 import type { ConfiguredShare } from "../../registry/share.js";
 import type { Logger } from "../../util/logger.js";
+import { ByteRangeLocks } from "./byte-range-locks.js";
 import { smbError } from "./errors.js";
 import type { Open, Session } from "./state.js";
 
@@ -45,6 +46,8 @@ export class SmbContext {
   private current: Registry | null = null;
   private readonly users = new Map<string, SmbUser>();
   private readonly sessionIds = new Set<bigint>();
+  /** Byte-range locks of every file served, by fileKey. */
+  readonly locks = new ByteRangeLocks();
   /** Opens per file across connections, and whether the file is to go when the last one closes. */
   private readonly files = new Map<string, { opens: number; deletePending: boolean }>();
 
@@ -120,6 +123,7 @@ export class SmbContext {
   async closeOpen(open: Open, session: Session | null): Promise<void> {
     if (!open.share || open.fileId === null) return;
     const key = fileKey(open.share, open.fileId);
+    this.locks.releaseOwner(key, open.owner);
     const file = this.files.get(key);
     if (!file) return;
     if (open.deleteOnClose) file.deletePending = true;
@@ -218,7 +222,8 @@ export class SmbContext {
   }
 }
 
-function fileKey(share: ConfiguredShare, fileId: FileId): string {
+/** A file across shares: the key of its open count and byte-range locks. */
+export function fileKey(share: ConfiguredShare, fileId: FileId): string {
   return `${share.id}:${fileId}`;
 }
 

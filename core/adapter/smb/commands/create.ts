@@ -58,7 +58,10 @@ import type { Open } from "../state.js";
 
 /** What a granted "everything" means on a file (FILE_ALL_ACCESS). */
 const FILE_ALL_ACCESS = 0x001f01ff;
-const READ_BITS = FILE_READ_DATA | FILE_READ_EA | FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE | FILE_EXECUTE;
+/** What the generic rights stand for on files and directories (MS-SMB2 §2.2.13.1, FILE_GENERIC_*). */
+const FILE_GENERIC_READ = READ_CONTROL | SYNCHRONIZE | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA;
+const FILE_GENERIC_WRITE = READ_CONTROL | SYNCHRONIZE | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA;
+const FILE_GENERIC_EXECUTE = READ_CONTROL | SYNCHRONIZE | FILE_EXECUTE | FILE_READ_ATTRIBUTES;
 /** Access bits that change the file (refused on a read-only share). */
 const MODIFYING = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER;
 const MAX_NAME_BYTES = 2 * 4096;
@@ -104,9 +107,11 @@ export const create: SmbCommand = {
 
     if (!tree.share) {
       const pipe = openPipe(ctx, name);
+      const volatileId = conn.newVolatileId();
       const open: Open = {
-        persistentId: 0n,
-        volatileId: conn.newVolatileId(),
+        persistentId: volatileId,
+        volatileId,
+        owner: `${conn.id}:${volatileId}`,
         sessionId: session.id,
         treeId: tree.id,
         share: null,
@@ -150,9 +155,11 @@ export const create: SmbCommand = {
     }
 
     const access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
+    const volatileId = conn.newVolatileId();
     const open: Open = {
-      persistentId: 0n,
-      volatileId: conn.newVolatileId(),
+      persistentId: volatileId,
+      volatileId,
+      owner: `${conn.id}:${volatileId}`,
       sessionId: session.id,
       treeId: tree.id,
       share,
@@ -191,8 +198,9 @@ async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredS
 async function grantedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr, desired: number): Promise<number> {
   const allowed = await allowedAccess(ctx, auth, share, attr);
   let wanted = desired & ~(GENERIC_ALL | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | MAXIMUM_ALLOWED);
-  if (desired & (GENERIC_READ | GENERIC_EXECUTE)) wanted |= READ_BITS;
-  if (desired & GENERIC_WRITE) wanted |= FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES;
+  if (desired & GENERIC_READ) wanted |= FILE_GENERIC_READ;
+  if (desired & GENERIC_WRITE) wanted |= FILE_GENERIC_WRITE;
+  if (desired & GENERIC_EXECUTE) wanted |= FILE_GENERIC_EXECUTE;
   if (desired & GENERIC_ALL) wanted |= FILE_ALL_ACCESS;
   if ((wanted & allowed) !== wanted) throw smbError(STATUS_ACCESS_DENIED, `access 0x${desired.toString(16)} denied`);
   return desired & MAXIMUM_ALLOWED ? allowed | wanted : wanted;
@@ -202,10 +210,12 @@ async function grantedAccess(ctx: SmbContext, auth: AuthContext, share: Configur
 async function allowedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr): Promise<number> {
   const { granted } = await ctx.metadata.access(auth, share.name, attr.id, 0x3f);
   let allowed = FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE | FILE_READ_EA;
-  // ACCESS3 bits: READ 1, LOOKUP 2, MODIFY 4, EXTEND 8, DELETE 16, EXECUTE 32.
+  // ACCESS3 bits: READ 1, LOOKUP 2, MODIFY 4, EXTEND 8, DELETE 16, EXECUTE 32. Execution happens
+  // on the client: whoever may read a file may open it for execution, as with Samba's defaults.
   if (granted & 0x01) allowed |= FILE_READ_DATA;
-  if (granted & 0x22) allowed |= FILE_EXECUTE;
-  if (!share.readOnly && granted & 0x0c) allowed |= attr.type === "dir" ? FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD : FILE_WRITE_DATA | FILE_APPEND_DATA;
+  if (granted & 0x23) allowed |= FILE_EXECUTE;
+  // FILE_DELETE_CHILD means nothing on a file, but FILE_ALL_ACCESS asks for it.
+  if (!share.readOnly && granted & 0x0c) allowed |= FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD;
   if (!share.readOnly) {
     // Attributes, EAs and the name itself: the owner may change them; the parent's permission decides a delete.
     if (auth.uid === 0 || auth.uid === attr.uid) allowed |= FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA | WRITE_DAC | WRITE_OWNER;
