@@ -52,6 +52,7 @@ import {
 import type { ConfiguredShare } from "../../../registry/share.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
 import type { SmbContext } from "../context.js";
+import { directoryKey } from "../case-names.js";
 import { smbError } from "../errors.js";
 import { openPipe } from "../pipes.js";
 import type { Open } from "../state.js";
@@ -133,14 +134,18 @@ export const create: SmbCommand = {
     const share = tree.share;
     const auth = ctx.authFor(session, share);
     const { dirId, name: last } = await ctx.resolveParent(auth, share, name);
-    let attr: FileAttr | null = last === "" ? await ctx.metadata.root(share.name) : await ctx.lookupName(auth, share, dirId, last);
+    const found = last === "" ? { attr: await ctx.metadata.root(share.name), name: "" } : await ctx.lookupName(auth, share, dirId, last);
     const wantsDir = (options & FILE_DIRECTORY_FILE) !== 0;
+    let attr: FileAttr;
     let action: number;
-    if (attr) {
+    let access: number;
+    if (found) {
+      attr = found.attr;
       if (disposition === FILE_CREATE) throw smbError(STATUS_OBJECT_NAME_COLLISION, `'${name}' exists`);
       if (ctx.isDeletePending(share, attr.id)) throw smbError(STATUS_DELETE_PENDING, `'${name}' is to be deleted`);
       if (wantsDir && attr.type !== "dir") throw smbError(STATUS_NOT_A_DIRECTORY, `'${name}' is not a directory`);
       if (options & FILE_NON_DIRECTORY_FILE && attr.type === "dir") throw smbError(STATUS_FILE_IS_A_DIRECTORY, `'${name}' is a directory`);
+      access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
       action = FILE_OPENED;
       if (disposition === FILE_OVERWRITE || disposition === FILE_OVERWRITE_IF || disposition === FILE_SUPERSEDE) {
         if (attr.type === "dir") throw smbError(STATUS_INVALID_PARAMETER, `cannot overwrite directory '${name}'`);
@@ -151,10 +156,11 @@ export const create: SmbCommand = {
       if (disposition === FILE_OPEN || disposition === FILE_OVERWRITE) throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, `no file '${name}'`);
       if (last === "") throw smbError(STATUS_OBJECT_NAME_INVALID, "cannot create the share root");
       attr = await createNode(ctx, auth, share, dirId, last, wantsDir);
+      access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
       action = FILE_CREATED;
     }
+    const storedName = found?.name ?? last;
 
-    const access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
     const volatileId = conn.newVolatileId();
     const open: Open = {
       persistentId: volatileId,
@@ -168,7 +174,7 @@ export const create: SmbCommand = {
       isDirectory: attr.type === "dir",
       access,
       parentId: last === "" ? null : dirId,
-      name: last,
+      name: storedName,
       path: name.replace(/^\\/, ""),
       deleteOnClose: (options & FILE_DELETE_ON_CLOSE) !== 0,
       writeThrough: (options & FILE_WRITE_THROUGH) !== 0,
@@ -182,8 +188,11 @@ export const create: SmbCommand = {
 
 async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, dirId: string, name: string, dir: boolean): Promise<FileAttr> {
   try {
-    if (dir) return (await ctx.metadata.mkdir(auth, share.name, dirId, name, { mode: 0o755 })).attr;
-    return (await ctx.metadata.create(auth, share.name, dirId, name, { mode: "guarded", attrs: { mode: 0o644 } })).attr;
+    const made = dir
+      ? await ctx.metadata.mkdir(auth, share.name, dirId, name, { mode: 0o755 })
+      : await ctx.metadata.create(auth, share.name, dirId, name, { mode: "guarded", attrs: { mode: 0o644 } });
+    ctx.names.added(directoryKey(share.id, dirId), made.dirWcc, name);
+    return made.attr;
   } catch (err) {
     // Another client made the name between our lookup and create.
     if (isFsError(err, "Exists")) throw smbError(STATUS_OBJECT_NAME_COLLISION, `'${name}' exists`);
