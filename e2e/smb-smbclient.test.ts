@@ -109,6 +109,15 @@ describe("SMB with smbclient", () => {
     await smbclient(login, "export", "cd CaseDir; del MiXeD.txt; del FromNfs.txt; cd ..; rmdir CaseDir");
   });
 
+  it("lists a directory whose listing spans many QUERY_DIRECTORY answers", async () => {
+    const nfs = await server.client();
+    await nfs.json("put-many", "/many", "800", "1");
+    const listing = await smbclient(login, "export", "cd many; ls");
+    const names = listing.match(/f\d{6}/g) ?? [];
+    expect(new Set(names).size).toBe(800);
+    expect(await listShares(login)).toContain("export");
+  });
+
   it("sees over NFS what SMB wrote, and over SMB what NFS wrote", async () => {
     writeFileSync(join(work, "from-smb.txt"), "written over SMB\n");
     await smbclient(login, "export", "put from-smb.txt from-smb.txt", [], work);

@@ -21,6 +21,7 @@ import type { Logger } from "../../util/logger.js";
 import { ByteRangeLocks } from "./byte-range-locks.js";
 import { CaseInsensitiveNames, directoryKey } from "./case-names.js";
 import { smbError } from "./errors.js";
+import { OpenFiles } from "./open-files.js";
 import type { Open, Session } from "./state.js";
 
 /** A configured user with the password's NT hash (MD4 of its UTF-16LE form), never the password. */
@@ -53,8 +54,8 @@ export class SmbContext {
   readonly names = new CaseInsensitiveNames();
   /** Byte-range locks of every file served, by fileKey. */
   readonly locks = new ByteRangeLocks();
-  /** Opens per file across connections, and whether the file is to go when the last one closes. */
-  private readonly files = new Map<string, { opens: number; deletePending: boolean }>();
+  /** Every file's opens across connections: share modes and delete pending. */
+  private readonly openFiles = new OpenFiles();
 
   constructor(
     readonly config: SmbAdapterConfig,
@@ -101,41 +102,37 @@ export class SmbContext {
     this.sessionIds.delete(id);
   }
 
-  /** Counts an open of a file (for delete pending, which spans every open of the file). */
-  trackOpen(open: Open): void {
-    if (!open.share || open.fileId === null) return;
-    const key = fileKey(open.share, open.fileId);
-    const file = this.files.get(key);
-    if (file) file.opens++;
-    else this.files.set(key, { opens: 1, deletePending: false });
+  /** Counts an open of a file, if the file's other opens share what it wants (else STATUS_SHARING_VIOLATION). */
+  admitOpen(open: Open): void {
+    if (open.share && open.fileId !== null) this.openFiles.admit(fileKey(open.share, open.fileId), open);
+  }
+
+  /** Takes back an admitted open whose CREATE failed afterwards. */
+  withdrawOpen(open: Open): void {
+    if (open.share && open.fileId !== null) this.openFiles.release(fileKey(open.share, open.fileId), open, true);
   }
 
   /** Marks (or clears) a file's pending delete: it goes when its last open closes (MS-FSCC §2.4.11). */
   setDeletePending(open: Open, pending: boolean): void {
-    if (!open.share || open.fileId === null) return;
-    const file = this.files.get(fileKey(open.share, open.fileId));
-    if (file) file.deletePending = pending;
+    if (open.share && open.fileId !== null) this.openFiles.setDeletePending(fileKey(open.share, open.fileId), pending);
   }
 
   isDeletePending(share: ConfiguredShare, fileId: FileId): boolean {
-    return this.files.get(fileKey(share, fileId))?.deletePending ?? false;
+    return this.openFiles.isDeletePending(fileKey(share, fileId));
   }
 
   /**
-   * The end of an open: delete on close marks the file, and the last open of a marked file removes
-   * its name (as the session that closes it; a failure is logged, the close still succeeds).
+   * The end of an open: its byte-range locks go, delete on close marks the file, and the last open
+   * of a marked file removes its name (as the session that closes it; a failure is logged, the
+   * close still succeeds).
    */
   async closeOpen(open: Open, session: Session | null): Promise<void> {
     if (!open.share || open.fileId === null) return;
     const key = fileKey(open.share, open.fileId);
     this.locks.releaseOwner(key, open.owner);
-    const file = this.files.get(key);
-    if (!file) return;
-    if (open.deleteOnClose) file.deletePending = true;
-    if (--file.opens > 0) return;
-    this.files.delete(key);
-    if (!file.deletePending || open.parentId === null) return;
-    const auth = session?.auth ?? { uid: open.share.config.anonymousUid, gid: open.share.config.anonymousGid, gids: [] };
+    const { last, deletePending } = this.openFiles.release(key, open);
+    if (!last || !deletePending || open.parentId === null) return;
+    const auth = session ? this.authFor(session, open.share) : open.share.authContext(null);
     try {
       const { dirWcc } = open.isDirectory
         ? await this.metadata.rmdir(auth, open.share.name, open.parentId, open.name)

@@ -78,6 +78,8 @@ export interface Open {
   readonly isDirectory: boolean;
   /** Access granted at CREATE (MS-SMB2 §2.2.13.1). */
   readonly access: number;
+  /** What other opens of the file may do meanwhile (FILE_SHARE_READ / WRITE / DELETE). */
+  readonly shareAccess: number;
   /** Where the file's name is, for rename, delete on close and the name queries. */
   parentId: FileId | null;
   name: string;

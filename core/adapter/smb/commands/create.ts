@@ -22,6 +22,9 @@ import {
   FILE_READ_ATTRIBUTES,
   FILE_READ_DATA,
   FILE_READ_EA,
+  FILE_SHARE_DELETE,
+  FILE_SHARE_READ,
+  FILE_SHARE_WRITE,
   FILE_SUPERSEDE,
   FILE_SUPERSEDED,
   FILE_WRITE_ATTRIBUTES,
@@ -66,6 +69,7 @@ const FILE_GENERIC_EXECUTE = READ_CONTROL | SYNCHRONIZE | FILE_EXECUTE | FILE_RE
 /** Access bits that change the file (refused on a read-only share). */
 const MODIFYING = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER;
 const MAX_NAME_BYTES = 2 * 4096;
+const OVERWRITING = new Set([FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_SUPERSEDE]);
 /** Create context tags answered (MS-SMB2 §2.2.13.2). */
 const MAXIMAL_ACCESS_REQUEST = "MxAc";
 const QUERY_ON_DISK_ID = "QFid";
@@ -89,7 +93,7 @@ export const create: SmbCommand = {
     body.skip(2 + 4 + 8 + 8); // SecurityFlags, RequestedOplockLevel, ImpersonationLevel, SmbCreateFlags, Reserved
     const desiredAccess = body.u32();
     body.u32(); // FileAttributes: DOS attributes are not kept yet
-    body.u32(); // ShareAccess: share modes are not enforced yet
+    const shareAccess = body.u32() & (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
     const disposition = body.u32();
     const options = body.u32();
     const nameOffset = body.u16();
@@ -120,6 +124,7 @@ export const create: SmbCommand = {
         pipe,
         isDirectory: false,
         access: desiredAccess,
+        shareAccess,
         parentId: null,
         name,
         path: name,
@@ -137,30 +142,21 @@ export const create: SmbCommand = {
     const found = last === "" ? { attr: await ctx.metadata.root(share.name), name: "" } : await ctx.lookupName(auth, share, dirId, last);
     const wantsDir = (options & FILE_DIRECTORY_FILE) !== 0;
     let attr: FileAttr;
-    let action: number;
-    let access: number;
+    let action = FILE_OPENED;
     if (found) {
       attr = found.attr;
       if (disposition === FILE_CREATE) throw smbError(STATUS_OBJECT_NAME_COLLISION, `'${name}' exists`);
       if (ctx.isDeletePending(share, attr.id)) throw smbError(STATUS_DELETE_PENDING, `'${name}' is to be deleted`);
       if (wantsDir && attr.type !== "dir") throw smbError(STATUS_NOT_A_DIRECTORY, `'${name}' is not a directory`);
       if (options & FILE_NON_DIRECTORY_FILE && attr.type === "dir") throw smbError(STATUS_FILE_IS_A_DIRECTORY, `'${name}' is a directory`);
-      access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
-      action = FILE_OPENED;
-      if (disposition === FILE_OVERWRITE || disposition === FILE_OVERWRITE_IF || disposition === FILE_SUPERSEDE) {
-        if (attr.type === "dir") throw smbError(STATUS_INVALID_PARAMETER, `cannot overwrite directory '${name}'`);
-        attr = (await ctx.metadata.setAttr(auth, share.name, attr.id, { size: 0 }, null)).attr;
-        action = disposition === FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
-      }
+      if (OVERWRITING.has(disposition) && attr.type === "dir") throw smbError(STATUS_INVALID_PARAMETER, `cannot overwrite directory '${name}'`);
     } else {
       if (disposition === FILE_OPEN || disposition === FILE_OVERWRITE) throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, `no file '${name}'`);
       if (last === "") throw smbError(STATUS_OBJECT_NAME_INVALID, "cannot create the share root");
       attr = await createNode(ctx, auth, share, dirId, last, wantsDir);
-      access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
       action = FILE_CREATED;
     }
-    const storedName = found?.name ?? last;
-
+    const access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
     const volatileId = conn.newVolatileId();
     const open: Open = {
       persistentId: volatileId,
@@ -173,15 +169,26 @@ export const create: SmbCommand = {
       pipe: null,
       isDirectory: attr.type === "dir",
       access,
+      shareAccess,
       parentId: last === "" ? null : dirId,
-      name: storedName,
+      name: found?.name ?? last,
       path: name.replace(/^\\/, ""),
       deleteOnClose: (options & FILE_DELETE_ON_CLOSE) !== 0,
       writeThrough: (options & FILE_WRITE_THROUGH) !== 0,
       listing: null,
     };
+    // Share modes are checked before an overwrite: a file another open does not share stays whole.
+    ctx.admitOpen(open);
+    if (found && OVERWRITING.has(disposition)) {
+      try {
+        attr = (await ctx.metadata.setAttr(auth, share.name, attr.id, { size: 0 }, null)).attr;
+      } catch (err) {
+        ctx.withdrawOpen(open);
+        throw err;
+      }
+      action = disposition === FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
+    }
     conn.opens.set(open.volatileId, open);
-    ctx.trackOpen(open);
     return { status: 0, body: fileResponse(ctx, open, attr, action, contexts), openedFileId: open.volatileId };
   },
 };
