@@ -53,7 +53,9 @@ export async function startSamba({ dir, port, user, password, readyTimeoutMs = 6
   const added = await runWithInput("smbpasswd", ["-c", confPath, "-s", "-a", user], `${password}\n${password}\n`);
   if (added.code !== 0) throw new Error(`smbpasswd -a ${user} failed (exit ${added.code}): ${added.output}`);
 
-  const child = spawn("smbd", ["-F", "--no-process-group", "--debug-stdout", "-s", confPath], { stdio: ["ignore", "pipe", "pipe"] });
+  // In a process group of its own (detached), so a signal smbd sends to its group on the way
+  // out (seen: this benchmark itself got SIGTERM) reaches only smbd's processes.
+  const child = spawn("smbd", ["-F", "--no-process-group", "--debug-stdout", "-s", confPath], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const output = new TailBuffer();
   child.stdout.on("data", (chunk) => output.push(chunk));
   child.stderr.on("data", (chunk) => output.push(chunk));
