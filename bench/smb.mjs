@@ -8,7 +8,7 @@
  *     in and out (checksum verified), and `cp -r` of 2,000 files of 4 KiB in (files/s);
  *   - DittoFS peak RSS while smbclient puts 2 GiB into a fresh server.
  * Signing is left as each server defaults: DittoFS requires it, smbd offers it without requiring
- * it (so smbclient does not sign); neither encrypts.
+ * it (so smbclient does not sign: its -d 10 log shows only the session setup signed); no encryption.
  * Each workload runs ROUNDS times per server, interleaved; the table shows medians. Prints a table
  * and writes bench/out/smb-results.md and bench/out/smb-results.json. Every process it starts is
  * stopped by PID, also on failure, and the whole run is bounded by a deadline.
@@ -232,7 +232,7 @@ function renderTable(results, rss, environment) {
     ...rows.map((row) => `| ${row.join(" | ")} |`),
     "",
     `Medians of ${ROUNDS} rounds; each round visits every server in turn. 1 MB = 10^6 bytes. ÷ smbd is the DittoFS figure divided by smbd's.`,
-    "Signing as each server defaults: DittoFS requires it (every message signed); smbd offers it but does not require it, so smbclient and gvfs do not sign. No encryption.",
+    "Signing as each server defaults: DittoFS requires it (every message signed); smbd offers it without requiring it, so its clients do not sign (checked for smbclient; gvfs goes through libsmbclient with the same client defaults). No encryption.",
   ];
   if (rss.error) lines.push(`- dittofs, 2 GiB smbclient put: failed (${rss.error.split("\n")[0]})`);
   else if (rss.peakRssMiB !== undefined) {
