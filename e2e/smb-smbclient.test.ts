@@ -109,6 +109,18 @@ describe("SMB with smbclient", () => {
     await smbclient(login, "export", "cd CaseDir; del MiXeD.txt; del FromNfs.txt; cd ..; rmdir CaseDir");
   });
 
+  it("sets and clears the read-only attribute, which is the owner's write bit over NFS too", async () => {
+    writeFileSync(join(work, "ro.txt"), "read me\n");
+    await smbclient(login, "export", "put ro.txt ro.txt; setmode ro.txt +r", [], work);
+    const nfs = await server.client();
+    const mode = async () => (await nfs.json<{ mode: number }>("stat", "/ro.txt")).mode & 0o777;
+    expect(await mode()).toBe(0o444);
+    expect(await smbclient(login, "export", "ls ro.txt")).toMatch(/ro\.txt +[A-Z]*R/);
+    await smbclient(login, "export", "setmode ro.txt -r");
+    expect(await mode()).toBe(0o644);
+    await smbclient(login, "export", "del ro.txt");
+  });
+
   it("lists a directory whose listing spans many QUERY_DIRECTORY answers", async () => {
     const nfs = await server.client();
     await nfs.json("put-many", "/many", "800", "1");

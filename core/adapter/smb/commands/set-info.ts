@@ -3,6 +3,7 @@ import { fromUtf16, SmbReader, SmbWriter } from "../../../protocol/smb2/buffer.j
 import {
   DELETE,
   FILE_APPEND_DATA,
+  FILE_ATTRIBUTE_READONLY,
   FILE_WRITE_ATTRIBUTES,
   FILE_WRITE_DATA,
   FileAllocationInformation,
@@ -76,11 +77,20 @@ async function setFileClass(call: SmbCall, open: Open, infoClass: number, data: 
       data.u64(); // CreationTime: not kept
       const atime = data.u64();
       const mtime = data.u64();
+      data.u64(); // ChangeTime: the store sets it
+      const attributes = data.u32();
       const change: SetAttrRequest = {};
       // 0 leaves a time alone; -1 and -2 (stop or resume automatic updates) do too.
       if (isSetTime(atime)) change.atime = fromFiletime(atime);
       if (isSetTime(mtime)) change.mtime = fromFiletime(mtime);
-      if (change.atime || change.mtime) await ctx.metadata.setAttr(auth, share.name, open.fileId!, change, null);
+      // 0 leaves the attributes alone. READONLY is the owner's write bit, as Samba maps it; the
+      // other DOS attributes are not kept yet.
+      if (attributes !== 0 && !open.isDirectory) {
+        const { mode } = await ctx.metadata.getAttr(share.name, open.fileId!);
+        const wanted = attributes & FILE_ATTRIBUTE_READONLY ? mode & ~0o222 : mode | 0o200;
+        if (wanted !== mode) change.mode = wanted;
+      }
+      if (change.atime || change.mtime || change.mode !== undefined) await ctx.metadata.setAttr(auth, share.name, open.fileId!, change, null);
       return;
     }
     case FileEndOfFileInformation:
