@@ -4,6 +4,7 @@
  * SMB 2.1 and 3.1.1 with signing required and with encryption required — and the same files seen
  * over NFS, both ways.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,6 +120,32 @@ describe("SMB with smbclient", () => {
     await smbclient(login, "export", "setmode ro.txt -r");
     expect(await mode()).toBe(0o644);
     await smbclient(login, "export", "del ro.txt");
+  });
+
+  it("notifies a watching client of names added over SMB and over NFS (CHANGE_NOTIFY)", async () => {
+    await smbclient(login, "export", "mkdir watched");
+    // smbclient's notify waits for changes and prints "<action> <name>" for each, until killed.
+    const watcher = spawn("stdbuf", ["-oL", "smbclient", "//127.0.0.1/export", "-p", String(login.port), "-U", login.user, "-c", "notify watched"], {
+      env: { ...process.env, PASSWD: login.password },
+    });
+    let output = "";
+    watcher.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      // The watch starts with smbclient's first CHANGE_NOTIFY; wait until it is pending.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      writeFileSync(join(work, "n.txt"), "n\n");
+      await smbclient(login, "export", "put n.txt watched\\by-smb.txt", [], work);
+      const nfs = await server.client();
+      await nfs.bytes("write", "/watched/by-nfs.txt", "nfs\n");
+      for (let i = 0; i < 100 && !(output.includes("by-smb.txt") && output.includes("by-nfs.txt")); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      watcher.kill();
+    }
+    expect(output).toMatch(/0001 by-smb\.txt/);
+    expect(output).toMatch(/0001 by-nfs\.txt/);
+    await smbclient(login, "export", "cd watched; del by-smb.txt; del by-nfs.txt; cd ..; rmdir watched");
   });
 
   it("lists a directory whose listing spans many QUERY_DIRECTORY answers", async () => {

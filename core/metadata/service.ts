@@ -36,6 +36,14 @@ export type CreateHow =
   | { mode: "unchecked" | "guarded"; attrs: SetAttrRequest }
   | { mode: "exclusive"; verifier: Buffer };
 
+/** A name that came, went or moved in a directory (for change notification). */
+export interface NameChange {
+  share: string;
+  dirId: FileId;
+  name: string;
+  action: "added" | "removed" | "renamed-from" | "renamed-to";
+}
+
 /** A LOOKUP of a free name, with the directory it searched (a reply carries its attributes). */
 export class NameNotFound extends FsError {
   constructor(
@@ -129,6 +137,8 @@ const ANY_EXEC = 0o111;
  */
 export class MetadataService {
   private readonly shares = new Map<string, ShareState>();
+  /** Who hears of names added, removed and renamed (SMB CHANGE_NOTIFY), whichever protocol made the change. */
+  private readonly nameWatchers = new Set<(change: NameChange) => void>();
   /** Serializes read-modify-write sequences per file id, so that wcc data and sizes stay exact. */
   private readonly mutex = new KeyedMutex();
   /**
@@ -173,6 +183,22 @@ export class MetadataService {
   /** Forgets a share (its store stays open: the registry owns stores, which shares may share). */
   unregisterShare(share: string): void {
     this.shares.delete(share);
+  }
+
+  /** Calls `listener` after each name added, removed or renamed in any share; returns the way to stop. */
+  watchNames(listener: (change: NameChange) => void): () => void {
+    this.nameWatchers.add(listener);
+    return () => this.nameWatchers.delete(listener);
+  }
+
+  private nameChanged(change: NameChange): void {
+    for (const listener of this.nameWatchers) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.logger.error({ err }, "a name change listener failed");
+      }
+    }
   }
 
   locks(share: string): LockManager {
@@ -407,6 +433,7 @@ export class MetadataService {
       // The store refuses (IsDir) a directory: no lookup of the victim first.
       const { dir: after, ...removed } = await s.store.unlink(dirId, name, timespecNow(), "nonDir");
       if (removed.node.nlink === 0) s.locks.releaseFile(removed.node.id);
+      this.nameChanged({ share: s.name, dirId, name, action: "removed" });
       return { removed, dirWcc: { before: wccOf(dir), after } };
     });
     await this.releaseIfGone(s, result.removed);
@@ -425,6 +452,7 @@ export class MetadataService {
       }
       // The store refuses (NotDir) anything but a directory: no lookup of the victim first.
       const { dir: after } = await s.store.unlink(dirId, name, timespecNow(), "dir");
+      this.nameChanged({ share: s.name, dirId, name, action: "removed" });
       return { dirWcc: { before: wccOf(dir), after } };
     });
   }
@@ -463,6 +491,8 @@ export class MetadataService {
       // The store refuses (Invalid) to move a directory into its own subtree, atomically.
       const { replaced } = await s.store.rename(fromDir, fromName, toDir, toName, timespecNow());
       if (replaced && replaced.node.nlink === 0) s.locks.releaseFile(replaced.node.id);
+      this.nameChanged({ share: s.name, dirId: fromDir, name: fromName, action: "renamed-from" });
+      this.nameChanged({ share: s.name, dirId: toDir, name: toName, action: "renamed-to" });
       const fromWcc = await this.dirWcc(s, from);
       const toWcc = fromDir === toDir ? fromWcc : await this.dirWcc(s, to);
       return { fromWcc, toWcc, replaced };
@@ -491,6 +521,7 @@ export class MetadataService {
       const dir = await this.changeableDir(ctx, s, dirId);
       if (file.nlink >= MAX_LINKS) throw fsError("MLink", `file ${fileId} already has ${file.nlink} names`);
       const attr = await staleIfMissing(s.store.link(dirId, name, fileId, timespecNow()), fileId);
+      this.nameChanged({ share: s.name, dirId, name, action: "added" });
       return { attr, dirWcc: await this.dirWcc(s, dir) };
     });
   }
@@ -658,6 +689,7 @@ export class MetadataService {
   ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
     const now = timespecNow();
     const { attr, dir: after } = await staleIfMissing(s.store.create(dir.id, name, build(dir, now), now), dir.id);
+    this.nameChanged({ share: s.name, dirId: dir.id, name, action: "added" });
     return { attr, dirWcc: { before: wccOf(dir), after } };
   }
 

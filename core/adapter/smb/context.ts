@@ -21,6 +21,7 @@ import type { Logger } from "../../util/logger.js";
 import { ByteRangeLocks } from "./byte-range-locks.js";
 import { CaseInsensitiveNames, directoryKey } from "./case-names.js";
 import { smbError } from "./errors.js";
+import { DirectoryWatches, type DirectoryWatch } from "./notify.js";
 import { OpenFiles } from "./open-files.js";
 import type { Open, Session } from "./state.js";
 
@@ -48,6 +49,9 @@ export class SmbContext {
   readonly serverGuid = randomBytes(16);
   readonly startTime = toFiletime(Math.floor(Date.now() / 1000), 0);
   private current: Registry | null = null;
+  private stopWatching: (() => void) | null = null;
+  /** Directories watched by CHANGE_NOTIFY. */
+  private readonly watches = new DirectoryWatches();
   private readonly users = new Map<string, SmbUser>();
   private readonly sessionIds = new Set<bigint>();
   /** Stored spellings of names, for lookups without case. */
@@ -67,6 +71,14 @@ export class SmbContext {
 
   set registry(registry: Registry) {
     this.current = registry;
+    this.stopWatching?.();
+    this.stopWatching = registry.metadata.watchNames((change) => this.watches.dispatch(change));
+  }
+
+  /** Starts a directory open's CHANGE_NOTIFY watch. */
+  watchDirectory(open: Open, watch: DirectoryWatch): DirectoryWatch {
+    this.watches.add(DirectoryWatches.key(open.share!.name, open.fileId!), watch);
+    return watch;
   }
 
   get registry(): Registry {
@@ -128,6 +140,10 @@ export class SmbContext {
    */
   async closeOpen(open: Open, session: Session | null): Promise<void> {
     if (!open.share || open.fileId === null) return;
+    if (open.watch) {
+      this.watches.remove(DirectoryWatches.key(open.share.name, open.fileId), open.watch);
+      open.watch.close();
+    }
     const key = fileKey(open.share, open.fileId);
     this.locks.releaseOwner(key, open.owner);
     const { last, deletePending } = this.openFiles.release(key, open);

@@ -1,5 +1,6 @@
 import type { AuthContext, FileId } from "../../metadata/types.js";
 import type { ConfiguredShare } from "../../registry/share.js";
+import type { DirectoryWatch } from "./notify.js";
 
 /** How a session signs and seals its messages, once its keys are known (MS-SMB2 §3.3.5.5.3). */
 export interface SessionKeys {
@@ -87,6 +88,8 @@ export interface Open {
   path: string;
   deleteOnClose: boolean;
   writeThrough: boolean;
+  /** CHANGE_NOTIFY: what the directory open watches, after its first request. */
+  watch: DirectoryWatch | null;
   /** QUERY_DIRECTORY progress: the pattern, and the cookie to resume after (-1: "." and ".." not sent yet). */
   listing: DirectoryListing | null;
 }

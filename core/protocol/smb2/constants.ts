@@ -242,6 +242,7 @@ export const SMB2_LOCKFLAG_FAIL_IMMEDIATELY = 0x10;
 /** NTSTATUS values (MS-ERREF §2.3.1) the server answers with. */
 export const STATUS_SUCCESS = 0x00000000;
 export const STATUS_PENDING = 0x00000103;
+export const STATUS_NOTIFY_CLEANUP = 0x0000010b;
 export const STATUS_NOTIFY_ENUM_DIR = 0x0000010c;
 export const STATUS_BUFFER_OVERFLOW = 0x80000005;
 export const STATUS_NO_MORE_FILES = 0x80000006;

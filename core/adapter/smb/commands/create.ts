@@ -130,6 +130,7 @@ export const create: SmbCommand = {
         path: name,
         deleteOnClose: false,
         writeThrough: false,
+        watch: null,
         listing: null,
       };
       conn.opens.set(open.volatileId, open);
@@ -175,6 +176,7 @@ export const create: SmbCommand = {
       path: name.replace(/^\\/, ""),
       deleteOnClose: (options & FILE_DELETE_ON_CLOSE) !== 0,
       writeThrough: (options & FILE_WRITE_THROUGH) !== 0,
+      watch: null,
       listing: null,
     };
     // Share modes are checked before an overwrite: a file another open does not share stays whole.

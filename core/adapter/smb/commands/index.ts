@@ -19,6 +19,7 @@ import {
   SMB2_WRITE,
 } from "../../../protocol/smb2/constants.js";
 import type { SmbCommand } from "../command.js";
+import { changeNotify } from "./change-notify.js";
 import { close } from "./close.js";
 import { create } from "./create.js";
 import { echo } from "./echo.js";
@@ -53,7 +54,7 @@ const COMMANDS: ReadonlyMap<number, SmbCommand> = new Map([
   [SMB2_IOCTL, ioctl],
   [SMB2_ECHO, echo],
   [SMB2_QUERY_DIRECTORY, queryDirectory],
-  [SMB2_CHANGE_NOTIFY, notSupported("CHANGE_NOTIFY", 32)],
+  [SMB2_CHANGE_NOTIFY, changeNotify],
   [SMB2_QUERY_INFO, queryInfo],
   [SMB2_SET_INFO, setInfo],
   [SMB2_OPLOCK_BREAK, notSupported("OPLOCK_BREAK", 24)],
