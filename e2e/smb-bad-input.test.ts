@@ -1,0 +1,401 @@
+/**
+ * Hostile and broken SMB2 input over raw TCP (MS-SMB2 §3.3.5): broken framing and headers close
+ * the connection, bad offsets and unknown ids get their NTSTATUS and leave the connection usable,
+ * replayed or ungranted message ids close it, bad signatures are refused, and neither random
+ * damage nor many half-sent frames crash the server or grow it without bound. After each test
+ * the server is alive and a fresh smbclient session lists the share.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SMB2_ENCRYPTION_AES128_CCM, encryptMessage } from "../core/testing/smb2.js";
+import { E2eServer } from "./helpers/harness.js";
+import { freePort } from "./helpers/ports.mjs";
+import { prepareSmb, smbclient, type SmbLogin } from "./helpers/smb.js";
+import {
+  SMB2_CLOSE,
+  SMB2_CREATE,
+  SMB2_ECHO,
+  SMB2_FLAGS_RELATED_OPERATIONS,
+  SMB2_FLAGS_SIGNED,
+  SMB2_NEGOTIATE,
+  SMB2_QUERY_INFO,
+  SMB2_READ,
+  SMB2_SESSION_SETUP,
+  SMB2_TREE_CONNECT,
+  SMB2_WRITE,
+  STATUS_ACCESS_DENIED,
+  STATUS_FILE_CLOSED,
+  STATUS_INVALID_PARAMETER,
+  STATUS_NETWORK_NAME_DELETED,
+  STATUS_SUCCESS,
+  STATUS_USER_SESSION_DELETED,
+  SmbRawClient,
+  SmbSocket,
+  closeBody,
+  createBody,
+  fileIdOf,
+  frame,
+  negotiateBody,
+  queryInfoBody,
+  readBody,
+  request,
+  sessionSetupBody,
+  statusName,
+  transportHeader,
+  treeConnectBody,
+  writeBody,
+} from "./helpers/smbraw.js";
+
+const MiB = 1024 * 1024;
+const PASSWORD = "hostile input, calm server";
+const uid = process.getuid?.() ?? 0;
+const gid = process.getgid?.() ?? 0;
+/** The largest message the server takes (MAX_IO_BYTES plus room for headers). */
+const MAX_MESSAGE = MiB + 64 * 1024;
+
+/** The server's resident memory in bytes (Linux). */
+function rss(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A deterministic PRNG (xorshift32), so a failing fuzz run can be replayed from its seed. */
+function prng(seed: number): (n: number) => number {
+  let x = seed >>> 0 || 1;
+  return (n) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+}
+
+describe("SMB bad input over raw sockets", () => {
+  let server: E2eServer;
+  let login: SmbLogin;
+  let port: number;
+  const open: Array<{ destroy(): void }> = [];
+
+  const raw = async (): Promise<SmbSocket> => {
+    const socket = await SmbSocket.open(port);
+    open.push(socket);
+    return socket;
+  };
+  const client = async (): Promise<SmbRawClient> => {
+    const c = await SmbRawClient.connect(port);
+    open.push(c);
+    return c;
+  };
+  const loggedOn = async (): Promise<SmbRawClient> => {
+    const c = await SmbRawClient.logon(port, "alice", PASSWORD, "export");
+    open.push(c);
+    return c;
+  };
+  /** The client's connection is still served: an ECHO gets its answer. */
+  const stillServed = async (c: SmbRawClient) => {
+    expect((await c.call(SMB2_ECHO, Buffer.from([4, 0, 0, 0]))).status).toBe(STATUS_SUCCESS);
+  };
+
+  beforeAll(async () => {
+    await prepareSmb();
+    port = await freePort();
+    server = await E2eServer.start(
+      {
+        smb: { enabled: true, port, users: [{ name: "alice", password: "env:DITTOFS_E2E_SMB_PASSWORD", uid, gid }] },
+        shares: [{ name: "/export", root: { uid, gid, mode: 0o755 } }],
+      },
+      { DITTOFS_E2E_SMB_PASSWORD: PASSWORD },
+    );
+    login = { port, user: "alice", password: PASSWORD };
+    const c = await loggedOn();
+    const file = await c.create("canary.txt");
+    expect((await c.call(SMB2_WRITE, writeBody(file, 0n, Buffer.from("still here")))).status).toBe(STATUS_SUCCESS);
+    expect((await c.call(SMB2_CLOSE, closeBody(file))).status).toBe(STATUS_SUCCESS);
+  });
+
+  /** After each bad input: the process is alive and a fresh smbclient session lists the share. */
+  afterEach(async (context) => {
+    for (const c of open.splice(0)) c.destroy();
+    if (context.task.result?.state === "fail" && server) console.error(server.server.describe());
+    expect(server.server.alive, server.server.describe()).toBe(true);
+    expect(await smbclient(login, "export", "ls")).toContain("canary.txt");
+  });
+
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  describe("framing", () => {
+    it("closes a connection announcing a message over the limit", async () => {
+      const socket = await raw();
+      await socket.write(transportHeader(MAX_MESSAGE + 1));
+      expect(await socket.waitClosed()).toBe(true);
+    });
+
+    it("closes a connection sending a zero-length frame", async () => {
+      const socket = await raw();
+      await socket.write(transportHeader(0));
+      expect(await socket.waitClosed()).toBe(true);
+    });
+
+    it("closes a connection whose frame type byte is not zero (a NetBIOS session request)", async () => {
+      const socket = await raw();
+      const message = request({ command: SMB2_NEGOTIATE, messageId: 0n }, negotiateBody());
+      await socket.write(Buffer.concat([transportHeader(message.length, 0x81), message]));
+      expect(await socket.waitClosed()).toBe(true);
+    });
+  });
+
+  describe("headers", () => {
+    const negotiate = () => request({ command: SMB2_NEGOTIATE, messageId: 0n }, negotiateBody());
+
+    it("closes a connection sending a truncated header", async () => {
+      const socket = await raw();
+      await socket.write(frame(negotiate().subarray(0, 40)));
+      expect(await socket.waitClosed()).toBe(true);
+    });
+
+    it("closes a connection sending a bad ProtocolId", async () => {
+      const socket = await raw();
+      const message = negotiate();
+      message.writeUInt32LE(0x424d53ff, 0);
+      await socket.write(frame(message));
+      expect(await socket.waitClosed()).toBe(true);
+    });
+
+    it("closes a connection whose header StructureSize is not 64", async () => {
+      const socket = await raw();
+      const message = negotiate();
+      message.writeUInt16LE(63, 4);
+      await socket.write(frame(message));
+      expect(await socket.waitClosed()).toBe(true);
+    });
+
+    it("answers a command StructureSize that is wrong with STATUS_INVALID_PARAMETER", async () => {
+      const c = await client();
+      const message = request(c.fields(SMB2_NEGOTIATE), negotiateBody());
+      message.writeUInt16LE(35, 64);
+      await c.send(message);
+      expect((await c.receive()).status).toBe(STATUS_INVALID_PARAMETER);
+      await c.negotiate();
+    });
+
+    it("closes a connection whose NextCommand points outside the message or is not 8-aligned", async () => {
+      for (const next of [4096, 76]) {
+        const c = await client();
+        await c.negotiate();
+        const echo = request({ ...c.fields(SMB2_ECHO), nextCommand: next }, Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]));
+        const second = request({ ...c.fields(SMB2_ECHO) }, Buffer.from([4, 0, 0, 0]));
+        await c.send(Buffer.concat([echo, second]));
+        expect(await c.socket.waitClosed(), `NextCommand ${next}`).toBe(true);
+      }
+    });
+
+    it("closes a connection whose first request of a message is marked related", async () => {
+      const c = await client();
+      await c.negotiate();
+      await c.send(request({ ...c.fields(SMB2_ECHO), flags: SMB2_FLAGS_RELATED_OPERATIONS }, Buffer.from([4, 0, 0, 0])));
+      expect(await c.socket.waitClosed()).toBe(true);
+    });
+  });
+
+  describe("offsets and lengths pointing outside the message", () => {
+    it("answers STATUS_INVALID_PARAMETER for a security buffer outside SESSION_SETUP, and the connection goes on", async () => {
+      const c = await client();
+      await c.negotiate();
+      const body = sessionSetupBody(Buffer.alloc(32, 1));
+      body.writeUInt16LE(1000, 12); // SecurityBufferOffset past the end
+      expect((await c.call(SMB2_SESSION_SETUP, body)).status).toBe(STATUS_INVALID_PARAMETER);
+      const tooLong = sessionSetupBody(Buffer.alloc(32, 1));
+      tooLong.writeUInt16LE(0xffff, 14); // SecurityBufferLength past the end
+      expect((await c.call(SMB2_SESSION_SETUP, tooLong)).status).toBe(STATUS_INVALID_PARAMETER);
+      await c.sessionSetup("alice", PASSWORD);
+      await stillServed(c);
+    });
+
+    it("answers STATUS_INVALID_PARAMETER for a CREATE name or WRITE data outside the message, and the connection goes on", async () => {
+      const c = await loggedOn();
+      expect((await c.call(SMB2_CREATE, createBody("x.txt", 4000))).status).toBe(STATUS_INVALID_PARAMETER);
+      expect((await c.call(SMB2_CREATE, createBody("x.txt", 64 + 56, 2000))).status).toBe(STATUS_INVALID_PARAMETER);
+      // An offset inside the fixed part would read the structure itself as the name.
+      expect((await c.call(SMB2_CREATE, createBody("x.txt", 64))).status).toBe(STATUS_INVALID_PARAMETER);
+      const file = await c.create("offsets.bin");
+      expect((await c.call(SMB2_WRITE, writeBody(file, 0n, Buffer.from("data"), 5000))).status).toBe(STATUS_INVALID_PARAMETER);
+      expect((await c.call(SMB2_WRITE, writeBody(file, 0n, Buffer.from("data"), 64 + 48, 64 * 1024))).status).toBe(STATUS_INVALID_PARAMETER);
+      expect((await c.call(SMB2_WRITE, writeBody(file, 0n, Buffer.from("data")))).status).toBe(STATUS_SUCCESS);
+      const read = await c.call(SMB2_READ, readBody(file, 0n, 100));
+      expect(read.status).toBe(STATUS_SUCCESS);
+      expect(SmbRawClient.readData(read).toString()).toBe("data");
+    });
+  });
+
+  describe("state and ids", () => {
+    it("closes a connection that sends a request before NEGOTIATE", async () => {
+      const c = await client();
+      await c.send(request(c.fields(SMB2_ECHO), Buffer.from([4, 0, 0, 0])));
+      expect(await c.socket.waitClosed()).toBe(true);
+    });
+
+    it("closes a connection that sends a second NEGOTIATE", async () => {
+      const c = await client();
+      await c.negotiate();
+      await c.send(request(c.fields(SMB2_NEGOTIATE), negotiateBody()));
+      expect(await c.socket.waitClosed()).toBe(true);
+    });
+
+    it("answers an unknown SessionId with STATUS_USER_SESSION_DELETED", async () => {
+      const c = await client();
+      await c.negotiate();
+      c.sessionId = 0x1234_5678_9abcn;
+      expect((await c.call(SMB2_TREE_CONNECT, treeConnectBody("export"))).status).toBe(STATUS_USER_SESSION_DELETED);
+      expect((await c.call(SMB2_SESSION_SETUP, sessionSetupBody(Buffer.alloc(0)))).status).toBe(STATUS_USER_SESSION_DELETED);
+      c.sessionId = 0n;
+      await c.sessionSetup("alice", PASSWORD);
+      await stillServed(c);
+    });
+
+    it("answers an unknown TreeId with STATUS_NETWORK_NAME_DELETED and an unknown FileId with STATUS_FILE_CLOSED", async () => {
+      const c = await loggedOn();
+      const tree = c.treeId;
+      c.treeId = tree + 1000;
+      expect((await c.call(SMB2_CREATE, createBody("ids.txt"))).status).toBe(STATUS_NETWORK_NAME_DELETED);
+      c.treeId = tree;
+      const unknown = fileIdOf(0n, 0x7777n);
+      expect((await c.call(SMB2_READ, readBody(unknown, 0n, 10))).status).toBe(STATUS_FILE_CLOSED);
+      expect((await c.call(SMB2_WRITE, writeBody(unknown, 0n, Buffer.from("x")))).status).toBe(STATUS_FILE_CLOSED);
+      expect((await c.call(SMB2_QUERY_INFO, queryInfoBody(unknown))).status).toBe(STATUS_FILE_CLOSED);
+      expect((await c.call(SMB2_CLOSE, closeBody(unknown))).status).toBe(STATUS_FILE_CLOSED);
+      // A file closed is unknown afterwards.
+      const file = await c.create("ids.txt");
+      expect((await c.call(SMB2_CLOSE, closeBody(file))).status).toBe(STATUS_SUCCESS);
+      expect((await c.call(SMB2_READ, readBody(file, 0n, 10))).status).toBe(STATUS_FILE_CLOSED);
+    });
+  });
+
+  describe("message ids and credits", () => {
+    it("closes a connection that replays a MessageId", async () => {
+      const c = await loggedOn();
+      const echo = request(c.fields(SMB2_ECHO), Buffer.from([4, 0, 0, 0]));
+      await c.send(Buffer.from(echo));
+      expect((await c.receive()).status).toBe(STATUS_SUCCESS);
+      await c.send(Buffer.from(echo));
+      expect(await c.socket.waitClosed()).toBe(true);
+    });
+
+    it("closes a connection that uses a MessageId it was never granted", async () => {
+      const c = await loggedOn();
+      c.nextMessageId += 100_000n;
+      await c.send(request(c.fields(SMB2_ECHO), Buffer.from([4, 0, 0, 0])));
+      expect(await c.socket.waitClosed()).toBe(true);
+    });
+
+    it("answers a 1 MiB READ charged one credit with STATUS_INVALID_PARAMETER", async () => {
+      const c = await loggedOn();
+      const file = await c.create("canary.txt");
+      expect((await c.call(SMB2_READ, readBody(file, 0n, MiB), { creditCharge: 1 })).status).toBe(STATUS_INVALID_PARAMETER);
+      const read = await c.call(SMB2_READ, readBody(file, 0n, MiB), { creditCharge: 16 });
+      expect(read.status).toBe(STATUS_SUCCESS);
+      expect(SmbRawClient.readData(read).toString()).toBe("still here");
+    });
+  });
+
+  describe("signing and sealing", () => {
+    it("answers an unsigned or badly signed request on a signing session with STATUS_ACCESS_DENIED", async () => {
+      const c = await loggedOn();
+      expect((await c.call(SMB2_CREATE, createBody("canary.txt"), { sign: false })).status).toBe(STATUS_ACCESS_DENIED);
+      const message = request(c.fields(SMB2_CREATE), createBody("canary.txt"));
+      message.writeUInt32LE(SMB2_FLAGS_SIGNED, 16);
+      randomBytes(16).copy(message, 48);
+      await c.send(message, { sign: false });
+      expect((await c.receive()).status).toBe(STATUS_ACCESS_DENIED);
+      // Signed right, then one byte of the body changed after signing.
+      const tampered = c.sign(request(c.fields(SMB2_CREATE), createBody("canary.txt")));
+      tampered.writeUInt8(tampered.readUInt8(tampered.length - 1) ^ 0x20, tampered.length - 1);
+      await c.send(tampered, { sign: false });
+      expect((await c.receive()).status).toBe(STATUS_ACCESS_DENIED);
+      await stillServed(c);
+    });
+
+    it("serves a sealed request, and closes the connection on a bad tag or an unknown session", async () => {
+      const c = await loggedOn();
+      const sealed = await c.call(SMB2_CREATE, createBody("canary.txt"), { encrypt: true, sign: false });
+      expect(sealed.status).toBe(STATUS_SUCCESS);
+
+      const bad = await loggedOn();
+      const message = request(bad.fields(SMB2_ECHO), Buffer.from([4, 0, 0, 0]));
+      const forged = encryptMessage(SMB2_ENCRYPTION_AES128_CCM, randomBytes(16), bad.sessionId, message);
+      await bad.socket.write(frame(forged));
+      expect(await bad.socket.waitClosed()).toBe(true);
+
+      const stranger = await loggedOn();
+      const unknown = encryptMessage(SMB2_ENCRYPTION_AES128_CCM, randomBytes(16), stranger.sessionId + 99n, request(stranger.fields(SMB2_ECHO), Buffer.from([4, 0, 0, 0])));
+      await stranger.socket.write(frame(unknown));
+      expect(await stranger.socket.waitClosed()).toBe(true);
+
+      const truncated = await loggedOn();
+      await truncated.socket.write(frame(forged.subarray(0, 40)));
+      expect(await truncated.socket.waitClosed()).toBe(true);
+    });
+  });
+
+  it("survives a few hundred randomly damaged CREATE, WRITE and QUERY_INFO requests", async () => {
+    const seed = Date.now() & 0xffff_ffff;
+    const random = prng(seed);
+    let c = await loggedOn();
+    let file = await c.create("fuzz.bin");
+    let answered = 0;
+    let closed = 0;
+    for (let i = 0; i < 300; i++) {
+      const kind = random(3);
+      const command = [SMB2_CREATE, SMB2_WRITE, SMB2_QUERY_INFO][kind]!;
+      const body = [createBody(`fuzz-${random(4)}.txt`), writeBody(file, BigInt(random(4096)), randomBytes(1 + random(300))), queryInfoBody(file)][kind]!;
+      let message = request(c.fields(command), body);
+      // Damage the body (header damage is covered above and mostly just closes): flips, then maybe a cut.
+      for (let flips = 1 + random(4); flips > 0; flips--) {
+        const at = 64 + random(message.length - 64);
+        message[at] = message[at]! ^ (1 << random(8));
+      }
+      if (random(4) === 0) message = message.subarray(0, 64 + random(message.length - 64));
+      await c.send(Buffer.from(message));
+      try {
+        const response = await c.receive();
+        expect(response.command, `seed ${seed}, iteration ${i}`).toBe(command);
+        answered++;
+      } catch (err) {
+        // A closed connection is a fair answer; silence is not.
+        expect(c.socket.closed, `seed ${seed}, iteration ${i}: ${(err as Error).message}`).toBe(true);
+        closed++;
+        c = await loggedOn();
+        file = await c.create("fuzz.bin");
+      }
+    }
+    expect(answered + closed).toBe(300);
+    expect(server.server.alive).toBe(true);
+    const check = await c.call(SMB2_QUERY_INFO, queryInfoBody(file));
+    expect(check.status, statusName(check.status)).toBe(STATUS_SUCCESS);
+  });
+
+  it("many connections each announcing a huge message and sending only its start do not grow the server", async () => {
+    const pid = server.server.pid;
+    const connections = 200;
+    await pause(200);
+    const before = rss(pid);
+    const sockets = await Promise.all(Array.from({ length: connections }, () => raw()));
+    // Announce the largest message allowed, then send a valid-looking start of it and stop.
+    const start = request({ command: SMB2_NEGOTIATE, messageId: 0n }, negotiateBody());
+    await Promise.all(sockets.map((socket) => socket.write(Buffer.concat([transportHeader(MAX_MESSAGE), start]))));
+    await pause(500);
+    const after = rss(pid);
+    expect(after - before, `RSS ${Math.round(before / MiB)} MiB before, ${Math.round(after / MiB)} MiB after`).toBeLessThan(48 * MiB);
+    // None was closed: they are legitimately mid-message; others are still served meanwhile.
+    expect(sockets.every((socket) => !socket.closed)).toBe(true);
+    const c = await loggedOn();
+    await stillServed(c);
+  });
+});
