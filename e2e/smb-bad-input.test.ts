@@ -26,6 +26,7 @@ import {
   SMB2_WRITE,
   STATUS_ACCESS_DENIED,
   STATUS_FILE_CLOSED,
+  STATUS_INSUFFICIENT_RESOURCES,
   STATUS_INVALID_PARAMETER,
   STATUS_NETWORK_NAME_DELETED,
   STATUS_SUCCESS,
@@ -342,6 +343,34 @@ describe("SMB bad input over raw sockets", () => {
       await truncated.socket.write(frame(forged.subarray(0, 40)));
       expect(await truncated.socket.waitClosed()).toBe(true);
     });
+  });
+
+  it("a compound of many 1 MiB READs does not make the server hold hundreds of MiB of responses", async () => {
+    const c = await loggedOn();
+    const file = await c.create("chain.bin");
+    const data = randomBytes(MiB);
+    expect((await c.call(SMB2_WRITE, writeBody(file, 0n, data), { creditCharge: 16 })).status).toBe(STATUS_SUCCESS);
+    // Credits enough for 256 READs of 1 MiB (16 each) in one message of 30 KiB.
+    await c.send(request({ ...c.fields(SMB2_ECHO), credits: 8000 }, Buffer.from([4, 0, 0, 0])));
+    expect((await c.receive()).credits).toBeGreaterThan(256 * 16);
+    const reads = 256;
+    const pid = server.server.pid;
+    const before = rss(pid);
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 10);
+    try {
+      await c.sendChain(Array.from({ length: reads }, () => ({ command: SMB2_READ, body: readBody(file, 0n, MiB), creditCharge: 16 })));
+      const responses = await c.receiveChain(120_000);
+      expect(responses).toHaveLength(reads);
+      // The first READs are served; the rest of the chain is refused rather than buffered.
+      expect(responses[0]!.status).toBe(STATUS_SUCCESS);
+      expect(SmbRawClient.readData(responses[0]!).equals(data)).toBe(true);
+      expect(responses.at(-1)!.status).toBe(STATUS_INSUFFICIENT_RESOURCES);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak - before, `RSS ${Math.round(before / MiB)} MiB before, peak ${Math.round(peak / MiB)} MiB`).toBeLessThan(96 * MiB);
+    await stillServed(c);
   });
 
   it("survives a few hundred randomly damaged CREATE, WRITE and QUERY_INFO requests", async () => {

@@ -53,6 +53,7 @@ export const STATUS_INVALID_PARAMETER = 0xc000_000d;
 export const STATUS_ACCESS_DENIED = 0xc000_0022;
 export const STATUS_NETWORK_NAME_DELETED = 0xc000_00c9;
 export const STATUS_FILE_CLOSED = 0xc000_0128;
+export const STATUS_INSUFFICIENT_RESOURCES = 0xc000_009a;
 export const STATUS_USER_SESSION_DELETED = 0xc000_0203;
 
 const SMB2_PROTOCOL_ID = 0x424d_53fe;
@@ -221,19 +222,28 @@ function parseResponse(message: Buffer): Response {
 
 /** A TCP connection that splits what the server sends into messages. */
 export class SmbSocket {
-  private buffered = Buffer.alloc(0);
+  /** Received bytes not yet split into messages (kept as chunks: responses may be hundreds of MiB). */
+  private readonly chunks: Buffer[] = [];
+  private chunkBytes = 0;
   private readonly messages: Buffer[] = [];
   private isClosed = false;
   private readonly waiters = new Set<() => void>();
 
   private constructor(private readonly socket: Socket) {
     socket.on("data", (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk]);
-      while (this.buffered.length >= 4) {
-        const length = this.buffered.readUInt32BE(0) & 0xff_ffff;
-        if (this.buffered.length < 4 + length) break;
-        this.messages.push(this.buffered.subarray(4, 4 + length));
-        this.buffered = this.buffered.subarray(4 + length);
+      this.chunks.push(chunk);
+      this.chunkBytes += chunk.length;
+      for (;;) {
+        if (this.chunkBytes < 4) break;
+        if (this.chunks[0]!.length < 4) this.chunks.splice(0, this.chunks.length, Buffer.concat(this.chunks));
+        const length = this.chunks[0]!.readUInt32BE(0) & 0xff_ffff;
+        if (this.chunkBytes < 4 + length) break;
+        const all = Buffer.concat(this.chunks);
+        this.chunks.splice(0, this.chunks.length);
+        this.messages.push(all.subarray(4, 4 + length));
+        const rest = all.subarray(4 + length);
+        this.chunkBytes = rest.length;
+        if (rest.length > 0) this.chunks.push(rest);
       }
       this.notify();
     });
@@ -358,6 +368,33 @@ export class SmbRawClient {
     if ((options.sign ?? this.signingKey !== null) && this.signingKey) signMessage(SMB2_SIGNING_AES_CMAC, this.signingKey, message);
     const wire = options.encrypt ? encryptMessage(SMB2_ENCRYPTION_AES128_CCM, this.sealKey!, this.sessionId, message) : message;
     await this.socket.write(frame(wire));
+  }
+
+  /**
+   * Sends requests as one compound message (MS-SMB2 §3.2.4.1.4): each but the last padded to 8
+   * bytes and pointing at the next, each signed on its own.
+   */
+  async sendChain(requests: Array<{ command: number; body: Buffer; creditCharge?: number }>): Promise<void> {
+    const parts = requests.map(({ command, body, creditCharge }, i) => {
+      const last = i === requests.length - 1;
+      const length = 64 + body.length;
+      const padded = last ? length : Math.ceil(length / 8) * 8;
+      const message = Buffer.concat([request({ ...this.fields(command, creditCharge), nextCommand: last ? 0 : padded }, body), Buffer.alloc(padded - length)]);
+      return this.signingKey ? this.sign(message) : message;
+    });
+    await this.socket.write(frame(Buffer.concat(parts)));
+  }
+
+  /** The responses of a compound reply, split at their NextCommand fields. */
+  async receiveChain(timeoutMs?: number): Promise<Response[]> {
+    const message = await this.socket.next(timeoutMs);
+    const responses: Response[] = [];
+    for (let at = 0; ; ) {
+      const next = message.readUInt32LE(at + 20);
+      responses.push(parseResponse(message.subarray(at, next === 0 ? message.length : at + next)));
+      if (next === 0) return responses;
+      at += next;
+    }
   }
 
   /** The next response, opened when it comes sealed. */

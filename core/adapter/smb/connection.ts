@@ -14,6 +14,7 @@ import {
   SMB2_TRANSFORM_PROTOCOL_ID,
   STATUS_ACCESS_DENIED,
   STATUS_FILE_CLOSED,
+  STATUS_INSUFFICIENT_RESOURCES,
   STATUS_INVALID_PARAMETER,
   STATUS_NETWORK_NAME_DELETED,
   STATUS_NOT_SUPPORTED,
@@ -38,6 +39,12 @@ const INHERIT_SESSION = 0xffff_ffff_ffff_ffffn;
 const INHERIT_TREE = 0xffff_ffff;
 /** A message: the largest WRITE plus its header, or a compound chain of that size. */
 const MAX_MESSAGE_BYTES = MAX_IO_BYTES + 64 * 1024;
+/**
+ * The responses of one compound chain held at once. A request starts only while the chain's
+ * responses are below this, so a chain of many large READs costs a few MiB, not gigabytes, and
+ * its reply stays far below the 16 MiB a transport frame can carry (MS-SMB2 §2.1).
+ */
+const MAX_CHAIN_RESPONSE_BYTES = 4 * MAX_IO_BYTES;
 
 /** What NEGOTIATE settled for this connection (MS-SMB2 §3.3.1.7). */
 export interface Negotiated {
@@ -218,6 +225,7 @@ export class SmbConnection {
     let at = 0;
     let related = null as ChainContext | null;
     let replySession: Session | null = null;
+    let responseBytes = 0;
     for (;;) {
       const header = decodeHeader(message.subarray(at));
       const next = header.nextCommand;
@@ -230,10 +238,12 @@ export class SmbConnection {
       const context: ChainContext | null = isRelated ? related : null;
       const sessionId: bigint = context && header.sessionId === INHERIT_SESSION ? context.sessionId : header.sessionId;
       const treeId: number = context && header.treeId === INHERIT_TREE ? context.treeId : header.treeId;
-      const outcome = await this.runRequest(element, header, sessionId, treeId, context, sealedBy);
+      const full = responseBytes >= MAX_CHAIN_RESPONSE_BYTES;
+      const outcome = await this.runRequest(element, header, sessionId, treeId, context, sealedBy, full);
       // CANCEL gets no response.
       if (outcome !== null) {
         responses.push(outcome.response);
+        responseBytes += outcome.response.length;
         replySession = outcome.session ?? replySession;
         related = {
           sessionId: outcome.session?.id ?? sessionId,
@@ -294,6 +304,7 @@ export class SmbConnection {
     treeId: number,
     context: { fileId: bigint | null; status: number } | null,
     sealedBy: Session | null,
+    chainFull: boolean,
   ): Promise<{ response: Buffer; status: number; session?: Session; treeId: number; openedFileId?: bigint } | null> {
     if (header.command === SMB2_CANCEL) return null;
     const granted = this.credits.spend(header.messageId, this.negotiated && this.negotiated.dialect > 0x0202 ? header.creditCharge : 1)
@@ -311,6 +322,7 @@ export class SmbConnection {
       session = this.sessionFor(header, sessionId, command.needsSession);
       if (session) this.checkIntegrity(element, header, session, sealedBy);
       if (context && context.status !== 0) throw smbError(context.status, "an earlier request of the chain failed");
+      if (chainFull) throw smbError(STATUS_INSUFFICIENT_RESOURCES, "the compound's responses are at their limit");
       if (command.needsTree) tree = this.treeFor(session!, treeId, sealedBy);
       if (element.length < SMB2_HEADER_SIZE + 2 || element.readUInt16LE(SMB2_HEADER_SIZE) !== command.structureSize) {
         throw smbError(STATUS_INVALID_PARAMETER, `${command.name} with StructureSize ${element.length >= 66 ? element.readUInt16LE(64) : "missing"}`);
