@@ -28,8 +28,10 @@ import {
   STATUS_FILE_CLOSED,
   STATUS_INSUFFICIENT_RESOURCES,
   STATUS_INVALID_PARAMETER,
+  STATUS_MORE_PROCESSING_REQUIRED,
   STATUS_NETWORK_NAME_DELETED,
   STATUS_SUCCESS,
+  STATUS_TOO_MANY_OPENED_FILES,
   STATUS_USER_SESSION_DELETED,
   SmbRawClient,
   SmbSocket,
@@ -371,6 +373,47 @@ describe("SMB bad input over raw sockets", () => {
     }
     expect(peak - before, `RSS ${Math.round(before / MiB)} MiB before, peak ${Math.round(peak / MiB)} MiB`).toBeLessThan(96 * MiB);
     await stillServed(c);
+  });
+
+  describe("what one connection may hold", () => {
+    /** Sends `count` requests as compound chains of at most 2000; returns every response. */
+    async function flood(c: SmbRawClient, count: number, command: number, body: () => Buffer): Promise<Array<{ status: number; message: Buffer }>> {
+      await c.send(request({ ...c.fields(SMB2_ECHO), credits: 8000 }, Buffer.from([4, 0, 0, 0])));
+      await c.receive();
+      const out: Array<{ status: number; message: Buffer }> = [];
+      for (let sent = 0; sent < count; sent += 2000) {
+        const n = Math.min(2000, count - sent);
+        await c.sendChain(Array.from({ length: n }, () => ({ command, body: body() })));
+        out.push(...(await c.receiveChain(60_000)));
+      }
+      return out;
+    }
+    const statuses = (responses: Array<{ status: number }>) => {
+      const counts = new Map<string, number>();
+      for (const { status } of responses) counts.set(statusName(status), (counts.get(statusName(status)) ?? 0) + 1);
+      return Object.fromEntries(counts);
+    };
+
+    it("refuses opens past 16384 with STATUS_TOO_MANY_OPENED_FILES, and takes one again once one closes", async () => {
+      const c = await loggedOn();
+      const responses = await flood(c, 16384 + 10, SMB2_CREATE, () => createBody("canary.txt"));
+      expect(statuses(responses)).toEqual({ [statusName(STATUS_SUCCESS)]: 16384, [statusName(STATUS_TOO_MANY_OPENED_FILES)]: 10 });
+      const first = Buffer.from(responses[0]!.message.subarray(64 + 64, 64 + 80));
+      expect((await c.call(SMB2_CLOSE, closeBody(first))).status).toBe(STATUS_SUCCESS);
+      expect((await c.call(SMB2_CREATE, createBody("canary.txt"))).status).toBe(STATUS_SUCCESS);
+      expect((await c.call(SMB2_CREATE, createBody("canary.txt"))).status).toBe(STATUS_TOO_MANY_OPENED_FILES);
+    });
+
+    it("refuses sessions past 256 and trees past 1024 with STATUS_INSUFFICIENT_RESOURCES", async () => {
+      const c = await client();
+      await c.negotiate();
+      const setups = await flood(c, 260, SMB2_SESSION_SETUP, () => sessionSetupBody(Buffer.alloc(0)));
+      expect(statuses(setups)).toEqual({ [statusName(STATUS_MORE_PROCESSING_REQUIRED)]: 256, [statusName(STATUS_INSUFFICIENT_RESOURCES)]: 4 });
+      const t = await loggedOn(); // one tree already
+      const trees = await flood(t, 1030, SMB2_TREE_CONNECT, () => treeConnectBody("export"));
+      expect(statuses(trees)).toEqual({ [statusName(STATUS_SUCCESS)]: 1023, [statusName(STATUS_INSUFFICIENT_RESOURCES)]: 7 });
+      await stillServed(t);
+    });
   });
 
   it("survives a few hundred randomly damaged CREATE, WRITE and QUERY_INFO requests", async () => {
