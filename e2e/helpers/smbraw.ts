@@ -41,8 +41,12 @@ export const SMB2_CREATE = 0x0005;
 export const SMB2_CLOSE = 0x0006;
 export const SMB2_READ = 0x0008;
 export const SMB2_WRITE = 0x0009;
+export const SMB2_FLUSH = 0x0007;
+export const SMB2_IOCTL = 0x000b;
 export const SMB2_ECHO = 0x000d;
+export const SMB2_QUERY_DIRECTORY = 0x000e;
 export const SMB2_QUERY_INFO = 0x0010;
+export const SMB2_SET_INFO = 0x0011;
 
 export const SMB2_FLAGS_RELATED_OPERATIONS = 0x0000_0004;
 export const SMB2_FLAGS_SIGNED = 0x0000_0008;
@@ -158,11 +162,11 @@ export function treeConnectBody(share: string): Buffer {
   return new Body().u16(9).u16(0).u16(HEADER_SIZE + 8).u16(path.length).raw(path).done();
 }
 
-/** §2.2.13 CREATE of `name` (relative to the share) with read/write access, opened or created. */
-export function createBody(name: string, nameOffset = HEADER_SIZE + 56, nameLength?: number): Buffer {
+/** §2.2.13 CREATE of `name` (relative to the share) with read/write access, opened or created; a file unless `options` says otherwise. */
+export function createBody(name: string, nameOffset = HEADER_SIZE + 56, nameLength?: number, options = 0x40): Buffer {
   const encoded = Buffer.from(name, "utf16le");
   const body = new Body().u16(57).u8(0).u8(0).u32(2 /* impersonation */).u64(0n).u64(0n);
-  body.u32(0x0012_019f /* generic read/write bits */).u32(0x80).u32(7 /* share all */).u32(3 /* FILE_OPEN_IF */).u32(0x40 /* non-directory */);
+  body.u32(0x0012_019f /* generic read/write bits */).u32(0x80).u32(7 /* share all */).u32(3 /* FILE_OPEN_IF */).u32(options);
   body.u16(nameOffset).u16(nameLength ?? encoded.length).u32(0).u32(0);
   return body.raw(encoded.length > 0 ? encoded : Buffer.alloc(1)).done();
 }
@@ -180,6 +184,23 @@ export function readBody(fileId: FileId, offset: bigint, length: number): Buffer
 /** §2.2.37 QUERY_INFO: FileStandardInformation (class 5) of a file. */
 export function queryInfoBody(fileId: FileId): Buffer {
   return new Body().u16(41).u8(1).u8(5).u32(4096).u16(0).u16(0).u32(0).u32(0).u32(0).raw(fileId).u8(0).done();
+}
+
+/** §2.2.39 SET_INFO of `data` for (InfoType, FileInfoClass). */
+export function setInfoBody(fileId: FileId, infoType: number, infoClass: number, data: Buffer): Buffer {
+  return new Body().u16(33).u8(infoType).u8(infoClass).u32(data.length).u16(HEADER_SIZE + 32).u16(0).u32(0).raw(fileId).raw(data.length > 0 ? data : Buffer.alloc(1)).done();
+}
+
+/** §2.2.33 QUERY_DIRECTORY of a directory open, restarting the scan. */
+export function queryDirectoryBody(dirId: FileId, infoClass: number, pattern: string): Buffer {
+  const name = Buffer.from(pattern, "utf16le");
+  return new Body().u16(33).u8(infoClass).u8(0x01).u32(0).raw(dirId).u16(HEADER_SIZE + 32).u16(name.length).u32(65536).raw(name).done();
+}
+
+/** §2.2.31 IOCTL (an FSCTL) with `input`. */
+export function ioctlBody(ctlCode: number, fileId: FileId, input: Buffer): Buffer {
+  const body = new Body().u16(57).u16(0).u32(ctlCode).raw(fileId).u32(HEADER_SIZE + 56).u32(input.length).u32(0).u32(0).u32(0).u32(65536).u32(1).u32(0);
+  return body.raw(input.length > 0 ? input : Buffer.alloc(1)).done();
 }
 
 /** §2.2.15 CLOSE. */
