@@ -534,6 +534,45 @@ describe("SMB bad input over raw sockets", () => {
     await stillServed(c);
   });
 
+  it("clients that pipeline 1 MiB READs and never read the replies do not grow the server without bound", async () => {
+    const pid = server.server.pid;
+    const setup = await loggedOn();
+    const data = randomBytes(MiB);
+    const made = await setup.create("unread.bin");
+    expect((await setup.call(SMB2_WRITE, writeBody(made, 0n, data), { creditCharge: 16 })).status).toBe(STATUS_SUCCESS);
+    const clients = await Promise.all(Array.from({ length: 8 }, () => loggedOn()));
+    const files = await Promise.all(clients.map((c) => c.create("unread.bin")));
+    for (const c of clients) {
+      await c.send(request({ ...c.fields(SMB2_ECHO), credits: 8000 }, Buffer.from([4, 0, 0, 0])));
+      await c.receive();
+    }
+    await pause(200);
+    const before = rss(pid);
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 10);
+    try {
+      await Promise.all(
+        clients.map((c, i) => {
+          const reads = Array.from({ length: 64 }, () => {
+            const message = request(c.fields(SMB2_READ, 16), readBody(files[i]!, 0n, MiB));
+            return frame(c.sign(message));
+          });
+          c.pauseReading();
+          return c.socket.write(Buffer.concat(reads));
+        }),
+      );
+      await pause(2_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak - before, `RSS ${Math.round(before / MiB)} MiB before, peak ${Math.round(peak / MiB)} MiB`).toBeLessThan(200 * MiB);
+    // Once they read, every READ is answered.
+    for (const c of clients) {
+      c.resumeReading();
+      for (let r = 0; r < 64; r++) expect((await c.receive(30_000)).status).toBe(STATUS_SUCCESS);
+    }
+  });
+
   it("many connections each announcing a huge message and sending only its start do not grow the server", async () => {
     const pid = server.server.pid;
     const connections = 200;

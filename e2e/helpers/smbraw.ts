@@ -316,6 +316,15 @@ export class SmbSocket {
     return this.isClosed;
   }
 
+  /** Stops reading from the socket (the server's replies pile up on its side), or starts again. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
@@ -485,6 +494,14 @@ export class SmbRawClient {
     const response = await this.call(SMB2_CREATE, createBody(name));
     expectStatus(response, STATUS_SUCCESS, `CREATE ${name}`);
     return Buffer.from(response.message.subarray(HEADER_SIZE + 64, HEADER_SIZE + 80));
+  }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
   }
 
   /** The bytes of a successful READ response. */

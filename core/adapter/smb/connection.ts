@@ -45,6 +45,17 @@ const MAX_MESSAGE_BYTES = MAX_IO_BYTES + 64 * 1024;
  * its reply stays far below the 16 MiB a transport frame can carry (MS-SMB2 §2.1).
  */
 const MAX_CHAIN_RESPONSE_BYTES = 4 * MAX_IO_BYTES;
+/**
+ * READ data a connection holds in replies not yet handed to the kernel. Past it, READs wait for
+ * the client to take its replies: a client that pipelines READs and reads nothing back costs
+ * this much, not MAX_MESSAGES_IN_FLIGHT MiB.
+ */
+const MAX_REPLY_BYTES_HELD = 4 * MAX_IO_BYTES;
+
+/** The READ data one message's replies hold until they are written (see holdReplyBytes). */
+export interface ReplyHold {
+  bytes: number;
+}
 
 /** What NEGOTIATE settled for this connection (MS-SMB2 §3.3.1.7). */
 export interface Negotiated {
@@ -89,6 +100,10 @@ export class SmbConnection {
   private readonly frames = new FrameAssembler(MAX_MESSAGE_BYTES);
   private readonly log: Logger;
   private nextVolatileId = 1n;
+  private replyBytesHeld = 0;
+  /** The one message whose replies may run past MAX_REPLY_BYTES_HELD (a chain that already holds some). */
+  private replyOverdraft: ReplyHold | null = null;
+  private replyWaiters: Array<() => void> = [];
   private inFlight = 0;
   private paused = false;
   private done = false;
@@ -135,6 +150,31 @@ export class SmbConnection {
       throw smbError(STATUS_FILE_CLOSED, `no open with FileId ${volatile}`);
     }
     return open;
+  }
+
+  /**
+   * Waits until `bytes` more READ data fit in the connection's reply budget, then charges them
+   * to `hold` until its message's replies are written. A message that already holds bytes (a
+   * compound chain) may overdraw, one at a time, so chains never wait on each other; a
+   * connection holding nothing always proceeds.
+   */
+  async holdReplyBytes(hold: ReplyHold, bytes: number): Promise<void> {
+    while (!this.done && this.replyBytesHeld > 0 && this.replyBytesHeld + bytes > MAX_REPLY_BYTES_HELD) {
+      if (hold.bytes > 0 && (this.replyOverdraft === null || this.replyOverdraft === hold)) {
+        this.replyOverdraft = hold;
+        break;
+      }
+      await new Promise<void>((resolve) => this.replyWaiters.push(resolve));
+    }
+    hold.bytes += bytes;
+    this.replyBytesHeld += bytes;
+  }
+
+  private releaseReply(hold: ReplyHold): void {
+    this.replyBytesHeld -= hold.bytes;
+    hold.bytes = 0;
+    if (this.replyOverdraft === hold) this.replyOverdraft = null;
+    for (const wake of this.replyWaiters.splice(0)) wake();
   }
 
   /** Whether a request is being handled. */
@@ -221,6 +261,17 @@ export class SmbConnection {
    * `sealedBy`: the session whose key opened an encrypted message (its responses are sealed).
    */
   private async processChain(message: Buffer, sealedBy: Session | null): Promise<void> {
+    const hold: ReplyHold = { bytes: 0 };
+    let handedOff = false;
+    try {
+      handedOff = await this.runChain(message, sealedBy, hold);
+    } finally {
+      if (!handedOff) this.releaseReply(hold);
+    }
+  }
+
+  /** processChain's work; true once the replies (and `hold`) are handed to the socket. */
+  private async runChain(message: Buffer, sealedBy: Session | null, hold: ReplyHold): Promise<boolean> {
     const responses: Buffer[] = [];
     let at = 0;
     let related = null as ChainContext | null;
@@ -239,7 +290,7 @@ export class SmbConnection {
       const sessionId: bigint = context && header.sessionId === INHERIT_SESSION ? context.sessionId : header.sessionId;
       const treeId: number = context && header.treeId === INHERIT_TREE ? context.treeId : header.treeId;
       const full = responseBytes >= MAX_CHAIN_RESPONSE_BYTES;
-      const outcome = await this.runRequest(element, header, sessionId, treeId, context, sealedBy, full);
+      const outcome = await this.runRequest(element, header, sessionId, treeId, context, sealedBy, full, hold);
       // CANCEL gets no response.
       if (outcome !== null) {
         responses.push(outcome.response);
@@ -255,12 +306,13 @@ export class SmbConnection {
       if (next === 0) break;
       at += next;
     }
-    if (responses.length === 0) return;
-    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null));
+    if (responses.length === 0) return false;
+    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null), () => this.releaseReply(hold));
+    return true;
   }
 
   /** Links, signs and (for a sealed session) encrypts a chain of responses, then sends it. */
-  private finishChain(responses: Buffer[], sealFor: Session | null): void {
+  private finishChain(responses: Buffer[], sealFor: Session | null, written: () => void): void {
     const parts = responses.map((response, i) => {
       if (i === responses.length - 1) return response;
       const padded = response.length % 8 === 0 ? response : Buffer.concat([response, Buffer.alloc(8 - (response.length % 8))]);
@@ -269,10 +321,10 @@ export class SmbConnection {
     });
     for (const part of parts) this.signIfNeeded(part);
     if (sealFor?.keys?.encrypt) {
-      this.send([sealFor.keys.encrypt(parts.length === 1 ? parts[0]! : Buffer.concat(parts))]);
+      this.send([sealFor.keys.encrypt(parts.length === 1 ? parts[0]! : Buffer.concat(parts))], written);
       return;
     }
-    this.send(parts);
+    this.send(parts, written);
   }
 
   /** Signs a response whose header says SIGNED with its session's key. */
@@ -287,12 +339,16 @@ export class SmbConnection {
     session.keys.sign(part);
   }
 
-  private send(parts: Buffer[]): void {
-    if (this.done || this.socket.destroyed) return;
+  /** Writes one message; `written` runs once the kernel has it (or the connection is gone). */
+  private send(parts: Buffer[], written?: () => void): void {
+    if (this.done || this.socket.destroyed) {
+      written?.();
+      return;
+    }
     const length = parts.reduce((sum, part) => sum + part.length, 0);
     this.socket.cork();
     this.socket.write(frameHeader(length));
-    for (const part of parts) this.socket.write(part);
+    parts.forEach((part, i) => this.socket.write(part, i === parts.length - 1 ? () => written?.() : undefined));
     this.socket.uncork();
   }
 
@@ -305,6 +361,7 @@ export class SmbConnection {
     context: { fileId: bigint | null; status: number } | null,
     sealedBy: Session | null,
     chainFull: boolean,
+    replyHold: ReplyHold,
   ): Promise<{ response: Buffer; status: number; session?: Session; treeId: number; openedFileId?: bigint } | null> {
     if (header.command === SMB2_CANCEL) return null;
     const granted = this.credits.spend(header.messageId, this.negotiated && this.negotiated.dialect > 0x0202 ? header.creditCharge : 1)
@@ -336,6 +393,7 @@ export class SmbConnection {
         session,
         tree,
         relatedFileId: context?.fileId ?? null,
+        replyHold,
       };
       reply = await command.run(call);
     } catch (err) {
@@ -441,6 +499,7 @@ export class SmbConnection {
   private onClose(): void {
     if (this.done) return;
     this.done = true;
+    for (const wake of this.replyWaiters.splice(0)) wake();
     void (async () => {
       for (const session of [...this.sessions.values()]) await this.endSession(session).catch((err) => this.log.warn({ err }, "closing a session's opens failed"));
       this.hooks.closed(this);

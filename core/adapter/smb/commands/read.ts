@@ -44,6 +44,8 @@ export const read: SmbCommand = {
     if (open.isDirectory) throw smbError(STATUS_INVALID_DEVICE_REQUEST, "READ of a directory");
     if (!(open.access & (FILE_READ_DATA | FILE_EXECUTE))) throw smbError(STATUS_ACCESS_DENIED, "opened without read access");
     const share = open.share!;
+    // Wait for room before reading: the data stays in memory until the reply is written.
+    await conn.holdReplyBytes(call.replyHold, length);
     const data = await ctx.metadata.read(ctx.authFor(call.session!, share), share.name, open.fileId!, async (file) => {
       if (offset >= file.size) return null;
       const wanted = Math.min(length, file.size - offset);
