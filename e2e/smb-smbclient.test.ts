@@ -89,6 +89,26 @@ describe("SMB with smbclient", () => {
     rmSync(join(work, "big.back"));
   });
 
+  it("finds names without case and keeps the case they were given, also for names NFS made", async () => {
+    writeFileSync(join(work, "one.txt"), "first\n");
+    writeFileSync(join(work, "two.txt"), "second\n");
+    await smbclient(login, "export", "mkdir CaseDir; put one.txt CaseDir\\Mixed.TXT", [], work);
+    await smbclient(login, "export", "get casedir\\mixed.txt got.txt; put two.txt CASEDIR\\MIXED.txt", [], work);
+    expect(readFileSync(join(work, "got.txt"), "utf8")).toBe("first\n");
+    const listing = await smbclient(login, "export", "cd casedir; ls");
+    expect(listing).toContain("Mixed.TXT");
+    expect(listing).not.toMatch(/MIXED\.txt|mixed\.txt/);
+    await smbclient(login, "export", "rename CaseDir\\mixed.txt CaseDir\\MiXeD.txt; get CaseDir\\MIXED.TXT got2.txt", [], work);
+    expect(readFileSync(join(work, "got2.txt"), "utf8")).toBe("second\n");
+    expect(await smbclient(login, "export", "cd CaseDir; ls")).toContain("MiXeD.txt");
+    // A name made over NFS after SMB listed the directory is found too.
+    const nfs = await server.client();
+    await nfs.bytes("write", "/CaseDir/FromNfs.txt", "nfs\n");
+    await smbclient(login, "export", "get casedir\\fromnfs.TXT got3.txt", [], work);
+    expect(readFileSync(join(work, "got3.txt"), "utf8")).toBe("nfs\n");
+    await smbclient(login, "export", "cd CaseDir; del MiXeD.txt; del FromNfs.txt; cd ..; rmdir CaseDir");
+  });
+
   it("sees over NFS what SMB wrote, and over SMB what NFS wrote", async () => {
     writeFileSync(join(work, "from-smb.txt"), "written over SMB\n");
     await smbclient(login, "export", "put from-smb.txt from-smb.txt", [], work);

@@ -17,6 +17,8 @@ command -v unshare >/dev/null || need+=(util-linux)
 # The SMB tests drive Samba's client and its conformance suite.
 command -v smbclient >/dev/null || need+=(smbclient)
 command -v smbtorture >/dev/null || need+=(samba-testsuite)
+# A user-level SMB mount, as a Linux desktop makes it: gvfs over FUSE on a private D-Bus.
+[ -x /usr/libexec/gvfsd-smb ] && [ -x /usr/libexec/gvfsd-fuse ] || need+=(gvfs gvfs-backends gvfs-fuse dbus dbus-x11)
 # The PostgreSQL metadata store's tests start a private cluster (s3rver comes from npm).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then

@@ -70,6 +70,19 @@ describe("valid configs", () => {
           drcEntries: 4096,
         },
         portmap: { enabled: false, bind: "127.0.0.1", port: 10111 },
+        smb: {
+          enabled: false,
+          bind: "127.0.0.1",
+          port: 12445,
+          minDialect: "2.0.2",
+          maxDialect: "3.1.1",
+          signing: "required",
+          encryption: "off",
+          guest: false,
+          users: [],
+          maxConnections: 256,
+          idleTimeout: 900_000,
+        },
       },
       cache: { maxDirtyBytes: 64 * 2 ** 20, flushAfter: 5000 },
       metadata: { stores: { meta: { type: "memory" } } },
@@ -88,6 +101,7 @@ describe("valid configs", () => {
           root: { uid: process.getuid!(), gid: process.getgid!(), mode: 0o755 },
           durability: "local",
           requirePrivilegedPort: false,
+          smb: { name: "export", encryption: null },
         },
       ],
     });
@@ -128,6 +142,7 @@ shares:
     anonymous_gid: 1002
     root: { uid: 501, gid: 20, mode: 0o700 }
     require_privileged_port: true
+    smb: { name: photos, encryption: required }
 `;
     const config = parseConfig(text, "test.yaml", { baseDir: "/etc/dittofs" });
     expect(config.logging.level).toBe("debug");
@@ -161,6 +176,7 @@ shares:
         root: { uid: 501, gid: 20, mode: 0o700 },
         durability: "local",
         requirePrivilegedPort: true,
+        smb: { name: "photos", encryption: "required" },
       },
     ]);
   });
@@ -232,7 +248,7 @@ describe("errors name the key path and what was expected", () => {
       "unknown key in a share",
       (c) => (c.shares[0]!.readonly = true),
       [
-        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root, durability, require_privileged_port)",
+        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root, durability, require_privileged_port, smb)",
       ],
     ],
     ["section not a mapping", (c) => (c.adapters = "nfs"), ['adapters: expected a mapping, got "nfs"']],
@@ -364,7 +380,7 @@ describe("errors name the key path and what was expected", () => {
       (c) => (c.shares[0]!.root = { mode: 0o17777 }),
       ['shares[0].root.mode: expected a mode from 0 to 0o7777 (a number like 0o755 or an octal string like "0755"), got 8191'],
     ],
-    ["NFS disabled", (c) => (c.adapters = { nfs: { enabled: false } }), ["adapters.nfs.enabled: no protocol adapter is enabled: expected true"]],
+    ["NFS disabled", (c) => (c.adapters = { nfs: { enabled: false } }), ["adapters.nfs.enabled: no protocol adapter is enabled: expected true here or in adapters.smb.enabled"]],
     [
       "MOUNT port equal to the NFS port",
       (c) => (c.adapters = { nfs: { port: 20000, mount_port: 20000 } }),
@@ -553,5 +569,36 @@ describe("defaultConfig", () => {
     expect(dataDir({ APPDATA: "C:\\Users\\u\\AppData\\Roaming" }, "win32")).toBe("C:\\Users\\u\\AppData\\Roaming\\DittoFS");
     expect(dataDir({ USERPROFILE: "C:\\Users\\u" }, "win32")).toBe("C:\\Users\\u\\AppData\\Roaming\\DittoFS");
     expect(dataDir({ HOME: "/home/u", DITTOFS_DATA_DIR: "/data" }, "linux")).toBe("/data");
+  });
+});
+
+describe("adapters.smb and shares[].smb", () => {
+  const smb = (block: Record<string, unknown>) => withChange((config) => (config.adapters = { smb: { enabled: true, ...block } }));
+
+  test("is off by default, and when on requires signing and encrypts nothing unless asked", () => {
+    const config = validateConfig(minimal(), "test.yaml");
+    expect(config.adapters.smb).toMatchObject({ enabled: false, bind: "127.0.0.1", port: 12445, signing: "required", encryption: "off", guest: false, users: [] });
+    expect(config.shares[0]!.smb).toEqual({ name: "export", encryption: null });
+  });
+
+  test("takes users whose passwords are secret references, never the passwords", () => {
+    const config = validateConfig(smb({ users: [{ name: "alice", password: "env:ALICE_PW", uid: 1000, gid: 1000 }] }), "test.yaml");
+    expect(config.adapters.smb.users).toEqual([{ name: "alice", password: { from: "env", name: "ALICE_PW" }, uid: 1000, gid: 1000, gids: [] }]);
+    const issues = issuesOf(smb({ users: [{ name: "alice", password: "hunter2", uid: 1, gid: 1 }] }));
+    expect(issues).toEqual([expect.stringContaining("adapters.smb.users[0].password: expected a secret reference")]);
+    expect(issues.join()).not.toContain("hunter2");
+  });
+
+  test("names what is wrong: dialect order, a user listed twice, an SMB name two shares share, a taken port", () => {
+    expect(issuesOf(smb({ min_dialect: "3.1.1", max_dialect: "2.1" }))).toEqual([expect.stringContaining("adapters.smb.min_dialect: expected a dialect no newer than max_dialect")]);
+    const twice = [{ name: "Alice", password: "env:A", uid: 1, gid: 1 }, { name: "alice", password: "env:B", uid: 2, gid: 2 }];
+    expect(issuesOf(smb({ users: twice }))).toEqual([expect.stringContaining("adapters.smb.users[1].name: user \"alice\" is listed twice")]);
+    const clash = withChange((config) => {
+      config.adapters = { smb: { enabled: true } };
+      config.shares.push({ name: "/other/Export", metadata_store: "meta", content_store: "data" });
+    });
+    expect(issuesOf(clash)).toEqual([expect.stringContaining("shares[1].smb.name: SMB share name \"Export\" is already used by shares[0]")]);
+    expect(issuesOf(smb({ port: 12049 }))).toEqual([expect.stringContaining("adapters.smb.port: already used by another adapter")]);
+    expect(issuesOf(withChange((config) => (config.shares[0]!.smb = { name: "IPC$" })))).toEqual([expect.stringContaining("shares[0].smb.name: expected a share name")]);
   });
 });

@@ -18,6 +18,9 @@ export const TOOLS = {
   "ganesha-vfs": { file: "/usr/lib/x86_64-linux-gnu/ganesha/libfsalvfs.so", packages: ["nfs-ganesha-vfs"] },
   smbclient: { command: "smbclient", packages: ["smbclient"] },
   smbtorture: { command: "smbtorture", packages: ["samba-testsuite"] },
+  "gvfs-smb": { file: "/usr/libexec/gvfsd-smb", packages: ["gvfs", "gvfs-backends", "gvfs-fuse", "dbus", "dbus-x11"] },
+  "gvfs-fuse": { file: "/usr/libexec/gvfsd-fuse", packages: ["gvfs-fuse"] },
+  "dbus-run-session": { command: "dbus-run-session", packages: ["dbus"] },
 };
 
 /** The tools an NFS e2e test needs. */

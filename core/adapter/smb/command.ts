@@ -20,6 +20,10 @@ export interface SmbCall {
   readonly relatedFileId: bigint | null;
   /** What the message's replies hold of the connection's reply budget (SmbConnection.holdReplyBytes). */
   readonly replyHold: ReplyHold;
+  /** Aborted when the client CANCELs the request (or the connection goes): a waiting command answers STATUS_CANCELLED. */
+  readonly signal: AbortSignal;
+  /** Tells the client the request will take a while (STATUS_PENDING); call before waiting on others. */
+  goAsync(): void;
 }
 
 /** A command's answer: its status and the response body (the bytes after the header). */

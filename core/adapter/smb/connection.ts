@@ -4,6 +4,7 @@ import {
   SMB1_PROTOCOL_ID,
   SMB2_CANCEL,
   SMB2_DIALECT_311,
+  SMB2_FLAGS_ASYNC_COMMAND,
   SMB2_ECHO,
   SMB2_FLAGS_RELATED_OPERATIONS,
   SMB2_FLAGS_SIGNED,
@@ -18,10 +19,11 @@ import {
   STATUS_INVALID_PARAMETER,
   STATUS_NETWORK_NAME_DELETED,
   STATUS_NOT_SUPPORTED,
+  STATUS_PENDING,
   STATUS_USER_SESSION_DELETED,
 } from "../../protocol/smb2/constants.js";
 import { initialPreauthHash, updatePreauthHash } from "../../protocol/smb2/crypto/index.js";
-import { decodeHeader, HEADER_NEXT_COMMAND_AT, HEADER_SIGNATURE_AT, writeResponseHeader, type Smb2Header } from "../../protocol/smb2/header.js";
+import { decodeHeader, HEADER_FLAGS_AT, HEADER_NEXT_COMMAND_AT, HEADER_SIGNATURE_AT, writeResponseHeader, type Smb2Header } from "../../protocol/smb2/header.js";
 import type { Logger } from "../../util/logger.js";
 import { bodyReader, type SmbCall, type SmbReply } from "./command.js";
 import { commandFor } from "./commands/index.js";
@@ -57,6 +59,8 @@ export interface ReplyHold {
   bytes: number;
 }
 
+let nextConnectionId = 1;
+
 /** What NEGOTIATE settled for this connection (MS-SMB2 §3.3.1.7). */
 export interface Negotiated {
   dialect: number;
@@ -69,6 +73,23 @@ export interface Negotiated {
   /** SMB 3.x cipher id (0: none), signing algorithm id (MS-SMB2 §2.2.3.1.7). */
   cipherId: number;
   signingAlgorithmId: number;
+}
+
+/** A response and the session whose key signs it (kept here: LOGOFF may have ended the session meanwhile). */
+interface Response {
+  bytes: Buffer;
+  signer: Session | null;
+}
+
+/**
+ * The responses of a chain so far, whether the request running is its last, the session that
+ * sealed it, and the READ data its responses hold.
+ */
+interface ChainState {
+  responses: Response[];
+  last: boolean;
+  sealedBy: Session | null;
+  replyHold: ReplyHold;
 }
 
 /** What a related request of a compound chain inherits from the one before it (MS-SMB2 §3.3.5.2.7.2). */
@@ -96,14 +117,20 @@ export class SmbConnection {
   readonly sessions = new Map<bigint, Session>();
   readonly opens = new Map<bigint, Open>();
   readonly remoteAddress: string;
+  /** Unique among the server's connections (lock owners and FileIds are per connection). */
+  readonly id = nextConnectionId++;
   private readonly credits = new CreditWindow(MAX_CREDITS);
   private readonly frames = new FrameAssembler(MAX_MESSAGE_BYTES);
   private readonly log: Logger;
   private nextVolatileId = 1n;
+  private nextAsyncId = 1n;
   private replyBytesHeld = 0;
   /** The one message whose replies may run past MAX_REPLY_BYTES_HELD (a chain that already holds some). */
   private replyOverdraft: ReplyHold | null = null;
   private replyWaiters: Array<() => void> = [];
+  /** Requests being handled, by MessageId, and those gone asynchronous, by AsyncId (for CANCEL). */
+  private readonly running = new Map<bigint, AbortController>();
+  private readonly asyncRequests = new Map<bigint, AbortController>();
   private inFlight = 0;
   private paused = false;
   private done = false;
@@ -146,7 +173,8 @@ export class SmbConnection {
       volatile = call.relatedFileId;
     }
     const open = this.opens.get(volatile);
-    if (!open || open.sessionId !== call.session?.id || open.treeId !== call.tree?.id) {
+    const persistentMatches = volatile !== volatileId || open?.persistentId === persistentId;
+    if (!open || !persistentMatches || open.sessionId !== call.session?.id || open.treeId !== call.tree?.id) {
       throw smbError(STATUS_FILE_CLOSED, `no open with FileId ${volatile}`);
     }
     return open;
@@ -261,22 +289,22 @@ export class SmbConnection {
    * `sealedBy`: the session whose key opened an encrypted message (its responses are sealed).
    */
   private async processChain(message: Buffer, sealedBy: Session | null): Promise<void> {
-    const hold: ReplyHold = { bytes: 0 };
+    const chain: ChainState = { responses: [], last: false, sealedBy, replyHold: { bytes: 0 } };
     let handedOff = false;
     try {
-      handedOff = await this.runChain(message, sealedBy, hold);
+      handedOff = await this.runChain(message, chain);
     } finally {
-      if (!handedOff) this.releaseReply(hold);
+      if (!handedOff) this.releaseReply(chain.replyHold);
     }
   }
 
-  /** processChain's work; true once the replies (and `hold`) are handed to the socket. */
-  private async runChain(message: Buffer, sealedBy: Session | null, hold: ReplyHold): Promise<boolean> {
-    const responses: Buffer[] = [];
+  /** processChain's work; true once the replies (and the chain's reply hold) are handed to the socket. */
+  private async runChain(message: Buffer, chain: ChainState): Promise<boolean> {
+    const { responses, sealedBy } = chain;
+    let responseBytes = 0;
     let at = 0;
     let related = null as ChainContext | null;
     let replySession: Session | null = null;
-    let responseBytes = 0;
     for (;;) {
       const header = decodeHeader(message.subarray(at));
       const next = header.nextCommand;
@@ -289,11 +317,12 @@ export class SmbConnection {
       const context: ChainContext | null = isRelated ? related : null;
       const sessionId: bigint = context && header.sessionId === INHERIT_SESSION ? context.sessionId : header.sessionId;
       const treeId: number = context && header.treeId === INHERIT_TREE ? context.treeId : header.treeId;
+      chain.last = next === 0;
       const full = responseBytes >= MAX_CHAIN_RESPONSE_BYTES;
-      const outcome = await this.runRequest(element, header, sessionId, treeId, context, sealedBy, full, hold);
+      const outcome = await this.runRequest(element, header, sessionId, treeId, context, chain, full);
       // CANCEL gets no response.
       if (outcome !== null) {
-        responses.push(outcome.response);
+        responses.push({ bytes: outcome.response, signer: outcome.signer });
         responseBytes += outcome.response.length;
         replySession = outcome.session ?? replySession;
         related = {
@@ -307,36 +336,26 @@ export class SmbConnection {
       at += next;
     }
     if (responses.length === 0) return false;
-    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null), () => this.releaseReply(hold));
+    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null), () => this.releaseReply(chain.replyHold));
     return true;
   }
 
   /** Links, signs and (for a sealed session) encrypts a chain of responses, then sends it. */
-  private finishChain(responses: Buffer[], sealFor: Session | null, written: () => void): void {
-    const parts = responses.map((response, i) => {
-      if (i === responses.length - 1) return response;
-      const padded = response.length % 8 === 0 ? response : Buffer.concat([response, Buffer.alloc(8 - (response.length % 8))]);
-      padded.writeUInt32LE(padded.length, HEADER_NEXT_COMMAND_AT);
-      return padded;
+  private finishChain(responses: Response[], sealFor: Session | null, written: () => void): void {
+    const parts = responses.map(({ bytes, signer }, i) => {
+      let part = bytes;
+      if (i < responses.length - 1) {
+        if (part.length % 8 !== 0) part = Buffer.concat([part, Buffer.alloc(8 - (part.length % 8))]);
+        part.writeUInt32LE(part.length, HEADER_NEXT_COMMAND_AT);
+      }
+      signIfNeeded(part, signer);
+      return part;
     });
-    for (const part of parts) this.signIfNeeded(part);
     if (sealFor?.keys?.encrypt) {
       this.send([sealFor.keys.encrypt(parts.length === 1 ? parts[0]! : Buffer.concat(parts))], written);
       return;
     }
     this.send(parts, written);
-  }
-
-  /** Signs a response whose header says SIGNED with its session's key. */
-  private signIfNeeded(part: Buffer): void {
-    if ((part.readUInt32LE(16) & SMB2_FLAGS_SIGNED) === 0) return;
-    const session = this.sessions.get(part.readBigUInt64LE(40));
-    if (!session?.keys) {
-      part.writeUInt32LE(part.readUInt32LE(16) & ~SMB2_FLAGS_SIGNED, 16);
-      return;
-    }
-    part.fill(0, HEADER_SIGNATURE_AT, HEADER_SIGNATURE_AT + 16);
-    session.keys.sign(part);
   }
 
   /** Writes one message; `written` runs once the kernel has it (or the connection is gone). */
@@ -359,11 +378,14 @@ export class SmbConnection {
     sessionId: bigint,
     treeId: number,
     context: { fileId: bigint | null; status: number } | null,
-    sealedBy: Session | null,
+    chain: ChainState,
     chainFull: boolean,
-    replyHold: ReplyHold,
-  ): Promise<{ response: Buffer; status: number; session?: Session; treeId: number; openedFileId?: bigint } | null> {
-    if (header.command === SMB2_CANCEL) return null;
+  ): Promise<{ response: Buffer; signer: Session | null; status: number; session?: Session; treeId: number; openedFileId?: bigint } | null> {
+    const sealedBy = chain.sealedBy;
+    if (header.command === SMB2_CANCEL) {
+      this.cancel(header);
+      return null;
+    }
     const granted = this.credits.spend(header.messageId, this.negotiated && this.negotiated.dialect > 0x0202 ? header.creditCharge : 1)
       ? this.credits.grant(header.credits)
       : null;
@@ -372,6 +394,9 @@ export class SmbConnection {
     let session: Session | null = null;
     let tree: Tree | null = null;
     let reply: SmbReply;
+    const controller = new AbortController();
+    let asyncId: bigint | undefined;
+    this.running.set(header.messageId, controller);
     try {
       if (!command) throw smbError(STATUS_NOT_SUPPORTED, `unknown command ${header.command}`);
       if (header.command !== SMB2_NEGOTIATE && !this.negotiated) throw new SmbFramingError("request before NEGOTIATE");
@@ -393,7 +418,11 @@ export class SmbConnection {
         session,
         tree,
         relatedFileId: context?.fileId ?? null,
-        replyHold,
+        replyHold: chain.replyHold,
+        signal: controller.signal,
+        goAsync: () => {
+          asyncId ??= this.sendInterim(header, granted, sessionId, treeId, controller, chain);
+        },
       };
       reply = await command.run(call);
     } catch (err) {
@@ -402,13 +431,17 @@ export class SmbConnection {
       if (!isExpectedSmbError(err)) this.log.error({ err, command: command?.name }, "SMB command raised an unexpected error");
       else if (this.log.isLevelEnabled("debug")) this.log.debug({ command: command?.name, msg: (err as Error).message }, "SMB request failed");
     }
+    this.running.delete(header.messageId);
+    if (asyncId !== undefined) this.asyncRequests.delete(asyncId);
     const replySession = reply.session ?? session;
     const response = Buffer.allocUnsafe(SMB2_HEADER_SIZE + reply.body.length);
     writeResponseHeader(response, {
       command: header.command,
       status: reply.status,
       creditCharge: header.creditCharge,
-      credits: granted,
+      // The interim response of an async request granted the credits (MS-SMB2 §3.3.4.3).
+      credits: asyncId === undefined ? granted : 0,
+      asyncId,
       flags: (header.flags & SMB2_FLAGS_RELATED_OPERATIONS) | (this.shouldSign(header, replySession, reply) ? SMB2_FLAGS_SIGNED : 0),
       messageId: header.messageId,
       treeId: reply.treeId ?? treeId,
@@ -419,7 +452,44 @@ export class SmbConnection {
     if (header.command === SMB2_NEGOTIATE && reply.status === 0 && this.negotiated?.dialect === SMB2_DIALECT_311) {
       this.preauthHash = updatePreauthHash(updatePreauthHash(initialPreauthHash(), element), response);
     }
-    return { response, status: reply.status, session: reply.session, treeId: reply.treeId ?? treeId, openedFileId: reply.openedFileId };
+    return { response, signer: replySession, status: reply.status, session: reply.session, treeId: reply.treeId ?? treeId, openedFileId: reply.openedFileId };
+  }
+
+  /**
+   * Turns a request that must wait (a blocking lock, CHANGE_NOTIFY) asynchronous (MS-SMB2
+   * §3.3.4.2): an unsigned STATUS_PENDING interim response with a new AsyncId, sent with the
+   * responses the chain has so far, carries the request's credits. Only the last request of a
+   * chain goes asynchronous; an earlier one just waits (returns undefined).
+   */
+  private sendInterim(header: Smb2Header, credits: number, sessionId: bigint, treeId: number, controller: AbortController, chain: ChainState): bigint | undefined {
+    if (!chain.last) return undefined;
+    const asyncId = this.nextAsyncId++;
+    this.asyncRequests.set(asyncId, controller);
+    const interim = Buffer.allocUnsafe(SMB2_HEADER_SIZE + 9);
+    writeResponseHeader(interim, {
+      command: header.command,
+      status: STATUS_PENDING,
+      creditCharge: header.creditCharge,
+      credits,
+      flags: header.flags & SMB2_FLAGS_RELATED_OPERATIONS,
+      messageId: header.messageId,
+      treeId,
+      sessionId,
+      asyncId,
+    });
+    errorBody().copy(interim, SMB2_HEADER_SIZE);
+    const parts = [...chain.responses, { bytes: interim, signer: null }];
+    chain.responses.length = 0;
+    const session = this.sessions.get(sessionId) ?? null;
+    // The responses sent now give back what they held.
+    this.finishChain(parts, chain.sealedBy ?? (session?.encryptData ? session : null), () => this.releaseReply(chain.replyHold));
+    return asyncId;
+  }
+
+  /** CANCEL (MS-SMB2 §3.3.5.16): the request it names, by AsyncId or MessageId, stops waiting and answers STATUS_CANCELLED. */
+  private cancel(header: Smb2Header): void {
+    const target = header.flags & SMB2_FLAGS_ASYNC_COMMAND ? this.asyncRequests.get(header.asyncId) : this.running.get(header.messageId);
+    target?.abort();
   }
 
   /** The request's session, as the command needs it; STATUS_USER_SESSION_DELETED when unknown. */
@@ -499,12 +569,24 @@ export class SmbConnection {
   private onClose(): void {
     if (this.done) return;
     this.done = true;
+    for (const controller of this.running.values()) controller.abort();
     for (const wake of this.replyWaiters.splice(0)) wake();
     void (async () => {
       for (const session of [...this.sessions.values()]) await this.endSession(session).catch((err) => this.log.warn({ err }, "closing a session's opens failed"));
       this.hooks.closed(this);
     })();
   }
+}
+
+/** Signs a response whose header says SIGNED with its session's key. */
+function signIfNeeded(part: Buffer, signer: Session | null): void {
+  if ((part.readUInt32LE(HEADER_FLAGS_AT) & SMB2_FLAGS_SIGNED) === 0) return;
+  if (!signer?.keys) {
+    part.writeUInt32LE(part.readUInt32LE(HEADER_FLAGS_AT) & ~SMB2_FLAGS_SIGNED, HEADER_FLAGS_AT);
+    return;
+  }
+  part.fill(0, HEADER_SIGNATURE_AT, HEADER_SIGNATURE_AT + 16);
+  signer.keys.sign(part);
 }
 
 /** The body of an error response (MS-SMB2 §2.2.2): StructureSize 9, no error contexts, one byte of data. */

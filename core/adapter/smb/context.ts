@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { SmbAdapterConfig, SmbEncryption } from "../../config/types.js";
 import { isFsError } from "../../errors.js";
 import type { ContentService } from "../../content/service.js";
-import type { MetadataService } from "../../metadata/service.js";
+import { NameNotFound, type MetadataService } from "../../metadata/service.js";
 import type { AuthContext, FileAttr, FileId } from "../../metadata/types.js";
 import {
   FILE_ATTRIBUTE_ARCHIVE,
@@ -18,6 +18,8 @@ import { toFiletime, type SmbFileInfo } from "../../protocol/smb2/info.js";
 import type { Registry } from "../../registry/registry.js";
 import type { ConfiguredShare } from "../../registry/share.js";
 import type { Logger } from "../../util/logger.js";
+import { ByteRangeLocks } from "./byte-range-locks.js";
+import { CaseInsensitiveNames, directoryKey } from "./case-names.js";
 import { smbError } from "./errors.js";
 import type { Open, Session } from "./state.js";
 
@@ -41,6 +43,8 @@ export const MAX_TREES_PER_SESSION = 1024;
 /** Path components in a CREATE name. */
 const MAX_PATH_COMPONENTS = 256;
 const MAX_NAME_BYTES = 255;
+/** Entries read per page when listing a directory's names. */
+const LIST_PAGE = 1024;
 
 /** What every SMB connection and command shares: the registry, the config, the server's identity. */
 export class SmbContext {
@@ -49,6 +53,10 @@ export class SmbContext {
   private current: Registry | null = null;
   private readonly users = new Map<string, SmbUser>();
   private readonly sessionIds = new Set<bigint>();
+  /** Stored spellings of names, for lookups without case. */
+  readonly names = new CaseInsensitiveNames();
+  /** Byte-range locks of every file served, by fileKey. */
+  readonly locks = new ByteRangeLocks();
   /** Opens per file across connections, and whether the file is to go when the last one closes. */
   private readonly files = new Map<string, { opens: number; deletePending: boolean }>();
 
@@ -124,6 +132,7 @@ export class SmbContext {
   async closeOpen(open: Open, session: Session | null): Promise<void> {
     if (!open.share || open.fileId === null) return;
     const key = fileKey(open.share, open.fileId);
+    this.locks.releaseOwner(key, open.owner);
     const file = this.files.get(key);
     if (!file) return;
     if (open.deleteOnClose) file.deletePending = true;
@@ -132,8 +141,10 @@ export class SmbContext {
     if (!file.deletePending || open.parentId === null) return;
     const auth = session?.auth ?? { uid: open.share.config.anonymousUid, gid: open.share.config.anonymousGid, gids: [] };
     try {
-      if (open.isDirectory) await this.metadata.rmdir(auth, open.share.name, open.parentId, open.name);
-      else await this.metadata.remove(auth, open.share.name, open.parentId, open.name);
+      const { dirWcc } = open.isDirectory
+        ? await this.metadata.rmdir(auth, open.share.name, open.parentId, open.name)
+        : await this.metadata.remove(auth, open.share.name, open.parentId, open.name);
+      this.names.removed(directoryKey(open.share.id, open.parentId), dirWcc, open.name);
     } catch (err) {
       if (!isFsError(err, "NotFound")) this.logger.warn({ err, share: open.share.name, name: open.name }, "delete on close failed");
     }
@@ -190,25 +201,45 @@ export class SmbContext {
     const parts = splitPath(path);
     let dirId = (await this.metadata.root(share.name)).id;
     for (const part of parts.slice(0, -1)) {
-      try {
-        const { attr } = await this.metadata.lookup(auth, share.name, dirId, part);
-        if (attr.type !== "dir") throw smbError(STATUS_OBJECT_PATH_NOT_FOUND, `'${part}' is not a directory`);
-        dirId = attr.id;
-      } catch (err) {
-        if (isFsError(err, "NotFound")) throw smbError(STATUS_OBJECT_PATH_NOT_FOUND, `no directory '${part}'`);
-        throw err;
-      }
+      const found = await this.lookupName(auth, share, dirId, part);
+      if (!found) throw smbError(STATUS_OBJECT_PATH_NOT_FOUND, `no directory '${part}'`);
+      if (found.attr.type !== "dir") throw smbError(STATUS_OBJECT_PATH_NOT_FOUND, `'${part}' is not a directory`);
+      dirId = found.attr.id;
     }
     return { dirId, name: parts.at(-1) ?? "" };
   }
 
-  /** The node a name holds in a directory, or null when the name is free. */
-  async lookupName(auth: AuthContext, share: ConfiguredShare, dirId: FileId, name: string): Promise<FileAttr | null> {
+  /**
+   * The node a name holds in a directory, found without case as Windows does, with the name as
+   * stored; null when no name matches.
+   */
+  async lookupName(auth: AuthContext, share: ConfiguredShare, dirId: FileId, name: string): Promise<{ attr: FileAttr; name: string } | null> {
     try {
-      return (await this.metadata.lookup(auth, share.name, dirId, name)).attr;
+      return { attr: (await this.metadata.lookup(auth, share.name, dirId, name)).attr, name };
     } catch (err) {
-      if (isFsError(err, "NotFound")) return null;
-      throw err;
+      if (!(err instanceof NameNotFound)) {
+        if (isFsError(err, "NotFound")) return null;
+        throw err;
+      }
+      const stored = await this.names.find(directoryKey(share.id, dirId), err.dir, name, () => this.listNames(auth, share, dirId));
+      if (stored === null || stored === name) return null;
+      try {
+        return { attr: (await this.metadata.lookup(auth, share.name, dirId, stored)).attr, name: stored };
+      } catch (again) {
+        if (isFsError(again, "NotFound")) return null;
+        throw again;
+      }
+    }
+  }
+
+  /** Every name in a directory (for the case-insensitive table). */
+  private async listNames(auth: AuthContext, share: ConfiguredShare, dirId: FileId): Promise<string[]> {
+    const names: string[] = [];
+    for (let after = 0; ; ) {
+      const { page } = await this.metadata.readDir(auth, share.name, dirId, after, LIST_PAGE);
+      for (const entry of page.entries) names.push(entry.name);
+      if (page.eof || page.entries.length === 0) return names;
+      after = page.entries.at(-1)!.cookie;
     }
   }
 
@@ -216,13 +247,14 @@ export class SmbContext {
   async resolve(auth: AuthContext, share: ConfiguredShare, path: string): Promise<{ attr: FileAttr; parentId: FileId | null; name: string }> {
     const { dirId, name } = await this.resolveParent(auth, share, path);
     if (name === "") return { attr: await this.metadata.root(share.name), parentId: null, name: "" };
-    const attr = await this.lookupName(auth, share, dirId, name);
-    if (!attr) throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, `no file '${path}'`);
-    return { attr, parentId: dirId, name };
+    const found = await this.lookupName(auth, share, dirId, name);
+    if (!found) throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, `no file '${path}'`);
+    return { attr: found.attr, parentId: dirId, name: found.name };
   }
 }
 
-function fileKey(share: ConfiguredShare, fileId: FileId): string {
+/** A file across shares: the key of its open count and byte-range locks. */
+export function fileKey(share: ConfiguredShare, fileId: FileId): string {
   return `${share.id}:${fileId}`;
 }
 

@@ -67,6 +67,8 @@ export class Session {
 export interface Open {
   readonly persistentId: bigint;
   readonly volatileId: bigint;
+  /** Who holds this open's byte-range locks: unique across connections. */
+  readonly owner: string;
   readonly sessionId: bigint;
   readonly treeId: number;
   readonly share: ConfiguredShare | null;

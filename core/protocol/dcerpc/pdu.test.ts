@@ -98,6 +98,10 @@ describe("DCE/RPC PDU encoding", () => {
     expect(decoded.map((d) => d.allocHint)).toEqual([10_000, 10_000 - 4256, 10_000 - 2 * 4256]);
     expect(decoded.every((d) => d.contextId === 3 && d.header.callId === 5)).toBe(true);
     expect(Buffer.concat(decoded.map((d) => d.stub)).equals(stub)).toBe(true);
+    // A fragment size that is not 24 plus a multiple of 8 still cuts the stub on 8-byte boundaries.
+    const odd = encodeResponseFragments(5, 3, stub, 1437).map(decodeResponse);
+    expect(odd.slice(0, -1).every((d) => d.stub.length === 1408)).toBe(true);
+    expect(Buffer.concat(odd.map((d) => d.stub)).equals(stub)).toBe(true);
   });
 
   it("sends an empty stub as one fragment and refuses a fragment size with no room for stub", () => {

@@ -1,7 +1,7 @@
 /**
  * The srvsvc calls that list shares (MS-SRVS): NetrShareEnum (opnum 15, §3.1.4.8), its twin
- * NetrShareEnumSticky (opnum 36, §3.1.4.9) and NetrShareGetInfo (opnum 16, §3.1.4.10), as NDR 2.0
- * stubs. Requests are decoded and responses encoded for the server; the other directions exist for
+ * NetrShareEnumSticky (opnum 36, §3.1.4.9) and NetrShareGetInfo (opnum 16, §3.1.4.10), and
+ * NetrServerGetInfo (opnum 21, §3.1.4.17) that browsers ask beside them, as NDR 2.0 stubs. Requests are decoded and responses encoded for the server; the other directions exist for
  * round-trip tests and tools. Malformed stubs throw NdrError.
  *
  * Union arms follow MS-SRVS §2.2.3 (SHARE_ENUM_UNION) and §2.2.3.6 (SHARE_INFO): a level with an
@@ -278,6 +278,88 @@ export function decodeNetrShareGetInfoResponse(stub: Buffer): NetrShareGetInfoRe
       if (!ENUM_ENTRY_LEVELS.includes(level)) throw new NdrError(`share information of level ${level} is not decoded`);
       info = readEntryDeferred(r, readEntryScalars(r, level));
     }
+  }
+  return { level, info, status: r.u32() };
+}
+
+export const OPNUM_NetrServerGetInfo = 21;
+
+/** sv10x_platform_id (MS-SRVS §2.2.4.40): a Windows NT family server. */
+export const PLATFORM_ID_NT = 500;
+/** sv101_type bits (MS-SRVS §2.2.2.7). */
+export const SV_TYPE_WORKSTATION = 0x00000001;
+export const SV_TYPE_SERVER = 0x00000002;
+export const SV_TYPE_SERVER_NT = 0x00008000;
+
+export interface NetrServerGetInfoRequest {
+  serverName: string | null;
+  level: number;
+}
+
+/** SERVER_INFO_100 / SERVER_INFO_101 (MS-SRVS §2.2.4.40, §2.2.4.41); level 100 carries the first two. */
+export interface ServerInfo {
+  platformId: number;
+  name: string;
+  versionMajor: number;
+  versionMinor: number;
+  type: number;
+  comment: string;
+}
+
+export interface NetrServerGetInfoResponse {
+  level: number;
+  /** Null writes a null pointer: every SERVER_INFO arm (MS-SRVS §2.2.3.7) is a pointer. */
+  info: ServerInfo | null;
+  status: number;
+}
+
+/** Levels whose SERVER_INFO this codec encodes and decodes. */
+export const SERVER_INFO_LEVELS: readonly number[] = [100, 101];
+
+/** NetrServerGetInfo [in] parameters (MS-SRVS §3.1.4.17). */
+export function decodeNetrServerGetInfoRequest(stub: Buffer): NetrServerGetInfoRequest {
+  const r = new NdrReader(stub);
+  const serverName = readServerName(r);
+  return { serverName, level: r.u32() };
+}
+
+export function encodeNetrServerGetInfoRequest(req: NetrServerGetInfoRequest): Buffer {
+  const w = new NdrWriter();
+  writeServerName(w, req.serverName);
+  return w.u32(req.level).toBuffer();
+}
+
+export function encodeNetrServerGetInfoResponse(res: NetrServerGetInfoResponse): Buffer {
+  const w = new NdrWriter();
+  w.u32(res.level).pointer(res.info !== null);
+  if (res.info !== null) {
+    if (!SERVER_INFO_LEVELS.includes(res.level)) throw new RangeError(`server information of level ${res.level} is not encoded`);
+    const i = res.info;
+    w.u32(i.platformId).pointer(true);
+    if (res.level === 101) w.u32(i.versionMajor).u32(i.versionMinor).u32(i.type).pointer(true);
+    w.wstring(i.name);
+    if (res.level === 101) w.wstring(i.comment);
+  }
+  return w.u32(res.status).toBuffer();
+}
+
+export function decodeNetrServerGetInfoResponse(stub: Buffer): NetrServerGetInfoResponse {
+  const r = new NdrReader(stub);
+  const level = r.u32();
+  let info: ServerInfo | null = null;
+  if (r.pointer()) {
+    if (!SERVER_INFO_LEVELS.includes(level)) throw new NdrError(`server information of level ${level} is not decoded`);
+    const platformId = r.u32();
+    const name = r.pointer();
+    const [versionMajor, versionMinor, type, comment] = level === 101 ? [r.u32(), r.u32(), r.u32(), r.pointer()] : [0, 0, 0, 0];
+    info = {
+      platformId,
+      name: name ? r.wstring(MAX_NAME_CHARS) : "",
+      versionMajor,
+      versionMinor,
+      type,
+      comment: comment ? r.wstring(MAX_REMARK_CHARS) : "",
+    };
   }
   return { level, info, status: r.u32() };
 }

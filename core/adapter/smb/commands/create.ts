@@ -53,13 +53,17 @@ import {
 import type { ConfiguredShare } from "../../../registry/share.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
 import { MAX_OPENS_PER_CONNECTION, type SmbContext } from "../context.js";
+import { directoryKey } from "../case-names.js";
 import { smbError } from "../errors.js";
 import { openPipe } from "../pipes.js";
 import type { Open } from "../state.js";
 
 /** What a granted "everything" means on a file (FILE_ALL_ACCESS). */
 const FILE_ALL_ACCESS = 0x001f01ff;
-const READ_BITS = FILE_READ_DATA | FILE_READ_EA | FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE | FILE_EXECUTE;
+/** What the generic rights stand for on files and directories (MS-SMB2 §2.2.13.1, FILE_GENERIC_*). */
+const FILE_GENERIC_READ = READ_CONTROL | SYNCHRONIZE | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA;
+const FILE_GENERIC_WRITE = READ_CONTROL | SYNCHRONIZE | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA;
+const FILE_GENERIC_EXECUTE = READ_CONTROL | SYNCHRONIZE | FILE_EXECUTE | FILE_READ_ATTRIBUTES;
 /** Access bits that change the file (refused on a read-only share). */
 const MODIFYING = FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER;
 const MAX_NAME_BYTES = 2 * 4096;
@@ -106,9 +110,11 @@ export const create: SmbCommand = {
 
     if (!tree.share) {
       const pipe = openPipe(ctx, name);
+      const volatileId = conn.newVolatileId();
       const open: Open = {
-        persistentId: 0n,
-        volatileId: conn.newVolatileId(),
+        persistentId: volatileId,
+        volatileId,
+        owner: `${conn.id}:${volatileId}`,
         sessionId: session.id,
         treeId: tree.id,
         share: null,
@@ -130,14 +136,18 @@ export const create: SmbCommand = {
     const share = tree.share;
     const auth = ctx.authFor(session, share);
     const { dirId, name: last } = await ctx.resolveParent(auth, share, name);
-    let attr: FileAttr | null = last === "" ? await ctx.metadata.root(share.name) : await ctx.lookupName(auth, share, dirId, last);
+    const found = last === "" ? { attr: await ctx.metadata.root(share.name), name: "" } : await ctx.lookupName(auth, share, dirId, last);
     const wantsDir = (options & FILE_DIRECTORY_FILE) !== 0;
+    let attr: FileAttr;
     let action: number;
-    if (attr) {
+    let access: number;
+    if (found) {
+      attr = found.attr;
       if (disposition === FILE_CREATE) throw smbError(STATUS_OBJECT_NAME_COLLISION, `'${name}' exists`);
       if (ctx.isDeletePending(share, attr.id)) throw smbError(STATUS_DELETE_PENDING, `'${name}' is to be deleted`);
       if (wantsDir && attr.type !== "dir") throw smbError(STATUS_NOT_A_DIRECTORY, `'${name}' is not a directory`);
       if (options & FILE_NON_DIRECTORY_FILE && attr.type === "dir") throw smbError(STATUS_FILE_IS_A_DIRECTORY, `'${name}' is a directory`);
+      access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
       action = FILE_OPENED;
       if (disposition === FILE_OVERWRITE || disposition === FILE_OVERWRITE_IF || disposition === FILE_SUPERSEDE) {
         if (attr.type === "dir") throw smbError(STATUS_INVALID_PARAMETER, `cannot overwrite directory '${name}'`);
@@ -148,13 +158,16 @@ export const create: SmbCommand = {
       if (disposition === FILE_OPEN || disposition === FILE_OVERWRITE) throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, `no file '${name}'`);
       if (last === "") throw smbError(STATUS_OBJECT_NAME_INVALID, "cannot create the share root");
       attr = await createNode(ctx, auth, share, dirId, last, wantsDir);
+      access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
       action = FILE_CREATED;
     }
+    const storedName = found?.name ?? last;
 
-    const access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
+    const volatileId = conn.newVolatileId();
     const open: Open = {
-      persistentId: 0n,
-      volatileId: conn.newVolatileId(),
+      persistentId: volatileId,
+      volatileId,
+      owner: `${conn.id}:${volatileId}`,
       sessionId: session.id,
       treeId: tree.id,
       share,
@@ -163,7 +176,7 @@ export const create: SmbCommand = {
       isDirectory: attr.type === "dir",
       access,
       parentId: last === "" ? null : dirId,
-      name: last,
+      name: storedName,
       path: name.replace(/^\\/, ""),
       deleteOnClose: (options & FILE_DELETE_ON_CLOSE) !== 0,
       writeThrough: (options & FILE_WRITE_THROUGH) !== 0,
@@ -177,8 +190,11 @@ export const create: SmbCommand = {
 
 async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, dirId: string, name: string, dir: boolean): Promise<FileAttr> {
   try {
-    if (dir) return (await ctx.metadata.mkdir(auth, share.name, dirId, name, { mode: 0o755 })).attr;
-    return (await ctx.metadata.create(auth, share.name, dirId, name, { mode: "guarded", attrs: { mode: 0o644 } })).attr;
+    const made = dir
+      ? await ctx.metadata.mkdir(auth, share.name, dirId, name, { mode: 0o755 })
+      : await ctx.metadata.create(auth, share.name, dirId, name, { mode: "guarded", attrs: { mode: 0o644 } });
+    ctx.names.added(directoryKey(share.id, dirId), made.dirWcc, name);
+    return made.attr;
   } catch (err) {
     // Another client made the name between our lookup and create.
     if (isFsError(err, "Exists")) throw smbError(STATUS_OBJECT_NAME_COLLISION, `'${name}' exists`);
@@ -193,8 +209,9 @@ async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredS
 async function grantedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr, desired: number): Promise<number> {
   const allowed = await allowedAccess(ctx, auth, share, attr);
   let wanted = desired & ~(GENERIC_ALL | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | MAXIMUM_ALLOWED);
-  if (desired & (GENERIC_READ | GENERIC_EXECUTE)) wanted |= READ_BITS;
-  if (desired & GENERIC_WRITE) wanted |= FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES;
+  if (desired & GENERIC_READ) wanted |= FILE_GENERIC_READ;
+  if (desired & GENERIC_WRITE) wanted |= FILE_GENERIC_WRITE;
+  if (desired & GENERIC_EXECUTE) wanted |= FILE_GENERIC_EXECUTE;
   if (desired & GENERIC_ALL) wanted |= FILE_ALL_ACCESS;
   if ((wanted & allowed) !== wanted) throw smbError(STATUS_ACCESS_DENIED, `access 0x${desired.toString(16)} denied`);
   return desired & MAXIMUM_ALLOWED ? allowed | wanted : wanted;
@@ -204,10 +221,12 @@ async function grantedAccess(ctx: SmbContext, auth: AuthContext, share: Configur
 async function allowedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr): Promise<number> {
   const { granted } = await ctx.metadata.access(auth, share.name, attr.id, 0x3f);
   let allowed = FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE | FILE_READ_EA;
-  // ACCESS3 bits: READ 1, LOOKUP 2, MODIFY 4, EXTEND 8, DELETE 16, EXECUTE 32.
+  // ACCESS3 bits: READ 1, LOOKUP 2, MODIFY 4, EXTEND 8, DELETE 16, EXECUTE 32. Execution happens
+  // on the client: whoever may read a file may open it for execution, as with Samba's defaults.
   if (granted & 0x01) allowed |= FILE_READ_DATA;
-  if (granted & 0x22) allowed |= FILE_EXECUTE;
-  if (!share.readOnly && granted & 0x0c) allowed |= attr.type === "dir" ? FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD : FILE_WRITE_DATA | FILE_APPEND_DATA;
+  if (granted & 0x23) allowed |= FILE_EXECUTE;
+  // FILE_DELETE_CHILD means nothing on a file, but FILE_ALL_ACCESS asks for it.
+  if (!share.readOnly && granted & 0x0c) allowed |= FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD;
   if (!share.readOnly) {
     // Attributes, EAs and the name itself: the owner may change them; the parent's permission decides a delete.
     if (auth.uid === 0 || auth.uid === attr.uid) allowed |= FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA | WRITE_DAC | WRITE_OWNER;

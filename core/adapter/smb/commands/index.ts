@@ -24,6 +24,7 @@ import { create } from "./create.js";
 import { echo } from "./echo.js";
 import { flush } from "./flush.js";
 import { ioctl } from "./ioctl.js";
+import { lock } from "./lock.js";
 import { logoff } from "./logoff.js";
 import { negotiate } from "./negotiate.js";
 import { notSupported } from "./not-supported.js";
@@ -48,7 +49,7 @@ const COMMANDS: ReadonlyMap<number, SmbCommand> = new Map([
   [SMB2_FLUSH, flush],
   [SMB2_READ, read],
   [SMB2_WRITE, write],
-  [SMB2_LOCK, notSupported("LOCK", 48)],
+  [SMB2_LOCK, lock],
   [SMB2_IOCTL, ioctl],
   [SMB2_ECHO, echo],
   [SMB2_QUERY_DIRECTORY, queryDirectory],

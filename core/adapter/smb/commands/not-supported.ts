@@ -3,7 +3,7 @@ import type { SmbCommand } from "../command.js";
 import { smbError } from "../errors.js";
 
 /**
- * Commands the server does not carry out yet (LOCK, CHANGE_NOTIFY, OPLOCK_BREAK): a clear
+ * Commands the server does not carry out yet (CHANGE_NOTIFY, OPLOCK_BREAK): a clear
  * STATUS_NOT_SUPPORTED after the usual session and tree checks, never a dropped connection.
  */
 export function notSupported(name: string, structureSize: number): SmbCommand {

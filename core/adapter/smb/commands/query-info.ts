@@ -44,8 +44,8 @@ import { smbError } from "../errors.js";
 import { securityDescriptor } from "../security.js";
 import type { Open } from "../state.js";
 
-/** FILE_CASE_SENSITIVE_SEARCH | FILE_CASE_PRESERVED_NAMES | FILE_UNICODE_ON_DISK (MS-FSCC §2.5.1): lookups are exact. */
-const FS_ATTRIBUTES = 0x00000001 | 0x00000002 | 0x00000004;
+/** FILE_CASE_PRESERVED_NAMES | FILE_UNICODE_ON_DISK (MS-FSCC §2.5.1): names keep their case, lookups ignore it. */
+const FS_ATTRIBUTES = 0x00000002 | 0x00000004;
 const FILE_DEVICE_DISK = 0x00000007;
 const BYTES_PER_SECTOR = 512;
 const SECTORS_PER_UNIT = 8;

@@ -6,11 +6,12 @@ import {
   STATUS_ACCESS_DENIED,
   STATUS_BUFFER_OVERFLOW,
   STATUS_END_OF_FILE,
+  STATUS_FILE_LOCK_CONFLICT,
   STATUS_INVALID_DEVICE_REQUEST,
   STATUS_INVALID_PARAMETER,
 } from "../../../protocol/smb2/constants.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
-import { MAX_IO_BYTES } from "../context.js";
+import { fileKey, MAX_IO_BYTES } from "../context.js";
 import { smbError } from "../errors.js";
 import { requireCredits } from "./credit-charge.js";
 
@@ -44,6 +45,9 @@ export const read: SmbCommand = {
     if (open.isDirectory) throw smbError(STATUS_INVALID_DEVICE_REQUEST, "READ of a directory");
     if (!(open.access & (FILE_READ_DATA | FILE_EXECUTE))) throw smbError(STATUS_ACCESS_DENIED, "opened without read access");
     const share = open.share!;
+    if (!ctx.locks.mayAccess(fileKey(share, open.fileId!), open.owner, BigInt(offset), BigInt(length), false)) {
+      throw smbError(STATUS_FILE_LOCK_CONFLICT, "the range is locked by another open");
+    }
     // Wait for room before reading: the data stays in memory until the reply is written.
     await conn.holdReplyBytes(call.replyHold, length);
     const data = await ctx.metadata.read(ctx.authFor(call.session!, share), share.name, open.fileId!, async (file) => {

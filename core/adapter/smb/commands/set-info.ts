@@ -25,6 +25,7 @@ import {
 } from "../../../protocol/smb2/constants.js";
 import { fromFiletime } from "../../../protocol/smb2/info.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
+import { directoryKey } from "../case-names.js";
 import { splitPath } from "../context.js";
 import { smbError } from "../errors.js";
 import type { Open } from "../state.js";
@@ -139,11 +140,22 @@ async function rename(call: SmbCall, open: Open, data: SmbReader, length: number
   const { dirId, name } = await ctx.resolveParent(auth, share, target);
   if (name === "") throw smbError(STATUS_OBJECT_NAME_COLLISION, "cannot rename onto the share root");
   const existing = await ctx.lookupName(auth, share, dirId, name);
-  if (existing && existing.id !== open.fileId) {
+  if (existing && existing.attr.id !== open.fileId) {
     if (!replace) throw smbError(STATUS_OBJECT_NAME_COLLISION, `'${target}' exists`);
-    if (existing.type === "dir") throw smbError(STATUS_ACCESS_DENIED, `'${target}' is a directory`);
+    if (existing.attr.type === "dir") throw smbError(STATUS_ACCESS_DENIED, `'${target}' is a directory`);
+    // The file replaced may be spelt in another case: it goes first, so no two names differ in case only.
+    if (existing.name !== name) {
+      const { dirWcc } = await ctx.metadata.remove(auth, share.name, dirId, existing.name);
+      ctx.names.removed(directoryKey(share.id, dirId), dirWcc, existing.name);
+    }
   }
-  await ctx.metadata.rename(auth, share.name, open.parentId, open.name, dirId, name);
+  const fromDir = open.parentId;
+  const { fromWcc, toWcc } = await ctx.metadata.rename(auth, share.name, fromDir, open.name, dirId, name);
+  if (fromDir === dirId) ctx.names.renamed(directoryKey(share.id, dirId), toWcc, open.name, name);
+  else {
+    ctx.names.removed(directoryKey(share.id, fromDir), fromWcc, open.name);
+    ctx.names.added(directoryKey(share.id, dirId), toWcc, name);
+  }
   open.parentId = dirId;
   open.name = name;
   open.path = target.replace(/^\\/, "");

@@ -6,11 +6,12 @@ import {
   SMB2_WRITEFLAG_WRITE_THROUGH,
   STATUS_ACCESS_DENIED,
   STATUS_DISK_FULL,
+  STATUS_FILE_LOCK_CONFLICT,
   STATUS_INVALID_DEVICE_REQUEST,
   STATUS_INVALID_PARAMETER,
 } from "../../../protocol/smb2/constants.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
-import { MAX_IO_BYTES } from "../context.js";
+import { fileKey, MAX_IO_BYTES } from "../context.js";
 import { smbError } from "../errors.js";
 import { requireCredits } from "./credit-charge.js";
 
@@ -52,6 +53,9 @@ export const write: SmbCommand = {
     if (offset === APPEND) offset = (await ctx.metadata.getAttr(share.name, open.fileId!)).size;
     if (offset + length > MAX_FILE_SIZE) throw smbError(STATUS_DISK_FULL, "WRITE past the largest file size");
     if (length === 0) return { status: 0, body: response(0) };
+    if (!ctx.locks.mayAccess(fileKey(share, open.fileId!), open.owner, BigInt(offset), BigInt(length), true)) {
+      throw smbError(STATUS_FILE_LOCK_CONFLICT, "the range is locked");
+    }
     const durable = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) !== 0 || open.writeThrough;
     await ctx.metadata.write(auth, share.name, open.fileId!, offset + length, async (file) => {
       await ctx.content.write(share.name, file.contentId!, offset, data, durable ? "file_sync" : "unstable");

@@ -5,12 +5,14 @@
  * for the read semantics and the PipeError reasons.
  */
 import {
+  OPNUM_NetrServerGetInfo,
   OPNUM_NetrShareEnum,
   OPNUM_NetrShareEnumSticky,
   OPNUM_NetrShareGetInfo,
   SRVSVC_SYNTAX,
 } from "../../../protocol/dcerpc/srvsvc.js";
 import { netrShareEnum, SHARE_ENUM_DENIED_LEVELS, SHARE_ENUM_STICKY_DENIED_LEVELS } from "./netr-share-enum.js";
+import { netrServerGetInfo } from "./netr-server-get-info.js";
 import { netrShareGetInfo } from "./netr-share-get-info.js";
 import { type RpcProcedure, RpcPipeEndpoint } from "./rpc-endpoint.js";
 import { type PipeShare, toShareInfo } from "./share-info.js";
@@ -21,7 +23,7 @@ export { PipeError, type PipeErrorReason } from "./rpc-endpoint.js";
 export interface SrvsvcPipeOptions {
   /** The shares to list, IPC$ included; asked on every call, so it may change meanwhile. */
   shares: () => PipeShare[];
-  /** This server's name. */
+  /** This server's name, as NetrServerGetInfo reports it (e.g. the NetBIOS or host name). */
   serverName: string;
 }
 
@@ -37,6 +39,7 @@ export class SrvsvcPipe extends RpcPipeEndpoint {
         { name: "NetrShareEnum", handler: (stub) => netrShareEnum(stub, shares(), SHARE_ENUM_DENIED_LEVELS) },
       ],
       [OPNUM_NetrShareGetInfo, { name: "NetrShareGetInfo", handler: (stub) => netrShareGetInfo(stub, shares()) }],
+      [OPNUM_NetrServerGetInfo, { name: "NetrServerGetInfo", handler: (stub) => netrServerGetInfo(stub, options.serverName) }],
       [
         OPNUM_NetrShareEnumSticky,
         { name: "NetrShareEnumSticky", handler: (stub) => netrShareEnum(stub, shares(), SHARE_ENUM_STICKY_DENIED_LEVELS) },
