@@ -2,8 +2,9 @@
  * Hostile and broken SMB2 input over raw TCP (MS-SMB2 §3.3.5): broken framing and headers close
  * the connection, bad offsets and unknown ids get their NTSTATUS and leave the connection usable,
  * replayed or ungranted message ids close it, bad signatures are refused, and neither random
- * damage nor many half-sent frames crash the server or grow it without bound. After each test
- * the server is alive and a fresh smbclient session lists the share.
+ * damage, many half-sent frames, huge compound chains, unread replies nor piles of opens,
+ * sessions and trees crash the server or grow it without bound. After each test the server is
+ * alive, has logged no internal error, and a fresh smbclient session lists the share.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
