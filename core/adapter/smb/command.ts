@@ -1,6 +1,6 @@
 import { SmbReader } from "../../protocol/smb2/buffer.js";
 import type { Smb2Header } from "../../protocol/smb2/header.js";
-import type { SmbConnection } from "./connection.js";
+import type { ReplyHold, SmbConnection } from "./connection.js";
 import type { SmbContext } from "./context.js";
 import type { Session, Tree } from "./state.js";
 
@@ -18,6 +18,8 @@ export interface SmbCall {
   readonly tree: Tree | null;
   /** The FileId a related compound request means by 0xFFFF…FF: what the chain last opened. */
   readonly relatedFileId: bigint | null;
+  /** What the message's replies hold of the connection's reply budget (SmbConnection.holdReplyBytes). */
+  readonly replyHold: ReplyHold;
   /** Aborted when the client CANCELs the request (or the connection goes): a waiting command answers STATUS_CANCELLED. */
   readonly signal: AbortSignal;
   /** Tells the client the request will take a while (STATUS_PENDING); call before waiting on others. */

@@ -15,6 +15,7 @@ import {
   SMB2_TRANSFORM_PROTOCOL_ID,
   STATUS_ACCESS_DENIED,
   STATUS_FILE_CLOSED,
+  STATUS_INSUFFICIENT_RESOURCES,
   STATUS_INVALID_PARAMETER,
   STATUS_NETWORK_NAME_DELETED,
   STATUS_NOT_SUPPORTED,
@@ -40,6 +41,23 @@ const INHERIT_SESSION = 0xffff_ffff_ffff_ffffn;
 const INHERIT_TREE = 0xffff_ffff;
 /** A message: the largest WRITE plus its header, or a compound chain of that size. */
 const MAX_MESSAGE_BYTES = MAX_IO_BYTES + 64 * 1024;
+/**
+ * The responses of one compound chain held at once. A request starts only while the chain's
+ * responses are below this, so a chain of many large READs costs a few MiB, not gigabytes, and
+ * its reply stays far below the 16 MiB a transport frame can carry (MS-SMB2 §2.1).
+ */
+const MAX_CHAIN_RESPONSE_BYTES = 4 * MAX_IO_BYTES;
+/**
+ * READ data a connection holds in replies not yet handed to the kernel. Past it, READs wait for
+ * the client to take its replies: a client that pipelines READs and reads nothing back costs
+ * this much, not MAX_MESSAGES_IN_FLIGHT MiB.
+ */
+const MAX_REPLY_BYTES_HELD = 4 * MAX_IO_BYTES;
+
+/** The READ data one message's replies hold until they are written (see holdReplyBytes). */
+export interface ReplyHold {
+  bytes: number;
+}
 
 let nextConnectionId = 1;
 
@@ -63,11 +81,15 @@ interface Response {
   signer: Session | null;
 }
 
-/** The responses of a chain so far, whether the request running is its last, and the session that sealed it. */
+/**
+ * The responses of a chain so far, whether the request running is its last, the session that
+ * sealed it, and the READ data its responses hold.
+ */
 interface ChainState {
   responses: Response[];
   last: boolean;
   sealedBy: Session | null;
+  replyHold: ReplyHold;
 }
 
 /** What a related request of a compound chain inherits from the one before it (MS-SMB2 §3.3.5.2.7.2). */
@@ -102,6 +124,10 @@ export class SmbConnection {
   private readonly log: Logger;
   private nextVolatileId = 1n;
   private nextAsyncId = 1n;
+  private replyBytesHeld = 0;
+  /** The one message whose replies may run past MAX_REPLY_BYTES_HELD (a chain that already holds some). */
+  private replyOverdraft: ReplyHold | null = null;
+  private replyWaiters: Array<() => void> = [];
   /** Requests being handled, by MessageId, and those gone asynchronous, by AsyncId (for CANCEL). */
   private readonly running = new Map<bigint, AbortController>();
   private readonly asyncRequests = new Map<bigint, AbortController>();
@@ -152,6 +178,31 @@ export class SmbConnection {
       throw smbError(STATUS_FILE_CLOSED, `no open with FileId ${volatile}`);
     }
     return open;
+  }
+
+  /**
+   * Waits until `bytes` more READ data fit in the connection's reply budget, then charges them
+   * to `hold` until its message's replies are written. A message that already holds bytes (a
+   * compound chain) may overdraw, one at a time, so chains never wait on each other; a
+   * connection holding nothing always proceeds.
+   */
+  async holdReplyBytes(hold: ReplyHold, bytes: number): Promise<void> {
+    while (!this.done && this.replyBytesHeld > 0 && this.replyBytesHeld + bytes > MAX_REPLY_BYTES_HELD) {
+      if (hold.bytes > 0 && (this.replyOverdraft === null || this.replyOverdraft === hold)) {
+        this.replyOverdraft = hold;
+        break;
+      }
+      await new Promise<void>((resolve) => this.replyWaiters.push(resolve));
+    }
+    hold.bytes += bytes;
+    this.replyBytesHeld += bytes;
+  }
+
+  private releaseReply(hold: ReplyHold): void {
+    this.replyBytesHeld -= hold.bytes;
+    hold.bytes = 0;
+    if (this.replyOverdraft === hold) this.replyOverdraft = null;
+    for (const wake of this.replyWaiters.splice(0)) wake();
   }
 
   /** Whether a request is being handled. */
@@ -238,8 +289,19 @@ export class SmbConnection {
    * `sealedBy`: the session whose key opened an encrypted message (its responses are sealed).
    */
   private async processChain(message: Buffer, sealedBy: Session | null): Promise<void> {
-    const chain: ChainState = { responses: [], last: false, sealedBy };
-    const responses = chain.responses;
+    const chain: ChainState = { responses: [], last: false, sealedBy, replyHold: { bytes: 0 } };
+    let handedOff = false;
+    try {
+      handedOff = await this.runChain(message, chain);
+    } finally {
+      if (!handedOff) this.releaseReply(chain.replyHold);
+    }
+  }
+
+  /** processChain's work; true once the replies (and the chain's reply hold) are handed to the socket. */
+  private async runChain(message: Buffer, chain: ChainState): Promise<boolean> {
+    const { responses, sealedBy } = chain;
+    let responseBytes = 0;
     let at = 0;
     let related = null as ChainContext | null;
     let replySession: Session | null = null;
@@ -256,10 +318,12 @@ export class SmbConnection {
       const sessionId: bigint = context && header.sessionId === INHERIT_SESSION ? context.sessionId : header.sessionId;
       const treeId: number = context && header.treeId === INHERIT_TREE ? context.treeId : header.treeId;
       chain.last = next === 0;
-      const outcome = await this.runRequest(element, header, sessionId, treeId, context, chain);
+      const full = responseBytes >= MAX_CHAIN_RESPONSE_BYTES;
+      const outcome = await this.runRequest(element, header, sessionId, treeId, context, chain, full);
       // CANCEL gets no response.
       if (outcome !== null) {
         responses.push({ bytes: outcome.response, signer: outcome.signer });
+        responseBytes += outcome.response.length;
         replySession = outcome.session ?? replySession;
         related = {
           sessionId: outcome.session?.id ?? sessionId,
@@ -271,12 +335,13 @@ export class SmbConnection {
       if (next === 0) break;
       at += next;
     }
-    if (responses.length === 0) return;
-    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null));
+    if (responses.length === 0) return false;
+    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null), () => this.releaseReply(chain.replyHold));
+    return true;
   }
 
   /** Links, signs and (for a sealed session) encrypts a chain of responses, then sends it. */
-  private finishChain(responses: Response[], sealFor: Session | null): void {
+  private finishChain(responses: Response[], sealFor: Session | null, written: () => void): void {
     const parts = responses.map(({ bytes, signer }, i) => {
       let part = bytes;
       if (i < responses.length - 1) {
@@ -287,18 +352,22 @@ export class SmbConnection {
       return part;
     });
     if (sealFor?.keys?.encrypt) {
-      this.send([sealFor.keys.encrypt(parts.length === 1 ? parts[0]! : Buffer.concat(parts))]);
+      this.send([sealFor.keys.encrypt(parts.length === 1 ? parts[0]! : Buffer.concat(parts))], written);
       return;
     }
-    this.send(parts);
+    this.send(parts, written);
   }
 
-  private send(parts: Buffer[]): void {
-    if (this.done || this.socket.destroyed) return;
+  /** Writes one message; `written` runs once the kernel has it (or the connection is gone). */
+  private send(parts: Buffer[], written?: () => void): void {
+    if (this.done || this.socket.destroyed) {
+      written?.();
+      return;
+    }
     const length = parts.reduce((sum, part) => sum + part.length, 0);
     this.socket.cork();
     this.socket.write(frameHeader(length));
-    for (const part of parts) this.socket.write(part);
+    parts.forEach((part, i) => this.socket.write(part, i === parts.length - 1 ? () => written?.() : undefined));
     this.socket.uncork();
   }
 
@@ -310,6 +379,7 @@ export class SmbConnection {
     treeId: number,
     context: { fileId: bigint | null; status: number } | null,
     chain: ChainState,
+    chainFull: boolean,
   ): Promise<{ response: Buffer; signer: Session | null; status: number; session?: Session; treeId: number; openedFileId?: bigint } | null> {
     const sealedBy = chain.sealedBy;
     if (header.command === SMB2_CANCEL) {
@@ -334,6 +404,7 @@ export class SmbConnection {
       session = this.sessionFor(header, sessionId, command.needsSession);
       if (session) this.checkIntegrity(element, header, session, sealedBy);
       if (context && context.status !== 0) throw smbError(context.status, "an earlier request of the chain failed");
+      if (chainFull) throw smbError(STATUS_INSUFFICIENT_RESOURCES, "the compound's responses are at their limit");
       if (command.needsTree) tree = this.treeFor(session!, treeId, sealedBy);
       if (element.length < SMB2_HEADER_SIZE + 2 || element.readUInt16LE(SMB2_HEADER_SIZE) !== command.structureSize) {
         throw smbError(STATUS_INVALID_PARAMETER, `${command.name} with StructureSize ${element.length >= 66 ? element.readUInt16LE(64) : "missing"}`);
@@ -347,6 +418,7 @@ export class SmbConnection {
         session,
         tree,
         relatedFileId: context?.fileId ?? null,
+        replyHold: chain.replyHold,
         signal: controller.signal,
         goAsync: () => {
           asyncId ??= this.sendInterim(header, granted, sessionId, treeId, controller, chain);
@@ -409,7 +481,8 @@ export class SmbConnection {
     const parts = [...chain.responses, { bytes: interim, signer: null }];
     chain.responses.length = 0;
     const session = this.sessions.get(sessionId) ?? null;
-    this.finishChain(parts, chain.sealedBy ?? (session?.encryptData ? session : null));
+    // The responses sent now give back what they held.
+    this.finishChain(parts, chain.sealedBy ?? (session?.encryptData ? session : null), () => this.releaseReply(chain.replyHold));
     return asyncId;
   }
 
@@ -497,6 +570,7 @@ export class SmbConnection {
     if (this.done) return;
     this.done = true;
     for (const controller of this.running.values()) controller.abort();
+    for (const wake of this.replyWaiters.splice(0)) wake();
     void (async () => {
       for (const session of [...this.sessions.values()]) await this.endSession(session).catch((err) => this.log.warn({ err }, "closing a session's opens failed"));
       this.hooks.closed(this);

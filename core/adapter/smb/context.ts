@@ -38,6 +38,10 @@ export const MAX_IO_BYTES = 1024 * 1024;
 export const MAX_MESSAGES_IN_FLIGHT = 64;
 /** Credits a client may hold (Samba's default "smb2 max credits"). */
 export const MAX_CREDITS = 8192;
+/** What one connection may hold, so that a client cannot grow the server without bound. */
+export const MAX_OPENS_PER_CONNECTION = 16384;
+export const MAX_SESSIONS_PER_CONNECTION = 256;
+export const MAX_TREES_PER_SESSION = 1024;
 /** Path components in a CREATE name. */
 const MAX_PATH_COMPONENTS = 256;
 const MAX_NAME_BYTES = 255;

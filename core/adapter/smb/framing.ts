@@ -1,19 +1,24 @@
 /**
  * Direct TCP transport (MS-SMB2 §2.1): each SMB2 message (or compound chain, or
  * TRANSFORM_HEADER'ed message) follows a 4-byte header, a zero byte and a 24-bit big-endian
- * length. Frames are assembled into one buffer per message; a length past `maxMessageBytes`
- * is a protocol error that closes the connection rather than an allocation.
+ * length. A message's buffer grows (doubling) as its bytes arrive: a header announcing a large
+ * message costs little until its bytes come, at most twice what arrived. A length past
+ * `maxMessageBytes` is a protocol error that closes the connection rather than an allocation.
  */
 export class SmbFramingError extends Error {
   override name = "SmbFramingError";
 }
 
 const FRAME_HEADER = 4;
+/** A message's first buffer: most requests fit, larger ones grow from here. */
+const FIRST_BODY_BYTES = 64 * 1024;
 
 export class FrameAssembler {
   private header = Buffer.alloc(FRAME_HEADER);
   private headerHave = 0;
-  private body: Buffer | null = null;
+  /** The announced length of the message being assembled, or -1 between messages. */
+  private expected = -1;
+  private body = Buffer.alloc(0);
   private bodyHave = 0;
   private readonly ready: Buffer[] = [];
 
@@ -23,7 +28,7 @@ export class FrameAssembler {
   push(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
-      if (this.body === null) {
+      if (this.expected < 0) {
         const take = Math.min(FRAME_HEADER - this.headerHave, chunk.length - at);
         chunk.copy(this.header, this.headerHave, at, at + take);
         this.headerHave += take;
@@ -34,19 +39,29 @@ export class FrameAssembler {
         if (length === 0 || length > this.maxMessageBytes) {
           throw new SmbFramingError(`message of ${length} bytes (at most ${this.maxMessageBytes})`);
         }
-        this.body = Buffer.allocUnsafe(length);
-        this.bodyHave = 0;
+        this.expected = length;
         this.headerHave = 0;
       }
-      const take = Math.min(this.body.length - this.bodyHave, chunk.length - at);
+      const take = Math.min(this.expected - this.bodyHave, chunk.length - at);
+      if (this.bodyHave + take > this.body.length) this.grow(this.bodyHave + take);
       chunk.copy(this.body, this.bodyHave, at, at + take);
       this.bodyHave += take;
       at += take;
-      if (this.bodyHave === this.body.length) {
+      if (this.bodyHave === this.expected) {
         this.ready.push(this.body);
-        this.body = null;
+        this.body = Buffer.alloc(0);
+        this.expected = -1;
+        this.bodyHave = 0;
       }
     }
+  }
+
+  /** Room for at least `needed` bytes of the current message, never past its announced length. */
+  private grow(needed: number): void {
+    const size = Math.min(this.expected, Math.max(needed, FIRST_BODY_BYTES, this.body.length * 2));
+    const grown = Buffer.allocUnsafe(size);
+    this.body.copy(grown, 0, 0, this.bodyHave);
+    this.body = grown;
   }
 
   /** The next complete message, or undefined. */
@@ -56,7 +71,7 @@ export class FrameAssembler {
 
   /** Bytes held for messages not handed out yet (counted against the connection's budget). */
   get bufferedBytes(): number {
-    return (this.body?.length ?? 0) + this.ready.reduce((sum, b) => sum + b.length, 0);
+    return this.body.length + this.ready.reduce((sum, b) => sum + b.length, 0);
   }
 }
 

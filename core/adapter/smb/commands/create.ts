@@ -48,13 +48,14 @@ import {
   STATUS_OBJECT_NAME_COLLISION,
   STATUS_OBJECT_NAME_INVALID,
   STATUS_OBJECT_NAME_NOT_FOUND,
+  STATUS_TOO_MANY_OPENED_FILES,
   SYNCHRONIZE,
   WRITE_DAC,
   WRITE_OWNER,
 } from "../../../protocol/smb2/constants.js";
 import type { ConfiguredShare } from "../../../registry/share.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
-import type { SmbContext } from "../context.js";
+import { MAX_OPENS_PER_CONNECTION, type SmbContext } from "../context.js";
 import { directoryKey } from "../case-names.js";
 import { smbError } from "../errors.js";
 import { openPipe } from "../pipes.js";
@@ -90,6 +91,7 @@ export const create: SmbCommand = {
     const { body, ctx, conn } = call;
     const session = call.session!;
     const tree = call.tree!;
+    if (conn.opens.size >= MAX_OPENS_PER_CONNECTION) throw smbError(STATUS_TOO_MANY_OPENED_FILES, `${conn.opens.size} opens on this connection`);
     body.skip(2 + 4 + 8 + 8); // SecurityFlags, RequestedOplockLevel, ImpersonationLevel, SmbCreateFlags, Reserved
     const desiredAccess = body.u32();
     body.u32(); // FileAttributes: DOS attributes are not kept yet

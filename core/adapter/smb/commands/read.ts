@@ -48,6 +48,8 @@ export const read: SmbCommand = {
     if (!ctx.locks.mayAccess(fileKey(share, open.fileId!), open.owner, BigInt(offset), BigInt(length), false)) {
       throw smbError(STATUS_FILE_LOCK_CONFLICT, "the range is locked by another open");
     }
+    // Wait for room before reading: the data stays in memory until the reply is written.
+    await conn.holdReplyBytes(call.replyHold, length);
     const data = await ctx.metadata.read(ctx.authFor(call.session!, share), share.name, open.fileId!, async (file) => {
       if (offset >= file.size) return null;
       const wanted = Math.min(length, file.size - offset);

@@ -8,6 +8,7 @@ import {
   SMB2_SESSION_FLAG_IS_GUEST,
   SMB2_SESSION_FLAG_IS_NULL,
   STATUS_ACCESS_DENIED,
+  STATUS_INSUFFICIENT_RESOURCES,
   STATUS_LOGON_FAILURE,
   STATUS_MORE_PROCESSING_REQUIRED,
   STATUS_REQUEST_NOT_ACCEPTED,
@@ -15,6 +16,7 @@ import {
 import { NtlmExchange } from "../auth/ntlm-server.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
 import { updatePreauthHash } from "../../../protocol/smb2/crypto/index.js";
+import { MAX_SESSIONS_PER_CONNECTION } from "../context.js";
 import { smbError } from "../errors.js";
 import { sessionKeys } from "../keys.js";
 import { Session } from "../state.js";
@@ -47,6 +49,7 @@ export const sessionSetup: SmbCommand = {
     const negotiated = conn.negotiated!;
     let session = call.session;
     if (!session) {
+      if (conn.sessions.size >= MAX_SESSIONS_PER_CONNECTION) throw smbError(STATUS_INSUFFICIENT_RESOURCES, `${conn.sessions.size} sessions on this connection`);
       session = new Session(ctx.newSessionId());
       session.preauthHash = conn.preauthHash;
       conn.sessions.set(session.id, session);

@@ -10,10 +10,12 @@ import {
   SMB2_TREE_CONNECT_FLAG_EXTENSION_PRESENT,
   STATUS_ACCESS_DENIED,
   STATUS_BAD_NETWORK_NAME,
+  STATUS_INSUFFICIENT_RESOURCES,
   STATUS_INVALID_PARAMETER,
   STATUS_NOT_SUPPORTED,
 } from "../../../protocol/smb2/constants.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
+import { MAX_TREES_PER_SESSION } from "../context.js";
 import { smbError } from "../errors.js";
 
 /** FILE_ALL_ACCESS and FILE_GENERIC_READ | FILE_GENERIC_EXECUTE (MS-SMB2 §2.2.13.1). */
@@ -39,6 +41,7 @@ export const treeConnect: SmbCommand = {
     const flags = body.u16();
     const pathOffset = body.u16();
     const pathLength = body.u16();
+    if (session.trees.size >= MAX_TREES_PER_SESSION) throw smbError(STATUS_INSUFFICIENT_RESOURCES, `${session.trees.size} trees on this session`);
     if (flags & SMB2_TREE_CONNECT_FLAG_EXTENSION_PRESENT) throw smbError(STATUS_NOT_SUPPORTED, "tree connect extensions are not supported");
     if (pathLength > MAX_PATH_BYTES) throw smbError(STATUS_INVALID_PARAMETER, `tree path of ${pathLength} bytes`);
     const path = fromUtf16(body.blob(pathOffset, pathLength, SMB2_HEADER_SIZE + 8));
