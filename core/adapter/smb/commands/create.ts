@@ -149,7 +149,7 @@ export const create: SmbCommand = {
       action = FILE_CREATED;
     }
 
-    const access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
+    const access = await grantedAccess(ctx, auth, share, attr, desiredAccess, action === FILE_CREATED);
     const open: Open = {
       persistentId: 0n,
       volatileId: conn.newVolatileId(),
@@ -186,14 +186,17 @@ async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredS
 
 /**
  * The access the open gets (MS-SMB2 §3.3.5.9): what was asked, expanded from the generic bits,
- * if the file's permissions and the share allow it; MAXIMUM_ALLOWED gets all they allow.
+ * if the file's permissions and the share allow it; MAXIMUM_ALLOWED gets all they allow. The
+ * creator of a new file gets what it asked for: the parent's permission was the check (MS-FSA
+ * §2.1.5.1.1), as a 0644 file would otherwise refuse its creator FILE_ALL_ACCESS.
  */
-async function grantedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr, desired: number): Promise<number> {
+async function grantedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr, desired: number, created: boolean): Promise<number> {
   const allowed = await allowedAccess(ctx, auth, share, attr);
   let wanted = desired & ~(GENERIC_ALL | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | MAXIMUM_ALLOWED);
   if (desired & (GENERIC_READ | GENERIC_EXECUTE)) wanted |= READ_BITS;
   if (desired & GENERIC_WRITE) wanted |= FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES;
   if (desired & GENERIC_ALL) wanted |= FILE_ALL_ACCESS;
+  if (created) return desired & MAXIMUM_ALLOWED ? allowed | wanted : wanted;
   if ((wanted & allowed) !== wanted) throw smbError(STATUS_ACCESS_DENIED, `access 0x${desired.toString(16)} denied`);
   return desired & MAXIMUM_ALLOWED ? allowed | wanted : wanted;
 }
@@ -204,8 +207,11 @@ async function allowedAccess(ctx: SmbContext, auth: AuthContext, share: Configur
   let allowed = FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE | FILE_READ_EA;
   // ACCESS3 bits: READ 1, LOOKUP 2, MODIFY 4, EXTEND 8, DELETE 16, EXECUTE 32.
   if (granted & 0x01) allowed |= FILE_READ_DATA;
-  if (granted & 0x22) allowed |= FILE_EXECUTE;
-  if (!share.readOnly && granted & 0x0c) allowed |= attr.type === "dir" ? FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD : FILE_WRITE_DATA | FILE_APPEND_DATA;
+  // A client runs a file from the bytes it reads, so FILE_EXECUTE follows read on a file (as
+  // Samba's "acl allow execute always"); on a directory it is traverse, i.e. lookup.
+  if (granted & (attr.type === "dir" ? 0x22 : 0x21)) allowed |= FILE_EXECUTE;
+  // FILE_DELETE_CHILD means nothing on a file, but FILE_ALL_ACCESS asks for it there too.
+  if (!share.readOnly && granted & 0x0c) allowed |= attr.type === "dir" ? FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD : FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_DELETE_CHILD;
   if (!share.readOnly) {
     // Attributes, EAs and the name itself: the owner may change them; the parent's permission decides a delete.
     if (auth.uid === 0 || auth.uid === attr.uid) allowed |= FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA | WRITE_DAC | WRITE_OWNER;
