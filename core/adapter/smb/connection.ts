@@ -246,18 +246,18 @@ export class SmbConnection {
       at += next;
     }
     if (responses.length === 0) return;
-    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null));
+    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null), replySession);
   }
 
   /** Links, signs and (for a sealed session) encrypts a chain of responses, then sends it. */
-  private finishChain(responses: Buffer[], sealFor: Session | null): void {
+  private finishChain(responses: Buffer[], sealFor: Session | null, replySession: Session | null): void {
     const parts = responses.map((response, i) => {
       if (i === responses.length - 1) return response;
       const padded = response.length % 8 === 0 ? response : Buffer.concat([response, Buffer.alloc(8 - (response.length % 8))]);
       padded.writeUInt32LE(padded.length, HEADER_NEXT_COMMAND_AT);
       return padded;
     });
-    for (const part of parts) this.signIfNeeded(part);
+    for (const part of parts) this.signIfNeeded(part, replySession);
     if (sealFor?.keys?.encrypt) {
       this.send([sealFor.keys.encrypt(parts.length === 1 ? parts[0]! : Buffer.concat(parts))]);
       return;
@@ -265,10 +265,14 @@ export class SmbConnection {
     this.send(parts);
   }
 
-  /** Signs a response whose header says SIGNED with its session's key. */
-  private signIfNeeded(part: Buffer): void {
+  /**
+   * Signs a response whose header says SIGNED with its session's key; `replySession` is the one a
+   * command named, which LOGOFF has already taken out of the table but still signs with (§3.3.4.1.1).
+   */
+  private signIfNeeded(part: Buffer, replySession: Session | null): void {
     if ((part.readUInt32LE(16) & SMB2_FLAGS_SIGNED) === 0) return;
-    const session = this.sessions.get(part.readBigUInt64LE(40));
+    const id = part.readBigUInt64LE(40);
+    const session = this.sessions.get(id) ?? (replySession?.id === id ? replySession : undefined);
     if (!session?.keys) {
       part.writeUInt32LE(part.readUInt32LE(16) & ~SMB2_FLAGS_SIGNED, 16);
       return;
