@@ -19,7 +19,7 @@ const DATA_OFFSET = SMB2_HEADER_SIZE + 16;
 
 /**
  * MS-SMB2 §2.2.19 READ request: Length, Offset, FileId, MinimumCount. §2.2.20 response: the
- * data. Past the end of the file, or fewer bytes than MinimumCount, is STATUS_END_OF_FILE; the
+ * data. Past the end of the file (unless Length is 0), or fewer bytes than MinimumCount, is STATUS_END_OF_FILE; the
  * size and the bytes read agree (no truncation runs in between). A pipe hands out its pending
  * reply, STATUS_BUFFER_OVERFLOW when more remains.
  */
@@ -45,7 +45,8 @@ export const read: SmbCommand = {
     if (!(open.access & (FILE_READ_DATA | FILE_EXECUTE))) throw smbError(STATUS_ACCESS_DENIED, "opened without read access");
     const share = open.share!;
     const data = await ctx.metadata.read(ctx.authFor(call.session!, share), share.name, open.fileId!, async (file) => {
-      if (offset >= file.size) return null;
+      // A zero-length read asks for nothing, so even at the end it finds nothing missing.
+      if (offset >= file.size) return length === 0 ? Buffer.alloc(0) : null;
       const wanted = Math.min(length, file.size - offset);
       const got = file.contentId === null ? Buffer.alloc(0) : await ctx.content.read(share.name, file.contentId, offset, wanted);
       // A hole at the end of the content reads as zeros up to the size.
