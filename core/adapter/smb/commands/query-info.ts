@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { FileAttr } from "../../../metadata/types.js";
 import { SmbWriter } from "../../../protocol/smb2/buffer.js";
 import {
@@ -9,8 +10,10 @@ import {
   FileCompressionInformation,
   FileEaInformation,
   FileFsAttributeInformation,
+  FileFsControlInformation,
   FileFsDeviceInformation,
   FileFsFullSizeInformation,
+  FileFsObjectIdInformation,
   FileFsSectorSizeInformation,
   FileFsSizeInformation,
   FileFsVolumeInformation,
@@ -50,15 +53,25 @@ const FILE_DEVICE_DISK = 0x00000007;
 const BYTES_PER_SECTOR = 512;
 const SECTORS_PER_UNIT = 8;
 const UNLIMITED_BYTES = 2 ** 50;
-/** Classes whose answer may be cut short (STATUS_BUFFER_OVERFLOW); the rest must fit whole. */
-const VARIABLE_CLASSES = new Set([`${SMB2_0_INFO_FILE}:${FileAllInformation}`, `${SMB2_0_INFO_FILE}:${FileStreamInformation}`, `${SMB2_0_INFO_FILESYSTEM}:${FileFsVolumeInformation}`, `${SMB2_0_INFO_FILESYSTEM}:${FileFsAttributeInformation}`]);
+/**
+ * Classes whose answer may be cut short (STATUS_BUFFER_OVERFLOW), with the fixed part a buffer
+ * must still hold (the sizes Windows enforces); the rest must fit whole.
+ */
+const VARIABLE_CLASSES = new Map([
+  [`${SMB2_0_INFO_FILE}:${FileAllInformation}`, 104],
+  [`${SMB2_0_INFO_FILE}:${FileStreamInformation}`, 32],
+  [`${SMB2_0_INFO_FILESYSTEM}:${FileFsVolumeInformation}`, 24],
+  [`${SMB2_0_INFO_FILESYSTEM}:${FileFsAttributeInformation}`, 16],
+]);
+/** "No quota threshold or limit" in FileFsControlInformation (MS-FSCC §2.5.2). */
+const NO_QUOTA_LIMIT = 0xffffffffffffffffn;
 
 /**
  * MS-SMB2 §2.2.37 QUERY_INFO request: InfoType, FileInfoClass, OutputBufferLength,
  * AdditionalInformation, FileId. §2.2.38 response: the information (MS-FSCC §2.4 file classes,
  * §2.5 file system classes, MS-DTYP §2.4.6 security descriptors). An answer longer than the
  * client's buffer is STATUS_INFO_LENGTH_MISMATCH for fixed-size classes, cut short with
- * STATUS_BUFFER_OVERFLOW for variable ones (§3.3.5.20).
+ * STATUS_BUFFER_OVERFLOW for variable ones unless the buffer misses their fixed part (§3.3.5.20).
  */
 export const queryInfo: SmbCommand = {
   name: "QUERY_INFO",
@@ -93,7 +106,8 @@ export const queryInfo: SmbCommand = {
     let data = w.buffer();
     let status = 0;
     if (data.length > outputLength) {
-      if (!VARIABLE_CLASSES.has(`${infoType}:${infoClass}`)) throw smbError(STATUS_INFO_LENGTH_MISMATCH, `answer of ${data.length} bytes for ${outputLength}`);
+      const fixed = VARIABLE_CLASSES.get(`${infoType}:${infoClass}`);
+      if (fixed === undefined || outputLength < fixed) throw smbError(STATUS_INFO_LENGTH_MISMATCH, `answer of ${data.length} bytes for ${outputLength}`);
       data = data.subarray(0, outputLength);
       status = STATUS_BUFFER_OVERFLOW;
     }
@@ -169,6 +183,14 @@ async function encodeFsClass(call: SmbCall, open: Open, infoClass: number, w: Sm
       w.u32(FS_ATTRIBUTES).u32(255).u32(name.length).bytes(name);
       return;
     }
+    case FileFsControlInformation:
+      // No quotas: no free-space filtering, no default threshold or limit, quotas off.
+      w.u64(0n).u64(0n).u64(0n).u64(NO_QUOTA_LIMIT).u64(NO_QUOTA_LIMIT).u32(0).u32(0);
+      return;
+    case FileFsObjectIdInformation:
+      // A stable ObjectId per share name, no ExtendedInfo (MS-FSCC §2.5.6).
+      w.bytes(createHash("sha256").update(`dittofs share ${share.name}`).digest().subarray(0, 16)).zeros(48);
+      return;
     case FileFsSectorSizeInformation:
       w.u32(BYTES_PER_SECTOR).u32(BYTES_PER_SECTOR).u32(BYTES_PER_SECTOR).u32(BYTES_PER_SECTOR).u32(0).u32(0).u32(0);
       return;
