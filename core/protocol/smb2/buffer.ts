@@ -105,6 +105,10 @@ export class SmbWriter {
     return this.pos;
   }
 
+  /**
+   * Reserves `n` bytes and returns where they start. It may replace `buf`, so callers must call
+   * it before they read `this.buf` (`this.buf.set(x, this.room(n))` would write the old one).
+   */
   private room(n: number): number {
     if (this.pos + n > this.buf.length) {
       const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
@@ -117,32 +121,38 @@ export class SmbWriter {
   }
 
   u8(value: number): this {
-    this.buf[this.room(1)] = value;
+    const at = this.room(1);
+    this.buf[at] = value;
     return this;
   }
 
   u16(value: number): this {
-    this.buf.writeUInt16LE(value, this.room(2));
+    const at = this.room(2);
+    this.buf.writeUInt16LE(value, at);
     return this;
   }
 
   u32(value: number): this {
-    this.buf.writeUInt32LE(value >>> 0, this.room(4));
+    const at = this.room(4);
+    this.buf.writeUInt32LE(value >>> 0, at);
     return this;
   }
 
   u64(value: bigint | number): this {
-    this.buf.writeBigUInt64LE(BigInt(value), this.room(8));
+    const at = this.room(8);
+    this.buf.writeBigUInt64LE(BigInt(value), at);
     return this;
   }
 
   bytes(data: Uint8Array): this {
-    this.buf.set(data, this.room(data.length));
+    const at = this.room(data.length);
+    this.buf.set(data, at);
     return this;
   }
 
   zeros(n: number): this {
-    this.buf.fill(0, this.room(n), this.pos);
+    const at = this.room(n);
+    this.buf.fill(0, at, this.pos);
     return this;
   }
 
