@@ -8,7 +8,8 @@
  * kernel-oplocks, twrp (snapshots), and the Samba-internal ones (samba3misc, secleak, mangle,
  * aio_delay, timestamp_resolution, check-sharemode, change_notify_disabled, notify-inotify).
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,6 +62,7 @@ function parseSubunit(suite: string, output: string): Map<string, Outcome> {
 describe("smbtorture smb2 suites", () => {
   let server: E2eServer;
   let port: number;
+  let work: string;
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const known = knownFailures();
@@ -68,6 +70,8 @@ describe("smbtorture smb2 suites", () => {
   beforeAll(async () => {
     await requireTools(["smbtorture"]);
     port = await freePort();
+    // smbtorture makes a scratch directory in its working directory.
+    work = mkdtempSync(join(tmpdir(), "dittofs-smbtorture-"));
     server = await E2eServer.start(
       {
         smb: { enabled: true, port, users: [{ name: "alice", password: "env:DITTOFS_E2E_SMB_PASSWORD", uid, gid }] },
@@ -79,6 +83,7 @@ describe("smbtorture smb2 suites", () => {
 
   afterAll(async () => {
     await server?.dispose();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it("lists only tests of the suites it runs", () => {
@@ -90,6 +95,7 @@ describe("smbtorture smb2 suites", () => {
     const result = await run("smbtorture", [`//127.0.0.1/export`, "-p", String(port), "-U", "alice", `smb2.${suite}`], {
       env: { ...process.env, PASSWD: PASSWORD },
       timeoutMs: SUITE_TIMEOUT_MS,
+      cwd: work,
     });
     const output = result.stdout.toString();
     const tail = output.slice(-20_000);
