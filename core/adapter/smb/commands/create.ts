@@ -2,11 +2,13 @@ import { isFsError } from "../../../errors.js";
 import type { AuthContext, FileAttr } from "../../../metadata/types.js";
 import { fromUtf16, SmbReader, SmbWriter } from "../../../protocol/smb2/buffer.js";
 import {
+  CREATE_OPTIONS_RESERVED_MASK,
   DELETE,
   FILE_ADD_FILE,
   FILE_ADD_SUBDIRECTORY,
   FILE_APPEND_DATA,
   FILE_CREATE,
+  FILE_CREATE_TREE_CONNECTION,
   FILE_CREATED,
   FILE_DELETE_CHILD,
   FILE_DELETE_ON_CLOSE,
@@ -22,6 +24,7 @@ import {
   FILE_READ_ATTRIBUTES,
   FILE_READ_DATA,
   FILE_READ_EA,
+  FILE_RESERVE_OPFILTER,
   FILE_SUPERSEDE,
   FILE_SUPERSEDED,
   FILE_WRITE_ATTRIBUTES,
@@ -35,8 +38,10 @@ import {
   MAXIMUM_ALLOWED,
   READ_CONTROL,
   SMB2_HEADER_SIZE,
+  SMB2_IMPERSONATION_DELEGATE,
   SMB2_OPLOCK_LEVEL_NONE,
   STATUS_ACCESS_DENIED,
+  STATUS_BAD_IMPERSONATION_LEVEL,
   STATUS_DELETE_PENDING,
   STATUS_FILE_IS_A_DIRECTORY,
   STATUS_INVALID_PARAMETER,
@@ -82,7 +87,9 @@ export const create: SmbCommand = {
     const { body, ctx, conn } = call;
     const session = call.session!;
     const tree = call.tree!;
-    body.skip(2 + 4 + 8 + 8); // SecurityFlags, RequestedOplockLevel, ImpersonationLevel, SmbCreateFlags, Reserved
+    body.skip(2); // SecurityFlags, RequestedOplockLevel
+    const impersonation = body.u32();
+    body.skip(8 + 8); // SmbCreateFlags, Reserved
     const desiredAccess = body.u32();
     body.u32(); // FileAttributes: DOS attributes are not kept yet
     body.u32(); // ShareAccess: share modes are not enforced yet
@@ -95,6 +102,10 @@ export const create: SmbCommand = {
     if (nameLength > MAX_NAME_BYTES) throw smbError(STATUS_OBJECT_NAME_INVALID, `name of ${nameLength} bytes`);
     const name = fromUtf16(body.blob(nameOffset, nameLength, SMB2_HEADER_SIZE + 56));
     const contexts = readContextTags(body, contextsOffset, contextsLength);
+    // MS-SMB2 §3.3.5.9: the checks before any name is looked up.
+    if (impersonation > SMB2_IMPERSONATION_DELEGATE) throw smbError(STATUS_BAD_IMPERSONATION_LEVEL, `ImpersonationLevel ${impersonation}`);
+    if (options & (FILE_CREATE_TREE_CONNECTION | FILE_RESERVE_OPFILTER)) throw smbError(STATUS_NOT_SUPPORTED, `CreateOptions 0x${options.toString(16)}`);
+    if (options & CREATE_OPTIONS_RESERVED_MASK) throw smbError(STATUS_INVALID_PARAMETER, `reserved CreateOptions 0x${options.toString(16)}`);
     if (disposition > FILE_OVERWRITE_IF) throw smbError(STATUS_INVALID_PARAMETER, `CreateDisposition ${disposition}`);
     if (options & FILE_OPEN_BY_FILE_ID) throw smbError(STATUS_NOT_SUPPORTED, "open by file id is not supported");
     if ((options & FILE_DIRECTORY_FILE) && (options & FILE_NON_DIRECTORY_FILE)) throw smbError(STATUS_INVALID_PARAMETER, "both directory and non-directory");
@@ -125,6 +136,8 @@ export const create: SmbCommand = {
       return { status: 0, body: pipeResponse(open), openedFileId: open.volatileId };
     }
 
+    // A file name is relative to the share: a leading separator is refused (pipes are exempt).
+    if (name.startsWith("\\")) throw smbError(STATUS_INVALID_PARAMETER, "a name that starts with a path separator");
     const share = tree.share;
     const auth = ctx.authFor(session, share);
     const { dirId, name: last } = await ctx.resolveParent(auth, share, name);
@@ -162,7 +175,7 @@ export const create: SmbCommand = {
       access,
       parentId: last === "" ? null : dirId,
       name: last,
-      path: name.replace(/^\\/, ""),
+      path: name,
       deleteOnClose: (options & FILE_DELETE_ON_CLOSE) !== 0,
       writeThrough: (options & FILE_WRITE_THROUGH) !== 0,
       listing: null,
