@@ -5,6 +5,7 @@ import {
   FileAccessInformation,
   FileAlignmentInformation,
   FileAllInformation,
+  FileAlternateNameInformation,
   FileAttributeTagInformation,
   FileBasicInformation,
   FileCompressionInformation,
@@ -20,12 +21,14 @@ import {
   FileInternalInformation,
   FileModeInformation,
   FileNetworkOpenInformation,
+  FileNormalizedNameInformation,
   FilePositionInformation,
   FileStandardInformation,
   FileStreamInformation,
   SMB2_0_INFO_FILE,
   SMB2_0_INFO_FILESYSTEM,
   SMB2_0_INFO_SECURITY,
+  SMB2_DIALECT_311,
   SMB2_HEADER_SIZE,
   STATUS_BUFFER_OVERFLOW,
   STATUS_BUFFER_TOO_SMALL,
@@ -33,6 +36,7 @@ import {
   STATUS_INVALID_INFO_CLASS,
   STATUS_INVALID_PARAMETER,
   STATUS_NOT_SUPPORTED,
+  STATUS_OBJECT_NAME_NOT_FOUND,
 } from "../../../protocol/smb2/constants.js";
 import {
   encodeAllInformation,
@@ -60,6 +64,7 @@ const UNLIMITED_BYTES = 2 ** 50;
 const VARIABLE_CLASSES = new Map([
   [`${SMB2_0_INFO_FILE}:${FileAllInformation}`, 104],
   [`${SMB2_0_INFO_FILE}:${FileStreamInformation}`, 32],
+  [`${SMB2_0_INFO_FILE}:${FileNormalizedNameInformation}`, 8],
   [`${SMB2_0_INFO_FILESYSTEM}:${FileFsVolumeInformation}`, 24],
   [`${SMB2_0_INFO_FILESYSTEM}:${FileFsAttributeInformation}`, 16],
 ]);
@@ -145,6 +150,16 @@ function encodeFileClass(call: SmbCall, open: Open, attr: FileAttr, infoClass: n
       return;
     case FileStreamInformation:
       return encodeStreamInformation(w, info);
+    case FileAlternateNameInformation:
+      // No 8.3 short names are made: "the file has none" (MS-FSA §2.1.5.11).
+      throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, "no short name");
+    case FileNormalizedNameInformation: {
+      // SMB 3.1.1 only (MS-SMB2 §3.3.5.20.1); names are kept as created, so the path is its normal form.
+      if (call.conn.negotiated?.dialect !== SMB2_DIALECT_311) throw smbError(STATUS_NOT_SUPPORTED, "FileNormalizedNameInformation before SMB 3.1.1");
+      const name = Buffer.from(open.path, "utf16le");
+      w.u32(name.length).bytes(name);
+      return;
+    }
     case FileCompressionInformation:
       w.u64(info.endOfFile).u16(0).u8(0).u8(0).u8(0).zeros(3);
       return;
