@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { FileAttr } from "../../../metadata/types.js";
 import { SmbWriter } from "../../../protocol/smb2/buffer.js";
 import {
@@ -48,6 +47,7 @@ import {
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
 import { MAX_IO_BYTES } from "../context.js";
 import { smbError } from "../errors.js";
+import { volumeObjectId } from "../object-id.js";
 import { securityDescriptor } from "../security.js";
 import type { Open } from "../state.js";
 
@@ -203,8 +203,8 @@ async function encodeFsClass(call: SmbCall, open: Open, infoClass: number, w: Sm
       w.u64(0n).u64(0n).u64(0n).u64(NO_QUOTA_LIMIT).u64(NO_QUOTA_LIMIT).u32(0).u32(0);
       return;
     case FileFsObjectIdInformation:
-      // A stable ObjectId per share name, no ExtendedInfo (MS-FSCC §2.5.6).
-      w.bytes(createHash("sha256").update(`dittofs share ${share.name}`).digest().subarray(0, 16)).zeros(48);
+      // A stable ObjectId per share, no ExtendedInfo (MS-FSCC §2.5.6).
+      w.bytes(volumeObjectId(share.name)).zeros(48);
       return;
     case FileFsSectorSizeInformation:
       w.u32(BYTES_PER_SECTOR).u32(BYTES_PER_SECTOR).u32(BYTES_PER_SECTOR).u32(BYTES_PER_SECTOR).u32(0).u32(0).u32(0);
