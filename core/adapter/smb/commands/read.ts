@@ -14,6 +14,8 @@ import { MAX_IO_BYTES } from "../context.js";
 import { smbError } from "../errors.js";
 import { requireCredits } from "./credit-charge.js";
 
+/** File offsets are signed 64-bit: a read may not reach past this (MS-FSA §2.1.5.2). */
+const INT64_MAX = 0x7fff_ffff_ffff_ffffn;
 /** Where READ data starts in the response, from the header (MS-SMB2 §2.2.20). */
 const DATA_OFFSET = SMB2_HEADER_SIZE + 16;
 
@@ -32,7 +34,7 @@ export const read: SmbCommand = {
     const { body, ctx, conn } = call;
     body.skip(2); // Padding, Flags
     const length = body.u32();
-    const offset = body.u64n();
+    const requested = body.u64();
     const open = conn.open(call, body.u64(), body.u64());
     const minimum = body.u32();
     if (length > MAX_IO_BYTES) throw smbError(STATUS_INVALID_PARAMETER, `READ of ${length} bytes`);
@@ -43,6 +45,9 @@ export const read: SmbCommand = {
     }
     if (open.isDirectory) throw smbError(STATUS_INVALID_DEVICE_REQUEST, "READ of a directory");
     if (!(open.access & (FILE_READ_DATA | FILE_EXECUTE))) throw smbError(STATUS_ACCESS_DENIED, "opened without read access");
+    if (requested + BigInt(length) > INT64_MAX) throw smbError(STATUS_INVALID_PARAMETER, `READ at offset ${requested}`);
+    // Past 2^53 is past the end of any file here.
+    const offset = Number(requested > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : requested);
     const share = open.share!;
     const data = await ctx.metadata.read(ctx.authFor(call.session!, share), share.name, open.fileId!, async (file) => {
       // A zero-length read asks for nothing, so even at the end it finds nothing missing.
