@@ -3,6 +3,7 @@ import { SmbDecodeError, SmbWriter } from "../../protocol/smb2/buffer.js";
 import {
   SMB1_PROTOCOL_ID,
   SMB2_CANCEL,
+  SMB2_CREATE,
   SMB2_DIALECT_311,
   SMB2_FLAGS_ASYNC_COMMAND,
   SMB2_ECHO,
@@ -97,6 +98,7 @@ interface ChainContext {
   sessionId: bigint;
   treeId: number;
   fileId: bigint | null;
+  /** A failed CREATE's status, which every related request after it gets too. */
   status: number;
 }
 
@@ -329,7 +331,9 @@ export class SmbConnection {
           sessionId: outcome.session?.id ?? sessionId,
           treeId: outcome.treeId,
           fileId: outcome.openedFileId ?? context?.fileId ?? null,
-          status: outcome.status,
+          // Only a CREATE that failed fails the rest (as Windows and Samba do): a failed READ or
+          // WRITE leaves the FileId good for the requests after it.
+          status: header.command === SMB2_CREATE && outcome.status !== 0 ? outcome.status : (context?.status ?? 0),
         };
       }
       if (next === 0) break;

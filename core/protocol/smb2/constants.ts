@@ -112,12 +112,19 @@ export const FILE_WRITE_THROUGH = 0x00000002;
 export const FILE_SEQUENTIAL_ONLY = 0x00000004;
 export const FILE_NO_INTERMEDIATE_BUFFERING = 0x00000008;
 export const FILE_NON_DIRECTORY_FILE = 0x00000040;
+export const FILE_CREATE_TREE_CONNECTION = 0x00000080;
 export const FILE_NO_EA_KNOWLEDGE = 0x00000200;
 export const FILE_RANDOM_ACCESS = 0x00000800;
 export const FILE_DELETE_ON_CLOSE = 0x00001000;
 export const FILE_OPEN_BY_FILE_ID = 0x00002000;
 export const FILE_OPEN_FOR_BACKUP_INTENT = 0x00004000;
+export const FILE_RESERVE_OPFILTER = 0x00100000;
 export const FILE_OPEN_REPARSE_POINT = 0x00200000;
+/** CreateOptions bits reserved for the server's own use; a client sets none (§3.3.5.9). */
+export const CREATE_OPTIONS_RESERVED_MASK = 0xff000000;
+
+/** CREATE: the largest ImpersonationLevel, SecurityDelegation (§2.2.13). */
+export const SMB2_IMPERSONATION_DELEGATE = 3;
 
 /** CREATE: ShareAccess (§2.2.13). */
 export const FILE_SHARE_READ = 0x1;
@@ -232,6 +239,10 @@ export const FSCTL_SRV_REQUEST_RESUME_KEY = 0x00140078;
 export const FSCTL_CREATE_OR_GET_OBJECT_ID = 0x000900c0;
 export const FSCTL_GET_REPARSE_POINT = 0x000900a8;
 export const FSCTL_SET_SPARSE = 0x000900c4;
+export const FSCTL_GET_COMPRESSION = 0x0009003c;
+export const FSCTL_SET_COMPRESSION = 0x0009c040;
+/** FSCTL_GET/SET_COMPRESSION: CompressionState (MS-FSCC §2.3.12, §2.3.67). */
+export const COMPRESSION_FORMAT_NONE = 0;
 
 /** LOCK flags (§2.2.26.1). */
 export const SMB2_LOCKFLAG_SHARED_LOCK = 0x01;
@@ -271,6 +282,7 @@ export const STATUS_RANGE_NOT_LOCKED = 0xc000007e;
 export const STATUS_DISK_FULL = 0xc000007f;
 export const STATUS_INSUFFICIENT_RESOURCES = 0xc000009a;
 export const STATUS_MEDIA_WRITE_PROTECTED = 0xc00000a2;
+export const STATUS_BAD_IMPERSONATION_LEVEL = 0xc00000a5;
 export const STATUS_FILE_IS_A_DIRECTORY = 0xc00000ba;
 export const STATUS_NOT_SUPPORTED = 0xc00000bb;
 export const STATUS_NETWORK_NAME_DELETED = 0xc00000c9;

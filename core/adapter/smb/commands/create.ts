@@ -2,11 +2,13 @@ import { isFsError } from "../../../errors.js";
 import type { AuthContext, FileAttr } from "../../../metadata/types.js";
 import { fromUtf16, SmbReader, SmbWriter } from "../../../protocol/smb2/buffer.js";
 import {
+  CREATE_OPTIONS_RESERVED_MASK,
   DELETE,
   FILE_ADD_FILE,
   FILE_ADD_SUBDIRECTORY,
   FILE_APPEND_DATA,
   FILE_CREATE,
+  FILE_CREATE_TREE_CONNECTION,
   FILE_CREATED,
   FILE_DELETE_CHILD,
   FILE_DELETE_ON_CLOSE,
@@ -22,6 +24,7 @@ import {
   FILE_READ_ATTRIBUTES,
   FILE_READ_DATA,
   FILE_READ_EA,
+  FILE_RESERVE_OPFILTER,
   FILE_SHARE_DELETE,
   FILE_SHARE_READ,
   FILE_SHARE_WRITE,
@@ -38,8 +41,10 @@ import {
   MAXIMUM_ALLOWED,
   READ_CONTROL,
   SMB2_HEADER_SIZE,
+  SMB2_IMPERSONATION_DELEGATE,
   SMB2_OPLOCK_LEVEL_NONE,
   STATUS_ACCESS_DENIED,
+  STATUS_BAD_IMPERSONATION_LEVEL,
   STATUS_DELETE_PENDING,
   STATUS_FILE_IS_A_DIRECTORY,
   STATUS_INVALID_PARAMETER,
@@ -92,7 +97,9 @@ export const create: SmbCommand = {
     const session = call.session!;
     const tree = call.tree!;
     if (conn.opens.size >= MAX_OPENS_PER_CONNECTION) throw smbError(STATUS_TOO_MANY_OPENED_FILES, `${conn.opens.size} opens on this connection`);
-    body.skip(2 + 4 + 8 + 8); // SecurityFlags, RequestedOplockLevel, ImpersonationLevel, SmbCreateFlags, Reserved
+    body.skip(2); // SecurityFlags, RequestedOplockLevel
+    const impersonation = body.u32();
+    body.skip(8 + 8); // SmbCreateFlags, Reserved
     const desiredAccess = body.u32();
     body.u32(); // FileAttributes: DOS attributes are not kept yet
     const shareAccess = body.u32() & (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
@@ -105,6 +112,10 @@ export const create: SmbCommand = {
     if (nameLength > MAX_NAME_BYTES) throw smbError(STATUS_OBJECT_NAME_INVALID, `name of ${nameLength} bytes`);
     const name = fromUtf16(body.blob(nameOffset, nameLength, SMB2_HEADER_SIZE + 56));
     const contexts = readContextTags(body, contextsOffset, contextsLength);
+    // MS-SMB2 §3.3.5.9: the checks before any name is looked up.
+    if (impersonation > SMB2_IMPERSONATION_DELEGATE) throw smbError(STATUS_BAD_IMPERSONATION_LEVEL, `ImpersonationLevel ${impersonation}`);
+    if (options & (FILE_CREATE_TREE_CONNECTION | FILE_RESERVE_OPFILTER)) throw smbError(STATUS_NOT_SUPPORTED, `CreateOptions 0x${options.toString(16)}`);
+    if (options & CREATE_OPTIONS_RESERVED_MASK) throw smbError(STATUS_INVALID_PARAMETER, `reserved CreateOptions 0x${options.toString(16)}`);
     if (disposition > FILE_OVERWRITE_IF) throw smbError(STATUS_INVALID_PARAMETER, `CreateDisposition ${disposition}`);
     if (options & FILE_OPEN_BY_FILE_ID) throw smbError(STATUS_NOT_SUPPORTED, "open by file id is not supported");
     if ((options & FILE_DIRECTORY_FILE) && (options & FILE_NON_DIRECTORY_FILE)) throw smbError(STATUS_INVALID_PARAMETER, "both directory and non-directory");
@@ -139,6 +150,8 @@ export const create: SmbCommand = {
       return { status: 0, body: pipeResponse(open), openedFileId: open.volatileId };
     }
 
+    // A file name is relative to the share: a leading separator is refused (pipes are exempt).
+    if (name.startsWith("\\")) throw smbError(STATUS_INVALID_PARAMETER, "a name that starts with a path separator");
     const share = tree.share;
     const auth = ctx.authFor(session, share);
     const { dirId, name: last } = await ctx.resolveParent(auth, share, name);
@@ -159,7 +172,7 @@ export const create: SmbCommand = {
       attr = await createNode(ctx, auth, share, dirId, last, wantsDir);
       action = FILE_CREATED;
     }
-    const access = await grantedAccess(ctx, auth, share, attr, desiredAccess);
+    const access = await grantedAccess(ctx, auth, share, attr, desiredAccess, action === FILE_CREATED);
     const volatileId = conn.newVolatileId();
     const open: Open = {
       persistentId: volatileId,
@@ -213,15 +226,18 @@ async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredS
 
 /**
  * The access the open gets (MS-SMB2 §3.3.5.9): what was asked, expanded from the generic bits,
- * if the file's permissions and the share allow it; MAXIMUM_ALLOWED gets all they allow.
+ * if the file's permissions and the share allow it; MAXIMUM_ALLOWED gets all they allow. The
+ * creator of a new file gets what it asked for: the parent's permission was the check (MS-FSA
+ * §2.1.5.1.1), as a 0644 file would otherwise refuse its creator FILE_ALL_ACCESS.
  */
-async function grantedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr, desired: number): Promise<number> {
+async function grantedAccess(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, attr: FileAttr, desired: number, created: boolean): Promise<number> {
   const allowed = await allowedAccess(ctx, auth, share, attr);
   let wanted = desired & ~(GENERIC_ALL | GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | MAXIMUM_ALLOWED);
   if (desired & GENERIC_READ) wanted |= FILE_GENERIC_READ;
   if (desired & GENERIC_WRITE) wanted |= FILE_GENERIC_WRITE;
   if (desired & GENERIC_EXECUTE) wanted |= FILE_GENERIC_EXECUTE;
   if (desired & GENERIC_ALL) wanted |= FILE_ALL_ACCESS;
+  if (created) return desired & MAXIMUM_ALLOWED ? allowed | wanted : wanted;
   if ((wanted & allowed) !== wanted) throw smbError(STATUS_ACCESS_DENIED, `access 0x${desired.toString(16)} denied`);
   return desired & MAXIMUM_ALLOWED ? allowed | wanted : wanted;
 }
@@ -233,9 +249,11 @@ async function allowedAccess(ctx: SmbContext, auth: AuthContext, share: Configur
   // ACCESS3 bits: READ 1, LOOKUP 2, MODIFY 4, EXTEND 8, DELETE 16, EXECUTE 32. Execution happens
   // on the client: whoever may read a file may open it for execution, as with Samba's defaults.
   if (granted & 0x01) allowed |= FILE_READ_DATA;
-  if (granted & 0x23) allowed |= FILE_EXECUTE;
-  // FILE_DELETE_CHILD means nothing on a file, but FILE_ALL_ACCESS asks for it.
-  if (!share.readOnly && granted & 0x0c) allowed |= FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD;
+  // A client runs a file from the bytes it reads, so FILE_EXECUTE follows read on a file (as
+  // Samba's "acl allow execute always"); on a directory it is traverse, i.e. lookup.
+  if (granted & (attr.type === "dir" ? 0x22 : 0x21)) allowed |= FILE_EXECUTE;
+  // FILE_DELETE_CHILD means nothing on a file, but FILE_ALL_ACCESS asks for it there too.
+  if (!share.readOnly && granted & 0x0c) allowed |= attr.type === "dir" ? FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD : FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_DELETE_CHILD;
   if (!share.readOnly) {
     // Attributes, EAs and the name itself: the owner may change them; the parent's permission decides a delete.
     if (auth.uid === 0 || auth.uid === attr.uid) allowed |= FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA | WRITE_DAC | WRITE_OWNER;

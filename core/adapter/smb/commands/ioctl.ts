@@ -1,7 +1,12 @@
 import { SmbReader, SmbWriter } from "../../../protocol/smb2/buffer.js";
 import {
+  COMPRESSION_FORMAT_NONE,
+  FSCTL_CREATE_OR_GET_OBJECT_ID,
   FSCTL_DFS_GET_REFERRALS,
+  FSCTL_GET_COMPRESSION,
   FSCTL_PIPE_TRANSCEIVE,
+  FSCTL_QUERY_NETWORK_INTERFACE_INFO,
+  FSCTL_SET_COMPRESSION,
   FSCTL_VALIDATE_NEGOTIATE_INFO,
   SMB2_0_IOCTL_IS_FSCTL,
   SMB2_DIALECT_311,
@@ -16,6 +21,8 @@ import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
 import { MAX_IO_BYTES } from "../context.js";
 import { smbError } from "../errors.js";
 import { SmbFramingError } from "../framing.js";
+import { objectIdBuffer } from "../object-id.js";
+import type { Open } from "../state.js";
 import { requireCredits } from "./credit-charge.js";
 
 /** The FileId of an IOCTL that names no file (MS-SMB2 §2.2.31). */
@@ -25,8 +32,11 @@ const NO_FILE = 0xffff_ffff_ffff_ffffn;
  * MS-SMB2 §2.2.31 IOCTL request: CtlCode, FileId, input, MaxOutputResponse, Flags. §2.2.32
  * response: the output. FSCTL_VALIDATE_NEGOTIATE_INFO checks that NEGOTIATE was not tampered
  * with (a mismatch ends the connection, §3.3.5.15.12); FSCTL_PIPE_TRANSCEIVE runs one pipe
- * request; DFS referrals get STATUS_FS_DRIVER_REQUIRED (no DFS here); other FSCTLs
- * STATUS_INVALID_DEVICE_REQUEST, and non-FSCTL IOCTLs STATUS_NOT_SUPPORTED.
+ * request; DFS referrals get STATUS_FS_DRIVER_REQUIRED (no DFS here); FSCTL_CREATE_OR_GET_OBJECT_ID
+ * answers an id derived from the file id; files are never compressed
+ * (GET says so, SET takes only "none", as Windows Server 2016 on a volume without compression);
+ * other FSCTLs on a file that is open get STATUS_INVALID_DEVICE_REQUEST, and non-FSCTL IOCTLs
+ * STATUS_NOT_SUPPORTED.
  */
 export const ioctl: SmbCommand = {
   name: "IOCTL",
@@ -59,11 +69,34 @@ export const ioctl: SmbCommand = {
       }
       case FSCTL_DFS_GET_REFERRALS:
         throw smbError(STATUS_FS_DRIVER_REQUIRED, "no DFS on this server");
+      case FSCTL_CREATE_OR_GET_OBJECT_ID: {
+        const open = fileOpen(call, persistentId, volatileId);
+        return answer(ctlCode, persistentId, volatileId, 0, objectIdBuffer(open.share!.name, open.fileId!));
+      }
+      case FSCTL_GET_COMPRESSION:
+        fileOpen(call, persistentId, volatileId);
+        return answer(ctlCode, persistentId, volatileId, 0, new SmbWriter(2).u16(COMPRESSION_FORMAT_NONE).buffer());
+      case FSCTL_SET_COMPRESSION: {
+        fileOpen(call, persistentId, volatileId);
+        if (input.length < 2) throw smbError(STATUS_INVALID_PARAMETER, "FSCTL_SET_COMPRESSION without a CompressionState");
+        if (input.readUInt16LE(0) !== COMPRESSION_FORMAT_NONE) throw smbError(STATUS_NOT_SUPPORTED, "files are not compressed here");
+        return answer(ctlCode, persistentId, volatileId, 0, Buffer.alloc(0));
+      }
       default:
+        // Every other FSCTL but the interface query names an open first (MS-SMB2 §3.3.5.15): a
+        // closed one is STATUS_FILE_CLOSED.
+        if (ctlCode !== FSCTL_QUERY_NETWORK_INTERFACE_INFO) conn.open(call, persistentId, volatileId);
         throw smbError(STATUS_INVALID_DEVICE_REQUEST, `FSCTL 0x${ctlCode.toString(16)}`);
     }
   },
 };
+
+/** The file (not pipe) an FSCTL names. */
+function fileOpen(call: SmbCall, persistentId: bigint, volatileId: bigint): Open {
+  const open = call.conn.open(call, persistentId, volatileId);
+  if (open.pipe) throw smbError(STATUS_INVALID_DEVICE_REQUEST, "a file FSCTL on a pipe");
+  return open;
+}
 
 /** VALIDATE_NEGOTIATE_INFO (§2.2.31.4, §2.2.32.6): the client's view of NEGOTIATE must be what the server saw. */
 function validateNegotiate(call: SmbCall, input: Buffer): Buffer {

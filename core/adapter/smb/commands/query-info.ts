@@ -4,25 +4,30 @@ import {
   FileAccessInformation,
   FileAlignmentInformation,
   FileAllInformation,
+  FileAlternateNameInformation,
   FileAttributeTagInformation,
   FileBasicInformation,
   FileCompressionInformation,
   FileEaInformation,
   FileFsAttributeInformation,
+  FileFsControlInformation,
   FileFsDeviceInformation,
   FileFsFullSizeInformation,
+  FileFsObjectIdInformation,
   FileFsSectorSizeInformation,
   FileFsSizeInformation,
   FileFsVolumeInformation,
   FileInternalInformation,
   FileModeInformation,
   FileNetworkOpenInformation,
+  FileNormalizedNameInformation,
   FilePositionInformation,
   FileStandardInformation,
   FileStreamInformation,
   SMB2_0_INFO_FILE,
   SMB2_0_INFO_FILESYSTEM,
   SMB2_0_INFO_SECURITY,
+  SMB2_DIALECT_311,
   SMB2_HEADER_SIZE,
   STATUS_BUFFER_OVERFLOW,
   STATUS_BUFFER_TOO_SMALL,
@@ -30,6 +35,7 @@ import {
   STATUS_INVALID_INFO_CLASS,
   STATUS_INVALID_PARAMETER,
   STATUS_NOT_SUPPORTED,
+  STATUS_OBJECT_NAME_NOT_FOUND,
 } from "../../../protocol/smb2/constants.js";
 import {
   encodeAllInformation,
@@ -41,6 +47,7 @@ import {
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
 import { MAX_IO_BYTES } from "../context.js";
 import { smbError } from "../errors.js";
+import { volumeObjectId } from "../object-id.js";
 import { securityDescriptor } from "../security.js";
 import type { Open } from "../state.js";
 
@@ -50,15 +57,26 @@ const FILE_DEVICE_DISK = 0x00000007;
 const BYTES_PER_SECTOR = 512;
 const SECTORS_PER_UNIT = 8;
 const UNLIMITED_BYTES = 2 ** 50;
-/** Classes whose answer may be cut short (STATUS_BUFFER_OVERFLOW); the rest must fit whole. */
-const VARIABLE_CLASSES = new Set([`${SMB2_0_INFO_FILE}:${FileAllInformation}`, `${SMB2_0_INFO_FILE}:${FileStreamInformation}`, `${SMB2_0_INFO_FILESYSTEM}:${FileFsVolumeInformation}`, `${SMB2_0_INFO_FILESYSTEM}:${FileFsAttributeInformation}`]);
+/**
+ * Classes whose answer may be cut short (STATUS_BUFFER_OVERFLOW), with the fixed part a buffer
+ * must still hold (the sizes Windows enforces); the rest must fit whole.
+ */
+const VARIABLE_CLASSES = new Map([
+  [`${SMB2_0_INFO_FILE}:${FileAllInformation}`, 104],
+  [`${SMB2_0_INFO_FILE}:${FileStreamInformation}`, 32],
+  [`${SMB2_0_INFO_FILE}:${FileNormalizedNameInformation}`, 8],
+  [`${SMB2_0_INFO_FILESYSTEM}:${FileFsVolumeInformation}`, 24],
+  [`${SMB2_0_INFO_FILESYSTEM}:${FileFsAttributeInformation}`, 16],
+]);
+/** "No quota threshold or limit" in FileFsControlInformation (MS-FSCC §2.5.2). */
+const NO_QUOTA_LIMIT = 0xffffffffffffffffn;
 
 /**
  * MS-SMB2 §2.2.37 QUERY_INFO request: InfoType, FileInfoClass, OutputBufferLength,
  * AdditionalInformation, FileId. §2.2.38 response: the information (MS-FSCC §2.4 file classes,
  * §2.5 file system classes, MS-DTYP §2.4.6 security descriptors). An answer longer than the
  * client's buffer is STATUS_INFO_LENGTH_MISMATCH for fixed-size classes, cut short with
- * STATUS_BUFFER_OVERFLOW for variable ones (§3.3.5.20).
+ * STATUS_BUFFER_OVERFLOW for variable ones unless the buffer misses their fixed part (§3.3.5.20).
  */
 export const queryInfo: SmbCommand = {
   name: "QUERY_INFO",
@@ -93,7 +111,8 @@ export const queryInfo: SmbCommand = {
     let data = w.buffer();
     let status = 0;
     if (data.length > outputLength) {
-      if (!VARIABLE_CLASSES.has(`${infoType}:${infoClass}`)) throw smbError(STATUS_INFO_LENGTH_MISMATCH, `answer of ${data.length} bytes for ${outputLength}`);
+      const fixed = VARIABLE_CLASSES.get(`${infoType}:${infoClass}`);
+      if (fixed === undefined || outputLength < fixed) throw smbError(STATUS_INFO_LENGTH_MISMATCH, `answer of ${data.length} bytes for ${outputLength}`);
       data = data.subarray(0, outputLength);
       status = STATUS_BUFFER_OVERFLOW;
     }
@@ -131,6 +150,16 @@ function encodeFileClass(call: SmbCall, open: Open, attr: FileAttr, infoClass: n
       return;
     case FileStreamInformation:
       return encodeStreamInformation(w, info);
+    case FileAlternateNameInformation:
+      // No 8.3 short names are made: "the file has none" (MS-FSA §2.1.5.11).
+      throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, "no short name");
+    case FileNormalizedNameInformation: {
+      // SMB 3.1.1 only (MS-SMB2 §3.3.5.20.1); names are kept as created, so the path is its normal form.
+      if (call.conn.negotiated?.dialect !== SMB2_DIALECT_311) throw smbError(STATUS_NOT_SUPPORTED, "FileNormalizedNameInformation before SMB 3.1.1");
+      const name = Buffer.from(open.path, "utf16le");
+      w.u32(name.length).bytes(name);
+      return;
+    }
     case FileCompressionInformation:
       w.u64(info.endOfFile).u16(0).u8(0).u8(0).u8(0).zeros(3);
       return;
@@ -169,6 +198,14 @@ async function encodeFsClass(call: SmbCall, open: Open, infoClass: number, w: Sm
       w.u32(FS_ATTRIBUTES).u32(255).u32(name.length).bytes(name);
       return;
     }
+    case FileFsControlInformation:
+      // No quotas: no free-space filtering, no default threshold or limit, quotas off.
+      w.u64(0n).u64(0n).u64(0n).u64(NO_QUOTA_LIMIT).u64(NO_QUOTA_LIMIT).u32(0).u32(0);
+      return;
+    case FileFsObjectIdInformation:
+      // A stable ObjectId per share, no ExtendedInfo (MS-FSCC §2.5.6).
+      w.bytes(volumeObjectId(share.name)).zeros(48);
+      return;
     case FileFsSectorSizeInformation:
       w.u32(BYTES_PER_SECTOR).u32(BYTES_PER_SECTOR).u32(BYTES_PER_SECTOR).u32(BYTES_PER_SECTOR).u32(0).u32(0).u32(0);
       return;

@@ -15,12 +15,14 @@ import { fileKey, MAX_IO_BYTES } from "../context.js";
 import { smbError } from "../errors.js";
 import { requireCredits } from "./credit-charge.js";
 
+/** File offsets are signed 64-bit: a read may not reach past this (MS-FSA §2.1.5.2). */
+const INT64_MAX = 0x7fff_ffff_ffff_ffffn;
 /** Where READ data starts in the response, from the header (MS-SMB2 §2.2.20). */
 const DATA_OFFSET = SMB2_HEADER_SIZE + 16;
 
 /**
  * MS-SMB2 §2.2.19 READ request: Length, Offset, FileId, MinimumCount. §2.2.20 response: the
- * data. Past the end of the file, or fewer bytes than MinimumCount, is STATUS_END_OF_FILE; the
+ * data. Past the end of the file (unless Length is 0), or fewer bytes than MinimumCount, is STATUS_END_OF_FILE; the
  * size and the bytes read agree (no truncation runs in between). A pipe hands out its pending
  * reply, STATUS_BUFFER_OVERFLOW when more remains.
  */
@@ -33,7 +35,7 @@ export const read: SmbCommand = {
     const { body, ctx, conn } = call;
     body.skip(2); // Padding, Flags
     const length = body.u32();
-    const offset = body.u64n();
+    const requested = body.u64();
     const open = conn.open(call, body.u64(), body.u64());
     const minimum = body.u32();
     if (length > MAX_IO_BYTES) throw smbError(STATUS_INVALID_PARAMETER, `READ of ${length} bytes`);
@@ -44,6 +46,9 @@ export const read: SmbCommand = {
     }
     if (open.isDirectory) throw smbError(STATUS_INVALID_DEVICE_REQUEST, "READ of a directory");
     if (!(open.access & (FILE_READ_DATA | FILE_EXECUTE))) throw smbError(STATUS_ACCESS_DENIED, "opened without read access");
+    if (requested + BigInt(length) > INT64_MAX) throw smbError(STATUS_INVALID_PARAMETER, `READ at offset ${requested}`);
+    // Past 2^53 is past the end of any file here.
+    const offset = Number(requested > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : requested);
     const share = open.share!;
     if (!ctx.locks.mayAccess(fileKey(share, open.fileId!), open.owner, BigInt(offset), BigInt(length), false)) {
       throw smbError(STATUS_FILE_LOCK_CONFLICT, "the range is locked by another open");
@@ -51,7 +56,8 @@ export const read: SmbCommand = {
     // Wait for room before reading: the data stays in memory until the reply is written.
     await conn.holdReplyBytes(call.replyHold, length);
     const data = await ctx.metadata.read(ctx.authFor(call.session!, share), share.name, open.fileId!, async (file) => {
-      if (offset >= file.size) return null;
+      // A zero-length read asks for nothing, so even at the end it finds nothing missing.
+      if (offset >= file.size) return length === 0 ? Buffer.alloc(0) : null;
       const wanted = Math.min(length, file.size - offset);
       const got = file.contentId === null ? Buffer.alloc(0) : await ctx.content.read(share.name, file.contentId, offset, wanted);
       // A hole at the end of the content reads as zeros up to the size.

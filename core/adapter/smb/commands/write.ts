@@ -18,7 +18,9 @@ import { requireCredits } from "./credit-charge.js";
 /** Files stop growing here (2^53 - 1 bytes would outrun exact numbers; NFS has the same limit). */
 const MAX_FILE_SIZE = 2 ** 52;
 /** An Offset of all ones writes at the end of the file (MS-SMB2 §3.3.5.13). */
-const APPEND = Number.MAX_SAFE_INTEGER;
+const APPEND = 0xffff_ffff_ffff_ffffn;
+/** File offsets are signed 64-bit: a write may not reach past this (MS-FSA §2.1.5.3). */
+const INT64_MAX = 0x7fff_ffff_ffff_ffffn;
 
 /**
  * MS-SMB2 §2.2.21 WRITE request: the data, Offset, FileId, Flags. §2.2.22 response: Count.
@@ -35,7 +37,7 @@ export const write: SmbCommand = {
     const { body, ctx, conn } = call;
     const dataOffset = body.u16();
     const length = body.u32();
-    let offset = body.u64n();
+    const requested = body.u64();
     const open = conn.open(call, body.u64(), body.u64());
     body.skip(4 + 4 + 2 + 2); // Channel, RemainingBytes, WriteChannelInfoOffset/Length
     const flags = body.u32();
@@ -50,7 +52,10 @@ export const write: SmbCommand = {
     if (!(open.access & (FILE_WRITE_DATA | FILE_APPEND_DATA))) throw smbError(STATUS_ACCESS_DENIED, "opened without write access");
     const share = open.share!;
     const auth = ctx.authFor(call.session!, share);
-    if (offset === APPEND) offset = (await ctx.metadata.getAttr(share.name, open.fileId!)).size;
+    // Any other offset past INT64_MAX is a negative one: refused, never taken for an append.
+    if (requested !== APPEND && requested + BigInt(length) > INT64_MAX) throw smbError(STATUS_INVALID_PARAMETER, `WRITE at offset ${requested}`);
+    if (requested !== APPEND && requested + BigInt(length) > BigInt(MAX_FILE_SIZE)) throw smbError(STATUS_DISK_FULL, "WRITE past the largest file size");
+    const offset = requested === APPEND ? (await ctx.metadata.getAttr(share.name, open.fileId!)).size : Number(requested);
     if (offset + length > MAX_FILE_SIZE) throw smbError(STATUS_DISK_FULL, "WRITE past the largest file size");
     if (length === 0) return { status: 0, body: response(0) };
     if (!ctx.locks.mayAccess(fileKey(share, open.fileId!), open.owner, BigInt(offset), BigInt(length), true)) {
