@@ -13,6 +13,7 @@ import {
   STATUS_OBJECT_NAME_NOT_FOUND,
   STATUS_OBJECT_PATH_NOT_FOUND,
   STATUS_OBJECT_PATH_SYNTAX_BAD,
+  STATUS_SHARING_VIOLATION,
 } from "../../protocol/smb2/constants.js";
 import { toFiletime, type SmbFileInfo } from "../../protocol/smb2/info.js";
 import type { Registry } from "../../registry/registry.js";
@@ -121,6 +122,13 @@ export class SmbContext {
   /** Counts an open of a file, if the file's other opens share what it wants (else STATUS_SHARING_VIOLATION). */
   admitOpen(open: Open): void {
     if (open.share && open.fileId !== null) this.openFiles.admit(fileKey(open.share, open.fileId), open);
+  }
+
+  /** A rename of the open's file fails while another open of it does not share delete. */
+  requireDeleteShared(open: Open): void {
+    if (open.share && open.fileId !== null && this.openFiles.othersDenyDelete(fileKey(open.share, open.fileId), open)) {
+      throw smbError(STATUS_SHARING_VIOLATION, "another open of the file does not share delete");
+    }
   }
 
   /** Takes back an admitted open whose CREATE failed afterwards. */

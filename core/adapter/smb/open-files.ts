@@ -43,6 +43,8 @@ export class OpenFiles {
       return;
     }
     for (const other of file.opens) {
+      // Opens for attributes only take no part in sharing (MS-FSA §2.1.5.1.2).
+      if (!touchesData(open) || !touchesData(other)) continue;
       if (conflicts(open, other) || conflicts(other, open)) {
         throw smbError(STATUS_SHARING_VIOLATION, "the file is open in a way that does not share this access");
       }
@@ -63,6 +65,14 @@ export class OpenFiles {
     return { last: true, deletePending: file.deletePending };
   }
 
+  /** Whether another open of the file withholds FILE_SHARE_DELETE (a rename or delete of it is a sharing violation). */
+  othersDenyDelete(key: string, open: Open): boolean {
+    const file = this.files.get(key);
+    if (!file) return false;
+    for (const other of file.opens) if (other !== open && touchesData(other) && !(other.shareAccess & FILE_SHARE_DELETE)) return true;
+    return false;
+  }
+
   setDeletePending(key: string, pending: boolean): void {
     const file = this.files.get(key);
     if (file) file.deletePending = pending;
@@ -71,6 +81,10 @@ export class OpenFiles {
   isDeletePending(key: string): boolean {
     return this.files.get(key)?.deletePending ?? false;
   }
+}
+
+function touchesData(open: Sharing): boolean {
+  return (open.access & (READS | WRITES | DELETE)) !== 0;
 }
 
 /** Whether `wanted` asks for data access that `held` does not share. */

@@ -1,6 +1,8 @@
 import { SmbWriter } from "../../../protocol/smb2/buffer.js";
 import {
+  FILE_LIST_DIRECTORY,
   SMB2_HEADER_SIZE,
+  STATUS_ACCESS_DENIED,
   STATUS_CANCELLED,
   STATUS_INVALID_PARAMETER,
   STATUS_NOTIFY_CLEANUP,
@@ -36,6 +38,7 @@ export const changeNotify: SmbCommand = {
     const open = conn.open(call, body.u64(), body.u64());
     const filter = body.u32();
     if (!open.isDirectory || !open.share) throw smbError(STATUS_INVALID_PARAMETER, "CHANGE_NOTIFY on a file");
+    if (!(open.access & FILE_LIST_DIRECTORY)) throw smbError(STATUS_ACCESS_DENIED, "opened without FILE_LIST_DIRECTORY");
     if (outputLength > MAX_IO_BYTES) throw smbError(STATUS_INVALID_PARAMETER, `OutputBufferLength ${outputLength}`);
     open.watch ??= ctx.watchDirectory(open, new DirectoryWatch(filter));
     const watch = open.watch;

@@ -145,6 +145,7 @@ async function rename(call: SmbCall, open: Open, data: SmbReader, length: number
   const target = fromUtf16(data.bytes(nameLength));
   if (!(open.access & DELETE)) throw smbError(STATUS_ACCESS_DENIED, "opened without DELETE access");
   if (open.parentId === null) throw smbError(STATUS_ACCESS_DENIED, "the share root cannot be renamed");
+  ctx.requireDeleteShared(open);
   splitPath(target);
   const auth = ctx.authFor(call.session!, share);
   const { dirId, name } = await ctx.resolveParent(auth, share, target);
