@@ -124,17 +124,10 @@ export const create: SmbCommand = {
     }
 
     if (!tree.share) {
-      const pipe = openPipe(ctx, name);
-      const volatileId = conn.newVolatileId();
-      const open: Open = {
-        persistentId: volatileId,
-        volatileId,
-        owner: `${conn.id}:${volatileId}`,
-        sessionId: session.id,
-        treeId: tree.id,
+      const open = newOpen(call, {
         share: null,
         fileId: null,
-        pipe,
+        pipe: openPipe(ctx, name),
         isDirectory: false,
         access: desiredAccess,
         shareAccess,
@@ -143,9 +136,7 @@ export const create: SmbCommand = {
         path: name,
         deleteOnClose: false,
         writeThrough: false,
-        watch: null,
-        listing: null,
-      };
+      });
       conn.opens.set(open.volatileId, open);
       return { status: 0, body: pipeResponse(open), openedFileId: open.volatileId };
     }
@@ -173,13 +164,7 @@ export const create: SmbCommand = {
       action = FILE_CREATED;
     }
     const access = await grantedAccess(ctx, auth, share, attr, desiredAccess, action === FILE_CREATED);
-    const volatileId = conn.newVolatileId();
-    const open: Open = {
-      persistentId: volatileId,
-      volatileId,
-      owner: `${conn.id}:${volatileId}`,
-      sessionId: session.id,
-      treeId: tree.id,
+    const open = newOpen(call, {
       share,
       fileId: attr.id,
       pipe: null,
@@ -191,9 +176,7 @@ export const create: SmbCommand = {
       path: name.replace(/^\\/, ""),
       deleteOnClose: (options & FILE_DELETE_ON_CLOSE) !== 0,
       writeThrough: (options & FILE_WRITE_THROUGH) !== 0,
-      watch: null,
-      listing: null,
-    };
+    });
     // Share modes are checked before an overwrite: a file another open does not share stays whole.
     ctx.admitOpen(open);
     if (found && OVERWRITING.has(disposition)) {
@@ -209,6 +192,21 @@ export const create: SmbCommand = {
     return { status: 0, body: fileResponse(ctx, open, attr, action, contexts), openedFileId: open.volatileId };
   },
 };
+
+/** An open of this request's session and tree, with a fresh FileId (its persistent part is the volatile one). */
+function newOpen(call: SmbCall, fields: Omit<Open, "persistentId" | "volatileId" | "owner" | "sessionId" | "treeId" | "watch" | "listing">): Open {
+  const volatileId = call.conn.newVolatileId();
+  return {
+    ...fields,
+    persistentId: volatileId,
+    volatileId,
+    owner: `${call.conn.id}:${volatileId}`,
+    sessionId: call.session!.id,
+    treeId: call.tree!.id,
+    watch: null,
+    listing: null,
+  };
+}
 
 async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, dirId: string, name: string, dir: boolean): Promise<FileAttr> {
   try {

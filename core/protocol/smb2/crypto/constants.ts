@@ -4,12 +4,18 @@
  * on raw message bytes without the header codec.
  */
 
-/** Dialect revisions (MS-SMB2 §2.2.3, DialectRevision). */
-export const SMB2_DIALECT_202 = 0x0202;
-export const SMB2_DIALECT_210 = 0x0210;
-export const SMB2_DIALECT_300 = 0x0300;
-export const SMB2_DIALECT_302 = 0x0302;
-export const SMB2_DIALECT_311 = 0x0311;
+/** Dialect revisions (MS-SMB2 §2.2.3), header size, flags and CANCEL's code, as the protocol's constants name them. */
+export {
+  SMB2_CANCEL,
+  SMB2_DIALECT_202,
+  SMB2_DIALECT_210,
+  SMB2_DIALECT_300,
+  SMB2_DIALECT_302,
+  SMB2_DIALECT_311,
+  SMB2_FLAGS_SERVER_TO_REDIR,
+  SMB2_FLAGS_SIGNED,
+  SMB2_HEADER_SIZE,
+} from "../constants.js";
 
 /** Cipher ids of SMB2_ENCRYPTION_CAPABILITIES (MS-SMB2 §2.2.3.1.2). */
 export const SMB2_ENCRYPTION_AES128_CCM = 0x0001;
@@ -35,16 +41,9 @@ export type Smb2SigningAlgorithm =
 export const SMB2_PREAUTH_INTEGRITY_SHA512 = 0x0001;
 
 /** SMB2 Packet Header fields this module reads or writes (MS-SMB2 §2.2.1.2). */
-export const SMB2_HEADER_SIZE = 64;
 export const SMB2_HEADER_COMMAND_OFFSET = 12;
 export const SMB2_HEADER_FLAGS_OFFSET = 16;
 export const SMB2_HEADER_MESSAGE_ID_OFFSET = 24;
 export const SMB2_HEADER_SIGNATURE_OFFSET = 48;
 export const SMB2_SIGNATURE_SIZE = 16;
 
-/** Header Flags bits (MS-SMB2 §2.2.1.2). */
-export const SMB2_FLAGS_SERVER_TO_REDIR = 0x00000001;
-export const SMB2_FLAGS_SIGNED = 0x00000008;
-
-/** Command code of SMB2 CANCEL (MS-SMB2 §2.2.1.2), which the GMAC nonce marks. */
-export const SMB2_CANCEL = 0x000c;

@@ -7,10 +7,10 @@ import {
   SMB2_ENCRYPTION_AES256_GCM,
   type Smb2CipherId,
 } from "./constants.js";
+import { SMB2_TRANSFORM_PROTOCOL_ID } from "../constants.js";
 import { SmbCryptoError } from "./errors.js";
 
-/** ProtocolId of an SMB2 TRANSFORM_HEADER: 0xFD 'S' 'M' 'B' (MS-SMB2 §2.2.41). */
-export const SMB2_TRANSFORM_PROTOCOL_ID = 0x424d53fd;
+export { SMB2_TRANSFORM_PROTOCOL_ID };
 export const SMB2_TRANSFORM_HEADER_SIZE = 52;
 /**
  * Flags (3.1.1: Encrypted) / EncryptionAlgorithm (3.0, 3.0.2: SMB2_ENCRYPTION_AES128_CCM): the
