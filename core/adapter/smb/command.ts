@@ -1,6 +1,7 @@
 import { SmbReader } from "../../protocol/smb2/buffer.js";
 import type { Smb2Header } from "../../protocol/smb2/header.js";
-import type { ReplyHold, SmbConnection } from "./connection.js";
+import type { SmbConnection } from "./connection.js";
+import type { ReplyHold } from "./reply-budget.js";
 import type { SmbContext } from "./context.js";
 import type { Session, Tree } from "./state.js";
 

@@ -24,7 +24,7 @@ import {
   STATUS_USER_SESSION_DELETED,
 } from "../../protocol/smb2/constants.js";
 import { initialPreauthHash, updatePreauthHash } from "../../protocol/smb2/crypto/index.js";
-import { decodeHeader, HEADER_FLAGS_AT, HEADER_NEXT_COMMAND_AT, HEADER_SIGNATURE_AT, writeResponseHeader, type Smb2Header } from "../../protocol/smb2/header.js";
+import { decodeHeader, writeResponseHeader, type Smb2Header } from "../../protocol/smb2/header.js";
 import type { Logger } from "../../util/logger.js";
 import { bodyReader, type SmbCall, type SmbReply } from "./command.js";
 import { commandFor } from "./commands/index.js";
@@ -32,6 +32,8 @@ import { MAX_CREDITS, MAX_IO_BYTES, MAX_MESSAGES_IN_FLIGHT, type SmbContext } fr
 import { CreditWindow } from "./credits.js";
 import { isExpectedSmbError, smbError, smbStatusOf } from "./errors.js";
 import { FrameAssembler, frameHeader, SmbFramingError } from "./framing.js";
+import { ReplyBudget, type ReplyHold } from "./reply-budget.js";
+import { assembleChain, type Response } from "./responses.js";
 import { negotiateFromSmb1 } from "./commands/negotiate.js";
 import type { Open, Session, Tree } from "./state.js";
 
@@ -48,17 +50,8 @@ const MAX_MESSAGE_BYTES = MAX_IO_BYTES + 64 * 1024;
  * its reply stays far below the 16 MiB a transport frame can carry (MS-SMB2 §2.1).
  */
 const MAX_CHAIN_RESPONSE_BYTES = 4 * MAX_IO_BYTES;
-/**
- * READ data a connection holds in replies not yet handed to the kernel. Past it, READs wait for
- * the client to take its replies: a client that pipelines READs and reads nothing back costs
- * this much, not MAX_MESSAGES_IN_FLIGHT MiB.
- */
+/** READ data a connection holds in replies not yet handed to the kernel (see ReplyBudget). */
 const MAX_REPLY_BYTES_HELD = 4 * MAX_IO_BYTES;
-
-/** The READ data one message's replies hold until they are written (see holdReplyBytes). */
-export interface ReplyHold {
-  bytes: number;
-}
 
 let nextConnectionId = 1;
 
@@ -74,12 +67,6 @@ export interface Negotiated {
   /** SMB 3.x cipher id (0: none), signing algorithm id (MS-SMB2 §2.2.3.1.7). */
   cipherId: number;
   signingAlgorithmId: number;
-}
-
-/** A response and the session whose key signs it (kept here: LOGOFF may have ended the session meanwhile). */
-interface Response {
-  bytes: Buffer;
-  signer: Session | null;
 }
 
 /**
@@ -126,10 +113,8 @@ export class SmbConnection {
   private readonly log: Logger;
   private nextVolatileId = 1n;
   private nextAsyncId = 1n;
-  private replyBytesHeld = 0;
-  /** The one message whose replies may run past MAX_REPLY_BYTES_HELD (a chain that already holds some). */
-  private replyOverdraft: ReplyHold | null = null;
-  private replyWaiters: Array<() => void> = [];
+  /** READ data in replies not yet written; READs past it wait. */
+  readonly replies = new ReplyBudget(MAX_REPLY_BYTES_HELD);
   /** Requests being handled, by MessageId, and those gone asynchronous, by AsyncId (for CANCEL). */
   private readonly running = new Map<bigint, AbortController>();
   private readonly asyncRequests = new Map<bigint, AbortController>();
@@ -182,30 +167,6 @@ export class SmbConnection {
     return open;
   }
 
-  /**
-   * Waits until `bytes` more READ data fit in the connection's reply budget, then charges them
-   * to `hold` until its message's replies are written. A message that already holds bytes (a
-   * compound chain) may overdraw, one at a time, so chains never wait on each other; a
-   * connection holding nothing always proceeds.
-   */
-  async holdReplyBytes(hold: ReplyHold, bytes: number): Promise<void> {
-    while (!this.done && this.replyBytesHeld > 0 && this.replyBytesHeld + bytes > MAX_REPLY_BYTES_HELD) {
-      if (hold.bytes > 0 && (this.replyOverdraft === null || this.replyOverdraft === hold)) {
-        this.replyOverdraft = hold;
-        break;
-      }
-      await new Promise<void>((resolve) => this.replyWaiters.push(resolve));
-    }
-    hold.bytes += bytes;
-    this.replyBytesHeld += bytes;
-  }
-
-  private releaseReply(hold: ReplyHold): void {
-    this.replyBytesHeld -= hold.bytes;
-    hold.bytes = 0;
-    if (this.replyOverdraft === hold) this.replyOverdraft = null;
-    for (const wake of this.replyWaiters.splice(0)) wake();
-  }
 
   /** Whether a request is being handled. */
   get busy(): boolean {
@@ -296,7 +257,7 @@ export class SmbConnection {
     try {
       handedOff = await this.runChain(message, chain);
     } finally {
-      if (!handedOff) this.releaseReply(chain.replyHold);
+      if (!handedOff) this.replies.release(chain.replyHold);
     }
   }
 
@@ -340,27 +301,11 @@ export class SmbConnection {
       at += next;
     }
     if (responses.length === 0) return false;
-    this.finishChain(responses, sealedBy ?? (replySession?.encryptData ? replySession : null), () => this.releaseReply(chain.replyHold));
+    const sealFor = sealedBy ?? (replySession?.encryptData ? replySession : null);
+    this.send(assembleChain(responses, sealFor), () => this.replies.release(chain.replyHold));
     return true;
   }
 
-  /** Links, signs and (for a sealed session) encrypts a chain of responses, then sends it. */
-  private finishChain(responses: Response[], sealFor: Session | null, written: () => void): void {
-    const parts = responses.map(({ bytes, signer }, i) => {
-      let part = bytes;
-      if (i < responses.length - 1) {
-        if (part.length % 8 !== 0) part = Buffer.concat([part, Buffer.alloc(8 - (part.length % 8))]);
-        part.writeUInt32LE(part.length, HEADER_NEXT_COMMAND_AT);
-      }
-      signIfNeeded(part, signer);
-      return part;
-    });
-    if (sealFor?.keys?.encrypt) {
-      this.send([sealFor.keys.encrypt(parts.length === 1 ? parts[0]! : Buffer.concat(parts))], written);
-      return;
-    }
-    this.send(parts, written);
-  }
 
   /** Writes one message; `written` runs once the kernel has it (or the connection is gone). */
   private send(parts: Buffer[], written?: () => void): void {
@@ -486,7 +431,7 @@ export class SmbConnection {
     chain.responses.length = 0;
     const session = this.sessions.get(sessionId) ?? null;
     // The responses sent now give back what they held.
-    this.finishChain(parts, chain.sealedBy ?? (session?.encryptData ? session : null), () => this.releaseReply(chain.replyHold));
+    this.send(assembleChain(parts, chain.sealedBy ?? (session?.encryptData ? session : null)), () => this.replies.release(chain.replyHold));
     return asyncId;
   }
 
@@ -574,7 +519,7 @@ export class SmbConnection {
     if (this.done) return;
     this.done = true;
     for (const controller of this.running.values()) controller.abort();
-    for (const wake of this.replyWaiters.splice(0)) wake();
+    this.replies.close();
     void (async () => {
       for (const session of [...this.sessions.values()]) await this.endSession(session).catch((err) => this.log.warn({ err }, "closing a session's opens failed"));
       this.hooks.closed(this);
@@ -582,16 +527,6 @@ export class SmbConnection {
   }
 }
 
-/** Signs a response whose header says SIGNED with its session's key. */
-function signIfNeeded(part: Buffer, signer: Session | null): void {
-  if ((part.readUInt32LE(HEADER_FLAGS_AT) & SMB2_FLAGS_SIGNED) === 0) return;
-  if (!signer?.keys) {
-    part.writeUInt32LE(part.readUInt32LE(HEADER_FLAGS_AT) & ~SMB2_FLAGS_SIGNED, HEADER_FLAGS_AT);
-    return;
-  }
-  part.fill(0, HEADER_SIGNATURE_AT, HEADER_SIGNATURE_AT + 16);
-  signer.keys.sign(part);
-}
 
 /** The body of an error response (MS-SMB2 §2.2.2): StructureSize 9, no error contexts, one byte of data. */
 export function errorBody(): Buffer {

@@ -54,7 +54,7 @@ export const read: SmbCommand = {
       throw smbError(STATUS_FILE_LOCK_CONFLICT, "the range is locked by another open");
     }
     // Wait for room before reading: the data stays in memory until the reply is written.
-    await conn.holdReplyBytes(call.replyHold, length);
+    await conn.replies.hold(call.replyHold, length);
     const data = await ctx.metadata.read(ctx.authFor(call.session!, share), share.name, open.fileId!, async (file) => {
       // A zero-length read asks for nothing, so even at the end it finds nothing missing.
       if (offset >= file.size) return length === 0 ? Buffer.alloc(0) : null;
