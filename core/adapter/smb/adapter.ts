@@ -58,6 +58,7 @@ export class SmbAdapter implements Adapter {
     });
     server.on("error", (err) => this.log.error({ err }, "SMB listener error"));
     this.boundPort = (server.address() as { port: number }).port;
+    this.ctx.open();
     this.log.info({ bind, port: this.boundPort }, "SMB adapter serving");
   }
 
@@ -83,6 +84,7 @@ export class SmbAdapter implements Adapter {
     }
     for (const connection of this.connections) connection.destroy();
     await closed;
+    this.ctx.close();
     this.boundPort = 0;
   }
 }

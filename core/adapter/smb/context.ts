@@ -76,8 +76,18 @@ export class SmbContext {
 
   set registry(registry: Registry) {
     this.current = registry;
+  }
+
+  /** The adapter serves: the metadata service's name changes reach CHANGE_NOTIFY watches. */
+  open(): void {
     this.stopWatching?.();
-    this.stopWatching = registry.metadata.watchNames((change) => this.watches.dispatch(change));
+    this.stopWatching = this.registry.metadata.watchNames((change) => this.watches.dispatch(change));
+  }
+
+  /** The adapter stopped: name changes no longer reach it. */
+  close(): void {
+    this.stopWatching?.();
+    this.stopWatching = null;
   }
 
   /** Starts a directory open's CHANGE_NOTIFY watch. */
