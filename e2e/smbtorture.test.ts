@@ -128,16 +128,8 @@ describe("smbtorture smb2 suites", () => {
     const tail = output.slice(-20_000);
     const outcomes = parseSubunit(suite, output);
     expect(outcomes.size, `smbtorture ran no test of smb2.${suite}:\n${tail}${result.stderr}`).toBeGreaterThan(0);
-    const inSuite = (name: string): boolean => name.startsWith(`${suite}.`);
     const unexpected = [...outcomes].filter(([name, outcome]) => (outcome === "failure" || outcome === "error") && !known.has(name)).map(([name]) => name);
     const nowPassing = [...outcomes].filter(([name, outcome]) => outcome === "success" && known.has(name)).map(([name]) => name);
-    const counts = { passed: 0, failed: 0, skipped: 0 };
-    for (const outcome of outcomes.values()) {
-      if (outcome === "success") counts.passed++;
-      else if (outcome === "skip") counts.skipped++;
-      else counts.failed++;
-    }
-    console.log(`smb2.${suite}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped; ${[...known].filter(inSuite).length} known failures`);
     if (unexpected.length > 0 && server) console.error(server.server.describe());
     expect(unexpected, `failures not in KNOWN_FAILURES:\n${tail}`).toEqual([]);
     expect(nowPassing, "now passing: remove them from KNOWN_FAILURES").toEqual([]);

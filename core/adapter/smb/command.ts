@@ -31,6 +31,11 @@ export interface SmbCall {
 export interface SmbReply {
   status: number;
   body: Buffer;
+  /**
+   * A buffer that starts with SMB2_HEADER_SIZE bytes of room and goes on with `body`: the
+   * connection writes the header there rather than copying the body behind a new one (READ data).
+   */
+  withHeaderRoom?: Buffer;
   /** TREE_CONNECT: the new tree's id, for the response header. */
   treeId?: number;
   /** SESSION_SETUP: the session, for the response header (and signing). */

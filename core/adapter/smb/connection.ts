@@ -383,7 +383,7 @@ export class SmbConnection {
     this.running.delete(header.messageId);
     if (asyncId !== undefined) this.asyncRequests.delete(asyncId);
     const replySession = reply.session ?? session;
-    const response = Buffer.allocUnsafe(SMB2_HEADER_SIZE + reply.body.length);
+    const response = reply.withHeaderRoom ?? Buffer.allocUnsafe(SMB2_HEADER_SIZE + reply.body.length);
     writeResponseHeader(response, {
       command: header.command,
       status: reply.status,
@@ -396,7 +396,7 @@ export class SmbConnection {
       treeId: reply.treeId ?? treeId,
       sessionId: replySession?.id ?? sessionId,
     });
-    reply.body.copy(response, SMB2_HEADER_SIZE);
+    if (!reply.withHeaderRoom) reply.body.copy(response, SMB2_HEADER_SIZE);
     if (header.command === SMB2_SESSION_SETUP && replySession) this.recordSessionSetup(replySession, element, response, reply.status);
     if (header.command === SMB2_NEGOTIATE && reply.status === 0 && this.negotiated?.dialect === SMB2_DIALECT_311) {
       this.preauthHash = updatePreauthHash(updatePreauthHash(initialPreauthHash(), element), response);

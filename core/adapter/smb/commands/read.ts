@@ -42,7 +42,7 @@ export const read: SmbCommand = {
     requireCredits(call, length);
     if (open.pipe) {
       const { data, more } = open.pipe.read(length);
-      return { status: more ? STATUS_BUFFER_OVERFLOW : 0, body: response(data) };
+      return { status: more ? STATUS_BUFFER_OVERFLOW : 0, ...response(data) };
     }
     if (open.isDirectory) throw smbError(STATUS_INVALID_DEVICE_REQUEST, "READ of a directory");
     if (!(open.access & (FILE_READ_DATA | FILE_EXECUTE))) throw smbError(STATUS_ACCESS_DENIED, "opened without read access");
@@ -67,10 +67,13 @@ export const read: SmbCommand = {
       return filled;
     });
     if (data === null || data.length < minimum || (data.length === 0 && length > 0)) throw smbError(STATUS_END_OF_FILE, "READ at the end of the file");
-    return { status: 0, body: response(data) };
+    return { status: 0, ...response(data) };
   },
 };
 
-function response(data: Buffer): Buffer {
-  return new SmbWriter(16 + data.length).u16(17).u8(DATA_OFFSET).u8(0).u32(data.length).u32(0).u32(0).bytes(data).buffer();
+/** The response body, behind room for the header: the data is copied once, into the message. */
+function response(data: Buffer): Pick<SmbReply, "body" | "withHeaderRoom"> {
+  const w = new SmbWriter(SMB2_HEADER_SIZE + 16 + data.length).zeros(SMB2_HEADER_SIZE);
+  const message = w.u16(17).u8(DATA_OFFSET).u8(0).u32(data.length).u32(0).u32(0).bytes(data).buffer();
+  return { body: message.subarray(SMB2_HEADER_SIZE), withHeaderRoom: message };
 }
