@@ -10,6 +10,7 @@ import { MetadataService } from "../metadata/service.js";
 import type { MetadataStore } from "../metadata/store.js";
 import type { FileId } from "../metadata/types.js";
 import type { Logger } from "../util/logger.js";
+import { ClientCaches } from "./client-caches.js";
 import { RegistryContentCoordinator } from "./content-coordinator.js";
 import { handleKeyFor, handleShareId, ShareHandles, shareIdFor } from "./handle.js";
 import { ConfiguredShare, type Share } from "./share.js";
@@ -49,6 +50,8 @@ export class Registry {
   /** Each share's file handles (signed with the share's key), by share id. */
   private readonly handles = new Map<number, ShareHandles>();
   private closing: Promise<void> | null = null;
+  /** SMB oplocks and leases, which NFS reads and writes break (see ClientCaches). */
+  readonly clientCaches = new ClientCaches();
 
   private constructor(
     private readonly logger: Logger,

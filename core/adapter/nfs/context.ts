@@ -9,6 +9,7 @@ import type { Fattr3, WccData3 } from "../../protocol/nfs/v3/types.js";
 import type { RpcCall } from "../../protocol/rpc/types.js";
 import type { XdrReader } from "../../protocol/xdr/reader.js";
 import type { XdrWriter } from "../../protocol/xdr/writer.js";
+import type { DataUse } from "../../registry/client-caches.js";
 import type { Registry } from "../../registry/registry.js";
 import type { Share } from "../../registry/share.js";
 import type { Logger } from "../../util/logger.js";
@@ -85,6 +86,14 @@ export class NfsContext {
   /** Modifying calls on a read-only share are refused before any service is asked. */
   requireWritable(target: NfsTarget): void {
     if (target.share.readOnly) throw fsError("ReadOnly", `share ${target.share.name} is read-only`);
+  }
+
+  /**
+   * SMB clients that cache the file give way first: before a read, one that caches writes
+   * flushes them; before a write, every cache goes (see ClientCaches). Null when none does.
+   */
+  breakClientCaches(target: NfsTarget, use: DataUse): Promise<void> | null {
+    return this.registry.clientCaches.settle(target.share, target.fileId, use);
   }
 
   handleFor(share: Share, fileId: FileId): Buffer {

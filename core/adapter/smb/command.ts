@@ -47,8 +47,8 @@ export interface SmbReply {
 /** A command: what it needs before it runs, and its handler (one file per command). */
 export interface SmbCommand {
   readonly name: string;
-  /** The request's StructureSize (MS-SMB2 §2.2.x); a request with another is malformed. */
-  readonly structureSize: number;
+  /** The request's StructureSize (MS-SMB2 §2.2.x), or the sizes of its forms; a request with another is malformed. */
+  readonly structureSize: number | readonly number[];
   readonly needsSession: boolean;
   readonly needsTree: boolean;
   run(call: SmbCall): Promise<SmbReply> | SmbReply;

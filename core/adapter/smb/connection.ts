@@ -11,6 +11,7 @@ import {
   SMB2_FLAGS_SIGNED,
   SMB2_HEADER_SIZE,
   SMB2_NEGOTIATE,
+  SMB2_OPLOCK_BREAK,
   SMB2_PROTOCOL_ID,
   SMB2_SESSION_SETUP,
   SMB2_TRANSFORM_PROTOCOL_ID,
@@ -39,6 +40,8 @@ import type { Open, Session, Tree } from "./state.js";
 
 /** A FileId of all ones: "the file the previous request of this chain opened". */
 const RELATED_FILE_ID = 0xffff_ffff_ffff_ffffn;
+/** The MessageId of a message the server sends unasked (an oplock or lease break). */
+const NOTIFICATION_MESSAGE_ID = 0xffff_ffff_ffff_ffffn;
 /** The SessionId / TreeId of a related request that inherits the previous one's. */
 const INHERIT_SESSION = 0xffff_ffff_ffff_ffffn;
 const INHERIT_TREE = 0xffff_ffff;
@@ -167,6 +170,28 @@ export class SmbConnection {
     return open;
   }
 
+
+  /**
+   * An OPLOCK_BREAK notification (MS-SMB2 §3.3.4.6, §3.3.4.7): MessageId all ones, no session or
+   * tree in the header, unsigned; sealed when the open's session or tree encrypts.
+   */
+  sendBreak(body: Buffer, open: Open | null): void {
+    const message = Buffer.allocUnsafe(SMB2_HEADER_SIZE + body.length);
+    writeResponseHeader(message, {
+      command: SMB2_OPLOCK_BREAK,
+      status: 0,
+      creditCharge: 0,
+      credits: 0,
+      flags: 0,
+      messageId: NOTIFICATION_MESSAGE_ID,
+      treeId: 0,
+      sessionId: 0n,
+    });
+    body.copy(message, SMB2_HEADER_SIZE);
+    const session = open ? (this.sessions.get(open.sessionId) ?? null) : null;
+    const seal = session && (session.encryptData || session.trees.get(open!.treeId)?.encrypt) ? session : null;
+    this.send(assembleChain([{ bytes: message, signer: null }], seal));
+  }
 
   /** Whether a request is being handled. */
   get busy(): boolean {
@@ -355,7 +380,7 @@ export class SmbConnection {
       if (context && context.status !== 0) throw smbError(context.status, "an earlier request of the chain failed");
       if (chainFull) throw smbError(STATUS_INSUFFICIENT_RESOURCES, "the compound's responses are at their limit");
       if (command.needsTree) tree = this.treeFor(session!, treeId, sealedBy);
-      if (element.length < SMB2_HEADER_SIZE + 2 || element.readUInt16LE(SMB2_HEADER_SIZE) !== command.structureSize) {
+      if (element.length < SMB2_HEADER_SIZE + 2 || !acceptsStructureSize(command.structureSize, element.readUInt16LE(SMB2_HEADER_SIZE))) {
         throw smbError(STATUS_INVALID_PARAMETER, `${command.name} with StructureSize ${element.length >= 66 ? element.readUInt16LE(64) : "missing"}`);
       }
       const call: SmbCall = {
@@ -527,6 +552,10 @@ export class SmbConnection {
   }
 }
 
+
+function acceptsStructureSize(expected: number | readonly number[], size: number): boolean {
+  return typeof expected === "number" ? size === expected : expected.includes(size);
+}
 
 /** The body of an error response (MS-SMB2 §2.2.2): StructureSize 9, no error contexts, one byte of data. */
 export function errorBody(): Buffer {

@@ -9,6 +9,8 @@ import {
   FILE_ATTRIBUTE_DIRECTORY,
   FILE_ATTRIBUTE_HIDDEN,
   FILE_ATTRIBUTE_READONLY,
+  SMB2_LEASE_HANDLE_CACHING,
+  SMB2_LEASE_READ_CACHING,
   STATUS_OBJECT_NAME_INVALID,
   STATUS_OBJECT_NAME_NOT_FOUND,
   STATUS_OBJECT_PATH_NOT_FOUND,
@@ -23,6 +25,7 @@ import { ByteRangeLocks } from "./byte-range-locks.js";
 import { CaseInsensitiveNames, directoryKey } from "./case-names.js";
 import { smbError } from "./errors.js";
 import { DirectoryWatches, type DirectoryWatch } from "./notify.js";
+import { CacheGrants, type Lease } from "./oplocks.js";
 import { OpenFiles } from "./open-files.js";
 import type { Open, Session } from "./state.js";
 
@@ -65,6 +68,9 @@ export class SmbContext {
   readonly locks = new ByteRangeLocks();
   /** Every file's opens across connections: share modes and delete pending. */
   private readonly openFiles = new OpenFiles();
+  /** Oplocks and leases of every file. */
+  readonly grants = new CacheGrants();
+  private stopBreaking: (() => void) | null = null;
 
   constructor(
     readonly config: SmbAdapterConfig,
@@ -78,16 +84,27 @@ export class SmbContext {
     this.current = registry;
   }
 
-  /** The adapter serves: the metadata service's name changes reach CHANGE_NOTIFY watches. */
+  /**
+   * The adapter serves: the metadata service's name changes reach CHANGE_NOTIFY watches, and
+   * NFS reads and writes break oplocks and leases (a read takes write caching away, so the
+   * client flushes first; a write takes every cache away).
+   */
   open(): void {
-    this.stopWatching?.();
+    this.close();
     this.stopWatching = this.registry.metadata.watchNames((change) => this.watches.dispatch(change));
+    this.stopBreaking = this.registry.clientCaches.register((share, fileId, use) => {
+      const key = fileKey(share, fileId);
+      if (!this.grants.cachedByOthers(key, null)) return null;
+      return this.grants.breakOthers(key, null, use === "read" ? SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING : 0, null);
+    });
   }
 
-  /** The adapter stopped: name changes no longer reach it. */
+  /** The adapter stopped: name changes no longer reach it, nor NFS's breaks. */
   close(): void {
     this.stopWatching?.();
     this.stopWatching = null;
+    this.stopBreaking?.();
+    this.stopBreaking = null;
   }
 
   /** Starts a directory open's CHANGE_NOTIFY watch. */
@@ -129,6 +146,16 @@ export class SmbContext {
     this.sessionIds.delete(id);
   }
 
+  /** Whether the file's other opens keep `open` out (share modes), without counting it. */
+  sharingConflict(open: Open): boolean {
+    return open.share !== null && open.fileId !== null && this.openFiles.conflicts(fileKey(open.share, open.fileId), open);
+  }
+
+  /** Whether any other open of the file uses its data (for the oplock or lease it may be granted). */
+  othersOpen(open: Open, lease: Lease | null, forLease: boolean): boolean {
+    return open.share !== null && open.fileId !== null && this.openFiles.othersUseData(fileKey(open.share, open.fileId), open, lease, forLease);
+  }
+
   /** Counts an open of a file, if the file's other opens share what it wants (else STATUS_SHARING_VIOLATION). */
   admitOpen(open: Open): void {
     if (open.share && open.fileId !== null) this.openFiles.admit(fileKey(open.share, open.fileId), open);
@@ -139,6 +166,11 @@ export class SmbContext {
     if (open.share && open.fileId !== null && this.openFiles.othersDenyDelete(fileKey(open.share, open.fileId), open)) {
       throw smbError(STATUS_SHARING_VIOLATION, "another open of the file does not share delete");
     }
+  }
+
+  /** The open changes the file's data (WRITE, a new size, a byte-range lock): others' read caches go. */
+  breakReadCaches(open: Open): void {
+    if (open.share && open.fileId !== null) this.grants.breakReaders(fileKey(open.share, open.fileId), open.oplock ?? open.lease);
   }
 
   /** Takes back an admitted open whose CREATE failed afterwards. */
@@ -161,6 +193,7 @@ export class SmbContext {
    * close still succeeds).
    */
   async closeOpen(open: Open, session: Session | null): Promise<void> {
+    this.grants.release(open);
     if (!open.share || open.fileId === null) return;
     if (open.watch) {
       this.watches.remove(DirectoryWatches.key(open.share.name, open.fileId), open.watch);
@@ -285,7 +318,7 @@ export class SmbContext {
 }
 
 /** A file across shares: the key of its open count and byte-range locks. */
-export function fileKey(share: ConfiguredShare, fileId: FileId): string {
+export function fileKey(share: Pick<ConfiguredShare, "id">, fileId: FileId): string {
   return `${share.id}:${fileId}`;
 }
 

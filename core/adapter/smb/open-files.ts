@@ -10,6 +10,7 @@ import {
   STATUS_SHARING_VIOLATION,
 } from "../../protocol/smb2/constants.js";
 import { smbError } from "./errors.js";
+import type { Lease } from "./oplocks.js";
 import type { Open } from "./state.js";
 
 /** What an open does to a file, and what it lets others do meanwhile (MS-FSA §2.1.5.1.2). */
@@ -37,19 +38,34 @@ export class OpenFiles {
 
   /** Counts a new open of the file, if its access and sharing agree with the opens already there. */
   admit(key: string, open: Open): void {
+    if (this.conflicts(key, open)) throw smbError(STATUS_SHARING_VIOLATION, "the file is open in a way that does not share this access");
     const file = this.files.get(key);
-    if (!file) {
-      this.files.set(key, { opens: new Set([open]), deletePending: false });
-      return;
-    }
+    if (file) file.opens.add(open);
+    else this.files.set(key, { opens: new Set([open]), deletePending: false });
+  }
+
+  /** Whether an open of the file that asks for `open`'s access and sharing would be refused. */
+  conflicts(key: string, open: Open): boolean {
+    const file = this.files.get(key);
+    if (!file || !touchesData(open)) return false;
     for (const other of file.opens) {
       // Opens for attributes only take no part in sharing (MS-FSA §2.1.5.1.2).
-      if (!touchesData(open) || !touchesData(other)) continue;
-      if (conflicts(open, other) || conflicts(other, open)) {
-        throw smbError(STATUS_SHARING_VIOLATION, "the file is open in a way that does not share this access");
-      }
+      if (other !== open && touchesData(other) && (conflicts(open, other) || conflicts(other, open))) return true;
     }
-    file.opens.add(open);
+    return false;
+  }
+
+  /**
+   * Whether the file has an open other than `open` and outside `lease`: any open, even of
+   * attributes only, when `lease` is given (a lease caches writes only on a file nobody else has
+   * open), else only one that reads, writes or deletes it (oplocks, MS-FSA §2.1.5.17.2).
+   */
+  othersUseData(key: string, open: Open, lease: Lease | null, forLease: boolean): boolean {
+    for (const other of this.files.get(key)?.opens ?? []) {
+      if (other === open || (lease !== null && other.lease === lease)) continue;
+      if (forLease || touchesData(other)) return true;
+    }
+    return false;
   }
 
   /**
@@ -83,7 +99,8 @@ export class OpenFiles {
   }
 }
 
-function touchesData(open: Sharing): boolean {
+/** An open that reads, writes, runs or deletes the file: opens of attributes only take no part in sharing or oplocks. */
+export function touchesData(open: Pick<Sharing, "access">): boolean {
   return (open.access & (READS | WRITES | DELETE)) !== 0;
 }
 

@@ -1,6 +1,7 @@
 import type { AuthContext, FileId } from "../../metadata/types.js";
 import type { ConfiguredShare } from "../../registry/share.js";
 import type { DirectoryWatch } from "./notify.js";
+import type { BreakChannel, Lease, OplockGrant } from "./oplocks.js";
 
 /** How a session signs and seals its messages, once its keys are known (MS-SMB2 §3.3.5.5.3). */
 export interface SessionKeys {
@@ -92,6 +93,11 @@ export interface Open {
   watch: DirectoryWatch | null;
   /** QUERY_DIRECTORY progress: the pattern, and the cookie to resume after (-1: "." and ".." not sent yet). */
   listing: DirectoryListing | null;
+  /** The connection that hears of this open's oplock and lease breaks. */
+  readonly channel: BreakChannel;
+  /** The oplock granted at CREATE, or the lease the open belongs to (never both). */
+  oplock: OplockGrant | null;
+  lease: Lease | null;
 }
 
 export interface DirectoryListing {

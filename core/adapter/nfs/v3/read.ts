@@ -29,6 +29,7 @@ export async function read(ctx: NfsContext, call: RpcCall, args: XdrReader, out:
   try {
     target = ctx.resolve(call, file);
     const share = target.share.name;
+    await ctx.breakClientCaches(target, "read");
     // Refuses anything but a regular file: IsDir for directories, Invalid for the rest. The
     // size and the content read agree: no truncation runs in between.
     attr = await ctx.metadata.read(target.auth, share, target.fileId, async (file) => {

@@ -29,6 +29,7 @@ export async function setattr(ctx: NfsContext, call: RpcCall, args: XdrReader, o
     ctx.requireWritable(target);
     const request = toSetAttrRequest(newAttributes);
     const { share, fileId, auth } = target;
+    if (request.size !== undefined) await ctx.breakClientCaches(target, "write");
     const { wcc } = await ctx.metadata.setAttr(auth, share.name, fileId, request, guard && fromNfstime3(guard));
     objWcc = ctx.wcc(target, wcc);
   } catch (err) {

@@ -40,6 +40,7 @@ export async function write(ctx: NfsContext, call: RpcCall, args: XdrReader, out
     if (count !== data.length) throw fsError("Invalid", `WRITE count ${count} but ${data.length} bytes of data`);
     if (offset + count > MAX_FILE_SIZE) throw fsError("FileTooBig", "WRITE beyond the maximum file size");
     const { share, fileId, auth } = target;
+    await ctx.breakClientCaches(target, "write");
     if (count === 0) {
       // Nothing to write: POSIX leaves size and times alone. Refuses anything but a regular file.
       before = await ctx.metadata.checkWrite(auth, share.name, fileId);

@@ -42,6 +42,14 @@ import {
   READ_CONTROL,
   SMB2_HEADER_SIZE,
   SMB2_IMPERSONATION_DELEGATE,
+  SMB2_DIALECT_210,
+  SMB2_DIALECT_300,
+  SMB2_LEASE_FLAG_BREAK_IN_PROGRESS,
+  SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET,
+  SMB2_LEASE_HANDLE_CACHING,
+  SMB2_LEASE_READ_CACHING,
+  SMB2_LEASE_WRITE_CACHING,
+  SMB2_OPLOCK_LEVEL_LEASE,
   SMB2_OPLOCK_LEVEL_NONE,
   STATUS_ACCESS_DENIED,
   STATUS_BAD_IMPERSONATION_LEVEL,
@@ -60,9 +68,12 @@ import {
 } from "../../../protocol/smb2/constants.js";
 import type { ConfiguredShare } from "../../../registry/share.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
-import { MAX_OPENS_PER_CONNECTION, type SmbContext } from "../context.js";
+import type { SmbConnection } from "../connection.js";
+import { fileKey, MAX_OPENS_PER_CONNECTION, type SmbContext } from "../context.js";
 import { directoryKey } from "../case-names.js";
 import { smbError } from "../errors.js";
+import { touchesData } from "../open-files.js";
+import type { Lease, LeaseRequest } from "../oplocks.js";
 import { openPipe } from "../pipes.js";
 import type { Open } from "../state.js";
 
@@ -79,13 +90,15 @@ const OVERWRITING = new Set([FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_SUPERSEDE])
 /** Create context tags answered (MS-SMB2 §2.2.13.2). */
 const MAXIMAL_ACCESS_REQUEST = "MxAc";
 const QUERY_ON_DISK_ID = "QFid";
+const REQUEST_LEASE = "RqLs";
 
 /**
  * MS-SMB2 §2.2.13 CREATE request: oplock level, DesiredAccess, FileAttributes, ShareAccess,
  * CreateDisposition, CreateOptions, the name (relative to the share root) and create contexts.
  * §2.2.14 response: the action taken, times, sizes, attributes, the FileId and the answered
- * contexts (maximal access, on-disk id). Opens on IPC$ reach the srvsvc pipe (§3.3.5.9). No
- * oplocks or leases are granted yet.
+ * contexts (maximal access, on-disk id, lease). Opens on IPC$ reach the srvsvc pipe (§3.3.5.9).
+ * Other clients' oplocks and leases are broken before the open goes ahead, and the open gets the
+ * oplock or lease it asked for as far as the file's other opens allow.
  */
 export const create: SmbCommand = {
   name: "CREATE",
@@ -97,7 +110,8 @@ export const create: SmbCommand = {
     const session = call.session!;
     const tree = call.tree!;
     if (conn.opens.size >= MAX_OPENS_PER_CONNECTION) throw smbError(STATUS_TOO_MANY_OPENED_FILES, `${conn.opens.size} opens on this connection`);
-    body.skip(2); // SecurityFlags, RequestedOplockLevel
+    body.skip(1); // SecurityFlags
+    const requestedOplock = body.u8();
     const impersonation = body.u32();
     body.skip(8 + 8); // SmbCreateFlags, Reserved
     const desiredAccess = body.u32();
@@ -111,7 +125,7 @@ export const create: SmbCommand = {
     const contextsLength = body.u32();
     if (nameLength > MAX_NAME_BYTES) throw smbError(STATUS_OBJECT_NAME_INVALID, `name of ${nameLength} bytes`);
     const name = fromUtf16(body.blob(nameOffset, nameLength, SMB2_HEADER_SIZE + 56));
-    const contexts = readContextTags(body, contextsOffset, contextsLength);
+    const contexts = readContexts(body, contextsOffset, contextsLength);
     // MS-SMB2 §3.3.5.9: the checks before any name is looked up.
     if (impersonation > SMB2_IMPERSONATION_DELEGATE) throw smbError(STATUS_BAD_IMPERSONATION_LEVEL, `ImpersonationLevel ${impersonation}`);
     if (options & (FILE_CREATE_TREE_CONNECTION | FILE_RESERVE_OPFILTER)) throw smbError(STATUS_NOT_SUPPORTED, `CreateOptions 0x${options.toString(16)}`);
@@ -148,6 +162,10 @@ export const create: SmbCommand = {
     const { dirId, name: last } = await ctx.resolveParent(auth, share, name);
     const found = last === "" ? { attr: await ctx.metadata.root(share.name), name: "" } : await ctx.lookupName(auth, share, dirId, last);
     const wantsDir = (options & FILE_DIRECTORY_FILE) !== 0;
+    const clientGuid = conn.negotiated!.clientGuid.toString("hex");
+    const leaseRequest = requestedOplock === SMB2_OPLOCK_LEVEL_LEASE ? readLeaseRequest(conn, contexts.get(REQUEST_LEASE)) : null;
+    // A lease key names one file: the same key for another name is refused before anything is made.
+    if (leaseRequest) ctx.grants.leaseFor(clientGuid, leaseRequest.key, found ? fileKey(share, found.attr.id) : "");
     let attr: FileAttr;
     let action = FILE_OPENED;
     if (found) {
@@ -177,9 +195,20 @@ export const create: SmbCommand = {
       deleteOnClose: (options & FILE_DELETE_ON_CLOSE) !== 0,
       writeThrough: (options & FILE_WRITE_THROUGH) !== 0,
     });
+    const key = fileKey(share, attr.id);
+    const ownLease = leaseRequest ? ctx.grants.leaseFor(clientGuid, leaseRequest.key, key) : null;
+    const overwriting = found !== null && OVERWRITING.has(disposition);
+    if (found && (touchesData(open) || overwriting)) {
+      // Others' caches give way first: write caching, or everything for an overwrite. When share
+      // modes keep this open out, only handle caching goes (its holder may close the handles that
+      // are in the way); the open fails if they stay.
+      const keep = overwriting ? 0 : SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING;
+      if (ctx.sharingConflict(open)) await ctx.grants.breakOthers(key, ownLease, keep & ~SMB2_LEASE_HANDLE_CACHING, call, true);
+      else await ctx.grants.breakOthers(key, ownLease, keep, call);
+    }
     // Share modes are checked before an overwrite: a file another open does not share stays whole.
     ctx.admitOpen(open);
-    if (found && OVERWRITING.has(disposition)) {
+    if (overwriting) {
       try {
         attr = (await ctx.metadata.setAttr(auth, share.name, attr.id, { size: 0 }, null)).attr;
       } catch (err) {
@@ -189,12 +218,59 @@ export const create: SmbCommand = {
       action = disposition === FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
     }
     conn.opens.set(open.volatileId, open);
-    return { status: 0, body: fileResponse(ctx, open, attr, action, contexts), openedFileId: open.volatileId };
+    const caching = grantCaching(ctx, open, key, clientGuid, requestedOplock, leaseRequest, ownLease);
+    return { status: 0, body: fileResponse(ctx, open, attr, action, contexts, caching), openedFileId: open.volatileId };
   },
 };
 
+/** What the open may cache: a lease when it asked for one (not on a directory), else an oplock (§3.3.5.9.8, §3.3.5.9.11). */
+function grantCaching(
+  ctx: SmbContext,
+  open: Open,
+  key: string,
+  clientGuid: string,
+  requested: number,
+  leaseRequest: LeaseRequest | null,
+  ownLease: Lease | null,
+): { oplockLevel: number; lease: Buffer | null } {
+  if (requested === SMB2_OPLOCK_LEVEL_LEASE) {
+    if (!leaseRequest || open.isDirectory) return { oplockLevel: SMB2_OPLOCK_LEVEL_NONE, lease: null };
+    const lease = ctx.grants.grantLease(open, key, clientGuid, leaseRequest, ctx.othersOpen(open, ownLease, true));
+    return { oplockLevel: SMB2_OPLOCK_LEVEL_LEASE, lease: leaseResponse(lease, leaseRequest) };
+  }
+  const grant = ctx.grants.grantOplock(open, key, requested, ctx.othersOpen(open, null, false));
+  return { oplockLevel: grant?.level ?? SMB2_OPLOCK_LEVEL_NONE, lease: null };
+}
+
+/** The RqLs create context (§2.2.13.2.8 version 1, §2.2.13.2.10 version 2 from SMB 3.0); ignored before SMB 2.1. */
+function readLeaseRequest(conn: SmbConnection, data: Buffer | undefined): LeaseRequest | null {
+  if (!data || conn.negotiated!.dialect < SMB2_DIALECT_210) return null;
+  if (data.length < 32) throw smbError(STATUS_INVALID_PARAMETER, `lease request of ${data.length} bytes`);
+  const r = new SmbReader(data);
+  const key = r.bytes(16);
+  const state = r.u32() & (SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING | SMB2_LEASE_WRITE_CACHING);
+  const flags = r.u32();
+  r.skip(8); // LeaseDuration
+  if (data.length < 52 || conn.negotiated!.dialect < SMB2_DIALECT_300) return { key, state, version: 1, parentKey: null, epoch: 0 };
+  const parentKey = r.bytes(16);
+  const epoch = r.u16();
+  return { key, state, version: 2, parentKey: flags & SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET ? parentKey : null, epoch };
+}
+
+/** The RqLs response context: the lease's key, state and flags (and for version 2 its parent key and epoch). */
+function leaseResponse(lease: Lease, request: LeaseRequest): Buffer {
+  let flags = lease.breaking ? SMB2_LEASE_FLAG_BREAK_IN_PROGRESS : 0;
+  if (request.version === 2 && lease.parentKey) flags |= SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET;
+  const w = new SmbWriter(52).bytes(lease.key).u32(lease.state).u32(flags).u64(0n);
+  if (request.version === 2) w.bytes(lease.parentKey ?? Buffer.alloc(16)).u16(lease.epoch).u16(0);
+  return w.buffer();
+}
+
 /** An open of this request's session and tree, with a fresh FileId (its persistent part is the volatile one). */
-function newOpen(call: SmbCall, fields: Omit<Open, "persistentId" | "volatileId" | "owner" | "sessionId" | "treeId" | "watch" | "listing">): Open {
+function newOpen(
+  call: SmbCall,
+  fields: Omit<Open, "persistentId" | "volatileId" | "owner" | "sessionId" | "treeId" | "watch" | "listing" | "channel" | "oplock" | "lease">,
+): Open {
   const volatileId = call.conn.newVolatileId();
   return {
     ...fields,
@@ -205,6 +281,9 @@ function newOpen(call: SmbCall, fields: Omit<Open, "persistentId" | "volatileId"
     treeId: call.tree!.id,
     watch: null,
     listing: null,
+    channel: call.conn,
+    oplock: null,
+    lease: null,
   };
 }
 
@@ -260,9 +339,9 @@ async function allowedAccess(ctx: SmbContext, auth: AuthContext, share: Configur
   return allowed & (share.readOnly ? ~MODIFYING : ~0);
 }
 
-/** The tags of the request's create contexts (MS-SMB2 §2.2.13.2); their data is not needed yet. */
-function readContextTags(body: SmbReader, offset: number, length: number): Set<string> {
-  const tags = new Set<string>();
+/** The request's create contexts (MS-SMB2 §2.2.13.2): data by tag. */
+function readContexts(body: SmbReader, offset: number, length: number): Map<string, Buffer> {
+  const tags = new Map<string, Buffer>();
   if (length === 0) return tags;
   const all = new SmbReader(body.blob(offset, length, SMB2_HEADER_SIZE + 56));
   let at = 0;
@@ -271,8 +350,13 @@ function readContextTags(body: SmbReader, offset: number, length: number): Set<s
     const next = all.u32();
     const nameOffset = all.u16();
     const nameLength = all.u16();
+    all.skip(2);
+    const dataOffset = all.u16();
+    const dataLength = all.u32();
     all.seek(at + nameOffset);
-    tags.add(all.bytes(nameLength).toString("latin1"));
+    const tag = all.bytes(nameLength).toString("latin1");
+    all.seek(at + dataOffset);
+    tags.set(tag, dataLength === 0 ? Buffer.alloc(0) : all.bytes(dataLength));
     if (next === 0) return tags;
     if (next % 8 !== 0) throw smbError(STATUS_INVALID_PARAMETER, `create context Next ${next}`);
     at += next;
@@ -280,13 +364,14 @@ function readContextTags(body: SmbReader, offset: number, length: number): Set<s
   throw smbError(STATUS_INVALID_PARAMETER, "too many create contexts");
 }
 
-function fileResponse(ctx: SmbContext, open: Open, attr: FileAttr, action: number, contexts: Set<string>): Buffer {
+function fileResponse(ctx: SmbContext, open: Open, attr: FileAttr, action: number, contexts: Map<string, Buffer>, caching: { oplockLevel: number; lease: Buffer | null }): Buffer {
   const info = ctx.fileInfo(attr, open.name);
   const answered: Array<[string, Buffer]> = [];
   if (contexts.has(MAXIMAL_ACCESS_REQUEST)) answered.push([MAXIMAL_ACCESS_REQUEST, new SmbWriter(8).u32(0).u32(open.access).buffer()]);
   if (contexts.has(QUERY_ON_DISK_ID)) answered.push([QUERY_ON_DISK_ID, new SmbWriter(32).u64(info.fileIndex).u64(BigInt(open.share!.id)).zeros(16).buffer()]);
+  if (caching.lease) answered.push([REQUEST_LEASE, caching.lease]);
   const w = new SmbWriter(160);
-  w.u16(89).u8(SMB2_OPLOCK_LEVEL_NONE).u8(0).u32(action);
+  w.u16(89).u8(caching.oplockLevel).u8(0).u32(action);
   w.u64(info.creationTime).u64(info.lastAccessTime).u64(info.lastWriteTime).u64(info.changeTime);
   w.u64(info.allocationSize).u64(info.endOfFile).u32(info.attributes).u32(0);
   w.u64(open.persistentId).u64(open.volatileId);

@@ -28,7 +28,7 @@ import { ioctl } from "./ioctl.js";
 import { lock } from "./lock.js";
 import { logoff } from "./logoff.js";
 import { negotiate } from "./negotiate.js";
-import { notSupported } from "./not-supported.js";
+import { oplockBreak } from "./oplock-break.js";
 import { queryDirectory } from "./query-directory.js";
 import { queryInfo } from "./query-info.js";
 import { read } from "./read.js";
@@ -57,7 +57,7 @@ const COMMANDS: ReadonlyMap<number, SmbCommand> = new Map([
   [SMB2_CHANGE_NOTIFY, changeNotify],
   [SMB2_QUERY_INFO, queryInfo],
   [SMB2_SET_INFO, setInfo],
-  [SMB2_OPLOCK_BREAK, notSupported("OPLOCK_BREAK", 24)],
+  [SMB2_OPLOCK_BREAK, oplockBreak],
 ]);
 
 export function commandFor(code: number): SmbCommand | undefined {

@@ -70,6 +70,8 @@ export const lock: SmbCommand = {
     if (count > 1 && elements.some((e) => !(e.flags & SMB2_LOCKFLAG_FAIL_IMMEDIATELY))) {
       throw smbError(STATUS_INVALID_PARAMETER, "several locks, not all FAIL_IMMEDIATELY");
     }
+    // A byte-range lock changes what others may read: their read caches go (MS-FSA §2.1.5.7).
+    ctx.breakReadCaches(open);
     for (;;) {
       const taken: RangeLock[] = [];
       for (const lock of wanted) {

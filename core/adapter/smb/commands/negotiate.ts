@@ -12,6 +12,7 @@ import {
   SMB2_ENCRYPTION_CAPABILITIES,
   SMB2_GLOBAL_CAP_ENCRYPTION,
   SMB2_GLOBAL_CAP_LARGE_MTU,
+  SMB2_GLOBAL_CAP_LEASING,
   SMB2_HEADER_SIZE,
   SMB2_NEGOTIATE,
   SMB2_NEGOTIATE_SIGNING_ENABLED,
@@ -109,7 +110,7 @@ function settle(
   client: { clientGuid: Buffer; capabilities: number; securityMode: number; dialects: number[] },
   contexts: ClientContexts,
 ): Negotiated {
-  let capabilities = dialect >= SMB2_DIALECT_210 ? SMB2_GLOBAL_CAP_LARGE_MTU : 0;
+  let capabilities = dialect >= SMB2_DIALECT_210 ? SMB2_GLOBAL_CAP_LARGE_MTU | SMB2_GLOBAL_CAP_LEASING : 0;
   // 3.0 and 3.0.2 announce encryption with a capability (AES-128-CCM); 3.1.1 with a context.
   if ((dialect === SMB2_DIALECT_300 || dialect === SMB2_DIALECT_302) && client.capabilities & SMB2_GLOBAL_CAP_ENCRYPTION) {
     capabilities |= SMB2_GLOBAL_CAP_ENCRYPTION;

@@ -101,6 +101,7 @@ async function setFileClass(call: SmbCall, open: Open, infoClass: number, data: 
       const current = await ctx.metadata.getAttr(share.name, open.fileId!);
       // An allocation below the end of the file truncates it; above, it changes nothing.
       if (infoClass === FileEndOfFileInformation || size < current.size) {
+        ctx.breakReadCaches(open);
         await ctx.metadata.setAttr(auth, share.name, open.fileId!, { size }, null);
       }
       return;

@@ -62,6 +62,7 @@ export const write: SmbCommand = {
       throw smbError(STATUS_FILE_LOCK_CONFLICT, "the range is locked");
     }
     const durable = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) !== 0 || open.writeThrough;
+    ctx.breakReadCaches(open);
     await ctx.metadata.write(auth, share.name, open.fileId!, offset + length, async (file) => {
       await ctx.content.write(share.name, file.contentId!, offset, data, durable ? "file_sync" : "unstable");
     });
