@@ -44,6 +44,12 @@ export interface NotifyEntry {
   name: string;
 }
 
+/** One way to report a change: the action, for watches whose filter has one of `filter`'s bits. */
+interface Report {
+  action: number;
+  filter: number;
+}
+
 /**
  * What one directory open watches (after its first CHANGE_NOTIFY, MS-SMB2 §3.3.5.19): the changes
  * since it last answered, and the requests waiting for the next ones (first come, first served).
@@ -54,19 +60,32 @@ export class DirectoryWatch {
   /** Set once the watch is over: its handle closed (NOTIFY_CLEANUP), its directory is being deleted (DELETE_PENDING). */
   ended: number | null = null;
   private readonly waiters: Array<() => void> = [];
+  /** What the queue takes as FILE_NOTIFY_INFORMATION entries. */
+  private queuedBytes = 0;
 
-  /** `tree`: SMB2_WATCH_TREE, changes anywhere below the directory. */
+  /**
+   * `tree`: SMB2_WATCH_TREE, changes anywhere below the directory. `maxBytes`: the first request's
+   * OutputBufferLength, which bounds what is kept for later requests (as Windows and Samba keep it).
+   */
   constructor(
     readonly filter: number,
     readonly tree: boolean,
+    private readonly maxBytes: number,
   ) {}
 
   add(entry: NotifyEntry): void {
     // A change repeated at once (a copy setting size, times and attributes in turn) is one.
     const last = this.queue.at(-1);
     if (last?.action === entry.action && last.name === entry.name) return;
-    if (this.queue.length >= MAX_QUEUED) this.overflowed = true;
-    else this.queue.push(entry);
+    const bytes = entryBytes(entry);
+    if (this.overflowed || this.queue.length >= MAX_QUEUED || this.queuedBytes + bytes > this.maxBytes) {
+      this.overflowed = true;
+      this.queue = [];
+      this.queuedBytes = 0;
+    } else {
+      this.queue.push(entry);
+      this.queuedBytes += bytes;
+    }
     this.waiters.shift()?.();
   }
 
@@ -106,6 +125,7 @@ export class DirectoryWatch {
   take(): { entries: NotifyEntry[]; overflowed: boolean } {
     const taken = { entries: this.queue, overflowed: this.overflowed };
     this.queue = [];
+    this.queuedBytes = 0;
     this.overflowed = false;
     return taken;
   }
@@ -173,7 +193,7 @@ export class DirectoryWatches {
 
   /** A change the metadata service does not see (DOS attributes, creation time): MODIFIED for `filter`'s kinds. */
   modified(share: string, dirId: FileId, name: string, filter: number): void {
-    if (this.byDir.size > 0) this.enqueue(() => this.report(share, dirId, name, FILE_ACTION_MODIFIED, filter));
+    if (this.byDir.size > 0) this.enqueue(() => this.report(share, dirId, name, [{ action: FILE_ACTION_MODIFIED, filter }]));
   }
 
   private enqueue(deliver: () => Promise<void>): void {
@@ -183,11 +203,12 @@ export class DirectoryWatches {
   private async deliverName(change: NameChange): Promise<void> {
     const { share, dirId, name, isDir } = change;
     if (change.action === "removed" && isDir && !change.renamed) this.deleting(share, change.id);
-    await this.report(share, dirId, name, ACTION[change.action], isDir ? FILE_NOTIFY_CHANGE_DIR_NAME : FILE_NOTIFY_CHANGE_FILE_NAME);
-    // Windows reports a renamed file's new name as modified too (not a directory's), and Samba does.
-    if (change.renamed && !isDir && (change.action === "added" || change.action === "renamed-to")) {
-      await this.report(share, dirId, name, FILE_ACTION_MODIFIED, FILE_NOTIFY_CHANGE_ATTRIBUTES | FILE_NOTIFY_CHANGE_CREATION);
-    }
+    const named: Report = { action: ACTION[change.action], filter: isDir ? FILE_NOTIFY_CHANGE_DIR_NAME : FILE_NOTIFY_CHANGE_FILE_NAME };
+    // A renamed file's new name reads as modified to watches of attributes or creation but not of
+    // names (smbtorture's notify.mask-change and notify.rec, as Windows answers them).
+    const arrived = change.renamed && !isDir && (change.action === "added" || change.action === "renamed-to");
+    const modified: Report = { action: FILE_ACTION_MODIFIED, filter: FILE_NOTIFY_CHANGE_ATTRIBUTES | FILE_NOTIFY_CHANGE_CREATION };
+    await this.report(share, dirId, name, arrived ? [named, modified] : [named]);
   }
 
   private async deliverAttrs(change: AttrChange): Promise<void> {
@@ -195,12 +216,16 @@ export class DirectoryWatches {
     const where = this.names.openName(share, id) ?? (await this.names.metadata().nameOf(share, id));
     if (!where) return;
     const filter = change.kinds.reduce((bits, kind) => bits | FILTER[kind], 0);
-    await this.report(share, where.dirId, where.name, FILE_ACTION_MODIFIED, filter);
+    await this.report(share, where.dirId, where.name, [{ action: FILE_ACTION_MODIFIED, filter }]);
   }
 
-  /** A change of `name` in a directory, to the watches that asked for one of `filter`'s kinds. */
-  private async report(share: string, dirId: FileId, name: string, action: number, filter: number): Promise<void> {
-    for (const watch of this.byDir.get(dirKey(share, dirId)) ?? []) if (watch.filter & filter) watch.add({ action, name });
+  /** A change of `name` in a directory, to each watch as the first of `reports` its filter asks for. */
+  private async report(share: string, dirId: FileId, name: string, reports: readonly Report[]): Promise<void> {
+    const tell = (watch: DirectoryWatch, path: string) => {
+      const report = reports.find((r) => watch.filter & r.filter);
+      if (report) watch.add({ action: report.action, name: path });
+    };
+    for (const watch of this.byDir.get(dirKey(share, dirId)) ?? []) tell(watch, name);
     if (!this.treeWatches.has(share)) return;
     let path = name;
     let at = dirId;
@@ -209,9 +234,14 @@ export class DirectoryWatches {
       if (!up) return;
       path = `${up.name}\\${path}`;
       at = up.dirId;
-      for (const watch of this.byDir.get(dirKey(share, at)) ?? []) if (watch.tree && watch.filter & filter) watch.add({ action, name: path });
+      for (const watch of this.byDir.get(dirKey(share, at)) ?? []) if (watch.tree) tell(watch, path);
     }
   }
+}
+
+/** An entry's FILE_NOTIFY_INFORMATION size: 12 bytes, the UTF-16 name, 4-byte alignment. */
+function entryBytes(entry: NotifyEntry): number {
+  return (12 + entry.name.length * 2 + 3) & ~3;
 }
 
 function dirKey(share: string, dirId: FileId): string {

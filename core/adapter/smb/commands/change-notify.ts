@@ -39,7 +39,7 @@ export const changeNotify: SmbCommand = {
     if (!open.isDirectory || !open.share) throw smbError(STATUS_INVALID_PARAMETER, "CHANGE_NOTIFY on a file");
     if (!(open.access & FILE_LIST_DIRECTORY)) throw smbError(STATUS_ACCESS_DENIED, "opened without FILE_LIST_DIRECTORY");
     if (outputLength > MAX_IO_BYTES) throw smbError(STATUS_INVALID_PARAMETER, `OutputBufferLength ${outputLength}`);
-    open.watch ??= ctx.watchDirectory(open, new DirectoryWatch(filter, (flags & SMB2_WATCH_TREE) !== 0));
+    open.watch ??= ctx.watchDirectory(open, new DirectoryWatch(filter, (flags & SMB2_WATCH_TREE) !== 0, outputLength));
     const watch = open.watch;
     if (ctx.isDeletePending(open.share, open.fileId!)) watch.end(STATUS_DELETE_PENDING);
     // Another request on the handle may take the changes this one was woken for: it waits again.
