@@ -148,6 +148,30 @@ describe("SMB with smbclient", () => {
     await smbclient(login, "export", "cd watched; del by-smb.txt; del by-nfs.txt; cd ..; rmdir watched");
   });
 
+  it("notifies a tree watch of sizes changed over SMB and over NFS, and of names two levels down", async () => {
+    await smbclient(login, "export", "mkdir tree; mkdir tree\\a; mkdir tree\\a\\b");
+    writeFileSync(join(work, "small.txt"), "s\n");
+    writeFileSync(join(work, "large.txt"), "a larger file\n".repeat(100));
+    await smbclient(login, "export", "put small.txt tree\\by-smb.txt; put small.txt tree\\a\\by-nfs.txt", [], work);
+    // smbclient watches with FILE_NOTIFY_CHANGE_ALL and WATCH_TREE, printing "<action> <path>".
+    const watcher = watch(login, "tree");
+    try {
+      await watcher.started;
+      await smbclient(login, "export", "put large.txt tree\\by-smb.txt", [], work);
+      const nfs = await server.client();
+      await nfs.bytes("truncate", "/tree/a/by-nfs.txt", "5000");
+      await smbclient(login, "export", "put small.txt tree\\a\\b\\deep.txt", [], work);
+      await watcher.until(["0003 by-smb.txt", "0003 a\\by-nfs.txt", "0001 a\\b\\deep.txt"]);
+    } finally {
+      watcher.stop();
+    }
+    // FILE_ACTION_MODIFIED (3) for the sizes, FILE_ACTION_ADDED (1) with the path below the watch.
+    expect(watcher.output()).toContain("0003 by-smb.txt");
+    expect(watcher.output()).toContain("0003 a\\by-nfs.txt");
+    expect(watcher.output()).toContain("0001 a\\b\\deep.txt");
+    await smbclient(login, "export", "deltree tree");
+  });
+
   it("lists a directory whose listing spans many QUERY_DIRECTORY answers", async () => {
     const nfs = await server.client();
     await nfs.json("put-many", "/many", "800", "1");
@@ -167,3 +191,23 @@ describe("SMB with smbclient", () => {
     expect(readFileSync(join(work, "from-nfs.txt"), "utf8")).toBe("written over NFS\n");
   });
 });
+
+/** smbclient's `notify` on a directory, its output gathered until stopped. */
+function watch(login: SmbLogin, dir: string) {
+  const child = spawn("stdbuf", ["-oL", "smbclient", "//127.0.0.1/export", "-p", String(login.port), "-U", login.user, "-c", `notify ${dir}`], {
+    env: { ...process.env, PASSWD: login.password },
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  return {
+    // The watch starts with smbclient's first CHANGE_NOTIFY, some time after it connects.
+    started: pause(1500),
+    output: () => output,
+    /** Waits (10 s at most) until every line is in the output. */
+    async until(lines: string[]): Promise<void> {
+      for (let i = 0; i < 100 && !lines.every((line) => output.includes(line)); i++) await pause(100);
+    },
+    stop: () => child.kill(),
+  };
+}

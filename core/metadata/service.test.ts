@@ -540,6 +540,57 @@ describe("MetadataService", () => {
     });
   });
 
+  describe("change events", () => {
+    it("reports attribute changes with what they touched, only while someone listens", async () => {
+      const f = await mkfile(alice, top.id, "f");
+      const seen: unknown[] = [];
+      await svc.setAttr(alice, SHARE, f.id, { mode: 0o600 }, null);
+      const stop = svc.watchAttrs((change) => seen.push(change));
+      await svc.setAttr(alice, SHARE, f.id, { mode: 0o640, atime: OLD }, null);
+      await svc.setAttr(alice, SHARE, f.id, { size: 10 }, null);
+      await svc.write(alice, SHARE, f.id, 4, async () => {});
+      stop();
+      await svc.setAttr(alice, SHARE, f.id, { mode: 0o600 }, null);
+      expect(seen).toEqual([
+        { share: SHARE, id: f.id, kinds: ["mode", "atime"] },
+        { share: SHARE, id: f.id, kinds: ["size", "mtime"] },
+        { share: SHARE, id: f.id, kinds: ["mtime"] },
+      ]);
+    });
+
+    it("reports a rename within a directory as old and new name, and a move as removed and added", async () => {
+      const d = await mkdir(alice, top.id, "d");
+      const f = await mkfile(alice, top.id, "f");
+      const seen: unknown[] = [];
+      svc.watchNames(({ dirId, name, action, id, isDir, renamed }) => seen.push({ dirId, name, action, id, isDir, renamed }));
+      await svc.rename(alice, SHARE, top.id, "f", top.id, "g");
+      await svc.rename(alice, SHARE, top.id, "g", d.id, "h");
+      expect(seen).toEqual([
+        { dirId: top.id, name: "f", action: "renamed-from", id: f.id, isDir: false, renamed: true },
+        { dirId: top.id, name: "g", action: "renamed-to", id: f.id, isDir: false, renamed: true },
+        { dirId: top.id, name: "g", action: "removed", id: f.id, isDir: false, renamed: true },
+        { dirId: d.id, name: "h", action: "added", id: f.id, isDir: false, renamed: true },
+      ]);
+    });
+
+    it("knows a file's name from its last lookup while watched, and a directory's from its parent", async () => {
+      const d = await mkdir(alice, top.id, "d");
+      const sub = await mkdir(alice, d.id, "sub");
+      const f = await mkfile(alice, d.id, "f");
+      expect(await svc.nameOf(SHARE, f.id)).toBeNull();
+      expect(await svc.nameOf(SHARE, sub.id)).toEqual({ dirId: d.id, name: "sub" });
+      expect(await svc.nameOf(SHARE, top.id)).toBeNull();
+      const stop = svc.watchAttrs(() => {});
+      await svc.lookup(alice, SHARE, d.id, "f");
+      expect(await svc.nameOf(SHARE, f.id)).toEqual({ dirId: d.id, name: "f" });
+      await svc.rename(alice, SHARE, d.id, "f", top.id, "moved");
+      expect(await svc.nameOf(SHARE, f.id)).toEqual({ dirId: top.id, name: "moved" });
+      await svc.remove(alice, SHARE, top.id, "moved");
+      expect(await svc.nameOf(SHARE, f.id)).toBeNull();
+      stop();
+    });
+  });
+
   describe("setAttr", () => {
     it("lets only the owner or root change the mode", async () => {
       const f = await mkfile(alice, top.id, "f", { mode: 0o666 });

@@ -36,13 +36,42 @@ export type CreateHow =
   | { mode: "unchecked" | "guarded"; attrs: SetAttrRequest }
   | { mode: "exclusive"; verifier: Buffer };
 
-/** A name that came, went or moved in a directory (for change notification). */
+/**
+ * A name that came, went or moved in a directory (for change notification). A rename within one
+ * directory is "renamed-from" then "renamed-to"; a move to another directory is "removed" then
+ * "added", both with `renamed`.
+ */
 export interface NameChange {
   share: string;
   dirId: FileId;
   name: string;
   action: "added" | "removed" | "renamed-from" | "renamed-to";
+  /** The node the name holds (held, for "removed"). */
+  id: FileId;
+  isDir: boolean;
+  renamed?: boolean;
 }
+
+/** What a change of a node's attributes touched. */
+export type AttrChangeKind = "size" | "mode" | "owner" | "atime" | "mtime";
+
+/** A node whose attributes changed (SETATTR, WRITE, truncation by CREATE), for change notification. */
+export interface AttrChange {
+  share: string;
+  id: FileId;
+  kinds: readonly AttrChangeKind[];
+}
+
+/** Where a name of a node was last seen: its directory and the name there. */
+export interface NodeName {
+  dirId: FileId;
+  name: string;
+}
+
+/** Names remembered per service while attribute changes are watched (LRU). */
+const MAX_NAME_HINTS = 16384;
+/** Directory entries read per page when a directory's name is looked for in its parent. */
+const NAME_SCAN_PAGE = 1024;
 
 /** A LOOKUP of a free name, with the directory it searched (a reply carries its attributes). */
 export class NameNotFound extends FsError {
@@ -139,6 +168,14 @@ export class MetadataService {
   private readonly shares = new Map<string, ShareState>();
   /** Who hears of names added, removed and renamed (SMB CHANGE_NOTIFY), whichever protocol made the change. */
   private readonly nameWatchers = new Set<(change: NameChange) => void>();
+  /** Who hears of attribute changes; empty most of the time, so that WRITE pays nothing for them. */
+  private readonly attrWatchers = new Set<(change: AttrChange) => void>();
+  /**
+   * While someone watches attributes: where each node was last looked up, created or moved to,
+   * by share and id, so that an NFS SETATTR or WRITE (which names a node by id) can be reported
+   * under its name. Bounded; oldest first out.
+   */
+  private readonly nameHints = new Map<string, NodeName>();
   /** Serializes read-modify-write sequences per file id, so that wcc data and sizes stay exact. */
   private readonly mutex = new KeyedMutex();
   /**
@@ -191,7 +228,74 @@ export class MetadataService {
     return () => this.nameWatchers.delete(listener);
   }
 
+  /**
+   * Calls `listener` after each change of attributes (size, mode, owner, times) in any share;
+   * returns the way to stop. While nobody listens, changes cost nothing extra.
+   */
+  watchAttrs(listener: (change: AttrChange) => void): () => void {
+    this.attrWatchers.add(listener);
+    return () => {
+      this.attrWatchers.delete(listener);
+      if (this.attrWatchers.size === 0) this.nameHints.clear();
+    };
+  }
+
+  /**
+   * A name of the node and its directory, if one is known: the last one the service saw it under
+   * while attributes were watched, or, for a directory, the entry of its parent that holds it
+   * (read from the store). Null for the root and for files not seen lately.
+   */
+  async nameOf(share: string, id: FileId): Promise<NodeName | null> {
+    const s = this.share(share);
+    const hint = this.nameHints.get(hintKey(s.name, id));
+    if (hint) return hint;
+    if (id === s.rootId) return null;
+    const node = await findNode(s.store, id);
+    if (node?.type !== "dir") return null;
+    const parent = await s.store.parentOf(id);
+    for (let after = 0; ; ) {
+      const page = await s.store.readDir(parent.id, after, NAME_SCAN_PAGE);
+      const entry = page.entries.find((e) => e.attr.id === id);
+      if (entry) {
+        const found = { dirId: parent.id, name: entry.name };
+        this.remember(s, id, found.dirId, found.name);
+        return found;
+      }
+      if (page.eof || page.entries.length === 0) return null;
+      after = page.entries.at(-1)!.cookie;
+    }
+  }
+
+  /** Remembers where a node's name is, while someone watches attributes. */
+  private remember(s: ShareState, id: FileId, dirId: FileId, name: string): void {
+    if (this.attrWatchers.size === 0) return;
+    const key = hintKey(s.name, id);
+    this.nameHints.delete(key);
+    this.nameHints.set(key, { dirId, name });
+    if (this.nameHints.size > MAX_NAME_HINTS) this.nameHints.delete(this.nameHints.keys().next().value!);
+  }
+
+  private attrChanged(s: ShareState, id: FileId, kinds: AttrChangeKind[]): void {
+    if (this.attrWatchers.size === 0 || kinds.length === 0) return;
+    const change: AttrChange = { share: s.name, id, kinds };
+    for (const listener of this.attrWatchers) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.logger.error({ err }, "an attribute change listener failed");
+      }
+    }
+  }
+
   private nameChanged(change: NameChange): void {
+    const s = this.shares.get(change.share);
+    if (s) {
+      if (change.action === "added" || change.action === "renamed-to") this.remember(s, change.id, change.dirId, change.name);
+      else {
+        const hint = this.nameHints.get(hintKey(s.name, change.id));
+        if (hint?.dirId === change.dirId && hint.name === change.name) this.nameHints.delete(hintKey(s.name, change.id));
+      }
+    }
     for (const listener of this.nameWatchers) {
       try {
         listener(change);
@@ -244,6 +348,7 @@ export class MetadataService {
     requireDir(dir);
     requirePerm(ctx, dir, PERM_EXEC, "search");
     if (!entry) throw new NameNotFound(dir, `no entry '${name}' in directory ${dirId}`);
+    this.remember(s, entry.id, dirId, name);
     return { attr: entry, dir };
   }
 
@@ -301,6 +406,7 @@ export class MetadataService {
       }
       const changes = planSetAttr(ctx, attr, req, timespecNow());
       const after = changes ? await s.store.setAttr(id, changes) : attr;
+      if (changes) this.attrChanged(s, id, kindsOf(changes));
       return { wcc: { before: wccOf(attr), after }, attr: after };
     });
   }
@@ -433,7 +539,7 @@ export class MetadataService {
       // The store refuses (IsDir) a directory: no lookup of the victim first.
       const { dir: after, ...removed } = await s.store.unlink(dirId, name, timespecNow(), "nonDir");
       if (removed.node.nlink === 0) s.locks.releaseFile(removed.node.id);
-      this.nameChanged({ share: s.name, dirId, name, action: "removed" });
+      this.nameChanged({ share: s.name, dirId, name, action: "removed", id: removed.node.id, isDir: false });
       return { removed, dirWcc: { before: wccOf(dir), after } };
     });
     await this.releaseIfGone(s, result.removed);
@@ -451,8 +557,8 @@ export class MetadataService {
         checkSticky(ctx, dir, victim);
       }
       // The store refuses (NotDir) anything but a directory: no lookup of the victim first.
-      const { dir: after } = await s.store.unlink(dirId, name, timespecNow(), "dir");
-      this.nameChanged({ share: s.name, dirId, name, action: "removed" });
+      const { dir: after, node } = await s.store.unlink(dirId, name, timespecNow(), "dir");
+      this.nameChanged({ share: s.name, dirId, name, action: "removed", id: node.id, isDir: true });
       return { dirWcc: { before: wccOf(dir), after } };
     });
   }
@@ -491,8 +597,10 @@ export class MetadataService {
       // The store refuses (Invalid) to move a directory into its own subtree, atomically.
       const { replaced } = await s.store.rename(fromDir, fromName, toDir, toName, timespecNow());
       if (replaced && replaced.node.nlink === 0) s.locks.releaseFile(replaced.node.id);
-      this.nameChanged({ share: s.name, dirId: fromDir, name: fromName, action: "renamed-from" });
-      this.nameChanged({ share: s.name, dirId: toDir, name: toName, action: "renamed-to" });
+      const moves = { id: moved.id, isDir: moved.type === "dir", renamed: true };
+      const within = fromDir === toDir;
+      this.nameChanged({ share: s.name, dirId: fromDir, name: fromName, action: within ? "renamed-from" : "removed", ...moves });
+      this.nameChanged({ share: s.name, dirId: toDir, name: toName, action: within ? "renamed-to" : "added", ...moves });
       const fromWcc = await this.dirWcc(s, from);
       const toWcc = fromDir === toDir ? fromWcc : await this.dirWcc(s, to);
       return { fromWcc, toWcc, replaced };
@@ -521,7 +629,7 @@ export class MetadataService {
       const dir = await this.changeableDir(ctx, s, dirId);
       if (file.nlink >= MAX_LINKS) throw fsError("MLink", `file ${fileId} already has ${file.nlink} names`);
       const attr = await staleIfMissing(s.store.link(dirId, name, fileId, timespecNow()), fileId);
-      this.nameChanged({ share: s.name, dirId, name, action: "added" });
+      this.nameChanged({ share: s.name, dirId, name, action: "added", id: fileId, isDir: false });
       return { attr, dirWcc: await this.dirWcc(s, dir) };
     });
   }
@@ -600,6 +708,7 @@ export class MetadataService {
         const attr = await this.node(s, id);
         const now = timespecNow();
         const after = await s.store.setAttr(id, { size: Math.max(attr.size, end), mtime: now, ctime: now });
+        this.attrChanged(s, id, end > attr.size ? ["size", "mtime"] : ["mtime"]);
         return { wcc: { before: wccOf(attr), after }, attr: after };
       });
     });
@@ -689,7 +798,7 @@ export class MetadataService {
   ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
     const now = timespecNow();
     const { attr, dir: after } = await staleIfMissing(s.store.create(dir.id, name, build(dir, now), now), dir.id);
-    this.nameChanged({ share: s.name, dirId: dir.id, name, action: "added" });
+    this.nameChanged({ share: s.name, dirId: dir.id, name, action: "added", id: attr.id, isDir: attr.type === "dir" });
     return { attr, dirWcc: { before: wccOf(dir), after } };
   }
 
@@ -716,7 +825,10 @@ export class MetadataService {
       const resized = await this.mutex.run([existing.id], async () => {
         const current = await this.node(s, existing.id);
         const changes = planSetAttr(ctx, current, { size }, timespecNow());
-        return changes ? s.store.setAttr(current.id, changes) : current;
+        if (!changes) return current;
+        const after = await s.store.setAttr(current.id, changes);
+        this.attrChanged(s, current.id, kindsOf(changes));
+        return after;
       });
       if (resized.contentId !== null) await this.content.resize(s.name, resized.contentId, size);
       return resized;
@@ -791,6 +903,31 @@ function checkExistingName(name: string, dot: FsErrorCode, dotdot: FsErrorCode):
   checkNameShape(name, "Invalid");
   if (name === ".") throw fsError(dot, `cannot use '.' here`);
   if (name === "..") throw fsError(dotdot, `cannot use '..' here`);
+}
+
+function hintKey(share: string, id: FileId): string {
+  return `${share}\0${id}`;
+}
+
+/** The attribute changes a store change amounts to (ctime alone is none: it follows the others). */
+function kindsOf(changes: AttrChanges): AttrChangeKind[] {
+  const kinds: AttrChangeKind[] = [];
+  if (changes.size !== undefined) kinds.push("size");
+  if (changes.mode !== undefined) kinds.push("mode");
+  if (changes.uid !== undefined || changes.gid !== undefined) kinds.push("owner");
+  if (changes.atime !== undefined) kinds.push("atime");
+  if (changes.mtime !== undefined) kinds.push("mtime");
+  return kinds;
+}
+
+/** The node, or null when the id names nothing. */
+async function findNode(store: MetadataStore, id: FileId): Promise<FileAttr | null> {
+  try {
+    return await store.get(id);
+  } catch (err) {
+    if (isFsError(err, "NotFound")) return null;
+    throw err;
+  }
 }
 
 /** The node a name holds, or null when the name is free. */

@@ -58,8 +58,10 @@ export class SmbContext {
   readonly startTime = toFiletime(Math.floor(Date.now() / 1000), 0);
   private current: Registry | null = null;
   private stopWatching: (() => void) | null = null;
+  /** Set while some directory is watched: attribute changes cost the metadata service nothing otherwise. */
+  private stopWatchingAttrs: (() => void) | null = null;
   /** Directories watched by CHANGE_NOTIFY. */
-  private readonly watches = new DirectoryWatches();
+  private readonly watches: DirectoryWatches;
   private readonly users = new Map<string, SmbUser>();
   private readonly sessionIds = new Set<bigint>();
   /** Stored spellings of names, for lookups without case. */
@@ -78,6 +80,7 @@ export class SmbContext {
     readonly logger: Logger,
   ) {
     for (const user of users) this.users.set(user.name.toUpperCase(), user);
+    this.watches = new DirectoryWatches({ openName: (share, id) => this.openName(share, id), metadata: () => this.metadata }, logger);
   }
 
   set registry(registry: Registry) {
@@ -91,7 +94,7 @@ export class SmbContext {
    */
   open(): void {
     this.close();
-    this.stopWatching = this.registry.metadata.watchNames((change) => this.watches.dispatch(change));
+    this.stopWatching = this.registry.metadata.watchNames((change) => this.watches.nameChanged(change));
     this.stopBreaking = this.registry.clientCaches.register((share, fileId, use) => {
       const key = fileKey(share, fileId);
       if (!this.grants.cachedByOthers(key, null)) return null;
@@ -105,12 +108,27 @@ export class SmbContext {
     this.stopWatching = null;
     this.stopBreaking?.();
     this.stopBreaking = null;
+    this.stopWatchingAttrs?.();
+    this.stopWatchingAttrs = null;
   }
 
   /** Starts a directory open's CHANGE_NOTIFY watch. */
   watchDirectory(open: Open, watch: DirectoryWatch): DirectoryWatch {
-    this.watches.add(DirectoryWatches.key(open.share!.name, open.fileId!), watch);
+    this.watches.add(open.share!.name, open.fileId!, watch);
+    this.stopWatchingAttrs ??= this.metadata.watchAttrs((change) => this.watches.attrsChanged(change));
     return watch;
+  }
+
+  /** Reports to the watches a change of the open's file that the metadata service does not see. */
+  notifyModified(open: Open, filter: number): void {
+    if (filter !== 0 && open.share && open.parentId !== null) this.watches.modified(open.share.name, open.parentId, open.name, filter);
+  }
+
+  /** Where an SMB open of the node has its name. */
+  private openName(share: string, id: FileId): { dirId: FileId; name: string } | null {
+    const configured = this.registry.shares().find((s) => s.name === share);
+    const open = configured && this.openFiles.anyOpen(fileKey(configured, id));
+    return open && open.parentId !== null ? { dirId: open.parentId, name: open.name } : null;
   }
 
   get registry(): Registry {
@@ -196,12 +214,18 @@ export class SmbContext {
     this.grants.release(open);
     if (!open.share || open.fileId === null) return;
     if (open.watch) {
-      this.watches.remove(DirectoryWatches.key(open.share.name, open.fileId), open.watch);
+      this.watches.remove(open.share.name, open.fileId, open.watch);
       open.watch.close();
+      if (this.watches.size === 0) {
+        this.stopWatchingAttrs?.();
+        this.stopWatchingAttrs = null;
+      }
     }
     const key = fileKey(open.share, open.fileId);
     this.locks.releaseOwner(key, open.owner);
     const { last, deletePending } = this.openFiles.release(key, open);
+    // The other opens' watches of a directory about to go end (as Windows ends them at cleanup).
+    if (deletePending && open.isDirectory) this.watches.deleting(open.share.name, open.fileId);
     if (!last || !deletePending || open.parentId === null) return;
     const auth = session ? this.authFor(session, open.share) : open.share.authContext(null);
     try {

@@ -89,7 +89,12 @@ export class OpenFiles {
     return false;
   }
 
-  setDeletePending(key: string, pending: boolean): void {
+  /** One of the file's opens (for its name), if it has any. */
+  anyOpen(key: string): Open | undefined {
+    return this.files.get(key)?.opens.values().next().value;
+  }
+
+    setDeletePending(key: string, pending: boolean): void {
     const file = this.files.get(key);
     if (file) file.deletePending = pending;
   }

@@ -14,6 +14,8 @@ import {
   FileModeInformation,
   FilePositionInformation,
   FileRenameInformation,
+  FILE_NOTIFY_CHANGE_ATTRIBUTES,
+  FILE_NOTIFY_CHANGE_CREATION,
   SMB2_0_INFO_FILE,
   SMB2_HEADER_SIZE,
   STATUS_ACCESS_DENIED,
@@ -74,7 +76,7 @@ async function setFileClass(call: SmbCall, open: Open, infoClass: number, data: 
     case FileBasicInformation: {
       need(40);
       if (!(open.access & FILE_WRITE_ATTRIBUTES)) throw smbError(STATUS_ACCESS_DENIED, "opened without FILE_WRITE_ATTRIBUTES");
-      data.u64(); // CreationTime: not kept
+      const created = data.u64(); // not kept
       const atime = data.u64();
       const mtime = data.u64();
       data.u64(); // ChangeTime: the store sets it
@@ -91,6 +93,8 @@ async function setFileClass(call: SmbCall, open: Open, infoClass: number, data: 
         if (wanted !== mode) change.mode = wanted;
       }
       if (change.atime || change.mtime || change.mode !== undefined) await ctx.metadata.setAttr(auth, share.name, open.fileId!, change, null);
+      // CHANGE_NOTIFY hears of the rest from the metadata service; of what it does not keep, from here.
+      ctx.notifyModified(open, (isSetTime(created) ? FILE_NOTIFY_CHANGE_CREATION : 0) | (attributes !== 0 && change.mode === undefined ? FILE_NOTIFY_CHANGE_ATTRIBUTES : 0));
       return;
     }
     case FileEndOfFileInformation:
