@@ -47,11 +47,13 @@ export const SMB2_ECHO = 0x000d;
 export const SMB2_QUERY_DIRECTORY = 0x000e;
 export const SMB2_QUERY_INFO = 0x0010;
 export const SMB2_SET_INFO = 0x0011;
+export const SMB2_OPLOCK_BREAK = 0x0012;
 
 export const SMB2_FLAGS_RELATED_OPERATIONS = 0x0000_0004;
 export const SMB2_FLAGS_SIGNED = 0x0000_0008;
 
 export const STATUS_SUCCESS = 0;
+export const STATUS_PENDING = 0x0000_0103;
 export const STATUS_MORE_PROCESSING_REQUIRED = 0xc000_0016;
 export const STATUS_INVALID_PARAMETER = 0xc000_000d;
 export const STATUS_ACCESS_DENIED = 0xc000_0022;
@@ -169,6 +171,35 @@ export function createBody(name: string, nameOffset = HEADER_SIZE + 56, nameLeng
   body.u32(0x0012_019f /* generic read/write bits */).u32(0x80).u32(7 /* share all */).u32(3 /* FILE_OPEN_IF */).u32(options);
   body.u16(nameOffset).u16(nameLength ?? encoded.length).u32(0).u32(0);
   return body.raw(encoded.length > 0 ? encoded : Buffer.alloc(1)).done();
+}
+
+/**
+ * §2.2.13 CREATE of `name` with read/write access (opened or created) asking for an oplock level,
+ * or for a lease (level 0xFF and a version 1 RqLs context, §2.2.13.2.8) with `key` and `state`.
+ */
+export function cachingCreateBody(name: string, caching: { oplockLevel: number } | { leaseKey: Buffer; leaseState: number }): Buffer {
+  const encoded = Buffer.from(name, "utf16le");
+  const lease = "leaseKey" in caching;
+  const contextsOffset = HEADER_SIZE + 56 + Math.ceil(encoded.length / 8) * 8;
+  const body = new Body().u16(57).u8(0).u8(lease ? 0xff : caching.oplockLevel).u32(2).u64(0n).u64(0n);
+  body.u32(0x0012_019f).u32(0x80).u32(7).u32(3).u32(0x40);
+  body.u16(HEADER_SIZE + 56).u16(encoded.length).u32(lease ? contextsOffset : 0).u32(lease ? 56 : 0);
+  body.raw(encoded);
+  if (!lease) return body.done();
+  body.raw(Buffer.alloc(contextsOffset - HEADER_SIZE - 56 - encoded.length));
+  // Next, NameOffset 16, NameLength 4, Reserved, DataOffset 24, DataLength 32, "RqLs", padding.
+  body.u32(0).u16(16).u16(4).u16(0).u16(24).u32(32).raw(Buffer.from("RqLs", "latin1")).u32(0);
+  return body.raw(caching.leaseKey).u32(caching.leaseState).u32(0).u64(0n).done();
+}
+
+/** §2.2.24.1 oplock break acknowledgment: the level kept. */
+export function oplockAckBody(fileId: FileId, level: number): Buffer {
+  return new Body().u16(24).u8(level).u8(0).u32(0).raw(fileId).done();
+}
+
+/** §2.2.24.2 lease break acknowledgment: the state kept. */
+export function leaseAckBody(key: Buffer, state: number): Buffer {
+  return new Body().u16(36).u16(0).u32(0).raw(key).u32(state).u64(0n).done();
 }
 
 /** §2.2.21 WRITE of `data` at `offset`. */

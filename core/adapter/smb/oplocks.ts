@@ -61,13 +61,12 @@ export abstract class CacheGrant {
    * closed). Null when there is nothing to wait for.
    */
   lower(keep: number): Promise<void> | null {
+    if ((this.state & ~keep) === 0) return null;
     if (this.breaking) {
-      if ((this.breakTo & ~keep) === 0) return this.done!.promise;
-      this.wanted &= keep;
+      if (this.breakTo & ~keep) this.wanted &= keep;
       return this.done!.promise;
     }
     const target = this.valid(this.state & keep);
-    if (target === this.state) return null;
     const ackRequired = (this.state & (W | H)) !== 0;
     this.notify(target, ackRequired);
     if (!ackRequired) {
