@@ -604,7 +604,8 @@ describe("MetadataService", () => {
       const f = await mkfile(alice, top.id, "f", { mode: 0o666, dosAttributes: DOS_HIDDEN });
       expect(f.dosAttributes).toBe(DOS_HIDDEN);
       expect(f.birthtime).toEqual(f.ctime);
-      expect(f.birthtime.sec * 1e9 + f.birthtime.nsec).toBeGreaterThan(before.sec * 1e9 + before.nsec);
+      const ns = (t: Timespec) => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+      expect(ns(f.birthtime) > ns(before)).toBe(true);
       const when = { sec: 12345, nsec: 678 };
       await age(f.id);
       await expectFsError(svc.setAttr(bob, SHARE, f.id, { birthtime: when }, null), "Perm");
@@ -615,6 +616,10 @@ describe("MetadataService", () => {
       expect(set.attr).toMatchObject({ birthtime: when, dosAttributes: DOS_SYSTEM | DOS_ARCHIVE, mtime: OLD });
       expect(set.attr.ctime).not.toEqual(OLD);
       expect((await svc.setAttr(root, SHARE, f.id, { dosAttributes: 0 }, null)).attr.dosAttributes).toBe(0);
+      // SMB may set the change time itself; without one, a change sets it to now.
+      await expectFsError(svc.setAttr(bob, SHARE, f.id, { ctime: when }, null), "Perm");
+      expect((await svc.setAttr(alice, SHARE, f.id, { ctime: when, dosAttributes: DOS_HIDDEN }, null)).attr.ctime).toEqual(when);
+      expect((await svc.setAttr(alice, SHARE, f.id, { ctime: OLD }, null)).attr.ctime).toEqual(OLD);
     });
 
     it("sets ctime on every change, returns wcc data, and honours the ctime guard", async () => {

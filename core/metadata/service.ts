@@ -34,6 +34,8 @@ export interface SetAttrRequest {
   mtime?: Timespec | "now";
   /** The creation time (SMB). */
   birthtime?: Timespec;
+  /** An explicit change time (SMB lets clients set it); otherwise every change sets it to now. */
+  ctime?: Timespec;
   /** The DOS attribute bits kept with the node (SMB; see DOS_ATTRIBUTES_KEPT), replacing the old ones. */
   dosAttributes?: number;
 }
@@ -272,8 +274,8 @@ export class MetadataService {
 
   /**
    * Changes attributes as permitted: mode and group by the owner or root, owner by root only,
-   * size with write permission, times set to "now" with write permission, explicit times by the
-   * owner or root. Fails with NotSync when `guardCtime` no longer matches (RFC 1813 §3.3.2).
+   * size with write permission, times set to "now" with write permission, explicit times (also
+   * creation and change time) and DOS attributes by the owner or root. Fails with NotSync when `guardCtime` no longer matches (RFC 1813 §3.3.2).
    * A new size reaches the content before this resolves, in order with the file's WRITEs.
    */
   async setAttr(
@@ -932,16 +934,16 @@ function planSetAttr(ctx: AuthContext, attr: FileAttr, req: SetAttrRequest, now:
     }
   }
 
-  if (req.birthtime !== undefined || req.dosAttributes !== undefined) {
-    if (!isRoot && !isOwner) throw fsError("Perm", `only the owner or root may set the creation time or DOS attributes of ${attr.id}`);
+  if (req.birthtime !== undefined || req.ctime !== undefined || req.dosAttributes !== undefined) {
+    if (!isRoot && !isOwner) throw fsError("Perm", `only the owner or root may set the creation or change time or DOS attributes of ${attr.id}`);
     if (req.birthtime !== undefined) changes.birthtime = req.birthtime;
     if (req.dosAttributes !== undefined && req.dosAttributes !== attr.dosAttributes) {
       changes.dosAttributes = checkDosAttributes(req.dosAttributes);
     }
   }
 
-  if (Object.keys(changes).length === 0) return null;
-  changes.ctime = now;
+  if (Object.keys(changes).length === 0 && req.ctime === undefined) return null;
+  changes.ctime = req.ctime ?? now;
   return changes;
 }
 
