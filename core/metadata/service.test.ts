@@ -13,7 +13,7 @@ import {
   type SetAttrRequest,
 } from "./service.js";
 import { MemoryMetadataStore } from "./store/memory/index.js";
-import type { AuthContext, FileAttr, Timespec } from "./types.js";
+import { DOS_ARCHIVE, DOS_HIDDEN, DOS_SYSTEM, timespecNow, type AuthContext, type FileAttr, type Timespec } from "./types.js";
 
 const SHARE = "/export";
 const ALL_ACCESS = ACCESS_READ | ACCESS_LOOKUP | ACCESS_MODIFY | ACCESS_EXTEND | ACCESS_DELETE | ACCESS_EXECUTE;
@@ -650,6 +650,29 @@ describe("MetadataService", () => {
       expect((await svc.setAttr(root, SHARE, f.id, { atime: when }, null)).attr.atime).toEqual(when);
     });
 
+    it("lets only owners and root set the creation time and DOS attributes, and only bits a node keeps", async () => {
+      const before = timespecNow();
+      const f = await mkfile(alice, top.id, "f", { mode: 0o666, dosAttributes: DOS_HIDDEN });
+      expect(f.dosAttributes).toBe(DOS_HIDDEN);
+      expect(f.birthtime).toEqual(f.ctime);
+      const ns = (t: Timespec) => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+      expect(ns(f.birthtime) > ns(before)).toBe(true);
+      const when = { sec: 12345, nsec: 678 };
+      await age(f.id);
+      await expectFsError(svc.setAttr(bob, SHARE, f.id, { birthtime: when }, null), "Perm");
+      await expectFsError(svc.setAttr(bob, SHARE, f.id, { dosAttributes: DOS_SYSTEM }, null), "Perm");
+      await expectFsError(svc.setAttr(alice, SHARE, f.id, { dosAttributes: 0x10 }, null), "Invalid");
+      await expectFsError(mkfile(alice, top.id, "g", { dosAttributes: 0x80 }), "Invalid");
+      const set = await svc.setAttr(alice, SHARE, f.id, { birthtime: when, dosAttributes: DOS_SYSTEM | DOS_ARCHIVE }, null);
+      expect(set.attr).toMatchObject({ birthtime: when, dosAttributes: DOS_SYSTEM | DOS_ARCHIVE, mtime: OLD });
+      expect(set.attr.ctime).not.toEqual(OLD);
+      expect((await svc.setAttr(root, SHARE, f.id, { dosAttributes: 0 }, null)).attr.dosAttributes).toBe(0);
+      // SMB may set the change time itself; without one, a change sets it to now.
+      await expectFsError(svc.setAttr(bob, SHARE, f.id, { ctime: when }, null), "Perm");
+      expect((await svc.setAttr(alice, SHARE, f.id, { ctime: when, dosAttributes: DOS_HIDDEN }, null)).attr.ctime).toEqual(when);
+      expect((await svc.setAttr(alice, SHARE, f.id, { ctime: OLD }, null)).attr.ctime).toEqual(OLD);
+    });
+
     it("sets ctime on every change, returns wcc data, and honours the ctime guard", async () => {
       const f = await mkfile(alice, top.id, "f", { size: 9 });
       await age(f.id);
@@ -677,6 +700,13 @@ describe("MetadataService", () => {
       expect(first.attr.mtime).not.toEqual(OLD);
       expect(first.attr.ctime).toEqual(first.attr.mtime);
       expect((await svc.write(alice, SHARE, f.id, 50, async () => {})).attr.size).toBe(100);
+    });
+
+    it("marks a written file for backup (the DOS archive bit), keeping its other DOS attributes", async () => {
+      const f = await mkfile(alice, top.id, "f", { mode: 0o666, dosAttributes: DOS_HIDDEN });
+      expect((await svc.write(bob, SHARE, f.id, 10, async () => {})).attr.dosAttributes).toBe(DOS_HIDDEN | DOS_ARCHIVE);
+      await svc.setAttr(alice, SHARE, f.id, { dosAttributes: DOS_HIDDEN }, null);
+      expect((await svc.write(alice, SHARE, f.id, 20, async () => {})).attr.dosAttributes).toBe(DOS_HIDDEN | DOS_ARCHIVE);
     });
 
     it("never loses a larger size to concurrent writes", async () => {

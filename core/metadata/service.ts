@@ -6,6 +6,8 @@ import { KeyedRwLock } from "../util/keyed-rw-lock.js";
 import { LockManager } from "./locking.js";
 import { FULL_CAPABILITIES, type MetadataStore, type StoreCapabilities } from "./store.js";
 import {
+  DOS_ARCHIVE,
+  DOS_ATTRIBUTES_KEPT,
   timespecNow,
   wccOf,
   type AttrChanges,
@@ -30,6 +32,12 @@ export interface SetAttrRequest {
   size?: number;
   atime?: Timespec | "now";
   mtime?: Timespec | "now";
+  /** The creation time (SMB). */
+  birthtime?: Timespec;
+  /** An explicit change time (SMB lets clients set it); otherwise every change sets it to now. */
+  ctime?: Timespec;
+  /** The DOS attribute bits kept with the node (SMB; see DOS_ATTRIBUTES_KEPT), replacing the old ones. */
+  dosAttributes?: number;
 }
 
 export type CreateHow =
@@ -53,7 +61,7 @@ export interface NameChange {
 }
 
 /** What a change of a node's attributes touched. */
-export type AttrChangeKind = "size" | "mode" | "owner" | "atime" | "mtime";
+export type AttrChangeKind = "size" | "mode" | "owner" | "atime" | "mtime" | "dos" | "birthtime";
 
 /** A node whose attributes changed (SETATTR, WRITE, truncation by CREATE), for change notification. */
 export interface AttrChange {
@@ -371,8 +379,8 @@ export class MetadataService {
 
   /**
    * Changes attributes as permitted: mode and group by the owner or root, owner by root only,
-   * size with write permission, times set to "now" with write permission, explicit times by the
-   * owner or root. Fails with NotSync when `guardCtime` no longer matches (RFC 1813 §3.3.2).
+   * size with write permission, times set to "now" with write permission, explicit times (also
+   * creation and change time) and DOS attributes by the owner or root. Fails with NotSync when `guardCtime` no longer matches (RFC 1813 §3.3.2).
    * A new size reaches the content before this resolves, in order with the file's WRITEs.
    */
   async setAttr(
@@ -690,7 +698,8 @@ export class MetadataService {
 
   /**
    * A WRITE of bytes ending at `end`: checks that `ctx` may write the file, lets `land` put the
-   * bytes in its content, then grows the size to cover them and sets mtime and ctime to now. A
+   * bytes in its content, then grows the size to cover them, sets mtime and ctime to now and the
+   * DOS archive bit. A
    * size change or the removal of the file waits for it, and it for them, so size and content
    * agree whatever the interleaving; a WRITE of a file removed meanwhile is Stale.
    */
@@ -707,7 +716,10 @@ export class MetadataService {
       return this.mutex.run([id], async () => {
         const attr = await this.node(s, id);
         const now = timespecNow();
-        const after = await s.store.setAttr(id, { size: Math.max(attr.size, end), mtime: now, ctime: now });
+        const changes: AttrChanges = { size: Math.max(attr.size, end), mtime: now, ctime: now };
+        // A write marks the file changed since its last backup, as Windows does (same store call).
+        if ((attr.dosAttributes & DOS_ARCHIVE) === 0) changes.dosAttributes = attr.dosAttributes | DOS_ARCHIVE;
+        const after = await s.store.setAttr(id, changes);
         this.attrChanged(s, id, end > attr.size ? ["size", "mtime"] : ["mtime"]);
         return { wcc: { before: wccOf(attr), after }, attr: after };
       });
@@ -917,6 +929,8 @@ function kindsOf(changes: AttrChanges): AttrChangeKind[] {
   if (changes.uid !== undefined || changes.gid !== undefined) kinds.push("owner");
   if (changes.atime !== undefined) kinds.push("atime");
   if (changes.mtime !== undefined) kinds.push("mtime");
+  if (changes.dosAttributes !== undefined) kinds.push("dos");
+  if (changes.birthtime !== undefined) kinds.push("birthtime");
   return kinds;
 }
 
@@ -988,6 +1002,8 @@ function newNodeFor(ctx: AuthContext, dir: FileAttr, type: FileType, attrs: SetA
     atime: resolveTime(attrs.atime, now) ?? now,
     mtime: resolveTime(attrs.mtime, now) ?? now,
     ctime: now,
+    birthtime: attrs.birthtime ?? now,
+    dosAttributes: checkDosAttributes(attrs.dosAttributes ?? 0),
     contentId: type === "file" ? randomUUID().replaceAll("-", "") : null,
     rdev: { major: 0, minor: 0 },
   };
@@ -1057,7 +1073,21 @@ function planSetAttr(ctx: AuthContext, attr: FileAttr, req: SetAttrRequest, now:
     }
   }
 
-  if (Object.keys(changes).length === 0) return null;
-  changes.ctime = now;
+  if (req.birthtime !== undefined || req.ctime !== undefined || req.dosAttributes !== undefined) {
+    if (!isRoot && !isOwner) throw fsError("Perm", `only the owner or root may set the creation or change time or DOS attributes of ${attr.id}`);
+    if (req.birthtime !== undefined) changes.birthtime = req.birthtime;
+    if (req.dosAttributes !== undefined && req.dosAttributes !== attr.dosAttributes) {
+      changes.dosAttributes = checkDosAttributes(req.dosAttributes);
+    }
+  }
+
+  if (Object.keys(changes).length === 0 && req.ctime === undefined) return null;
+  changes.ctime = req.ctime ?? now;
   return changes;
+}
+
+/** DOS attributes a node can keep: bits outside DOS_ATTRIBUTES_KEPT are Invalid. */
+function checkDosAttributes(bits: number): number {
+  if (!Number.isInteger(bits) || bits < 0 || (bits & ~DOS_ATTRIBUTES_KEPT) !== 0) throw fsError("Invalid", `DOS attributes 0x${bits.toString(16)}`);
+  return bits;
 }

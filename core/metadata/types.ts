@@ -34,6 +34,13 @@ export interface FileAttr {
   atime: Timespec;
   mtime: Timespec;
   ctime: Timespec;
+  /** When the node was made (SMB's CreationTime); clients may set it. */
+  birthtime: Timespec;
+  /**
+   * The DOS attribute bits the mode cannot hold (see DOS_ATTRIBUTES_KEPT): what SMB clients set
+   * and read back. Stores keep the number as given.
+   */
+  dosAttributes: number;
   /** Where a regular file's bytes live in the share's content store; null for other types. */
   contentId: string | null;
   /** Device number for block and character devices; zeros otherwise. */
@@ -55,6 +62,10 @@ export interface NewNode {
   atime: Timespec;
   mtime: Timespec;
   ctime: Timespec;
+  /** Defaults to `ctime`. */
+  birthtime?: Timespec;
+  /** Defaults to none (0). */
+  dosAttributes?: number;
   contentId: string | null;
   rdev: DeviceNumber;
   /** Symlink target; required for symlinks, ignored otherwise. */
@@ -62,7 +73,25 @@ export interface NewNode {
 }
 
 /** Attribute changes a store applies as given (the service decides what is allowed). */
-export type AttrChanges = Partial<Pick<FileAttr, "mode" | "uid" | "gid" | "size" | "atime" | "mtime" | "ctime">>;
+export type AttrChanges = Partial<
+  Pick<FileAttr, "mode" | "uid" | "gid" | "size" | "atime" | "mtime" | "ctime" | "birthtime" | "dosAttributes">
+>;
+
+/**
+ * DOS attribute bits (MS-FSCC §2.6) a node keeps in `dosAttributes`. They are the bits Windows
+ * lets a client set and read back (MS-FSA §2.1.5.14.2) that POSIX has no place for; READONLY of
+ * a file is its owner's write bit and DIRECTORY its type, so those are derived, not kept —
+ * except READONLY on a directory, which Windows keeps apart from the directory's permissions.
+ */
+export const DOS_READONLY = 0x1;
+export const DOS_HIDDEN = 0x2;
+export const DOS_SYSTEM = 0x4;
+export const DOS_ARCHIVE = 0x20;
+export const DOS_TEMPORARY = 0x100;
+export const DOS_OFFLINE = 0x1000;
+export const DOS_NOT_CONTENT_INDEXED = 0x2000;
+export const DOS_ATTRIBUTES_KEPT =
+  DOS_READONLY | DOS_HIDDEN | DOS_SYSTEM | DOS_ARCHIVE | DOS_TEMPORARY | DOS_OFFLINE | DOS_NOT_CONTENT_INDEXED;
 
 export interface DirEntry {
   name: string;

@@ -16,6 +16,8 @@ function attr(type: FileType, size: number): FileAttr {
     atime: { sec: 1, nsec: 2 },
     mtime: { sec: 3, nsec: 4 },
     ctime: { sec: 5, nsec: 6 },
+    birthtime: { sec: 1, nsec: 0 },
+    dosAttributes: 0,
     contentId: null,
     rdev: { major: 8, minor: 3 },
     shareRoot: "r1",

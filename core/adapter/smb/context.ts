@@ -5,10 +5,6 @@ import type { ContentService } from "../../content/service.js";
 import { NameNotFound, type MetadataService } from "../../metadata/service.js";
 import type { AuthContext, FileAttr, FileId } from "../../metadata/types.js";
 import {
-  FILE_ATTRIBUTE_ARCHIVE,
-  FILE_ATTRIBUTE_DIRECTORY,
-  FILE_ATTRIBUTE_HIDDEN,
-  FILE_ATTRIBUTE_READONLY,
   SMB2_LEASE_HANDLE_CACHING,
   SMB2_LEASE_READ_CACHING,
   STATUS_OBJECT_NAME_INVALID,
@@ -23,6 +19,7 @@ import type { ConfiguredShare } from "../../registry/share.js";
 import type { Logger } from "../../util/logger.js";
 import { ByteRangeLocks } from "./byte-range-locks.js";
 import { CaseInsensitiveNames, directoryKey } from "./case-names.js";
+import { reportedAttributes } from "./dos-attributes.js";
 import { smbError } from "./errors.js";
 import { DirectoryWatches, type DirectoryWatch } from "./notify.js";
 import { CacheGrants, type Lease } from "./oplocks.js";
@@ -117,11 +114,6 @@ export class SmbContext {
     this.watches.add(open.share!.name, open.fileId!, watch);
     this.stopWatchingAttrs ??= this.metadata.watchAttrs((change) => this.watches.attrsChanged(change));
     return watch;
-  }
-
-  /** Reports to the watches a change of the open's file that the metadata service does not see. */
-  notifyModified(open: Open, filter: number): void {
-    if (filter !== 0 && open.share && open.parentId !== null) this.watches.modified(open.share.name, open.parentId, open.name, filter);
   }
 
   /** Where an SMB open of the node has its name. */
@@ -256,24 +248,18 @@ export class SmbContext {
   /** SMB2's view of a file's attributes (MS-FSCC §2.4). */
   fileInfo(attr: FileAttr, name: string, deletePending = false): SmbFileInfo {
     const directory = attr.type === "dir";
-    let attributes = directory ? FILE_ATTRIBUTE_DIRECTORY : FILE_ATTRIBUTE_ARCHIVE;
-    // No write bit for the owner reads as read-only, as Samba maps it; dot files as hidden.
-    if (!directory && (attr.mode & 0o200) === 0) attributes |= FILE_ATTRIBUTE_READONLY;
-    if (name.startsWith(".") && name !== "." && name !== "..") attributes |= FILE_ATTRIBUTE_HIDDEN;
     const mtime = toFiletime(attr.mtime.sec, attr.mtime.nsec);
     const ctime = toFiletime(attr.ctime.sec, attr.ctime.nsec);
     const atime = toFiletime(attr.atime.sec, attr.atime.nsec);
-    // The stores keep no birth time: the earliest of the three, as Samba does without one.
-    const created = [mtime, ctime, atime].reduce((a, b) => (b < a ? b : a));
     const size = directory ? 0 : attr.size;
     return {
-      creationTime: created,
+      creationTime: toFiletime(attr.birthtime.sec, attr.birthtime.nsec),
       lastAccessTime: atime,
       lastWriteTime: mtime,
       changeTime: ctime,
       endOfFile: size,
       allocationSize: Math.ceil(size / 4096) * 4096,
-      attributes,
+      attributes: reportedAttributes(attr, name),
       fileIndex: BigInt(attr.ino),
       numberOfLinks: attr.nlink,
       deletePending,

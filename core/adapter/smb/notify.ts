@@ -33,6 +33,8 @@ const FILTER: Readonly<Record<AttrChangeKind, number>> = {
   // A mode is the DOS read-only attribute and the file's security descriptor at once.
   mode: FILE_NOTIFY_CHANGE_ATTRIBUTES | FILE_NOTIFY_CHANGE_SECURITY,
   owner: FILE_NOTIFY_CHANGE_SECURITY,
+  dos: FILE_NOTIFY_CHANGE_ATTRIBUTES,
+  birthtime: FILE_NOTIFY_CHANGE_CREATION,
 };
 /** Changes kept for an open between two CHANGE_NOTIFY requests; more is an overflow (STATUS_NOTIFY_ENUM_DIR). */
 const MAX_QUEUED = 256;
@@ -189,11 +191,6 @@ export class DirectoryWatches {
 
   attrsChanged(change: AttrChange): void {
     if (this.byDir.size > 0) this.enqueue(() => this.deliverAttrs(change));
-  }
-
-  /** A change the metadata service does not see (DOS attributes, creation time): MODIFIED for `filter`'s kinds. */
-  modified(share: string, dirId: FileId, name: string, filter: number): void {
-    if (this.byDir.size > 0) this.enqueue(() => this.report(share, dirId, name, [{ action: FILE_ACTION_MODIFIED, filter }]));
   }
 
   private enqueue(deliver: () => Promise<void>): void {

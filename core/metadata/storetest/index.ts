@@ -165,6 +165,23 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
         expect(await store.get(created.id)).toEqual(created);
       });
 
+      it("keeps the creation time and DOS attributes it was given, and defaults them to ctime and none", async () => {
+        const given = (
+          await store.create(
+            root.id,
+            "given",
+            newNode("file", { ctime: { sec: 5, nsec: 6 }, birthtime: { sec: -3, nsec: 999_999_999 }, dosAttributes: 0x2026 }),
+            later(),
+          )
+        ).attr;
+        expect(given).toMatchObject({ birthtime: { sec: -3, nsec: 999_999_999 }, dosAttributes: 0x2026, ctime: { sec: 5, nsec: 6 } });
+        expect(await store.get(given.id)).toEqual(given);
+        expect(await store.lookup(root.id, "given")).toEqual(given);
+        const plain = (await store.create(root.id, "plain", newNode("dir", { ctime: { sec: 7, nsec: 8 } }), later())).attr;
+        expect(plain).toMatchObject({ birthtime: { sec: 7, nsec: 8 }, dosAttributes: 0 });
+        expect((await listAll(store, root.id)).map((e) => e.attr)).toEqual([given, await store.get(plain.id)]);
+      });
+
       it("keeps device numbers and gives every node its own ino", async () => {
         const dev = (await store.create(root.id, "tty", newNode("char", { rdev: { major: 4, minor: 64 } }), later())).attr;
         expect((await store.get(dev.id)).rdev).toEqual({ major: 4, minor: 64 });
@@ -513,6 +530,21 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
         await expectFsError(store.setAttr("no-such-id", { mode: 0o600 }), "NotFound");
       });
 
+      it("changes the creation time and DOS attributes alone, and keeps them through other changes", async () => {
+        const f = await mkfile(root.id, "f", { dosAttributes: 0x20 });
+        const changed = await store.setAttr(f.id, { birthtime: { sec: 11_644_473_600, nsec: 100 }, dosAttributes: 0x6 });
+        expect(changed).toEqual({ ...f, birthtime: { sec: 11_644_473_600, nsec: 100 }, dosAttributes: 0x6 });
+        const resized = await store.setAttr(f.id, { size: 3, mtime: later() });
+        expect(resized).toMatchObject({ birthtime: { sec: 11_644_473_600, nsec: 100 }, dosAttributes: 0x6, size: 3 });
+        const cleared = await store.setAttr(f.id, { dosAttributes: 0 });
+        expect(cleared.dosAttributes).toBe(0);
+        expect(await store.get(f.id)).toEqual(cleared);
+        // Renaming and linking change the ctime, not these.
+        await store.rename(root.id, "f", root.id, "g", later());
+        await store.link(root.id, "h", f.id, later());
+        expect(await store.get(f.id)).toMatchObject({ birthtime: { sec: 11_644_473_600, nsec: 100 }, dosAttributes: 0 });
+      });
+
       it("hands out attributes that later changes do not alter", async () => {
         const f = await mkfile(root.id, "f");
         const held = await store.get(f.id);
@@ -536,7 +568,7 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
             entry("f1", "file", { size: 10, mode: 0o600, uid: 7, gid: 8, mtime: { sec: 5, nsec: 6 } }),
             entry("sub", "dir"),
             entry("ln", "symlink", { symlinkTarget: target, size: target.length }),
-            entry("f2", "file", { size: 20 }),
+            entry("f2", "file", { size: 20, birthtime: { sec: 42, nsec: 43 }, dosAttributes: 0x102 }),
           ],
           now,
         );
@@ -544,6 +576,8 @@ export function runMetadataStoreConformance(name: string, open: () => Promise<Me
         expect(created.map((a) => a?.type)).toEqual(["file", "dir", "symlink", "file"]);
         expect(created[0]).toMatchObject({ size: 10, mode: 0o600, uid: 7, gid: 8, nlink: 1, mtime: { sec: 5, nsec: 6 } });
         expect(created[1]!.nlink).toBe(2);
+        expect(created[1]).toMatchObject({ birthtime: T0, dosAttributes: 0 });
+        expect(created[3]).toMatchObject({ birthtime: { sec: 42, nsec: 43 }, dosAttributes: 0x102 });
         expect(new Set(created.map((a) => a!.id)).size).toBe(4);
         expect(new Set(created.map((a) => a!.ino)).size).toBe(4);
         for (const [i, n] of ["f1", "sub", "ln", "f2"].entries()) {

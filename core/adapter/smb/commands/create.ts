@@ -71,6 +71,7 @@ import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
 import type { SmbConnection } from "../connection.js";
 import { fileKey, MAX_OPENS_PER_CONNECTION, type SmbContext } from "../context.js";
 import { directoryKey } from "../case-names.js";
+import { checkCreateAttributes, newNodeAttributes, overwriteAttributes } from "../dos-attributes.js";
 import { smbError } from "../errors.js";
 import { touchesData } from "../open-files.js";
 import type { Lease, LeaseRequest } from "../oplocks.js";
@@ -95,6 +96,7 @@ const REQUEST_LEASE = "RqLs";
 /**
  * MS-SMB2 §2.2.13 CREATE request: oplock level, DesiredAccess, FileAttributes, ShareAccess,
  * CreateDisposition, CreateOptions, the name (relative to the share root) and create contexts.
+ * FileAttributes are kept for a new node and replace an overwritten file's (see dos-attributes.ts).
  * §2.2.14 response: the action taken, times, sizes, attributes, the FileId and the answered
  * contexts (maximal access, on-disk id, lease). Opens on IPC$ reach the srvsvc pipe (§3.3.5.9).
  * Other clients' oplocks and leases are broken before the open goes ahead, and the open gets the
@@ -115,7 +117,7 @@ export const create: SmbCommand = {
     const impersonation = body.u32();
     body.skip(8 + 8); // SmbCreateFlags, Reserved
     const desiredAccess = body.u32();
-    body.u32(); // FileAttributes: DOS attributes are not kept yet
+    const fileAttributes = body.u32();
     const shareAccess = body.u32() & (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
     const disposition = body.u32();
     const options = body.u32();
@@ -133,6 +135,7 @@ export const create: SmbCommand = {
     if (disposition > FILE_OVERWRITE_IF) throw smbError(STATUS_INVALID_PARAMETER, `CreateDisposition ${disposition}`);
     if (options & FILE_OPEN_BY_FILE_ID) throw smbError(STATUS_NOT_SUPPORTED, "open by file id is not supported");
     if ((options & FILE_DIRECTORY_FILE) && (options & FILE_NON_DIRECTORY_FILE)) throw smbError(STATUS_INVALID_PARAMETER, "both directory and non-directory");
+    checkCreateAttributes(fileAttributes, (options & FILE_DIRECTORY_FILE) !== 0);
     if (options & FILE_DELETE_ON_CLOSE && !(desiredAccess & (DELETE | GENERIC_ALL | MAXIMUM_ALLOWED))) {
       throw smbError(STATUS_ACCESS_DENIED, "delete on close without DELETE access");
     }
@@ -178,7 +181,7 @@ export const create: SmbCommand = {
     } else {
       if (disposition === FILE_OPEN || disposition === FILE_OVERWRITE) throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, `no file '${name}'`);
       if (last === "") throw smbError(STATUS_OBJECT_NAME_INVALID, "cannot create the share root");
-      attr = await createNode(ctx, auth, share, dirId, last, wantsDir);
+      attr = await createNode(ctx, auth, share, dirId, last, wantsDir, fileAttributes);
       action = FILE_CREATED;
     }
     const access = await grantedAccess(ctx, auth, share, attr, desiredAccess, action === FILE_CREATED);
@@ -210,7 +213,8 @@ export const create: SmbCommand = {
     ctx.admitOpen(open);
     if (overwriting) {
       try {
-        attr = (await ctx.metadata.setAttr(auth, share.name, attr.id, { size: 0 }, null)).attr;
+        const attributes = overwriteAttributes(attr, fileAttributes, auth.uid === 0 || auth.uid === attr.uid);
+        attr = (await ctx.metadata.setAttr(auth, share.name, attr.id, { size: 0, ...attributes }, null)).attr;
       } catch (err) {
         ctx.withdrawOpen(open);
         throw err;
@@ -287,11 +291,11 @@ function newOpen(
   };
 }
 
-async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, dirId: string, name: string, dir: boolean): Promise<FileAttr> {
+async function createNode(ctx: SmbContext, auth: AuthContext, share: ConfiguredShare, dirId: string, name: string, dir: boolean, attributes: number): Promise<FileAttr> {
   try {
     const made = dir
-      ? await ctx.metadata.mkdir(auth, share.name, dirId, name, { mode: 0o755 })
-      : await ctx.metadata.create(auth, share.name, dirId, name, { mode: "guarded", attrs: { mode: 0o644 } });
+      ? await ctx.metadata.mkdir(auth, share.name, dirId, name, newNodeAttributes(attributes, true, 0o755))
+      : await ctx.metadata.create(auth, share.name, dirId, name, { mode: "guarded", attrs: newNodeAttributes(attributes, false, 0o644) });
     ctx.names.added(directoryKey(share.id, dirId), made.dirWcc, name);
     return made.attr;
   } catch (err) {

@@ -3,7 +3,6 @@ import { fromUtf16, SmbReader, SmbWriter } from "../../../protocol/smb2/buffer.j
 import {
   DELETE,
   FILE_APPEND_DATA,
-  FILE_ATTRIBUTE_READONLY,
   FILE_WRITE_ATTRIBUTES,
   FILE_WRITE_DATA,
   FileAllocationInformation,
@@ -14,8 +13,6 @@ import {
   FileModeInformation,
   FilePositionInformation,
   FileRenameInformation,
-  FILE_NOTIFY_CHANGE_ATTRIBUTES,
-  FILE_NOTIFY_CHANGE_CREATION,
   SMB2_0_INFO_FILE,
   SMB2_HEADER_SIZE,
   STATUS_ACCESS_DENIED,
@@ -30,6 +27,7 @@ import { fromFiletime } from "../../../protocol/smb2/info.js";
 import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
 import { directoryKey } from "../case-names.js";
 import { splitPath } from "../context.js";
+import { basicInfoAttributes } from "../dos-attributes.js";
 import { smbError } from "../errors.js";
 import type { Open } from "../state.js";
 
@@ -39,7 +37,7 @@ const FILE_DISPOSITION_DELETE = 0x1;
 
 /**
  * MS-SMB2 §2.2.39 SET_INFO request: InfoType, FileInfoClass, the buffer, FileId. §2.2.40
- * response: nothing. File classes: basic (times), end of file and allocation (size), disposition
+ * response: nothing. File classes: basic (times, DOS attributes), end of file and allocation (size), disposition
  * (delete when the last open closes), rename, position and mode (§3.3.5.21.1). Security and
  * quota information cannot be set yet (STATUS_NOT_SUPPORTED).
  */
@@ -76,25 +74,20 @@ async function setFileClass(call: SmbCall, open: Open, infoClass: number, data: 
     case FileBasicInformation: {
       need(40);
       if (!(open.access & FILE_WRITE_ATTRIBUTES)) throw smbError(STATUS_ACCESS_DENIED, "opened without FILE_WRITE_ATTRIBUTES");
-      const created = data.u64(); // not kept
+      const created = data.u64();
       const atime = data.u64();
       const mtime = data.u64();
-      data.u64(); // ChangeTime: the store sets it
+      const changed = data.u64();
       const attributes = data.u32();
-      const change: SetAttrRequest = {};
       // 0 leaves a time alone; -1 and -2 (stop or resume automatic updates) do too.
+      const current = await ctx.metadata.getAttr(share.name, open.fileId!);
+      const change: SetAttrRequest = basicInfoAttributes(current, attributes);
+      if (isSetTime(created)) change.birthtime = fromFiletime(created);
       if (isSetTime(atime)) change.atime = fromFiletime(atime);
       if (isSetTime(mtime)) change.mtime = fromFiletime(mtime);
-      // 0 leaves the attributes alone. READONLY is the owner's write bit, as Samba maps it; the
-      // other DOS attributes are not kept yet.
-      if (attributes !== 0 && !open.isDirectory) {
-        const { mode } = await ctx.metadata.getAttr(share.name, open.fileId!);
-        const wanted = attributes & FILE_ATTRIBUTE_READONLY ? mode & ~0o222 : mode | 0o200;
-        if (wanted !== mode) change.mode = wanted;
-      }
-      if (change.atime || change.mtime || change.mode !== undefined) await ctx.metadata.setAttr(auth, share.name, open.fileId!, change, null);
-      // CHANGE_NOTIFY hears of the rest from the metadata service; of what it does not keep, from here.
-      ctx.notifyModified(open, (isSetTime(created) ? FILE_NOTIFY_CHANGE_CREATION : 0) | (attributes !== 0 && change.mode === undefined ? FILE_NOTIFY_CHANGE_ATTRIBUTES : 0));
+      if (isSetTime(changed)) change.ctime = fromFiletime(changed);
+      // CHANGE_NOTIFY hears of these from the metadata service, whichever protocol made them.
+      if (Object.keys(change).length > 0) await ctx.metadata.setAttr(auth, share.name, open.fileId!, change, null);
       return;
     }
     case FileEndOfFileInformation:

@@ -203,6 +203,8 @@ export class MemoryMetadataStore implements MetadataStore {
     if (changes.atime !== undefined) a.atime = ts(changes.atime);
     if (changes.mtime !== undefined) a.mtime = ts(changes.mtime);
     if (changes.ctime !== undefined) a.ctime = ts(changes.ctime);
+    if (changes.birthtime !== undefined) a.birthtime = ts(changes.birthtime);
+    if (changes.dosAttributes !== undefined) a.dosAttributes = changes.dosAttributes;
     return copy(a);
   }
 
@@ -292,6 +294,8 @@ export class MemoryMetadataStore implements MetadataStore {
         atime: ts(init.atime),
         mtime: ts(init.mtime),
         ctime: ts(init.ctime),
+        birthtime: ts(init.birthtime ?? init.ctime),
+        dosAttributes: init.dosAttributes ?? 0,
         contentId: init.contentId,
         rdev: { major: init.rdev.major, minor: init.rdev.minor },
         shareRoot: shareRoot ?? id,

@@ -364,6 +364,9 @@ export class PostgresMetadataStore implements MetadataStore {
       changes.mtime?.nsec ?? null,
       changes.ctime?.sec ?? null,
       changes.ctime?.nsec ?? null,
+      changes.birthtime?.sec ?? null,
+      changes.birthtime?.nsec ?? null,
+      changes.dosAttributes ?? null,
     ];
     return this.usageCache.write(
       () =>
@@ -559,6 +562,9 @@ function newNodeValues(node: NewNode, parentId: string | null): unknown[] {
     node.rdev.minor,
     node.type === "symlink" ? (node.symlinkTarget ?? "") : null,
     node.type === "dir" ? parentId : null,
+    (node.birthtime ?? node.ctime).sec,
+    (node.birthtime ?? node.ctime).nsec,
+    node.dosAttributes ?? 0,
   ];
 }
 

@@ -239,6 +239,34 @@ describe("PostgresMetadataStore", () => {
     expect(await server.query(db, "SELECT version FROM schema_version")).toEqual([{ version: MIGRATIONS.length }]);
   });
 
+  it("migrates a version 2 database: a node's birth time becomes the earliest of its times, with no DOS attributes", async () => {
+    const db = await freshDatabase();
+    await server.query(db, `CREATE TABLE schema_version (version integer NOT NULL); INSERT INTO schema_version VALUES (2);`);
+    for (const migration of MIGRATIONS.slice(0, 2)) await server.query(db, migration);
+    const ids = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002", "00000000-0000-4000-8000-000000000003"];
+    const insert = (id: string, type: string, times: number[], parent: string | null) =>
+      server.query(
+        db,
+        `INSERT INTO nodes (id, type, mode, nlink, uid, gid, size, atime_sec, atime_nsec, mtime_sec, mtime_nsec,
+           ctime_sec, ctime_nsec, parent_id, share_root) VALUES ($1, $2, 493, 1, 0, 0, 0, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [id, type, ...times, parent, ids[0]],
+      );
+    await insert(ids[0]!, "dir", [50, 0, 40, 0, 60, 0], null);
+    await insert(ids[1]!, "file", [20, 6, 20, 7, 30, 0], null);
+    await insert(ids[2]!, "file", [90, 0, 80, 0, 70, 9], null);
+    await server.query(db, `INSERT INTO roots (share, node_id) VALUES ('/export', $1)`, [ids[0]]);
+
+    const store = await openStore(db);
+    const migrated = await Promise.all(ids.map((id) => store.get(id)));
+    expect(migrated.map((a) => a.birthtime)).toEqual([
+      { sec: 40, nsec: 0 },
+      { sec: 20, nsec: 6 },
+      { sec: 70, nsec: 9 },
+    ]);
+    expect(migrated.map((a) => a.dosAttributes)).toEqual([0, 0, 0]);
+    expect(await server.query(db, "SELECT version FROM schema_version")).toEqual([{ version: MIGRATIONS.length }]);
+  });
+
   it("refuses a database whose schema is newer than this build", async () => {
     const db = await freshDatabase();
     await openStore(db);

@@ -70,6 +70,19 @@ export const MIGRATIONS: readonly string[] = [
     expires_at timestamptz NOT NULL
   );
   `,
+  // Version 3: what Windows keeps and POSIX does not: the creation time and the DOS attribute
+  // bits. A node made before has no birth time of its own: it gets the earliest of its atime,
+  // mtime and ctime, which is what the server reported as its creation time until now, so no
+  // client sees it change.
+  `
+  ALTER TABLE nodes ADD COLUMN birth_sec bigint NOT NULL DEFAULT 0,
+    ADD COLUMN birth_nsec integer NOT NULL DEFAULT 0,
+    ADD COLUMN dos_attributes integer NOT NULL DEFAULT 0;
+  UPDATE nodes SET (birth_sec, birth_nsec) = (
+    SELECT t.sec, t.nsec FROM (VALUES (atime_sec, atime_nsec), (mtime_sec, mtime_nsec), (ctime_sec, ctime_nsec)) AS t (sec, nsec)
+    ORDER BY t.sec, t.nsec LIMIT 1
+  );
+  `,
 ];
 
 /**

@@ -33,6 +33,9 @@ const NODE_COLUMN_LIST = [
   "rdev_major",
   "rdev_minor",
   "share_root",
+  "birth_sec",
+  "birth_nsec",
+  "dos_attributes",
 ] as const;
 /** How many cells a node takes in a row. */
 export const NODE_WIDTH = NODE_COLUMN_LIST.length;
@@ -57,6 +60,8 @@ export function attrFromRow(r: Row, at = 0): FileAttr | null {
     contentId: r[at + 14] as string | null,
     rdev: { major: r[at + 15] as number, minor: r[at + 16] as number },
     shareRoot: (r[at + 17] as string | null) ?? "",
+    birthtime: { sec: r[at + 18] as number, nsec: r[at + 19] as number },
+    dosAttributes: r[at + 20] as number,
   };
 }
 
@@ -71,10 +76,11 @@ const touch = (sec: string, nsec: string) =>
 /** The values of a new node, in the order of INSERT_NODE_COLUMNS, as parameters from $first on. */
 const INSERT_NODE_COLUMNS =
   "id, type, mode, nlink, uid, gid, size, atime_sec, atime_nsec, mtime_sec, mtime_nsec, " +
-  "ctime_sec, ctime_nsec, content_id, rdev_major, rdev_minor, symlink_target, parent_id";
+  "ctime_sec, ctime_nsec, content_id, rdev_major, rdev_minor, symlink_target, parent_id, " +
+  "birth_sec, birth_nsec, dos_attributes";
 const INSERT_NODE_TYPES = [
   "uuid", "text", "integer", "integer", "bigint", "bigint", "bigint", "bigint", "integer", "bigint", "integer",
-  "bigint", "integer", "text", "bigint", "bigint", "text", "uuid",
+  "bigint", "integer", "text", "bigint", "bigint", "text", "uuid", "bigint", "integer", "integer",
 ];
 /** How many parameters the values of a new node take. */
 export const NEW_NODE_PARAMS = INSERT_NODE_TYPES.length;
@@ -480,7 +486,7 @@ export const SQL = {
 
   /**
    * $1 id, $2 mode, $3 uid, $4 gid, $5 size, ($6, $7) atime, ($8, $9) mtime, ($10, $11) ctime,
-   * each null to keep → [node…, size before]. The row is locked first so the old size is the
+   * ($12, $13) birth time, $14 DOS attributes, each null to keep → [node…, size before]. The row is locked first so the old size is the
    * one this update replaced.
    */
   setAttr: statement(
@@ -489,7 +495,9 @@ export const SQL = {
        size = COALESCE($5, n.size),
        atime_sec = COALESCE($6, n.atime_sec), atime_nsec = COALESCE($7, n.atime_nsec),
        mtime_sec = COALESCE($8, n.mtime_sec), mtime_nsec = COALESCE($9, n.mtime_nsec),
-       ctime_sec = COALESCE($10, n.ctime_sec), ctime_nsec = COALESCE($11, n.ctime_nsec)
+       ctime_sec = COALESCE($10, n.ctime_sec), ctime_nsec = COALESCE($11, n.ctime_nsec),
+       birth_sec = COALESCE($12, n.birth_sec), birth_nsec = COALESCE($13, n.birth_nsec),
+       dos_attributes = COALESCE($14, n.dos_attributes)
      FROM (SELECT id, size FROM nodes WHERE id = $1 FOR UPDATE) old
      WHERE n.id = old.id
      RETURNING ${nodeColumnsOf("n")}, old.size`,

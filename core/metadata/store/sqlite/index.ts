@@ -45,11 +45,14 @@ interface NodeRow {
   parent_id: number | null;
   /** The root of the share whose tree holds the node (null only for nodes no share reaches). */
   share_root: number | null;
+  birth_sec: number;
+  birth_nsec: number;
+  dos_attributes: number;
 }
 
 /**
  * A row as raw mode returns it: an array of the selected columns. Node rows are read this way
- * (see nodeFromTuple): better-sqlite3 builds an array far faster than an object with 17 named
+ * (see nodeFromTuple): better-sqlite3 builds an array far faster than an object with 21 named
  * properties, and a JS object literal is then cheap.
  */
 type Cell = string | number | null;
@@ -80,6 +83,9 @@ const NODE_COLUMN_LIST = [
   "rdev_minor",
   "parent_id",
   "share_root",
+  "birth_sec",
+  "birth_nsec",
+  "dos_attributes",
 ] as const;
 const NODE_COLUMNS = NODE_COLUMN_LIST.join(", ");
 const NODE_COLUMNS_OF_N = NODE_COLUMN_LIST.map((c) => `n.${c}`).join(", ");
@@ -105,6 +111,9 @@ function nodeFromTuple(t: readonly Cell[], at = 0): NodeRow {
     rdev_minor: t[at + 15] as number,
     parent_id: t[at + 16] as number | null,
     share_root: t[at + 17] as number | null,
+    birth_sec: t[at + 18] as number,
+    birth_nsec: t[at + 19] as number,
+    dos_attributes: t[at + 20] as number,
   };
 }
 
@@ -299,6 +308,9 @@ export class SqliteMetadataStore implements MetadataStore {
         mtimeNsec: changes.mtime?.nsec ?? null,
         ctimeSec: changes.ctime?.sec ?? null,
         ctimeNsec: changes.ctime?.nsec ?? null,
+        birthSec: changes.birthtime?.sec ?? null,
+        birthNsec: changes.birthtime?.nsec ?? null,
+        dosAttributes: changes.dosAttributes ?? null,
       });
       if (!row) throw fsError("NotFound", `no file ${id}`);
       this.nodeCache.set(row.id, row);
@@ -440,6 +452,9 @@ export class SqliteMetadataStore implements MetadataStore {
       mtimeNsec: node.mtime.nsec,
       ctimeSec: node.ctime.sec,
       ctimeNsec: node.ctime.nsec,
+      birthSec: (node.birthtime ?? node.ctime).sec,
+      birthNsec: (node.birthtime ?? node.ctime).nsec,
+      dosAttributes: node.dosAttributes ?? 0,
       contentId: node.contentId,
       rdevMajor: node.rdev.major,
       rdevMinor: node.rdev.minor,
@@ -663,9 +678,11 @@ function prepareStatements(db: Database.Database) {
     insertNode: new NodeQuery<[Record<string, unknown>]>(
       db,
       `INSERT INTO nodes (type, mode, nlink, uid, gid, size, atime_sec, atime_nsec, mtime_sec, mtime_nsec,
-         ctime_sec, ctime_nsec, content_id, rdev_major, rdev_minor, symlink_target, parent_id, share_root)
+         ctime_sec, ctime_nsec, birth_sec, birth_nsec, dos_attributes, content_id, rdev_major, rdev_minor,
+         symlink_target, parent_id, share_root)
        VALUES (@type, @mode, @nlink, @uid, @gid, @size, @atimeSec, @atimeNsec, @mtimeSec, @mtimeNsec,
-         @ctimeSec, @ctimeNsec, @contentId, @rdevMajor, @rdevMinor, @symlinkTarget, @parentId, @shareRoot)
+         @ctimeSec, @ctimeNsec, @birthSec, @birthNsec, @dosAttributes, @contentId, @rdevMajor, @rdevMinor,
+         @symlinkTarget, @parentId, @shareRoot)
        RETURNING ${NODE_COLUMNS}`,
     ),
     setShareRoot: new NodeQuery<[number]>(db, `UPDATE nodes SET share_root = id WHERE id = ? RETURNING ${NODE_COLUMNS}`),
@@ -704,7 +721,9 @@ function prepareStatements(db: Database.Database) {
          size = COALESCE(@size, size),
          atime_sec = COALESCE(@atimeSec, atime_sec), atime_nsec = COALESCE(@atimeNsec, atime_nsec),
          mtime_sec = COALESCE(@mtimeSec, mtime_sec), mtime_nsec = COALESCE(@mtimeNsec, mtime_nsec),
-         ctime_sec = COALESCE(@ctimeSec, ctime_sec), ctime_nsec = COALESCE(@ctimeNsec, ctime_nsec)
+         ctime_sec = COALESCE(@ctimeSec, ctime_sec), ctime_nsec = COALESCE(@ctimeNsec, ctime_nsec),
+         birth_sec = COALESCE(@birthSec, birth_sec), birth_nsec = COALESCE(@birthNsec, birth_nsec),
+         dos_attributes = COALESCE(@dosAttributes, dos_attributes)
        WHERE id = @id RETURNING ${NODE_COLUMNS}`,
     ),
     symlinkTarget: db.prepare(`SELECT symlink_target FROM nodes WHERE id = ?`) as Stmt<
@@ -768,6 +787,8 @@ function toAttr(r: NodeRow): FileAttr {
     atime: { sec: r.atime_sec, nsec: r.atime_nsec },
     mtime: { sec: r.mtime_sec, nsec: r.mtime_nsec },
     ctime: { sec: r.ctime_sec, nsec: r.ctime_nsec },
+    birthtime: { sec: r.birth_sec, nsec: r.birth_nsec },
+    dosAttributes: r.dos_attributes,
     contentId: r.content_id,
     rdev: { major: r.rdev_major, minor: r.rdev_minor },
     shareRoot: r.share_root === null ? "" : String(r.share_root),

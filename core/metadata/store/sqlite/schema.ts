@@ -78,4 +78,16 @@ export const MIGRATIONS: readonly string[] = [
     value BLOB NOT NULL
   );
   `,
+  // Version 4: what Windows keeps and POSIX does not: the creation time and the DOS attribute
+  // bits. A node made before has no birth time of its own: it gets the earliest of its atime,
+  // mtime and ctime, which is what the server reported as its creation time until now, so no
+  // client sees it change.
+  `
+  ALTER TABLE nodes ADD COLUMN birth_sec INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE nodes ADD COLUMN birth_nsec INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE nodes ADD COLUMN dos_attributes INTEGER NOT NULL DEFAULT 0;
+  UPDATE nodes SET birth_sec = atime_sec, birth_nsec = atime_nsec;
+  UPDATE nodes SET birth_sec = mtime_sec, birth_nsec = mtime_nsec WHERE (mtime_sec, mtime_nsec) < (birth_sec, birth_nsec);
+  UPDATE nodes SET birth_sec = ctime_sec, birth_nsec = ctime_nsec WHERE (ctime_sec, ctime_nsec) < (birth_sec, birth_nsec);
+  `,
 ];

@@ -118,6 +118,39 @@ describe("SqliteMetadataStore", () => {
     db.close();
   });
 
+  it("migrates a version 3 database: a node's birth time becomes the earliest of its times, with no DOS attributes", async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const v3 = new Database(path);
+    v3.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3);`);
+    for (const migration of MIGRATIONS.slice(0, 3)) v3.exec(migration);
+    const insert = v3.prepare(
+      `INSERT INTO nodes (id, type, mode, nlink, uid, gid, size, atime_sec, atime_nsec, mtime_sec, mtime_nsec,
+         ctime_sec, ctime_nsec, content_id, parent_id, share_root) VALUES (?, ?, 493, ?, 0, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+    );
+    insert.run(1, "dir", 2, 50, 0, 40, 0, 60, 0, null, null);
+    // mtime earliest, then atime earliest by nanoseconds, then ctime earliest.
+    insert.run(2, "file", 1, 30, 5, 20, 7, 30, 0, "c2", null);
+    insert.run(3, "file", 1, 20, 6, 20, 7, 30, 0, "c3", null);
+    insert.run(4, "file", 1, 90, 0, 80, 0, 70, 9, "c4", null);
+    v3.prepare(`INSERT INTO roots (share, node_id) VALUES ('/export', 1)`).run();
+    v3.prepare(`INSERT INTO entries (dir_id, name, child_id, cookie) VALUES (1, 'a', 2, 1), (1, 'b', 3, 2), (1, 'c', 4, 3)`).run();
+    v3.prepare(`UPDATE nodes SET next_cookie = 4 WHERE id = 1`).run();
+    v3.close();
+
+    const store = SqliteMetadataStore.open({ path });
+    const births = await Promise.all(["1", "2", "3", "4"].map(async (id) => (await store.get(id)).birthtime));
+    expect(births).toEqual([
+      { sec: 40, nsec: 0 },
+      { sec: 20, nsec: 7 },
+      { sec: 20, nsec: 6 },
+      { sec: 70, nsec: 9 },
+    ]);
+    for (const id of ["1", "2", "3", "4"]) expect((await store.get(id)).dosAttributes).toBe(0);
+    expect((await store.lookup("1", "c")).ctime).toEqual({ sec: 70, nsec: 9 });
+    await store.close();
+  });
+
   it("leaves what it reports unchanged when a transaction fails after some of its writes", async () => {
     const path = freshPath();
     let store = SqliteMetadataStore.open({ path });
