@@ -7,8 +7,8 @@
  *   - through gvfs FUSE mounts of both shares (what a GNOME desktop does): `cp` of a 512 MiB file
  *     in and out (checksum verified), and `cp -r` of 2,000 files of 4 KiB in (files/s);
  *   - DittoFS peak RSS while smbclient puts 2 GiB into a fresh server.
- * Signing is left as each server defaults: DittoFS requires it, smbd offers it without requiring
- * it (so smbclient does not sign: its -d 10 log shows only the session setup signed); no encryption.
+ * Both servers require signing (DittoFS's default, which Windows 11 24H2 insists on; smbd is told
+ * `server signing = mandatory`), so every message is MACed on both sides; no encryption.
  * Each workload runs ROUNDS times per server, interleaved; the table shows medians. Prints a table
  * and writes bench/out/smb-results.md and bench/out/smb-results.json. Every process it starts is
  * stopped by PID, also on failure, and the whole run is bounded by a deadline.

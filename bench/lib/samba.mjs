@@ -14,8 +14,11 @@ import { runWithInput } from "./run-input.mjs";
 
 function smbConf({ dir, shareDir, port }) {
   const state = (name) => join(dir, name);
-  // Everything else keeps smbd's defaults (notably `server signing = default`: offered, not required).
+  // Signing is required, as DittoFS requires it by default (Windows 11 24H2 insists on it): both
+  // servers then MAC every message, so the comparison measures the same work. Everything else
+  // keeps smbd's defaults.
   return `[global]
+  server signing = mandatory
   server role = standalone server
   interfaces = 127.0.0.1
   bind interfaces only = yes

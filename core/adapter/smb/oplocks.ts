@@ -212,21 +212,23 @@ export class CacheGrants {
   }
 
   /**
-   * A change of the file's data by `own`'s open (WRITE, a new size, a byte-range lock): the
-   * others' read caching goes, without waiting (MS-FSA §2.1.5.3; Samba's level 2 contention).
+   * A change of the file's data by `own`'s open (WRITE, a new size, a byte-range lock): read
+   * caching goes without waiting (MS-FSA §2.1.5.3; Samba's level 2 contention), the writer's own
+   * level II oplock included; its own lease stays.
    */
   breakReaders(fileKey: string, own: CacheGrant | null): void {
     if (own && own.state & W) return;
-    for (const grant of this.files.get(fileKey) ?? []) if (grant !== own && grant.state & R && !(grant.state & W)) void grant.lower(0);
+    for (const grant of this.files.get(fileKey) ?? []) {
+      if (grant.state & R && !(grant.state & W) && !(grant === own && grant instanceof Lease)) void grant.lower(0);
+    }
   }
 
   /**
    * The oplock an open gets for the level it asked (§3.3.5.9): batch or exclusive when no other
-   * open uses the file's data, level II when others only read-cache it, none for a directory or
-   * an open of attributes only.
+   * open uses the file's data, level II when others only read-cache it, none for a directory.
    */
   grantOplock(open: Open, fileKey: string, requested: number, othersOpen: boolean): OplockGrant | null {
-    if (requested === SMB2_OPLOCK_LEVEL_NONE || open.isDirectory || !touchesData(open)) return null;
+    if (requested === SMB2_OPLOCK_LEVEL_NONE || open.isDirectory) return null;
     let level = requested === SMB2_OPLOCK_LEVEL_BATCH || requested === SMB2_OPLOCK_LEVEL_EXCLUSIVE ? requested : SMB2_OPLOCK_LEVEL_II;
     if (othersOpen) level = SMB2_OPLOCK_LEVEL_II;
     // A lease that caches handles and an oplock do not mix (as Windows: smbtorture's lease.oplock).
