@@ -56,6 +56,9 @@ const MAX_CHAIN_RESPONSE_BYTES = 4 * MAX_IO_BYTES;
 /** READ data a connection holds in replies not yet handed to the kernel (see ReplyBudget). */
 const MAX_REPLY_BYTES_HELD = 4 * MAX_IO_BYTES;
 
+/** Ended sessions a connection remembers, to sign the news that they are gone. */
+const ENDED_SESSIONS_KEPT = 8;
+
 let nextConnectionId = 1;
 
 /** What NEGOTIATE settled for this connection (MS-SMB2 §3.3.1.7). */
@@ -121,6 +124,8 @@ export class SmbConnection {
   /** Requests being handled, by MessageId, and those gone asynchronous, by AsyncId (for CANCEL). */
   private readonly running = new Map<bigint, AbortController>();
   private readonly asyncRequests = new Map<bigint, AbortController>();
+  /** The sessions ended last, oldest first (see endedSessionSigning). */
+  private readonly endedSessions = new Map<bigint, Session>();
   private inFlight = 0;
   private paused = false;
   private done = false;
@@ -407,7 +412,7 @@ export class SmbConnection {
     }
     this.running.delete(header.messageId);
     if (asyncId !== undefined) this.asyncRequests.delete(asyncId);
-    const replySession = reply.session ?? session;
+    const replySession = reply.session ?? session ?? this.endedSessionSigning(element, header, sessionId, reply.status);
     const response = reply.withHeaderRoom ?? Buffer.allocUnsafe(SMB2_HEADER_SIZE + reply.body.length);
     writeResponseHeader(response, {
       command: header.command,
@@ -474,6 +479,10 @@ export class SmbConnection {
     }
     const session = this.sessions.get(sessionId);
     if (!session) {
+      // A SESSION_SETUP naming another connection's session (a binding) is refused by the command,
+      // signed with that session's key as Windows and Samba sign it (MS-SMB2 §3.3.5.5).
+      const other = header.command === SMB2_SESSION_SETUP ? this.ctx.globalSession(sessionId)?.session : undefined;
+      if (other?.state === "valid") return other;
       if (needed || header.command === SMB2_SESSION_SETUP) throw smbError(STATUS_USER_SESSION_DELETED, `no session ${sessionId}`);
       return null;
     }
@@ -492,10 +501,12 @@ export class SmbConnection {
       return;
     }
     if (session.state !== "valid" || header.command === SMB2_ECHO) return;
-    if (session.encryptData) throw smbError(STATUS_ACCESS_DENIED, "unencrypted request on a session that encrypts");
+    // Another connection's session is only refused (see sessionFor): neither sealed nor signed is required.
+    const foreign = !this.sessions.has(session.id);
+    if (session.encryptData && !foreign) throw smbError(STATUS_ACCESS_DENIED, "unencrypted request on a session that encrypts");
     const signed = (header.flags & SMB2_FLAGS_SIGNED) !== 0;
     if (!signed) {
-      if (session.signingRequired) throw smbError(STATUS_ACCESS_DENIED, "unsigned request on a session that signs");
+      if (session.signingRequired && !foreign) throw smbError(STATUS_ACCESS_DENIED, "unsigned request on a session that signs");
       return;
     }
     if (!session.keys?.verify(element)) throw smbError(STATUS_ACCESS_DENIED, "bad signature");
@@ -508,11 +519,15 @@ export class SmbConnection {
     return tree;
   }
 
-  /** Responses are signed when their session signs (the final SESSION_SETUP included), never before a key exists. */
+  /**
+   * Responses are signed when their session signs, or answer a signed request, never before a key
+   * exists; of a first SESSION_SETUP, only the final one (a reauthentication's come signed).
+   */
   private shouldSign(header: Smb2Header, session: Session | null, reply: SmbReply): boolean {
-    if (!session?.keys || session.anonymous || session.guest) return false;
-    if (header.command === SMB2_SESSION_SETUP) return reply.status === 0;
-    return session.signingRequired || (header.flags & SMB2_FLAGS_SIGNED) !== 0;
+    if (!session?.keys) return false;
+    const signedRequest = (header.flags & SMB2_FLAGS_SIGNED) !== 0;
+    if (header.command === SMB2_SESSION_SETUP) return reply.status === 0 || signedRequest;
+    return session.signingRequired || signedRequest;
   }
 
   /** SMB 3.1.1 (§3.3.5.5): every SESSION_SETUP request, and each response but the final one, extends the session's hash. */
@@ -522,9 +537,28 @@ export class SmbConnection {
     if (status !== 0) session.preauthHash = updatePreauthHash(session.preauthHash, response);
   }
 
-  /** Ends a session: its opens close (delete on close honoured), its trees go. */
-  async endSession(session: Session): Promise<void> {
+  /**
+   * A session this connection ended lately, to sign STATUS_USER_SESSION_DELETED for a request it
+   * signed: a client that requires signing takes an unsigned answer for an attack and drops the
+   * connection, rather than learning its session is gone (after LOGOFF, a failed reauthentication,
+   * or a new session naming it as PreviousSessionId).
+   */
+  private endedSessionSigning(element: Buffer, header: Smb2Header, sessionId: bigint, status: number): Session | null {
+    if (status !== STATUS_USER_SESSION_DELETED || !(header.flags & SMB2_FLAGS_SIGNED)) return null;
+    const ended = this.endedSessions.get(sessionId);
+    return ended?.keys?.verify(element) ? ended : null;
+  }
+
+  /** Ends a session, once however many ask (LOGOFF, a new session naming it, the connection closing): its opens close (delete on close honoured), its trees go. */
+  endSession(session: Session): Promise<void> {
+    session.ending ??= this.closeSession(session);
+    return session.ending;
+  }
+
+  private async closeSession(session: Session): Promise<void> {
     this.sessions.delete(session.id);
+    this.endedSessions.set(session.id, session);
+    if (this.endedSessions.size > ENDED_SESSIONS_KEPT) this.endedSessions.delete(this.endedSessions.keys().next().value!);
     this.ctx.forgetSession(session.id);
     for (const open of [...this.opens.values()]) if (open.sessionId === session.id) await this.closeOpen(open);
   }
