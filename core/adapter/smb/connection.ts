@@ -56,8 +56,9 @@ const MAX_CHAIN_RESPONSE_BYTES = 4 * MAX_IO_BYTES;
 /** READ data a connection holds in replies not yet handed to the kernel (see ReplyBudget). */
 const MAX_REPLY_BYTES_HELD = 4 * MAX_IO_BYTES;
 
-/** Ended sessions a connection remembers, to sign the news that they are gone. */
+/** Ended sessions a connection remembers, and live ones it tries, to sign the news that a session is gone. */
 const ENDED_SESSIONS_KEPT = 8;
+const MAX_SIGNERS_TRIED = 8;
 
 let nextConnectionId = 1;
 
@@ -124,7 +125,7 @@ export class SmbConnection {
   /** Requests being handled, by MessageId, and those gone asynchronous, by AsyncId (for CANCEL). */
   private readonly running = new Map<bigint, AbortController>();
   private readonly asyncRequests = new Map<bigint, AbortController>();
-  /** The sessions ended last, oldest first (see endedSessionSigning). */
+  /** The sessions ended last, oldest first (see deletedSessionSigner). */
   private readonly endedSessions = new Map<bigint, Session>();
   private inFlight = 0;
   private paused = false;
@@ -412,7 +413,7 @@ export class SmbConnection {
     }
     this.running.delete(header.messageId);
     if (asyncId !== undefined) this.asyncRequests.delete(asyncId);
-    const replySession = reply.session ?? session ?? this.endedSessionSigning(element, header, sessionId, reply.status);
+    const replySession = reply.session ?? session ?? this.deletedSessionSigner(element, header, sessionId, reply.status);
     const response = reply.withHeaderRoom ?? Buffer.allocUnsafe(SMB2_HEADER_SIZE + reply.body.length);
     writeResponseHeader(response, {
       command: header.command,
@@ -538,15 +539,17 @@ export class SmbConnection {
   }
 
   /**
-   * A session this connection ended lately, to sign STATUS_USER_SESSION_DELETED for a request it
-   * signed: a client that requires signing takes an unsigned answer for an attack and drops the
-   * connection, rather than learning its session is gone (after LOGOFF, a failed reauthentication,
-   * or a new session naming it as PreviousSessionId).
+   * The session whose key signed a request answered STATUS_USER_SESSION_DELETED (one this
+   * connection ended lately, or one of its own the client signed with while naming another id):
+   * a client that requires signing takes an unsigned answer for an attack and drops the
+   * connection, rather than learning that the session is gone. Only a key that verifies the
+   * request signs, so no one gets a signature they could not make themselves.
    */
-  private endedSessionSigning(element: Buffer, header: Smb2Header, sessionId: bigint, status: number): Session | null {
+  private deletedSessionSigner(element: Buffer, header: Smb2Header, sessionId: bigint, status: number): Session | null {
     if (status !== STATUS_USER_SESSION_DELETED || !(header.flags & SMB2_FLAGS_SIGNED)) return null;
-    const ended = this.endedSessions.get(sessionId);
-    return ended?.keys?.verify(element) ? ended : null;
+    const named = this.endedSessions.get(sessionId);
+    const candidates = [...(named ? [named] : []), ...[...this.sessions.values()].slice(0, MAX_SIGNERS_TRIED), ...this.endedSessions.values()];
+    return candidates.find((session) => session.keys?.verify(element)) ?? null;
   }
 
   /** Ends a session, once however many ask (LOGOFF, a new session naming it, the connection closing): its opens close (delete on close honoured), its trees go. */

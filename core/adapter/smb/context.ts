@@ -147,11 +147,15 @@ export class SmbContext {
     return this.users.get(name.toUpperCase());
   }
 
-  /** A new session of `holder`'s connection, its id unique among the server's live sessions and never 0 or all ones. */
+  /**
+   * A new session of `holder`'s connection, its id unique among the server's live sessions and
+   * never 0. Ids fit in 32 bits, as Samba's do: some clients (smbtorture's session-id test) keep
+   * them in 32-bit variables.
+   */
   newSession(holder: SessionHolder): Session {
     for (;;) {
-      const id = randomBytes(8).readBigUInt64LE();
-      if (id !== 0n && id !== 0xffff_ffff_ffff_ffffn && !this.sessions.has(id)) {
+      const id = BigInt(randomBytes(4).readUInt32LE());
+      if (id !== 0n && !this.sessions.has(id)) {
         const session = new Session(id);
         this.sessions.set(id, { session, holder });
         return session;
