@@ -413,7 +413,8 @@ export class SmbConnection {
     }
     this.running.delete(header.messageId);
     if (asyncId !== undefined) this.asyncRequests.delete(asyncId);
-    const replySession = reply.session ?? session ?? this.deletedSessionSigner(element, header, sessionId, reply.status);
+    const replySession = reply.session ?? session;
+    const signer = replySession ?? this.deletedSessionSigner(element, header, sessionId, reply.status);
     const response = reply.withHeaderRoom ?? Buffer.allocUnsafe(SMB2_HEADER_SIZE + reply.body.length);
     writeResponseHeader(response, {
       command: header.command,
@@ -422,7 +423,7 @@ export class SmbConnection {
       // The interim response of an async request granted the credits (MS-SMB2 §3.3.4.3).
       credits: asyncId === undefined ? granted : 0,
       asyncId,
-      flags: (header.flags & SMB2_FLAGS_RELATED_OPERATIONS) | (this.shouldSign(header, replySession, reply) ? SMB2_FLAGS_SIGNED : 0),
+      flags: (header.flags & SMB2_FLAGS_RELATED_OPERATIONS) | (this.shouldSign(header, signer, reply) ? SMB2_FLAGS_SIGNED : 0),
       messageId: header.messageId,
       treeId: reply.treeId ?? treeId,
       sessionId: replySession?.id ?? sessionId,
@@ -432,7 +433,7 @@ export class SmbConnection {
     if (header.command === SMB2_NEGOTIATE && reply.status === 0 && this.negotiated?.dialect === SMB2_DIALECT_311) {
       this.preauthHash = updatePreauthHash(updatePreauthHash(initialPreauthHash(), element), response);
     }
-    return { response, signer: replySession, status: reply.status, session: reply.session, treeId: reply.treeId ?? treeId, openedFileId: reply.openedFileId };
+    return { response, signer, status: reply.status, session: reply.session, treeId: reply.treeId ?? treeId, openedFileId: reply.openedFileId };
   }
 
   /**
@@ -531,9 +532,12 @@ export class SmbConnection {
     return session.signingRequired || signedRequest;
   }
 
-  /** SMB 3.1.1 (§3.3.5.5): every SESSION_SETUP request, and each response but the final one, extends the session's hash. */
+  /**
+   * SMB 3.1.1 (§3.3.5.5): every SESSION_SETUP request, and each response but the final one, extends
+   * the session's hash, until its keys are derived (a reauthentication or a refused binding leaves it).
+   */
   private recordSessionSetup(session: Session, request: Buffer, response: Buffer, status: number): void {
-    if (session.preauthHash === null) return;
+    if (session.preauthHash === null || session.state === "valid") return;
     session.preauthHash = updatePreauthHash(session.preauthHash, request);
     if (status !== 0) session.preauthHash = updatePreauthHash(session.preauthHash, response);
   }
