@@ -47,6 +47,7 @@ export const SMB2_ECHO = 0x000d;
 export const SMB2_QUERY_DIRECTORY = 0x000e;
 export const SMB2_QUERY_INFO = 0x0010;
 export const SMB2_SET_INFO = 0x0011;
+export const SMB2_CHANGE_NOTIFY = 0x000f;
 export const SMB2_OPLOCK_BREAK = 0x0012;
 
 export const SMB2_FLAGS_RELATED_OPERATIONS = 0x0000_0004;
@@ -153,9 +154,17 @@ export function negotiateBody(dialects: number[] = [DIALECT_302]): Buffer {
   return body.done();
 }
 
-/** §2.2.5 SESSION_SETUP; the security buffer sits right after the fixed part unless `offset` says otherwise. */
-export function sessionSetupBody(token: Buffer, offset = HEADER_SIZE + 24): Buffer {
-  return new Body().u16(25).u8(0).u8(SIGNING_ENABLED).u32(0).u32(0).u16(offset).u16(token.length).u64(0n).raw(token).done();
+/**
+ * §2.2.5 SESSION_SETUP; the security buffer sits right after the fixed part unless `offset` says
+ * otherwise. `previousSessionId`: the session a reconnecting client had; `flags`: 0x01 asks to bind.
+ */
+export function sessionSetupBody(token: Buffer, offset = HEADER_SIZE + 24, previousSessionId = 0n, flags = 0): Buffer {
+  return new Body().u16(25).u8(flags).u8(SIGNING_ENABLED).u32(0).u32(0).u16(offset).u16(token.length).u64(previousSessionId).raw(token).done();
+}
+
+/** §2.2.35 CHANGE_NOTIFY of a directory open for the changes in `filter`. */
+export function changeNotifyBody(dirId: FileId, filter: number): Buffer {
+  return new Body().u16(32).u16(0).u32(4096).raw(dirId).u32(filter).u32(0).done();
 }
 
 /** §2.2.9 TREE_CONNECT to `\\127.0.0.1\share`. */
@@ -477,10 +486,40 @@ export class SmbRawClient {
     return response;
   }
 
-  /** NTLMv2 with KEY_EXCH and a MIC through SPNEGO (two round trips); derives the 3.0.2 keys. */
-  async sessionSetup(user: string, password: string): Promise<void> {
+  /**
+   * NTLMv2 with KEY_EXCH and a MIC through SPNEGO (two round trips); derives the 3.0.2 keys.
+   * `previousSessionId`: the session this one replaces (MS-SMB2 §3.3.5.5.3).
+   */
+  async sessionSetup(user: string, password: string, previousSessionId = 0n): Promise<void> {
+    const { last, exportedSessionKey } = await this.authenticate(user, password, previousSessionId);
+    expectStatus(last, STATUS_SUCCESS, "SESSION_SETUP (authenticate)");
+    const keys = deriveSessionKeys({ dialect: DIALECT_302, gssKey: exportedSessionKey });
+    this.signingKey = keys.signingKey;
+    this.sealKey = keys.decryptionKey;
+    this.openKey = keys.encryptionKey;
+  }
+
+  /**
+   * Authenticates the session again (MS-SMB2 §3.3.5.5.2), every request signed with its key, which
+   * stays the session's; the final response, whatever its status.
+   */
+  async reauthenticate(user: string, password: string): Promise<Response> {
+    return (await this.authenticate(user, password, 0n)).last;
+  }
+
+  /** Whether a response carries a right signature by this session's key. */
+  signedBySession(response: Response): boolean {
+    if (!(response.message.readUInt32LE(16) & SMB2_FLAGS_SIGNED) || !this.signingKey) return false;
+    const copy = Buffer.from(response.message);
+    copy.fill(0, 48, 64);
+    signMessage(SMB2_SIGNING_AES_CMAC, this.signingKey, copy);
+    return copy.subarray(48, 64).equals(response.message.subarray(48, 64));
+  }
+
+  /** The NTLM exchange of a SESSION_SETUP, signed when the session already has a key (a reauthentication). */
+  private async authenticate(user: string, password: string, previousSessionId: bigint): Promise<{ last: Response; exportedSessionKey: Buffer }> {
     const negotiate = encodeNegotiate({ flags: NTLM_FLAGS, domain: "", workstation: "" });
-    const first = await this.call(SMB2_SESSION_SETUP, sessionSetupBody(encodeNegTokenInit({ mechTypes: [OID_NTLMSSP], mechToken: negotiate })));
+    const first = await this.call(SMB2_SESSION_SETUP, sessionSetupBody(encodeNegTokenInit({ mechTypes: [OID_NTLMSSP], mechToken: negotiate }), undefined, previousSessionId));
     expectStatus(first, STATUS_MORE_PROCESSING_REQUIRED, "SESSION_SETUP (negotiate)");
     this.sessionId = first.sessionId;
     const challengeBytes = decodeNegTokenResp(securityBuffer(first.message)).responseToken!;
@@ -506,12 +545,8 @@ export class SmbRawClient {
       mic: Buffer.alloc(16),
     });
     hmacMd5(exportedSessionKey, negotiate, challengeBytes, authenticate).copy(authenticate, AUTHENTICATE_MIC_OFFSET);
-    const last = await this.call(SMB2_SESSION_SETUP, sessionSetupBody(encodeNegTokenResp({ responseToken: authenticate })), { sign: false });
-    expectStatus(last, STATUS_SUCCESS, "SESSION_SETUP (authenticate)");
-    const keys = deriveSessionKeys({ dialect: DIALECT_302, gssKey: exportedSessionKey });
-    this.signingKey = keys.signingKey;
-    this.sealKey = keys.decryptionKey;
-    this.openKey = keys.encryptionKey;
+    const last = await this.call(SMB2_SESSION_SETUP, sessionSetupBody(encodeNegTokenResp({ responseToken: authenticate }), undefined, previousSessionId));
+    return { last, exportedSessionKey };
   }
 
   async treeConnect(share: string): Promise<void> {

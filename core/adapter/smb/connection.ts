@@ -56,6 +56,10 @@ const MAX_CHAIN_RESPONSE_BYTES = 4 * MAX_IO_BYTES;
 /** READ data a connection holds in replies not yet handed to the kernel (see ReplyBudget). */
 const MAX_REPLY_BYTES_HELD = 4 * MAX_IO_BYTES;
 
+/** Ended sessions a connection remembers, and live ones it tries, to sign the news that a session is gone. */
+const ENDED_SESSIONS_KEPT = 8;
+const MAX_SIGNERS_TRIED = 8;
+
 let nextConnectionId = 1;
 
 /** What NEGOTIATE settled for this connection (MS-SMB2 §3.3.1.7). */
@@ -121,6 +125,8 @@ export class SmbConnection {
   /** Requests being handled, by MessageId, and those gone asynchronous, by AsyncId (for CANCEL). */
   private readonly running = new Map<bigint, AbortController>();
   private readonly asyncRequests = new Map<bigint, AbortController>();
+  /** The sessions ended last, oldest first (see deletedSessionSigner). */
+  private readonly endedSessions = new Map<bigint, Session>();
   private inFlight = 0;
   private paused = false;
   private done = false;
@@ -408,6 +414,7 @@ export class SmbConnection {
     this.running.delete(header.messageId);
     if (asyncId !== undefined) this.asyncRequests.delete(asyncId);
     const replySession = reply.session ?? session;
+    const signer = replySession ?? this.deletedSessionSigner(element, header, sessionId, reply.status);
     const response = reply.withHeaderRoom ?? Buffer.allocUnsafe(SMB2_HEADER_SIZE + reply.body.length);
     writeResponseHeader(response, {
       command: header.command,
@@ -416,7 +423,7 @@ export class SmbConnection {
       // The interim response of an async request granted the credits (MS-SMB2 §3.3.4.3).
       credits: asyncId === undefined ? granted : 0,
       asyncId,
-      flags: (header.flags & SMB2_FLAGS_RELATED_OPERATIONS) | (this.shouldSign(header, replySession, reply) ? SMB2_FLAGS_SIGNED : 0),
+      flags: (header.flags & SMB2_FLAGS_RELATED_OPERATIONS) | (this.shouldSign(header, signer, reply) ? SMB2_FLAGS_SIGNED : 0),
       messageId: header.messageId,
       treeId: reply.treeId ?? treeId,
       sessionId: replySession?.id ?? sessionId,
@@ -426,7 +433,7 @@ export class SmbConnection {
     if (header.command === SMB2_NEGOTIATE && reply.status === 0 && this.negotiated?.dialect === SMB2_DIALECT_311) {
       this.preauthHash = updatePreauthHash(updatePreauthHash(initialPreauthHash(), element), response);
     }
-    return { response, signer: replySession, status: reply.status, session: reply.session, treeId: reply.treeId ?? treeId, openedFileId: reply.openedFileId };
+    return { response, signer, status: reply.status, session: reply.session, treeId: reply.treeId ?? treeId, openedFileId: reply.openedFileId };
   }
 
   /**
@@ -474,6 +481,10 @@ export class SmbConnection {
     }
     const session = this.sessions.get(sessionId);
     if (!session) {
+      // A SESSION_SETUP naming another connection's session (a binding) is refused by the command,
+      // signed with that session's key as Windows and Samba sign it (MS-SMB2 §3.3.5.5).
+      const other = header.command === SMB2_SESSION_SETUP ? this.ctx.globalSession(sessionId)?.session : undefined;
+      if (other?.state === "valid") return other;
       if (needed || header.command === SMB2_SESSION_SETUP) throw smbError(STATUS_USER_SESSION_DELETED, `no session ${sessionId}`);
       return null;
     }
@@ -492,10 +503,12 @@ export class SmbConnection {
       return;
     }
     if (session.state !== "valid" || header.command === SMB2_ECHO) return;
-    if (session.encryptData) throw smbError(STATUS_ACCESS_DENIED, "unencrypted request on a session that encrypts");
+    // Another connection's session is only refused (see sessionFor): neither sealed nor signed is required.
+    const foreign = !this.sessions.has(session.id);
+    if (session.encryptData && !foreign) throw smbError(STATUS_ACCESS_DENIED, "unencrypted request on a session that encrypts");
     const signed = (header.flags & SMB2_FLAGS_SIGNED) !== 0;
     if (!signed) {
-      if (session.signingRequired) throw smbError(STATUS_ACCESS_DENIED, "unsigned request on a session that signs");
+      if (session.signingRequired && !foreign) throw smbError(STATUS_ACCESS_DENIED, "unsigned request on a session that signs");
       return;
     }
     if (!session.keys?.verify(element)) throw smbError(STATUS_ACCESS_DENIED, "bad signature");
@@ -508,23 +521,51 @@ export class SmbConnection {
     return tree;
   }
 
-  /** Responses are signed when their session signs (the final SESSION_SETUP included), never before a key exists. */
+  /**
+   * Responses are signed when their session signs, or answer a signed request, never before a key
+   * exists; of a first SESSION_SETUP, only the final one (a reauthentication's come signed).
+   */
   private shouldSign(header: Smb2Header, session: Session | null, reply: SmbReply): boolean {
-    if (!session?.keys || session.anonymous || session.guest) return false;
-    if (header.command === SMB2_SESSION_SETUP) return reply.status === 0;
-    return session.signingRequired || (header.flags & SMB2_FLAGS_SIGNED) !== 0;
+    if (!session?.keys) return false;
+    const signedRequest = (header.flags & SMB2_FLAGS_SIGNED) !== 0;
+    if (header.command === SMB2_SESSION_SETUP) return reply.status === 0 || signedRequest;
+    return session.signingRequired || signedRequest;
   }
 
-  /** SMB 3.1.1 (§3.3.5.5): every SESSION_SETUP request, and each response but the final one, extends the session's hash. */
+  /**
+   * SMB 3.1.1 (§3.3.5.5): every SESSION_SETUP request, and each response but the final one, extends
+   * the session's hash, until its keys are derived (a reauthentication or a refused binding leaves it).
+   */
   private recordSessionSetup(session: Session, request: Buffer, response: Buffer, status: number): void {
-    if (session.preauthHash === null) return;
+    if (session.preauthHash === null || session.state === "valid") return;
     session.preauthHash = updatePreauthHash(session.preauthHash, request);
     if (status !== 0) session.preauthHash = updatePreauthHash(session.preauthHash, response);
   }
 
-  /** Ends a session: its opens close (delete on close honoured), its trees go. */
-  async endSession(session: Session): Promise<void> {
+  /**
+   * The session whose key signed a request answered STATUS_USER_SESSION_DELETED (one this
+   * connection ended lately, or one of its own the client signed with while naming another id):
+   * a client that requires signing takes an unsigned answer for an attack and drops the
+   * connection, rather than learning that the session is gone. Only a key that verifies the
+   * request signs, so no one gets a signature they could not make themselves.
+   */
+  private deletedSessionSigner(element: Buffer, header: Smb2Header, sessionId: bigint, status: number): Session | null {
+    if (status !== STATUS_USER_SESSION_DELETED || !(header.flags & SMB2_FLAGS_SIGNED)) return null;
+    const named = this.endedSessions.get(sessionId);
+    const candidates = [...(named ? [named] : []), ...[...this.sessions.values()].slice(0, MAX_SIGNERS_TRIED), ...this.endedSessions.values()];
+    return candidates.find((session) => session.keys?.verify(element)) ?? null;
+  }
+
+  /** Ends a session, once however many ask (LOGOFF, a new session naming it, the connection closing): its opens close (delete on close honoured), its trees go. */
+  endSession(session: Session): Promise<void> {
+    session.ending ??= this.closeSession(session);
+    return session.ending;
+  }
+
+  private async closeSession(session: Session): Promise<void> {
     this.sessions.delete(session.id);
+    this.endedSessions.set(session.id, session);
+    if (this.endedSessions.size > ENDED_SESSIONS_KEPT) this.endedSessions.delete(this.endedSessions.keys().next().value!);
     this.ctx.forgetSession(session.id);
     for (const open of [...this.opens.values()]) if (open.sessionId === session.id) await this.closeOpen(open);
   }

@@ -24,13 +24,18 @@ import { smbError } from "./errors.js";
 import { DirectoryWatches, type DirectoryWatch } from "./notify.js";
 import { CacheGrants, type Lease } from "./oplocks.js";
 import { OpenFiles } from "./open-files.js";
-import type { Open, Session } from "./state.js";
+import { Session, type Open } from "./state.js";
 
 /** A configured user with the password's NT hash (MD4 of its UTF-16LE form), never the password. */
 export interface SmbUser {
   name: string;
   ntHash: Buffer;
   auth: AuthContext;
+}
+
+/** What owns a session: its connection, which ends it (its opens close, its trees go). */
+export interface SessionHolder {
+  endSession(session: Session): Promise<void>;
 }
 
 /** Largest READ, WRITE and transaction the server offers (MS-SMB2 §2.2.4). */
@@ -60,7 +65,8 @@ export class SmbContext {
   /** Directories watched by CHANGE_NOTIFY. */
   private readonly watches: DirectoryWatches;
   private readonly users = new Map<string, SmbUser>();
-  private readonly sessionIds = new Set<bigint>();
+  /** Every live session of the server and the connection it lives on (MS-SMB2 §3.3.1.1 GlobalSessionTable). */
+  private readonly sessions = new Map<bigint, { session: Session; holder: SessionHolder }>();
   /** Stored spellings of names, for lookups without case. */
   readonly names = new CaseInsensitiveNames();
   /** Byte-range locks of every file served, by fileKey. */
@@ -141,19 +147,29 @@ export class SmbContext {
     return this.users.get(name.toUpperCase());
   }
 
-  /** A new session id, unique among the server's live sessions and never 0 or all ones. */
-  newSessionId(): bigint {
+  /**
+   * A new session of `holder`'s connection, its id unique among the server's live sessions and
+   * never 0. Ids fit in 32 bits, as Samba's do: some clients (smbtorture's session-id test) keep
+   * them in 32-bit variables.
+   */
+  newSession(holder: SessionHolder): Session {
     for (;;) {
-      const id = randomBytes(8).readBigUInt64LE();
-      if (id !== 0n && id !== 0xffff_ffff_ffff_ffffn && !this.sessionIds.has(id)) {
-        this.sessionIds.add(id);
-        return id;
+      const id = BigInt(randomBytes(4).readUInt32LE());
+      if (id !== 0n && !this.sessions.has(id)) {
+        const session = new Session(id);
+        this.sessions.set(id, { session, holder });
+        return session;
       }
     }
   }
 
+  /** A live session of any connection, and what can end it. */
+  globalSession(id: bigint): { session: Session; holder: SessionHolder } | undefined {
+    return this.sessions.get(id);
+  }
+
   forgetSession(id: bigint): void {
-    this.sessionIds.delete(id);
+    this.sessions.delete(id);
   }
 
   /** Whether the file's other opens keep `open` out (share modes), without counting it. */

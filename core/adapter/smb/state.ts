@@ -54,6 +54,8 @@ export class Session {
   /** SMB 3.1.1: the preauth integrity hash of this session's SESSION_SETUP exchange. */
   preauthHash: Buffer | null = null;
   readonly trees = new Map<number, Tree>();
+  /** Set once the session is being ended (SmbConnection.endSession). */
+  ending: Promise<void> | null = null;
   private nextTreeId = 1;
 
   constructor(readonly id: bigint) {}
