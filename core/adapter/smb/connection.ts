@@ -114,7 +114,6 @@ export class SmbConnection {
   private readonly credits = new CreditWindow(MAX_CREDITS);
   private readonly frames = new FrameAssembler(MAX_MESSAGE_BYTES);
   private readonly log: Logger;
-  private nextVolatileId = 1n;
   private nextAsyncId = 1n;
   /** READ data in replies not yet written; READs past it wait. */
   readonly replies = new ReplyBudget(MAX_REPLY_BYTES_HELD);
@@ -150,9 +149,9 @@ export class SmbConnection {
     return this.credits.grant(1);
   }
 
-  /** A fresh volatile FileId for an open on this connection. */
+  /** A fresh volatile FileId for an open on this connection (unique server-wide: a reclaimed durable open keeps its own). */
   newVolatileId(): bigint {
-    return this.nextVolatileId++;
+    return this.ctx.newFileId();
   }
 
   /** The open a request's FileId (persistent, volatile) names, if it belongs to the request's session and tree. */
@@ -522,11 +521,22 @@ export class SmbConnection {
     if (status !== 0) session.preauthHash = updatePreauthHash(session.preauthHash, response);
   }
 
-  /** Ends a session: its opens close (delete on close honoured), its trees go. */
-  async endSession(session: Session): Promise<void> {
+  /**
+   * Ends a session: its opens close (delete on close honoured), its trees go. With `keepDurable`
+   * (the connection dropped, a LOGOFF, a new session that names this one as its previous) its
+   * durable opens are kept for their client to reclaim.
+   */
+  async endSession(session: Session, keepDurable = false): Promise<void> {
     this.sessions.delete(session.id);
     this.ctx.forgetSession(session.id);
-    for (const open of [...this.opens.values()]) if (open.sessionId === session.id) await this.closeOpen(open);
+    for (const open of [...this.opens.values()]) {
+      if (open.sessionId !== session.id) continue;
+      if (keepDurable && open.durable) {
+        this.opens.delete(open.volatileId);
+        if (this.ctx.disconnected.hold(open)) continue;
+      }
+      await this.closeOpen(open);
+    }
   }
 
   async endTree(session: Session, tree: Tree): Promise<void> {
@@ -546,7 +556,7 @@ export class SmbConnection {
     for (const controller of this.running.values()) controller.abort();
     this.replies.close();
     void (async () => {
-      for (const session of [...this.sessions.values()]) await this.endSession(session).catch((err) => this.log.warn({ err }, "closing a session's opens failed"));
+      for (const session of [...this.sessions.values()]) await this.endSession(session, true).catch((err) => this.log.warn({ err }, "closing a session's opens failed"));
       this.hooks.closed(this);
     })();
   }

@@ -20,6 +20,7 @@ import type { Logger } from "../../util/logger.js";
 import { ByteRangeLocks } from "./byte-range-locks.js";
 import { CaseInsensitiveNames, directoryKey } from "./case-names.js";
 import { reportedAttributes } from "./dos-attributes.js";
+import { DisconnectedOpens } from "./durable.js";
 import { smbError } from "./errors.js";
 import { DirectoryWatches, type DirectoryWatch } from "./notify.js";
 import { CacheGrants, type Lease } from "./oplocks.js";
@@ -31,6 +32,13 @@ export interface SmbUser {
   name: string;
   ntHash: Buffer;
   auth: AuthContext;
+}
+
+/** Where a session lives: the connection that can end it (for a SESSION_SETUP that names it as its previous session). */
+export interface SessionHome {
+  readonly sessions: ReadonlyMap<bigint, Session>;
+  /** Ends the session: its opens close, or with `keepDurable` its durable ones are kept as disconnected. */
+  endSession(session: Session, keepDurable: boolean): Promise<void>;
 }
 
 /** Largest READ, WRITE and transaction the server offers (MS-SMB2 §2.2.4). */
@@ -60,7 +68,9 @@ export class SmbContext {
   /** Directories watched by CHANGE_NOTIFY. */
   private readonly watches: DirectoryWatches;
   private readonly users = new Map<string, SmbUser>();
-  private readonly sessionIds = new Set<bigint>();
+  private readonly sessionHomes = new Map<bigint, SessionHome>();
+  /** FileIds are unique server-wide, so that a reclaimed durable open keeps its own on any connection. */
+  private nextFileId = 1n;
   /** Stored spellings of names, for lookups without case. */
   readonly names = new CaseInsensitiveNames();
   /** Byte-range locks of every file served, by fileKey. */
@@ -70,6 +80,8 @@ export class SmbContext {
   /** Oplocks and leases of every file. */
   readonly grants = new CacheGrants();
   private stopBreaking: (() => void) | null = null;
+  /** Durable opens of dropped connections, waiting to be reclaimed. */
+  readonly disconnected: DisconnectedOpens;
 
   constructor(
     readonly config: SmbAdapterConfig,
@@ -77,6 +89,7 @@ export class SmbContext {
     readonly logger: Logger,
   ) {
     for (const user of users) this.users.set(user.name.toUpperCase(), user);
+    this.disconnected = new DisconnectedOpens((open) => this.closeOpen(open, null), logger);
     this.watches = new DirectoryWatches({ openName: (share, id) => this.openName(share, id), metadata: () => this.metadata }, logger);
   }
 
@@ -107,6 +120,7 @@ export class SmbContext {
     this.stopBreaking = null;
     this.stopWatchingAttrs?.();
     this.stopWatchingAttrs = null;
+    void this.disconnected.closeAll();
   }
 
   /** Starts a directory open's CHANGE_NOTIFY watch. */
@@ -142,18 +156,30 @@ export class SmbContext {
   }
 
   /** A new session id, unique among the server's live sessions and never 0 or all ones. */
-  newSessionId(): bigint {
+  newSessionId(home: SessionHome): bigint {
     for (;;) {
       const id = randomBytes(8).readBigUInt64LE();
-      if (id !== 0n && id !== 0xffff_ffff_ffff_ffffn && !this.sessionIds.has(id)) {
-        this.sessionIds.add(id);
+      if (id !== 0n && id !== 0xffff_ffff_ffff_ffffn && !this.sessionHomes.has(id)) {
+        this.sessionHomes.set(id, home);
         return id;
       }
     }
   }
 
   forgetSession(id: bigint): void {
-    this.sessionIds.delete(id);
+    this.sessionHomes.delete(id);
+  }
+
+  /** A live session by id, on whichever connection it is, and that connection. */
+  liveSession(id: bigint): { session: Session; home: SessionHome } | null {
+    const home = this.sessionHomes.get(id);
+    const session = home?.sessions.get(id);
+    return home && session ? { session, home } : null;
+  }
+
+  /** A fresh FileId (its persistent and volatile parts are the same). */
+  newFileId(): bigint {
+    return this.nextFileId++;
   }
 
   /** Whether the file's other opens keep `open` out (share modes), without counting it. */
@@ -219,7 +245,7 @@ export class SmbContext {
     // The other opens' watches of a directory about to go end (as Windows ends them at cleanup).
     if (deletePending && open.isDirectory) this.watches.deleting(open.share.name, open.fileId);
     if (!last || !deletePending || open.parentId === null) return;
-    const auth = session ? this.authFor(session, open.share) : open.share.authContext(null);
+    const auth = session ? this.authFor(session, open.share) : (open.durable?.auth ?? open.share.authContext(null));
     try {
       const { dirWcc } = open.isDirectory
         ? await this.metadata.rmdir(auth, open.share.name, open.parentId, open.name)

@@ -30,14 +30,16 @@ const DOMAIN_NAME = "WORKGROUP";
  * buffer (SPNEGO/NTLMSSP), PreviousSessionId. §2.2.6 response: SessionFlags and the server's
  * token. The first request makes a session (STATUS_MORE_PROCESSING_REQUIRED with its id); the
  * last one (§3.3.5.5.3) settles the user, derives the keys and whether the session signs and
- * encrypts. A failed authentication ends the session with STATUS_LOGON_FAILURE.
+ * encrypts. A failed authentication ends the session with STATUS_LOGON_FAILURE. A PreviousSessionId
+ * of the same user ends that session first (its durable opens wait to be reclaimed), as a client
+ * that reconnects after a network failure asks.
  */
 export const sessionSetup: SmbCommand = {
   name: "SESSION_SETUP",
   structureSize: 25,
   needsSession: false,
   needsTree: false,
-  run(call: SmbCall): SmbReply {
+  async run(call: SmbCall): Promise<SmbReply> {
     const { body, ctx, conn } = call;
     const flags = body.u8();
     body.u8(); // SecurityMode: the connection's NEGOTIATE said it already
@@ -50,7 +52,7 @@ export const sessionSetup: SmbCommand = {
     let session = call.session;
     if (!session) {
       if (conn.sessions.size >= MAX_SESSIONS_PER_CONNECTION) throw smbError(STATUS_INSUFFICIENT_RESOURCES, `${conn.sessions.size} sessions on this connection`);
-      session = new Session(ctx.newSessionId());
+      session = new Session(ctx.newSessionId(conn));
       session.preauthHash = conn.preauthHash;
       conn.sessions.set(session.id, session);
     }
@@ -93,6 +95,7 @@ export const sessionSetup: SmbCommand = {
       void conn.endSession(session);
       throw smbError(STATUS_ACCESS_DENIED, "guest sessions cannot encrypt, and this server requires encryption");
     }
+    if (authenticated) await endPreviousSession(call, session);
     session.state = "valid";
     ctx.logger.info({ remote: conn.remoteAddress, user: session.user || (step.anonymous ? "(anonymous)" : "(guest)"), dialect: negotiated.dialect.toString(16) }, "SMB session set up");
     let sessionFlags = 0;
@@ -102,6 +105,17 @@ export const sessionSetup: SmbCommand = {
     return { status: 0, body: response(sessionFlags, step.reply), session };
   },
 };
+
+/** §3.3.5.5.3: the session a reconnecting client names as its previous one ends, if it is the same user's. */
+async function endPreviousSession(call: SmbCall, session: Session): Promise<void> {
+  if (call.message.length < SMB2_HEADER_SIZE + 24) return;
+  const previousId = call.message.readBigUInt64LE(SMB2_HEADER_SIZE + 16);
+  if (previousId === 0n || previousId === session.id) return;
+  const previous = call.ctx.liveSession(previousId);
+  if (!previous || previous.session.guest || previous.session.anonymous) return;
+  if (previous.session.user.toUpperCase() !== session.user.toUpperCase()) return;
+  await previous.home.endSession(previous.session, true);
+}
 
 function response(sessionFlags: number, token: Buffer): Buffer {
   return new SmbWriter(8 + token.length)
