@@ -376,6 +376,8 @@ export class SmbConnection {
       if (header.command === SMB2_NEGOTIATE && this.negotiated) throw new SmbFramingError("second NEGOTIATE");
       session = this.sessionFor(header, sessionId, command.needsSession);
       if (session) this.checkIntegrity(element, header, session, sealedBy);
+      // Answered signed with the session's key, so that the client believes it (as Samba does).
+      if (session?.state === "expired") throw smbError(STATUS_USER_SESSION_DELETED, `session ${sessionId} was replaced by a reconnect`);
       if (context && context.status !== 0) throw smbError(context.status, "an earlier request of the chain failed");
       if (chainFull) throw smbError(STATUS_INSUFFICIENT_RESOURCES, "the compound's responses are at their limit");
       if (command.needsTree) tree = this.treeFor(session!, treeId, sealedBy);
@@ -476,7 +478,7 @@ export class SmbConnection {
       if (needed || header.command === SMB2_SESSION_SETUP) throw smbError(STATUS_USER_SESSION_DELETED, `no session ${sessionId}`);
       return null;
     }
-    if (needed && session.state !== "valid") throw smbError(STATUS_USER_SESSION_DELETED, `session ${sessionId} is not set up`);
+    if (needed && session.state === "in-progress") throw smbError(STATUS_USER_SESSION_DELETED, `session ${sessionId} is not set up`);
     return session;
   }
 
@@ -536,6 +538,21 @@ export class SmbConnection {
         if (this.ctx.disconnected.hold(open)) continue;
       }
       await this.closeOpen(open);
+    }
+  }
+
+  /**
+   * A new session of the same user named this one as its previous (MS-SMB2 §3.3.5.5.3): its
+   * durable opens wait to be reclaimed, the others close; it stays in the table, expired, until
+   * the connection goes, so that its requests are answered USER_SESSION_DELETED.
+   */
+  async expireSession(session: Session): Promise<void> {
+    session.state = "expired";
+    this.ctx.forgetSession(session.id);
+    for (const open of [...this.opens.values()]) {
+      if (open.sessionId !== session.id) continue;
+      this.opens.delete(open.volatileId);
+      if (!open.durable || !this.ctx.disconnected.hold(open)) await this.closeOpen(open);
     }
   }
 

@@ -37,8 +37,8 @@ export interface SmbUser {
 /** Where a session lives: the connection that can end it (for a SESSION_SETUP that names it as its previous session). */
 export interface SessionHome {
   readonly sessions: ReadonlyMap<bigint, Session>;
-  /** Ends the session: its opens close, or with `keepDurable` its durable ones are kept as disconnected. */
-  endSession(session: Session, keepDurable: boolean): Promise<void>;
+  /** Ends a session a new one replaces: its durable opens are kept, its requests get USER_SESSION_DELETED. */
+  expireSession(session: Session): Promise<void>;
 }
 
 /** Largest READ, WRITE and transaction the server offers (MS-SMB2 §2.2.4). */
@@ -229,7 +229,15 @@ export class SmbContext {
    * close still succeeds).
    */
   async closeOpen(open: Open, session: Session | null): Promise<void> {
-    this.grants.release(open);
+    try {
+      await this.closeOpenFile(open, session);
+    } finally {
+      // Last, so that a request waiting for this open's oplock or lease to go finds it gone, and its file too if it was deleted.
+      this.grants.release(open);
+    }
+  }
+
+  private async closeOpenFile(open: Open, session: Session | null): Promise<void> {
     if (!open.share || open.fileId === null) return;
     if (open.watch) {
       this.watches.remove(open.share.name, open.fileId, open.watch);

@@ -95,6 +95,8 @@ interface Held {
  */
 export class DisconnectedOpens {
   private readonly held = new Map<bigint, Held>();
+  /** How many opens breaks have closed so far: a CREATE that broke some looks at its file again. */
+  closedByBreaks = 0;
 
   constructor(
     private readonly closeOpen: (open: Open) => Promise<void>,
@@ -112,6 +114,8 @@ export class DisconnectedOpens {
     const timer = setTimeout(() => void this.expire(open), open.durable.timeoutMs);
     timer.unref();
     this.held.set(open.persistentId, { open, timer });
+    // A break sent before the connection went waits for an acknowledgment that will not come.
+    if ((open.oplock ?? open.lease)?.breaking) queueMicrotask(() => this.brokenWhileAway(open));
     return true;
   }
 
@@ -142,6 +146,7 @@ export class DisconnectedOpens {
     const grant = open.oplock ?? open.lease;
     if (!grant?.breaking) return;
     const victims = open.lease ? [...open.lease.opens].filter((o) => this.held.get(o.persistentId)?.open === o) : [open];
+    this.closedByBreaks += victims.length;
     for (const victim of victims) void this.expire(victim);
   }
 

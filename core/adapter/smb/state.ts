@@ -41,7 +41,8 @@ export interface Pipe {
 
 /** One SMB2 session on a connection (MS-SMB2 §3.3.1.8). */
 export class Session {
-  state: "in-progress" | "valid" = "in-progress";
+  /** "expired": a new session of its client named it as its previous one; its requests get USER_SESSION_DELETED. */
+  state: "in-progress" | "valid" | "expired" = "in-progress";
   exchange: AuthExchange | null = null;
   user = "";
   /** Whom the services see; set when the session is valid. */

@@ -67,7 +67,7 @@ import {
   WRITE_OWNER,
 } from "../../../protocol/smb2/constants.js";
 import type { ConfiguredShare } from "../../../registry/share.js";
-import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
+import { bodyReader, type SmbCall, type SmbCommand, type SmbReply } from "../command.js";
 import type { SmbConnection } from "../connection.js";
 import { fileKey, MAX_OPENS_PER_CONNECTION, type SmbContext } from "../context.js";
 import { directoryKey } from "../case-names.js";
@@ -217,8 +217,13 @@ export const create: SmbCommand = {
       // modes keep this open out, only handle caching goes (its holder may close the handles that
       // are in the way); the open fails if they stay.
       const keep = overwriting ? 0 : SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING;
+      const closedBefore = ctx.disconnected.closedByBreaks;
       if (ctx.sharingConflict(open)) await ctx.grants.breakOthers(key, ownLease, keep & ~SMB2_LEASE_HANDLE_CACHING, call, true);
       else await ctx.grants.breakOthers(key, ownLease, keep, call);
+      // A disconnected durable open the break closed may have taken the file with it (delete on close): start over.
+      if (ctx.disconnected.closedByBreaks !== closedBefore && (await ctx.lookupName(auth, share, dirId, last))?.attr.id !== attr.id) {
+        return create.run({ ...call, body: bodyReader(call.message) });
+      }
     }
     // Share modes are checked before an overwrite: a file another open does not share stays whole.
     ctx.admitOpen(open);

@@ -114,7 +114,7 @@ async function endPreviousSession(call: SmbCall, session: Session): Promise<void
   const previous = call.ctx.liveSession(previousId);
   if (!previous || previous.session.guest || previous.session.anonymous) return;
   if (previous.session.user.toUpperCase() !== session.user.toUpperCase()) return;
-  await previous.home.endSession(previous.session, true);
+  await previous.home.expireSession(previous.session);
 }
 
 function response(sessionFlags: number, token: Buffer): Buffer {
