@@ -29,9 +29,7 @@ const SUITES = [
 const SUITE_TIMEOUT_MS = 240_000;
 /**
  * Suites run test by test, leaving out tests that wait for something the server does not do yet:
- * smbtorture has no timeout and would wait forever. notify.session-reconnect waits for its
- * CHANGE_NOTIFY to end (NOTIFY_CLEANUP) when a new session names the old one as its
- * PreviousSessionId, and SESSION_SETUP does not end the previous session yet.
+ * smbtorture has no timeout and would wait forever.
  */
 const ONE_BY_ONE: Readonly<Record<string, { tests: readonly string[]; waitsForever: readonly string[] }>> = {
   notify: {
@@ -40,7 +38,7 @@ const ONE_BY_ONE: Readonly<Record<string, { tests: readonly string[]; waitsForev
       "invalid-reauth", "tree", "basedir", "double", "file", "tcp", "rec", "overflow", "rmdir1", "rmdir2", "rmdir3",
       "rmdir4", "handle-permissions",
     ],
-    waitsForever: ["session-reconnect"],
+    waitsForever: [],
   },
 };
 
