@@ -36,6 +36,7 @@ import {
 
 export const SMB2_NEGOTIATE = 0x0000;
 export const SMB2_SESSION_SETUP = 0x0001;
+export const SMB2_LOGOFF = 0x0002;
 export const SMB2_TREE_CONNECT = 0x0003;
 export const SMB2_CREATE = 0x0005;
 export const SMB2_CLOSE = 0x0006;
@@ -49,6 +50,7 @@ export const SMB2_QUERY_INFO = 0x0010;
 export const SMB2_SET_INFO = 0x0011;
 export const SMB2_CHANGE_NOTIFY = 0x000f;
 export const SMB2_OPLOCK_BREAK = 0x0012;
+export const SMB2_LOCK = 0x000a;
 
 export const SMB2_FLAGS_RELATED_OPERATIONS = 0x0000_0004;
 export const SMB2_FLAGS_SIGNED = 0x0000_0008;
@@ -146,10 +148,10 @@ class Body {
 /** A FileId as its 16 wire bytes (persistent, volatile). */
 export type FileId = Buffer;
 
-/** §2.2.3 NEGOTIATE offering 3.0.2 only, with the encryption capability. */
-export function negotiateBody(dialects: number[] = [DIALECT_302]): Buffer {
+/** §2.2.3 NEGOTIATE offering 3.0.2 only, with the encryption capability; a random ClientGuid unless given. */
+export function negotiateBody(dialects: number[] = [DIALECT_302], clientGuid: Buffer = randomBytes(16)): Buffer {
   const body = new Body().u16(36).u16(dialects.length).u16(SIGNING_ENABLED).u16(0).u32(SMB2_GLOBAL_CAP_ENCRYPTION);
-  body.raw(randomBytes(16)).u32(0).u16(0).u16(0);
+  body.raw(clientGuid).u32(0).u16(0).u16(0);
   for (const d of dialects) body.u16(d);
   return body.done();
 }
@@ -199,6 +201,82 @@ export function cachingCreateBody(name: string, caching: { oplockLevel: number }
   // Next, NameOffset 16, NameLength 4, Reserved, DataOffset 24, DataLength 32, "RqLs", padding.
   body.u32(0).u16(16).u16(4).u16(0).u16(24).u32(32).raw(Buffer.from("RqLs", "latin1")).u32(0);
   return body.raw(caching.leaseKey).u32(caching.leaseState).u32(0).u64(0n).done();
+}
+
+/** What a CREATE asks besides its name (defaults: read/write/delete access, share all, FILE_OPEN_IF, a file, no oplock). */
+export interface CreateOptions {
+  oplockLevel?: number;
+  access?: number;
+  shareAccess?: number;
+  disposition?: number;
+  options?: number;
+}
+
+/** §2.2.13 CREATE of `name` with create contexts (§2.2.13.2): each a tag and its data. */
+export function createWithContextsBody(name: string, contexts: Array<[string, Buffer]>, create: CreateOptions = {}): Buffer {
+  const encoded = Buffer.from(name, "utf16le");
+  const contextsOffset = HEADER_SIZE + 56 + Math.ceil(Math.max(encoded.length, 1) / 8) * 8;
+  const chain = new Body();
+  contexts.forEach(([tag, data], i) => {
+    const length = 24 + data.length;
+    const padded = i === contexts.length - 1 ? length : Math.ceil(length / 8) * 8;
+    // Next, NameOffset 16, NameLength 4, Reserved, DataOffset 24, DataLength, the tag, padding, data.
+    chain.u32(i === contexts.length - 1 ? 0 : padded).u16(16).u16(4).u16(0).u16(24).u32(data.length).raw(Buffer.from(tag, "latin1")).u32(0).raw(data);
+    chain.raw(Buffer.alloc(padded - length));
+  });
+  const contextBytes = chain.done();
+  const body = new Body().u16(57).u8(0).u8(create.oplockLevel ?? 0).u32(2).u64(0n).u64(0n);
+  body.u32(create.access ?? 0x0012_019f).u32(0x80).u32(create.shareAccess ?? 7).u32(create.disposition ?? 3).u32(create.options ?? 0x40);
+  body.u16(HEADER_SIZE + 56).u16(encoded.length).u32(contexts.length > 0 ? contextsOffset : 0).u32(contextBytes.length);
+  body.raw(encoded.length > 0 ? encoded : Buffer.alloc(1));
+  if (contexts.length === 0) return body.done();
+  body.raw(Buffer.alloc(contextsOffset - HEADER_SIZE - 56 - Math.max(encoded.length, 1)));
+  return body.raw(contextBytes).done();
+}
+
+/** §2.2.13.2.8 RqLs (version 1): a lease key and the state asked for. */
+export function leaseContext(key: Buffer, state: number): [string, Buffer] {
+  return ["RqLs", new Body().raw(key).u32(state).u32(0).u64(0n).done()];
+}
+
+/** §2.2.13.2.3 DHnQ: a durable v1 open. */
+export function durableV1Context(): [string, Buffer] {
+  return ["DHnQ", Buffer.alloc(16)];
+}
+
+/** §2.2.13.2.11 DH2Q: a durable v2 open with a timeout (ms, 0 for the server's default) and the client's CreateGuid. */
+export function durableV2Context(createGuid: Buffer, timeoutMs: number): [string, Buffer] {
+  return ["DH2Q", new Body().u32(timeoutMs).u32(0).u64(0n).raw(createGuid).done()];
+}
+
+/** §2.2.13.2.4 DHnC: reclaim the durable v1 open with this FileId. */
+export function durableReconnectContext(fileId: FileId): [string, Buffer] {
+  return ["DHnC", Buffer.from(fileId)];
+}
+
+/** §2.2.13.2.12 DH2C: reclaim the durable v2 open with this FileId and CreateGuid. */
+export function durableReconnectV2Context(fileId: FileId, createGuid: Buffer): [string, Buffer] {
+  return ["DH2C", new Body().raw(fileId).raw(createGuid).u32(0).done()];
+}
+
+/** The create contexts of a CREATE response (§2.2.14.2), by tag. */
+export function responseContexts(response: Response): Map<string, Buffer> {
+  const contexts = new Map<string, Buffer>();
+  const offset = response.message.readUInt32LE(HEADER_SIZE + 80);
+  if (offset === 0) return contexts;
+  for (let at = offset; ; ) {
+    const next = response.message.readUInt32LE(at);
+    const tag = response.message.subarray(at + response.message.readUInt16LE(at + 4), at + response.message.readUInt16LE(at + 4) + 4).toString("latin1");
+    const dataOffset = response.message.readUInt16LE(at + 10);
+    contexts.set(tag, Buffer.from(response.message.subarray(at + dataOffset, at + dataOffset + response.message.readUInt32LE(at + 12))));
+    if (next === 0) return contexts;
+    at += next;
+  }
+}
+
+/** §2.2.26 LOCK of one range; `flags` 2 (exclusive) | 0x10 (fail immediately), or 4 to unlock. */
+export function lockBody(fileId: FileId, offset: bigint, length: bigint, flags: number): Buffer {
+  return new Body().u16(48).u16(1).u32(0).raw(fileId).u64(offset).u64(length).u32(flags).u32(0).done();
 }
 
 /** §2.2.24.1 oplock break acknowledgment: the level kept. */
@@ -412,10 +490,10 @@ export class SmbRawClient {
     return new SmbRawClient(await SmbSocket.open(port));
   }
 
-  /** Connects, negotiates 3.0.2, logs on and connects to `share`. */
-  static async logon(port: number, user: string, password: string, share: string): Promise<SmbRawClient> {
+  /** Connects, negotiates 3.0.2 (as `clientGuid`, random if not given), logs on and connects to `share`. */
+  static async logon(port: number, user: string, password: string, share: string, clientGuid?: Buffer): Promise<SmbRawClient> {
     const client = await SmbRawClient.connect(port);
-    await client.negotiate();
+    await client.negotiate(clientGuid);
     await client.sessionSetup(user, password);
     await client.treeConnect(share);
     return client;
@@ -480,8 +558,8 @@ export class SmbRawClient {
     return this.receive();
   }
 
-  async negotiate(): Promise<Response> {
-    const response = await this.call(SMB2_NEGOTIATE, negotiateBody());
+  async negotiate(clientGuid?: Buffer): Promise<Response> {
+    const response = await this.call(SMB2_NEGOTIATE, negotiateBody(undefined, clientGuid));
     expectStatus(response, STATUS_SUCCESS, "NEGOTIATE");
     return response;
   }

@@ -118,7 +118,6 @@ export class SmbConnection {
   private readonly credits = new CreditWindow(MAX_CREDITS);
   private readonly frames = new FrameAssembler(MAX_MESSAGE_BYTES);
   private readonly log: Logger;
-  private nextVolatileId = 1n;
   private nextAsyncId = 1n;
   /** READ data in replies not yet written; READs past it wait. */
   readonly replies = new ReplyBudget(MAX_REPLY_BYTES_HELD);
@@ -156,9 +155,9 @@ export class SmbConnection {
     return this.credits.grant(1);
   }
 
-  /** A fresh volatile FileId for an open on this connection. */
+  /** A fresh volatile FileId for an open on this connection (unique server-wide: a reclaimed durable open keeps its own). */
   newVolatileId(): bigint {
-    return this.nextVolatileId++;
+    return this.ctx.newFileId();
   }
 
   /** The open a request's FileId (persistent, volatile) names, if it belongs to the request's session and tree. */
@@ -488,7 +487,7 @@ export class SmbConnection {
       if (needed || header.command === SMB2_SESSION_SETUP) throw smbError(STATUS_USER_SESSION_DELETED, `no session ${sessionId}`);
       return null;
     }
-    if (needed && session.state !== "valid") throw smbError(STATUS_USER_SESSION_DELETED, `session ${sessionId} is not set up`);
+    if (needed && session.state === "in-progress") throw smbError(STATUS_USER_SESSION_DELETED, `session ${sessionId} is not set up`);
     return session;
   }
 
@@ -556,18 +555,30 @@ export class SmbConnection {
     return candidates.find((session) => session.keys?.verify(element)) ?? null;
   }
 
-  /** Ends a session, once however many ask (LOGOFF, a new session naming it, the connection closing): its opens close (delete on close honoured), its trees go. */
-  endSession(session: Session): Promise<void> {
-    session.ending ??= this.closeSession(session);
+  /**
+   * Ends a session, once however many ask (LOGOFF, a new session naming it, the connection
+   * closing): its opens close (delete on close honoured), its trees go. With `keepDurable` (the
+   * connection dropped, a LOGOFF, a new session that names this one as its previous) its durable
+   * opens are kept for their client to reclaim.
+   */
+  endSession(session: Session, keepDurable = false): Promise<void> {
+    session.ending ??= this.closeSession(session, keepDurable);
     return session.ending;
   }
 
-  private async closeSession(session: Session): Promise<void> {
+  private async closeSession(session: Session, keepDurable: boolean): Promise<void> {
     this.sessions.delete(session.id);
     this.endedSessions.set(session.id, session);
     if (this.endedSessions.size > ENDED_SESSIONS_KEPT) this.endedSessions.delete(this.endedSessions.keys().next().value!);
     this.ctx.forgetSession(session.id);
-    for (const open of [...this.opens.values()]) if (open.sessionId === session.id) await this.closeOpen(open);
+    for (const open of [...this.opens.values()]) {
+      if (open.sessionId !== session.id) continue;
+      if (keepDurable && open.durable) {
+        this.opens.delete(open.volatileId);
+        if (this.ctx.disconnected.hold(open)) continue;
+      }
+      await this.closeOpen(open);
+    }
   }
 
   async endTree(session: Session, tree: Tree): Promise<void> {
@@ -587,7 +598,7 @@ export class SmbConnection {
     for (const controller of this.running.values()) controller.abort();
     this.replies.close();
     void (async () => {
-      for (const session of [...this.sessions.values()]) await this.endSession(session).catch((err) => this.log.warn({ err }, "closing a session's opens failed"));
+      for (const session of [...this.sessions.values()]) await this.endSession(session, true).catch((err) => this.log.warn({ err }, "closing a session's opens failed"));
       this.hooks.closed(this);
     })();
   }

@@ -20,6 +20,7 @@ import type { Logger } from "../../util/logger.js";
 import { ByteRangeLocks } from "./byte-range-locks.js";
 import { CaseInsensitiveNames, directoryKey } from "./case-names.js";
 import { reportedAttributes } from "./dos-attributes.js";
+import { DisconnectedOpens } from "./durable.js";
 import { smbError } from "./errors.js";
 import { DirectoryWatches, type DirectoryWatch } from "./notify.js";
 import { CacheGrants, type Lease } from "./oplocks.js";
@@ -35,7 +36,8 @@ export interface SmbUser {
 
 /** What owns a session: its connection, which ends it (its opens close, its trees go). */
 export interface SessionHolder {
-  endSession(session: Session): Promise<void>;
+  /** With `keepDurable`, its durable opens wait to be reclaimed (MS-SMB2 §3.3.5.5.3). */
+  endSession(session: Session, keepDurable?: boolean): Promise<void>;
 }
 
 /** Largest READ, WRITE and transaction the server offers (MS-SMB2 §2.2.4). */
@@ -67,6 +69,8 @@ export class SmbContext {
   private readonly users = new Map<string, SmbUser>();
   /** Every live session of the server and the connection it lives on (MS-SMB2 §3.3.1.1 GlobalSessionTable). */
   private readonly sessions = new Map<bigint, { session: Session; holder: SessionHolder }>();
+  /** FileIds are unique server-wide, so that a reclaimed durable open keeps its own on any connection. */
+  private nextFileId = 1n;
   /** Stored spellings of names, for lookups without case. */
   readonly names = new CaseInsensitiveNames();
   /** Byte-range locks of every file served, by fileKey. */
@@ -76,6 +80,8 @@ export class SmbContext {
   /** Oplocks and leases of every file. */
   readonly grants = new CacheGrants();
   private stopBreaking: (() => void) | null = null;
+  /** Durable opens of dropped connections, waiting to be reclaimed. */
+  readonly disconnected: DisconnectedOpens;
 
   constructor(
     readonly config: SmbAdapterConfig,
@@ -83,6 +89,7 @@ export class SmbContext {
     readonly logger: Logger,
   ) {
     for (const user of users) this.users.set(user.name.toUpperCase(), user);
+    this.disconnected = new DisconnectedOpens((open) => this.closeOpen(open, null), logger);
     this.watches = new DirectoryWatches({ openName: (share, id) => this.openName(share, id), metadata: () => this.metadata }, logger);
   }
 
@@ -113,6 +120,7 @@ export class SmbContext {
     this.stopBreaking = null;
     this.stopWatchingAttrs?.();
     this.stopWatchingAttrs = null;
+    void this.disconnected.closeAll();
   }
 
   /** Starts a directory open's CHANGE_NOTIFY watch. */
@@ -172,6 +180,11 @@ export class SmbContext {
     this.sessions.delete(id);
   }
 
+  /** A fresh FileId (its persistent and volatile parts are the same). */
+  newFileId(): bigint {
+    return this.nextFileId++;
+  }
+
   /** Whether the file's other opens keep `open` out (share modes), without counting it. */
   sharingConflict(open: Open): boolean {
     return open.share !== null && open.fileId !== null && this.openFiles.conflicts(fileKey(open.share, open.fileId), open);
@@ -219,7 +232,15 @@ export class SmbContext {
    * close still succeeds).
    */
   async closeOpen(open: Open, session: Session | null): Promise<void> {
-    this.grants.release(open);
+    try {
+      await this.closeOpenFile(open, session);
+    } finally {
+      // Last, so that a request waiting for this open's oplock or lease to go finds it gone, and its file too if it was deleted.
+      this.grants.release(open);
+    }
+  }
+
+  private async closeOpenFile(open: Open, session: Session | null): Promise<void> {
     if (!open.share || open.fileId === null) return;
     if (open.watch) {
       this.watches.remove(open.share.name, open.fileId, open.watch);
@@ -235,7 +256,7 @@ export class SmbContext {
     // The other opens' watches of a directory about to go end (as Windows ends them at cleanup).
     if (deletePending && open.isDirectory) this.watches.deleting(open.share.name, open.fileId);
     if (!last || !deletePending || open.parentId === null) return;
-    const auth = session ? this.authFor(session, open.share) : open.share.authContext(null);
+    const auth = session ? this.authFor(session, open.share) : (open.durable?.auth ?? open.share.authContext(null));
     try {
       const { dirWcc } = open.isDirectory
         ? await this.metadata.rmdir(auth, open.share.name, open.parentId, open.name)

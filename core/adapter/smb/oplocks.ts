@@ -12,7 +12,6 @@ import {
   STATUS_INVALID_PARAMETER,
 } from "../../protocol/smb2/constants.js";
 import { smbError } from "./errors.js";
-import { touchesData } from "./open-files.js";
 import type { Open } from "./state.js";
 
 /**

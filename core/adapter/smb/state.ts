@@ -73,8 +73,9 @@ export interface Open {
   readonly volatileId: bigint;
   /** Who holds this open's byte-range locks: unique across connections. */
   readonly owner: string;
-  readonly sessionId: bigint;
-  readonly treeId: number;
+  /** The session and tree it belongs to: a durable open moves to new ones when it is reclaimed. */
+  sessionId: bigint;
+  treeId: number;
   readonly share: ConfiguredShare | null;
   /** The node; null for a pipe. */
   readonly fileId: FileId | null;
@@ -95,11 +96,26 @@ export interface Open {
   watch: DirectoryWatch | null;
   /** QUERY_DIRECTORY progress: the pattern, and the cookie to resume after (-1: "." and ".." not sent yet). */
   listing: DirectoryListing | null;
-  /** The connection that hears of this open's oplock and lease breaks. */
-  readonly channel: BreakChannel;
+  /** The connection that hears of this open's oplock and lease breaks (another one once reclaimed). */
+  channel: BreakChannel;
   /** The oplock granted at CREATE, or the lease the open belongs to (never both). */
   oplock: OplockGrant | null;
   lease: Lease | null;
+  /** Set when the open is durable: it outlives its connection for a while (MS-SMB2 §3.3.1.10). */
+  durable: DurableState | null;
+}
+
+/** What a durable open keeps for its reconnect (Open.IsDurable, DurableOpenTimeout, CreateGuid, DurableOwner). */
+export interface DurableState {
+  version: 1 | 2;
+  /** How long it waits for its client once disconnected. */
+  timeoutMs: number;
+  /** v2: the client's CreateGuid; zeros for v1. */
+  createGuid: Buffer;
+  /** Who may reclaim it: the session's user (upper case, "" for a guest or anonymous session). */
+  user: string;
+  /** Whom the services see when it closes without a session (its delete on close). */
+  auth: AuthContext;
 }
 
 export interface DirectoryListing {

@@ -67,16 +67,18 @@ import {
   WRITE_OWNER,
 } from "../../../protocol/smb2/constants.js";
 import type { ConfiguredShare } from "../../../registry/share.js";
-import type { SmbCall, SmbCommand, SmbReply } from "../command.js";
+import { bodyReader, type SmbCall, type SmbCommand, type SmbReply } from "../command.js";
 import type { SmbConnection } from "../connection.js";
 import { fileKey, MAX_OPENS_PER_CONNECTION, type SmbContext } from "../context.js";
 import { directoryKey } from "../case-names.js";
 import { checkCreateAttributes, newNodeAttributes, overwriteAttributes } from "../dos-attributes.js";
+import { grantDurable, readDurableContexts } from "../durable.js";
 import { smbError } from "../errors.js";
 import { touchesData } from "../open-files.js";
 import type { Lease, LeaseRequest } from "../oplocks.js";
 import { openPipe } from "../pipes.js";
 import type { Open } from "../state.js";
+import { reclaimDurableOpen } from "./create-reconnect.js";
 
 /** What a granted "everything" means on a file (FILE_ALL_ACCESS). */
 const FILE_ALL_ACCESS = 0x001f01ff;
@@ -100,7 +102,9 @@ const REQUEST_LEASE = "RqLs";
  * §2.2.14 response: the action taken, times, sizes, attributes, the FileId and the answered
  * contexts (maximal access, on-disk id, lease). Opens on IPC$ reach the srvsvc pipe (§3.3.5.9).
  * Other clients' oplocks and leases are broken before the open goes ahead, and the open gets the
- * oplock or lease it asked for as far as the file's other opens allow.
+ * oplock or lease it asked for as far as the file's other opens allow, and durability when it
+ * asked and holds a batch oplock or a lease that caches handles (see durable.ts); a durable
+ * reconnect context reclaims a disconnected open instead (create-reconnect.ts).
  */
 export const create: SmbCommand = {
   name: "CREATE",
@@ -128,6 +132,13 @@ export const create: SmbCommand = {
     if (nameLength > MAX_NAME_BYTES) throw smbError(STATUS_OBJECT_NAME_INVALID, `name of ${nameLength} bytes`);
     const name = fromUtf16(body.blob(nameOffset, nameLength, SMB2_HEADER_SIZE + 56));
     const contexts = readContexts(body, contextsOffset, contextsLength);
+    const durable = readDurableContexts(contexts);
+    if (durable.reconnect && tree.share) {
+      const leaseRequest = readLeaseRequest(conn, contexts.get(REQUEST_LEASE));
+      const { open, attr } = await reclaimDurableOpen(call, durable.reconnect, name, leaseRequest);
+      const caching = open.lease ? { oplockLevel: SMB2_OPLOCK_LEVEL_LEASE, lease: leaseResponse(open.lease, leaseRequest!) } : { oplockLevel: open.oplock?.level ?? SMB2_OPLOCK_LEVEL_NONE, lease: null };
+      return { status: 0, body: fileResponse(ctx, open, attr, FILE_OPENED, contexts, caching), openedFileId: open.volatileId };
+    }
     // MS-SMB2 §3.3.5.9: the checks before any name is looked up.
     if (impersonation > SMB2_IMPERSONATION_DELEGATE) throw smbError(STATUS_BAD_IMPERSONATION_LEVEL, `ImpersonationLevel ${impersonation}`);
     if (options & (FILE_CREATE_TREE_CONNECTION | FILE_RESERVE_OPFILTER)) throw smbError(STATUS_NOT_SUPPORTED, `CreateOptions 0x${options.toString(16)}`);
@@ -206,8 +217,13 @@ export const create: SmbCommand = {
       // modes keep this open out, only handle caching goes (its holder may close the handles that
       // are in the way); the open fails if they stay.
       const keep = overwriting ? 0 : SMB2_LEASE_READ_CACHING | SMB2_LEASE_HANDLE_CACHING;
+      const closedBefore = ctx.disconnected.closedByBreaks;
       if (ctx.sharingConflict(open)) await ctx.grants.breakOthers(key, ownLease, keep & ~SMB2_LEASE_HANDLE_CACHING, call, true);
       else await ctx.grants.breakOthers(key, ownLease, keep, call);
+      // A disconnected durable open the break closed may have taken the file with it (delete on close): start over.
+      if (ctx.disconnected.closedByBreaks !== closedBefore && (await ctx.lookupName(auth, share, dirId, last))?.attr.id !== attr.id) {
+        return create.run({ ...call, body: bodyReader(call.message) });
+      }
     }
     // Share modes are checked before an overwrite: a file another open does not share stays whole.
     ctx.admitOpen(open);
@@ -223,7 +239,8 @@ export const create: SmbCommand = {
     }
     conn.opens.set(open.volatileId, open);
     const caching = grantCaching(ctx, open, key, clientGuid, requestedOplock, leaseRequest, ownLease);
-    return { status: 0, body: fileResponse(ctx, open, attr, action, contexts, caching), openedFileId: open.volatileId };
+    const durableResponse = grantDurable(open, durable.request, session, auth);
+    return { status: 0, body: fileResponse(ctx, open, attr, action, contexts, caching, durableResponse), openedFileId: open.volatileId };
   },
 };
 
@@ -273,7 +290,7 @@ function leaseResponse(lease: Lease, request: LeaseRequest): Buffer {
 /** An open of this request's session and tree, with a fresh FileId (its persistent part is the volatile one). */
 function newOpen(
   call: SmbCall,
-  fields: Omit<Open, "persistentId" | "volatileId" | "owner" | "sessionId" | "treeId" | "watch" | "listing" | "channel" | "oplock" | "lease">,
+  fields: Omit<Open, "persistentId" | "volatileId" | "owner" | "sessionId" | "treeId" | "watch" | "listing" | "channel" | "oplock" | "lease" | "durable">,
 ): Open {
   const volatileId = call.conn.newVolatileId();
   return {
@@ -288,6 +305,7 @@ function newOpen(
     channel: call.conn,
     oplock: null,
     lease: null,
+    durable: null,
   };
 }
 
@@ -368,12 +386,21 @@ function readContexts(body: SmbReader, offset: number, length: number): Map<stri
   throw smbError(STATUS_INVALID_PARAMETER, "too many create contexts");
 }
 
-function fileResponse(ctx: SmbContext, open: Open, attr: FileAttr, action: number, contexts: Map<string, Buffer>, caching: { oplockLevel: number; lease: Buffer | null }): Buffer {
+function fileResponse(
+  ctx: SmbContext,
+  open: Open,
+  attr: FileAttr,
+  action: number,
+  contexts: Map<string, Buffer>,
+  caching: { oplockLevel: number; lease: Buffer | null },
+  durable: [string, Buffer] | null = null,
+): Buffer {
   const info = ctx.fileInfo(attr, open.name);
   const answered: Array<[string, Buffer]> = [];
   if (contexts.has(MAXIMAL_ACCESS_REQUEST)) answered.push([MAXIMAL_ACCESS_REQUEST, new SmbWriter(8).u32(0).u32(open.access).buffer()]);
   if (contexts.has(QUERY_ON_DISK_ID)) answered.push([QUERY_ON_DISK_ID, new SmbWriter(32).u64(info.fileIndex).u64(BigInt(open.share!.id)).zeros(16).buffer()]);
   if (caching.lease) answered.push([REQUEST_LEASE, caching.lease]);
+  if (durable) answered.push(durable);
   const w = new SmbWriter(160);
   w.u16(89).u8(caching.oplockLevel).u8(0).u32(action);
   w.u64(info.creationTime).u64(info.lastAccessTime).u64(info.lastWriteTime).u64(info.changeTime);

@@ -133,8 +133,9 @@ function reauthenticated(call: SmbCall, session: Session, step: FinalStep): SmbR
 
 /**
  * PreviousSessionId (MS-SMB2 §3.3.5.5.3): a client reconnecting names the session it had; when
- * that session is the same user's, it ends as if its connection had dropped (its opens close,
- * its pending CHANGE_NOTIFYs answer STATUS_NOTIFY_CLEANUP) before the new one is answered.
+ * that session is the same user's, it ends as if its connection had dropped (its durable opens
+ * wait to be reclaimed, the others close, its pending CHANGE_NOTIFYs answer
+ * STATUS_NOTIFY_CLEANUP) before the new one is answered.
  */
 async function endPrevious(ctx: SmbContext, session: Session, previousSessionId: bigint): Promise<void> {
   const previous = ctx.globalSession(previousSessionId);
@@ -142,7 +143,7 @@ async function endPrevious(ctx: SmbContext, session: Session, previousSessionId:
   const sameUser = !session.anonymous && !session.guest && !previous.session.anonymous && !previous.session.guest && previous.session.user.toUpperCase() === session.user.toUpperCase();
   if (!sameUser) return;
   ctx.logger.info({ user: session.user }, "SMB session replaces the user's previous session");
-  await previous.holder.endSession(previous.session);
+  await previous.holder.endSession(previous.session, true);
 }
 
 function sessionFlags(session: Session): number {
