@@ -10,6 +10,7 @@ import { freePort } from "./helpers/ports.mjs";
 import { prepareSmb } from "./helpers/smb.js";
 import {
   SMB2_CHANGE_NOTIFY,
+  SMB2_CLOSE,
   SMB2_CREATE,
   SMB2_QUERY_INFO,
   SMB2_READ,
@@ -21,7 +22,9 @@ import {
   STATUS_USER_SESSION_DELETED,
   SmbRawClient,
   changeNotifyBody,
+  closeBody,
   createBody,
+  createWithContextsBody,
   frame,
   queryInfoBody,
   readBody,
@@ -44,6 +47,10 @@ const STATUS_REQUEST_NOT_ACCEPTED = 0xc000_00d0;
 const SMB2_SESSION_FLAG_BINDING = 0x01;
 const FILE_DIRECTORY_FILE = 0x01;
 const FILE_NOTIFY_CHANGE_FILE_NAME = 0x01;
+const STATUS_OBJECT_NAME_NOT_FOUND = 0xc000_0034;
+/** Read, write and DELETE access; FILE_NON_DIRECTORY_FILE | FILE_DELETE_ON_CLOSE. */
+const DELETE_ACCESS = 0x0013_019f;
+const DELETE_ON_CLOSE_FILE = 0x1040;
 /** CREATE's ShareAccess, at its offset in the request body (§2.2.13). */
 const SHARE_ACCESS_AT = 32;
 
@@ -187,5 +194,24 @@ describe("SMB sessions", () => {
     expect(refused.status).toBe(STATUS_REQUEST_NOT_ACCEPTED);
     expect(alice.signedBySession(refused)).toBe(true);
     expect((await alice.call(SMB2_QUERY_INFO, queryInfoBody(file))).status).toBe(STATUS_SUCCESS);
+  });
+
+  it("a dropped connection's delete-on-close open still removes its file, acting as the session's user", async () => {
+    const alice = await logon();
+    // A directory alice made (0755): only its owner may remove names in it, not an anonymous caller.
+    const dir = fileIdOf(await alice.call(SMB2_CREATE, createWithContextsBody("alice-only", [], { options: FILE_DIRECTORY_FILE, disposition: 2 })));
+    expect((await alice.call(SMB2_CLOSE, closeBody(dir))).status).toBe(STATUS_SUCCESS);
+    fileIdOf(await alice.call(SMB2_CREATE, createWithContextsBody("alice-only\\doomed.txt", [], { access: DELETE_ACCESS, options: DELETE_ON_CLOSE_FILE })));
+    alice.destroy();
+
+    const other = await logon();
+    let status = STATUS_SUCCESS;
+    for (let i = 0; i < 50 && status !== STATUS_OBJECT_NAME_NOT_FOUND; i++) {
+      const found = await other.call(SMB2_CREATE, createWithContextsBody("alice-only\\doomed.txt", [], { disposition: 1 }));
+      status = found.status;
+      if (status === STATUS_SUCCESS) await other.call(SMB2_CLOSE, closeBody(fileIdOf(found)));
+      if (status !== STATUS_OBJECT_NAME_NOT_FOUND) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(STATUS_OBJECT_NAME_NOT_FOUND);
   });
 });

@@ -577,7 +577,8 @@ export class SmbConnection {
         this.opens.delete(open.volatileId);
         if (this.ctx.disconnected.hold(open)) continue;
       }
-      await this.closeOpen(open);
+      // The session has left the table: its delete on close still acts as its user.
+      await this.closeOpen(open, session);
     }
   }
 
@@ -587,9 +588,9 @@ export class SmbConnection {
   }
 
   /** Closes an open: a pending delete on close removes the name once no other open of it remains. */
-  async closeOpen(open: Open): Promise<void> {
+  async closeOpen(open: Open, session = this.sessions.get(open.sessionId) ?? null): Promise<void> {
     this.opens.delete(open.volatileId);
-    await this.ctx.closeOpen(open, this.sessions.get(open.sessionId) ?? null);
+    await this.ctx.closeOpen(open, session);
   }
 
   private onClose(): void {
