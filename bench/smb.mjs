@@ -232,7 +232,7 @@ function renderTable(results, rss, environment) {
     ...rows.map((row) => `| ${row.join(" | ")} |`),
     "",
     `Medians of ${ROUNDS} rounds; each round visits every server in turn. 1 MB = 10^6 bytes. ÷ smbd is the DittoFS figure divided by smbd's.`,
-    "Signing as each server defaults: DittoFS requires it (every message signed); smbd offers it without requiring it, so its clients do not sign (checked for smbclient; gvfs goes through libsmbclient with the same client defaults). No encryption.",
+    "Both servers require signing (DittoFS by default, smbd with `server signing = mandatory`), so every message is signed on both (checked for smbd with smbclient -d 10: AES-GMAC on SMB 3.1.1). No encryption.",
   ];
   if (rss.error) lines.push(`- dittofs, 2 GiB smbclient put: failed (${rss.error.split("\n")[0]})`);
   else if (rss.peakRssMiB !== undefined) {
