@@ -1,5 +1,6 @@
 import { SmbReader, SmbWriter } from "../../../protocol/smb2/buffer.js";
 import {
+  FILE_EXECUTE,
   FILE_READ_DATA,
   FILE_WRITE_DATA,
   FSCTL_SRV_COPYCHUNK_WRITE,
@@ -70,7 +71,8 @@ export async function copyChunks(call: SmbCall, dest: Open, ctlCode: number, inp
   r.skip(4);
   const source = ctx.resumeKeys.find(key, call.session!);
   if (!source) throw smbError(STATUS_OBJECT_NAME_NOT_FOUND, "no open has this resume key");
-  if (!(source.access & FILE_READ_DATA)) throw smbError(STATUS_ACCESS_DENIED, "the source was opened without read access");
+  // Execute access reads the data too, as for READ (Windows and Samba take either: smbtorture copy_chunk_bad_access).
+  if (!(source.access & (FILE_READ_DATA | FILE_EXECUTE))) throw smbError(STATUS_ACCESS_DENIED, "the source was opened without read access");
   if (!(dest.access & FILE_WRITE_DATA)) throw smbError(STATUS_ACCESS_DENIED, "the destination was opened without write access");
   // FSCTL_SRV_COPYCHUNK_WRITE exists for destinations opened without read access.
   if (ctlCode !== FSCTL_SRV_COPYCHUNK_WRITE && !(dest.access & FILE_READ_DATA)) {
