@@ -48,6 +48,7 @@ const STATUS_FILE_LOCK_CONFLICT = 0xc000_0054;
 /** Access masks (MS-SMB2 §2.2.13.1.1). */
 const FILE_READ_DATA = 0x01;
 const FILE_WRITE_DATA = 0x02;
+const FILE_EXECUTE = 0x20;
 const FILE_READ_ATTRIBUTES = 0x80;
 const READ_WRITE = 0x0012_019f;
 const READ_ONLY = 0x0012_0089;
@@ -224,7 +225,7 @@ describe("SMB server-side copy (FSCTL_SRV_COPYCHUNK)", () => {
     const bob = await logon("bob");
     const dest = await open(bob, "stolen.bin");
     const forged = Buffer.from(key);
-    forged[0] ^= 1;
+    forged.writeUInt8(forged.readUInt8(0) ^ 1, 0);
     expect((await copy(bob, dest, copyInput(forged, [{ source: 0, target: 0, length: 4 * KiB }]))).status).toBe(STATUS_OBJECT_NAME_NOT_FOUND);
     expect((await copy(bob, dest, copyInput(key, [{ source: 0, target: 0, length: 4 * KiB }]))).status).toBe(STATUS_OBJECT_NAME_NOT_FOUND);
     expect(await nfs.bytes("cat", "/stolen.bin")).toHaveLength(0);
@@ -283,6 +284,9 @@ describe("SMB server-side copy (FSCTL_SRV_COPYCHUNK)", () => {
     expect(await nfs.bytes("cat", "/access-copy.bin")).toHaveLength(0);
     expect(copied(await copy(smb, writeOnlyDest, copyInput(key, chunk), FSCTL_SRV_COPYCHUNK_WRITE)).totalBytesWritten).toBe(KiB);
     expect(await nfs.bytes("cat", "/access-copy.bin")).toEqual(data);
+    // Execute access reads the data as well (as READ takes it).
+    const executeKey = await resumeKey(smb, await open(smb, "access.bin", FILE_EXECUTE | FILE_READ_ATTRIBUTES));
+    expect((await copy(smb, dest, copyInput(executeKey, [{ source: 0, target: KiB, length: KiB }]))).status).toBe(STATUS_SUCCESS);
   });
 
   it("respects another open's byte-range lock on the destination", async () => {
