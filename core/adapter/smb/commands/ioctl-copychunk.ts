@@ -19,9 +19,9 @@ import { RESUME_KEY_BYTES } from "../resume-keys.js";
 import type { Open } from "../state.js";
 
 /** The server's copy limits (MS-SMB2 §3.3.3: ServerSideCopyMaxNumberofChunks, MaxChunkSize, MaxDataSize), Windows' values. */
-export const MAX_CHUNKS = 256;
-export const MAX_CHUNK_BYTES = 1024 * 1024;
-export const MAX_COPY_BYTES = 16 * 1024 * 1024;
+const MAX_CHUNKS = 256;
+const MAX_CHUNK_BYTES = 1024 * 1024;
+const MAX_COPY_BYTES = 16 * 1024 * 1024;
 /** SRV_REQUEST_RESUME_KEY's response: ResumeKey, ContextLength, and a 4-byte Context (as Windows and Samba send it). */
 const RESUME_KEY_RESPONSE_BYTES = RESUME_KEY_BYTES + 4 + 4;
 /** SRV_COPYCHUNK_COPY before its chunks: SourceKey, ChunkCount, Reserved (§2.2.31.1). */
