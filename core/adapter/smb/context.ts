@@ -25,6 +25,7 @@ import { smbError } from "./errors.js";
 import { DirectoryWatches, type DirectoryWatch } from "./notify.js";
 import { CacheGrants, type Lease } from "./oplocks.js";
 import { OpenFiles } from "./open-files.js";
+import { ResumeKeys } from "./resume-keys.js";
 import { Session, type Open } from "./state.js";
 
 /** A configured user with the password's NT hash (MD4 of its UTF-16LE form), never the password. */
@@ -82,6 +83,8 @@ export class SmbContext {
   private stopBreaking: (() => void) | null = null;
   /** Durable opens of dropped connections, waiting to be reclaimed. */
   readonly disconnected: DisconnectedOpens;
+  /** The keys FSCTL_SRV_COPYCHUNK names its source opens by. */
+  readonly resumeKeys = new ResumeKeys();
 
   constructor(
     readonly config: SmbAdapterConfig,
@@ -232,6 +235,7 @@ export class SmbContext {
    * close still succeeds).
    */
   async closeOpen(open: Open, session: Session | null): Promise<void> {
+    this.resumeKeys.forget(open);
     try {
       await this.closeOpenFile(open, session);
     } finally {

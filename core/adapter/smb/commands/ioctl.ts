@@ -7,6 +7,9 @@ import {
   FSCTL_PIPE_TRANSCEIVE,
   FSCTL_QUERY_NETWORK_INTERFACE_INFO,
   FSCTL_SET_COMPRESSION,
+  FSCTL_SRV_COPYCHUNK,
+  FSCTL_SRV_COPYCHUNK_WRITE,
+  FSCTL_SRV_REQUEST_RESUME_KEY,
   FSCTL_VALIDATE_NEGOTIATE_INFO,
   SMB2_0_IOCTL_IS_FSCTL,
   SMB2_DIALECT_311,
@@ -24,6 +27,7 @@ import { SmbFramingError } from "../framing.js";
 import { objectIdBuffer } from "../object-id.js";
 import type { Open } from "../state.js";
 import { requireCredits } from "./credit-charge.js";
+import { copyChunks, requestResumeKey } from "./ioctl-copychunk.js";
 
 /** The FileId of an IOCTL that names no file (MS-SMB2 §2.2.31). */
 const NO_FILE = 0xffff_ffff_ffff_ffffn;
@@ -35,6 +39,7 @@ const NO_FILE = 0xffff_ffff_ffff_ffffn;
  * request; DFS referrals get STATUS_FS_DRIVER_REQUIRED (no DFS here); FSCTL_CREATE_OR_GET_OBJECT_ID
  * answers an id derived from the file id; files are never compressed
  * (GET says so, SET takes only "none", as Windows Server 2016 on a volume without compression);
+ * SRV_REQUEST_RESUME_KEY and SRV_COPYCHUNK[_WRITE] copy within the server (ioctl-copychunk.ts);
  * other FSCTLs on a file that is open get STATUS_INVALID_DEVICE_REQUEST, and non-FSCTL IOCTLs
  * STATUS_NOT_SUPPORTED.
  */
@@ -43,7 +48,7 @@ export const ioctl: SmbCommand = {
   structureSize: 57,
   needsSession: true,
   needsTree: true,
-  run(call: SmbCall): SmbReply {
+  run(call: SmbCall): Promise<SmbReply> | SmbReply {
     const { body, conn } = call;
     body.skip(2);
     const ctlCode = body.u32();
@@ -81,6 +86,15 @@ export const ioctl: SmbCommand = {
         if (input.length < 2) throw smbError(STATUS_INVALID_PARAMETER, "FSCTL_SET_COMPRESSION without a CompressionState");
         if (input.readUInt16LE(0) !== COMPRESSION_FORMAT_NONE) throw smbError(STATUS_NOT_SUPPORTED, "files are not compressed here");
         return answer(ctlCode, persistentId, volatileId, 0, Buffer.alloc(0));
+      }
+      case FSCTL_SRV_REQUEST_RESUME_KEY: {
+        const open = fileOpen(call, persistentId, volatileId);
+        return answer(ctlCode, persistentId, volatileId, 0, requestResumeKey(call, open, maxOutput));
+      }
+      case FSCTL_SRV_COPYCHUNK:
+      case FSCTL_SRV_COPYCHUNK_WRITE: {
+        const dest = fileOpen(call, persistentId, volatileId);
+        return copyChunks(call, dest, ctlCode, input, maxOutput).then(({ status, output }) => answer(ctlCode, persistentId, volatileId, status, output));
       }
       default:
         // Every other FSCTL but the interface query names an open first (MS-SMB2 §3.3.5.15): a
