@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { E2eServer } from "./helpers/harness.js";
 import type { DigestJson, NfsClient } from "./helpers/nfsclient.mjs";
 import { freePort } from "./helpers/ports.mjs";
-import { prepareSmb } from "./helpers/smb.js";
+import { prepareSmb, smbServer } from "./helpers/smb.js";
 import {
   SMB2_CLOSE,
   SMB2_CREATE,
@@ -129,21 +129,17 @@ describe("SMB server-side copy (FSCTL_SRV_COPYCHUNK)", () => {
     await prepareSmb();
     port = await freePort();
     server = await E2eServer.start(
-      {
-        smb: {
-          enabled: true,
-          port,
-          users: [
-            { name: "alice", password: "env:DITTOFS_E2E_SMB_PASSWORD", uid, gid },
-            { name: "bob", password: "env:DITTOFS_E2E_SMB_PASSWORD", uid: 4242, gid: 4242 },
-          ],
-        },
-        shares: [
+      ...smbServer(
+        port,
+        [
+          { name: "alice", password: PASSWORD, uid, gid },
+          { name: "bob", password: PASSWORD, uid: 4242, gid: 4242 },
+        ],
+        [
           { name: "/export", root: { uid, gid, mode: 0o777 } },
           { name: "/other", root: { uid, gid, mode: 0o777 } },
         ],
-      },
-      { DITTOFS_E2E_SMB_PASSWORD: PASSWORD },
+      ),
     );
     nfs = await server.client();
     otherNfs = await server.client({ share: "/other" });

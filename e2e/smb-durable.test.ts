@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { E2eServer } from "./helpers/harness.js";
 import { freePort } from "./helpers/ports.mjs";
-import { prepareSmb } from "./helpers/smb.js";
+import { prepareSmb, smbServer } from "./helpers/smb.js";
 import {
   SMB2_CLOSE,
   SMB2_CREATE,
@@ -88,18 +88,16 @@ describe("SMB durable handles", () => {
     await prepareSmb();
     port = await freePort();
     server = await E2eServer.start(
-      {
-        smb: {
-          enabled: true,
-          port,
-          users: [
-            { name: "alice", password: "env:DITTOFS_E2E_SMB_PASSWORD", uid, gid },
-            { name: "bob", password: "env:DITTOFS_E2E_SMB_OTHER_PASSWORD", uid, gid },
-          ],
-        },
-        shares: [{ name: "/export", root: { uid, gid, mode: 0o777 } }],
-      },
-      { DITTOFS_E2E_SMB_PASSWORD: PASSWORD, DITTOFS_E2E_SMB_OTHER_PASSWORD: OTHER_PASSWORD },
+      ...smbServer(
+        port,
+        [
+          { name: "alice", password: PASSWORD, uid, gid },
+          { name: "bob", password: OTHER_PASSWORD, uid, gid },
+        ],
+        [
+          { name: "/export", root: { uid, gid, mode: 0o777 } },
+        ],
+      ),
     );
   });
 

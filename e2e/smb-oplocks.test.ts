@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { E2eServer } from "./helpers/harness.js";
 import type { NfsClient } from "./helpers/nfsclient.mjs";
 import { freePort } from "./helpers/ports.mjs";
-import { prepareSmb } from "./helpers/smb.js";
+import { prepareSmb, smbServer } from "./helpers/smb.js";
 import {
   SMB2_CLOSE,
   SMB2_CREATE,
@@ -84,11 +84,15 @@ describe("SMB oplocks and leases", () => {
     await prepareSmb();
     port = await freePort();
     server = await E2eServer.start(
-      {
-        smb: { enabled: true, port, users: [{ name: "alice", password: "env:DITTOFS_E2E_SMB_PASSWORD", uid, gid }] },
-        shares: [{ name: "/export", root: { uid, gid, mode: 0o755 } }],
-      },
-      { DITTOFS_E2E_SMB_PASSWORD: PASSWORD },
+      ...smbServer(
+        port,
+        [
+          { name: "alice", password: PASSWORD, uid, gid },
+        ],
+        [
+          { name: "/export", root: { uid, gid, mode: 0o755 } },
+        ],
+      ),
     );
     nfs = await server.client();
   });

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { E2eServer } from "./helpers/harness.js";
 import { freePort } from "./helpers/ports.mjs";
-import { prepareSmb } from "./helpers/smb.js";
+import { prepareSmb, smbServer } from "./helpers/smb.js";
 import {
   SMB2_CHANGE_NOTIFY,
   SMB2_CLOSE,
@@ -91,18 +91,16 @@ describe("SMB sessions", () => {
     await prepareSmb();
     port = await freePort();
     server = await E2eServer.start(
-      {
-        smb: {
-          enabled: true,
-          port,
-          users: [
-            { name: "alice", password: "env:DITTOFS_E2E_ALICE", uid, gid },
-            { name: "bob", password: "env:DITTOFS_E2E_BOB", uid, gid },
-          ],
-        },
-        shares: [{ name: "/export", root: { uid, gid, mode: 0o777 } }],
-      },
-      { DITTOFS_E2E_ALICE: ALICE, DITTOFS_E2E_BOB: BOB },
+      ...smbServer(
+        port,
+        [
+          { name: "alice", password: ALICE, uid, gid },
+          { name: "bob", password: BOB, uid, gid },
+        ],
+        [
+          { name: "/export", root: { uid, gid, mode: 0o777 } },
+        ],
+      ),
     );
   });
 

@@ -3,6 +3,7 @@
  * its environment (never on the command line), failures thrown with what smbclient said.
  */
 import { run, type RunResult } from "./proc.mjs";
+import type { ServerOptions } from "./harness.js";
 import { requireTools } from "./tools.mjs";
 
 export interface SmbLogin {
@@ -55,4 +56,26 @@ export async function listShares(login: SmbLogin, options: readonly string[] = [
     .split("\n")
     .filter((line) => line.startsWith("Disk|") || line.startsWith("IPC|"))
     .map((line) => line.split("|")[1]!);
+}
+
+/** An SMB user of a test server: its password reaches the server through an environment variable, never the config. */
+export interface SmbTestUser {
+  name: string;
+  password: string;
+  uid: number;
+  gid: number;
+}
+
+/** A server with the SMB adapter on `port`, these users and shares (E2eServer.start's two arguments). */
+export function smbServer(
+  port: number,
+  users: readonly SmbTestUser[],
+  shares: ReadonlyArray<{ name: string; root: { uid: number; gid: number; mode: number } }>,
+): [options: ServerOptions, env: Record<string, string>] {
+  const env: Record<string, string> = {};
+  const configured = users.map((user, i) => {
+    env[`DITTOFS_E2E_SMB_PASSWORD_${i}`] = user.password;
+    return { name: user.name, password: `env:DITTOFS_E2E_SMB_PASSWORD_${i}`, uid: user.uid, gid: user.gid };
+  });
+  return [{ smb: { enabled: true, port, users: configured }, shares: [...shares] }, env];
 }
