@@ -7,11 +7,9 @@
  * suite (e2e/smbtorture.test.ts) covers the Windows behaviour at length.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { E2eServer } from "./helpers/harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { DigestJson, NfsClient } from "./helpers/nfsclient.mjs";
-import { freePort } from "./helpers/ports.mjs";
-import { prepareSmb, smbServer } from "./helpers/smb.js";
+import { useRawSmbServer } from "./helpers/smb-suite.js";
 import {
   SMB2_CLOSE,
   SMB2_CREATE,
@@ -89,17 +87,19 @@ function copied(response: Response): { chunksWritten: number; chunkBytesWritten:
 }
 
 describe("SMB server-side copy (FSCTL_SRV_COPYCHUNK)", () => {
-  let server: E2eServer;
-  let port: number;
+  const suite = useRawSmbServer(
+    [
+      { name: "alice", password: PASSWORD, uid, gid },
+      { name: "bob", password: PASSWORD, uid: 4242, gid: 4242 },
+    ],
+    [
+      { name: "/export", root: { uid, gid, mode: 0o777 } },
+      { name: "/other", root: { uid, gid, mode: 0o777 } },
+    ],
+  );
   let nfs: NfsClient;
   let otherNfs: NfsClient;
-  const clients: SmbRawClient[] = [];
-
-  const logon = async (user = "alice", share = "export"): Promise<SmbRawClient> => {
-    const c = await SmbRawClient.logon(port, user, PASSWORD, share);
-    clients.push(c);
-    return c;
-  };
+  const logon = (user = "alice", share = "export") => suite.logon(user, PASSWORD, share);
   const open = async (c: SmbRawClient, name: string, access = READ_WRITE): Promise<FileId> => {
     const response = await c.call(SMB2_CREATE, createWithContextsBody(name, [], { access }));
     expect(response.status, `CREATE ${name}`).toBe(STATUS_SUCCESS);
@@ -126,39 +126,8 @@ describe("SMB server-side copy (FSCTL_SRV_COPYCHUNK)", () => {
   };
 
   beforeAll(async () => {
-    await prepareSmb();
-    port = await freePort();
-    server = await E2eServer.start(
-      ...smbServer(
-        port,
-        [
-          { name: "alice", password: PASSWORD, uid, gid },
-          { name: "bob", password: PASSWORD, uid: 4242, gid: 4242 },
-        ],
-        [
-          { name: "/export", root: { uid, gid, mode: 0o777 } },
-          { name: "/other", root: { uid, gid, mode: 0o777 } },
-        ],
-      ),
-    );
-    nfs = await server.client();
-    otherNfs = await server.client({ share: "/other" });
-  });
-
-  /** Log lines already checked for internal errors. */
-  let logChecked = 0;
-
-  afterEach((context) => {
-    for (const c of clients.splice(0)) c.destroy();
-    if (context.task.result?.state === "fail" && server) console.error(server.server.describe());
-    expect(server.server.alive, server.server.describe()).toBe(true);
-    const lines = server.server.stdoutLines.slice(logChecked);
-    logChecked += lines.length;
-    expect(lines.filter((line) => /"level":(50|60)/.test(line))).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await server?.dispose();
+    nfs = await suite.server.client();
+    otherNfs = await suite.server.client({ share: "/other" });
   });
 
   it("copies a 3 MiB file in chunks, out of order and over two requests; NFS reads the same bytes", async () => {

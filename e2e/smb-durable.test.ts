@@ -6,10 +6,8 @@
  * cannot reclaim it. smbtorture's durable-open and durable-v2-open suites cover the rest.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { E2eServer } from "./helpers/harness.js";
-import { freePort } from "./helpers/ports.mjs";
-import { prepareSmb, smbServer } from "./helpers/smb.js";
+import { describe, expect, it } from "vitest";
+import { useRawSmbServer } from "./helpers/smb-suite.js";
 import {
   SMB2_CLOSE,
   SMB2_CREATE,
@@ -61,15 +59,14 @@ function opened(response: Response): { fileId: Buffer; oplockLevel: number; acti
 }
 
 describe("SMB durable handles", () => {
-  let server: E2eServer;
-  let port: number;
-  const clients: SmbRawClient[] = [];
-
-  const logon = async (clientGuid?: Buffer, user = "alice", password = PASSWORD): Promise<SmbRawClient> => {
-    const c = await SmbRawClient.logon(port, user, password, "export", clientGuid);
-    clients.push(c);
-    return c;
-  };
+  const suite = useRawSmbServer(
+    [
+      { name: "alice", password: PASSWORD, uid, gid },
+      { name: "bob", password: OTHER_PASSWORD, uid, gid },
+    ],
+    [{ name: "/export", root: { uid, gid, mode: 0o777 } }],
+  );
+  const logon = (clientGuid?: Buffer, user = "alice", password = PASSWORD) => suite.logon(user, password, "export", clientGuid);
 
   /**
    * Reclaims a durable open from `client`. The server learns of the old connection's end a moment
@@ -83,32 +80,6 @@ describe("SMB durable handles", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
-
-  beforeAll(async () => {
-    await prepareSmb();
-    port = await freePort();
-    server = await E2eServer.start(
-      ...smbServer(
-        port,
-        [
-          { name: "alice", password: PASSWORD, uid, gid },
-          { name: "bob", password: OTHER_PASSWORD, uid, gid },
-        ],
-        [
-          { name: "/export", root: { uid, gid, mode: 0o777 } },
-        ],
-      ),
-    );
-  });
-
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.destroy();
-    expect(server.server.alive, server.server.describe()).toBe(true);
-  });
-
-  afterAll(async () => {
-    await server?.dispose();
-  });
 
   it("a durable open with a batch oplock is reclaimed on a new connection and session, with its data and its byte-range lock", async () => {
     const first = await logon();

@@ -5,11 +5,9 @@
  * smb2.oplock and smb2.lease suites (e2e/smbtorture.test.ts) cover the grant tables at length.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { E2eServer } from "./helpers/harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { NfsClient } from "./helpers/nfsclient.mjs";
-import { freePort } from "./helpers/ports.mjs";
-import { prepareSmb, smbServer } from "./helpers/smb.js";
+import { useRawSmbServer } from "./helpers/smb-suite.js";
 import {
   SMB2_CLOSE,
   SMB2_CREATE,
@@ -17,7 +15,6 @@ import {
   SMB2_WRITE,
   STATUS_PENDING,
   STATUS_SUCCESS,
-  SmbRawClient,
   cachingCreateBody,
   closeBody,
   leaseAckBody,
@@ -69,41 +66,12 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
 }
 
 describe("SMB oplocks and leases", () => {
-  let server: E2eServer;
-  let port: number;
+  const suite = useRawSmbServer([{ name: "alice", password: PASSWORD, uid, gid }], [{ name: "/export", root: { uid, gid, mode: 0o755 } }]);
   let nfs: NfsClient;
-  const clients: SmbRawClient[] = [];
-
-  const logon = async (): Promise<SmbRawClient> => {
-    const c = await SmbRawClient.logon(port, "alice", PASSWORD, "export");
-    clients.push(c);
-    return c;
-  };
+  const logon = () => suite.logon("alice", PASSWORD);
 
   beforeAll(async () => {
-    await prepareSmb();
-    port = await freePort();
-    server = await E2eServer.start(
-      ...smbServer(
-        port,
-        [
-          { name: "alice", password: PASSWORD, uid, gid },
-        ],
-        [
-          { name: "/export", root: { uid, gid, mode: 0o755 } },
-        ],
-      ),
-    );
-    nfs = await server.client();
-  });
-
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.destroy();
-    expect(server.server.alive, server.server.describe()).toBe(true);
-  });
-
-  afterAll(async () => {
-    await server?.dispose();
+    nfs = await suite.server.client();
   });
 
   it("an NFS write breaks an SMB lease that caches writes, and lands only once the client has acknowledged", async () => {

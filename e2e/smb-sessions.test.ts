@@ -4,10 +4,8 @@
  * (§3.3.5.5.3), session binding refused (no multichannel), and the signed news that a session is
  * gone. smbtorture's smb2.session and smb2.notify suites (e2e/smbtorture.test.ts) cover more.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { E2eServer } from "./helpers/harness.js";
-import { freePort } from "./helpers/ports.mjs";
-import { prepareSmb, smbServer } from "./helpers/smb.js";
+import { describe, expect, it } from "vitest";
+import { useRawSmbServer } from "./helpers/smb-suite.js";
 import {
   SMB2_CHANGE_NOTIFY,
   SMB2_CLOSE,
@@ -67,51 +65,23 @@ function fileIdOf(response: Response): FileId {
 }
 
 describe("SMB sessions", () => {
-  let server: E2eServer;
-  let port: number;
-  const clients: SmbRawClient[] = [];
-
-  const logon = async (user = "alice", password = ALICE): Promise<SmbRawClient> => {
-    const c = await SmbRawClient.logon(port, user, password, "export");
-    clients.push(c);
-    return c;
-  };
+  const suite = useRawSmbServer(
+    [
+      { name: "alice", password: ALICE, uid, gid },
+      { name: "bob", password: BOB, uid, gid },
+    ],
+    [{ name: "/export", root: { uid, gid, mode: 0o777 } }],
+  );
+  const logon = (user = "alice", password = ALICE) => suite.logon(user, password);
 
   /** A new connection and session of `user` naming `previousSessionId`, connected to the share. */
   const reconnect = async (user: string, password: string, previousSessionId: bigint): Promise<SmbRawClient> => {
-    const c = await SmbRawClient.connect(port);
-    clients.push(c);
+    const c = suite.track(await SmbRawClient.connect(suite.port));
     await c.negotiate();
     await c.sessionSetup(user, password, previousSessionId);
     await c.treeConnect("export");
     return c;
   };
-
-  beforeAll(async () => {
-    await prepareSmb();
-    port = await freePort();
-    server = await E2eServer.start(
-      ...smbServer(
-        port,
-        [
-          { name: "alice", password: ALICE, uid, gid },
-          { name: "bob", password: BOB, uid, gid },
-        ],
-        [
-          { name: "/export", root: { uid, gid, mode: 0o777 } },
-        ],
-      ),
-    );
-  });
-
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.destroy();
-    expect(server.server.alive, server.server.describe()).toBe(true);
-  });
-
-  afterAll(async () => {
-    await server?.dispose();
-  });
 
   it("reauthenticating with the right password keeps the session, its keys, its tree and its opens", async () => {
     const smb = await logon();
@@ -182,8 +152,7 @@ describe("SMB sessions", () => {
   it("binding a session to a second connection is refused (no multichannel), signed with the session's key", async () => {
     const alice = await logon();
     const file = fileIdOf(await alice.call(SMB2_CREATE, createBody("bound.txt")));
-    const second = await SmbRawClient.connect(port);
-    clients.push(second);
+    const second = suite.track(await SmbRawClient.connect(suite.port));
     await second.negotiate();
 
     const bind = request({ ...second.fields(SMB2_SESSION_SETUP), sessionId: alice.sessionId }, sessionSetupBody(Buffer.alloc(0), undefined, 0n, SMB2_SESSION_FLAG_BINDING));

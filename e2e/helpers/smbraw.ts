@@ -189,18 +189,10 @@ export function createBody(name: string, nameOffset = HEADER_SIZE + 56, nameLeng
  * or for a lease (level 0xFF and a version 1 RqLs context, §2.2.13.2.8) with `key` and `state`.
  */
 export function cachingCreateBody(name: string, caching: { oplockLevel: number } | { leaseKey: Buffer; leaseState: number }): Buffer {
-  const encoded = Buffer.from(name, "utf16le");
-  const lease = "leaseKey" in caching;
-  const contextsOffset = HEADER_SIZE + 56 + Math.ceil(encoded.length / 8) * 8;
-  const body = new Body().u16(57).u8(0).u8(lease ? 0xff : caching.oplockLevel).u32(2).u64(0n).u64(0n);
-  body.u32(0x0012_019f).u32(0x80).u32(7).u32(3).u32(0x40);
-  body.u16(HEADER_SIZE + 56).u16(encoded.length).u32(lease ? contextsOffset : 0).u32(lease ? 56 : 0);
-  body.raw(encoded);
-  if (!lease) return body.done();
-  body.raw(Buffer.alloc(contextsOffset - HEADER_SIZE - 56 - encoded.length));
-  // Next, NameOffset 16, NameLength 4, Reserved, DataOffset 24, DataLength 32, "RqLs", padding.
-  body.u32(0).u16(16).u16(4).u16(0).u16(24).u32(32).raw(Buffer.from("RqLs", "latin1")).u32(0);
-  return body.raw(caching.leaseKey).u32(caching.leaseState).u32(0).u64(0n).done();
+  if (!("leaseKey" in caching)) return createWithContextsBody(name, [], { oplockLevel: caching.oplockLevel });
+  // LeaseKey, LeaseState, LeaseFlags, LeaseDuration.
+  const lease = new Body().raw(caching.leaseKey).u32(caching.leaseState).u32(0).u64(0n).done();
+  return createWithContextsBody(name, [["RqLs", lease]], { oplockLevel: 0xff });
 }
 
 /** What a CREATE asks besides its name (defaults: read/write/delete access, share all, FILE_OPEN_IF, a file, no oplock). */
