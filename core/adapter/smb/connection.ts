@@ -175,7 +175,6 @@ export class SmbConnection {
     return open;
   }
 
-
   /**
    * An OPLOCK_BREAK notification (MS-SMB2 §3.3.4.6, §3.3.4.7): MessageId all ones, no session or
    * tree in the header, unsigned; sealed when the open's session or tree encrypts.
@@ -335,7 +334,6 @@ export class SmbConnection {
     this.send(assembleChain(responses, sealFor), () => this.replies.release(chain.replyHold));
     return true;
   }
-
 
   /** Writes one message; `written` runs once the kernel has it (or the connection is gone). */
   private send(parts: Buffer[], written?: () => void): void {
@@ -604,7 +602,6 @@ export class SmbConnection {
     })();
   }
 }
-
 
 function acceptsStructureSize(expected: number | readonly number[], size: number): boolean {
   return typeof expected === "number" ? size === expected : expected.includes(size);
