@@ -135,7 +135,7 @@ export class SmbContext {
 
   /** Where an SMB open of the node has its name. */
   private openName(share: string, id: FileId): { dirId: FileId; name: string } | null {
-    const configured = this.registry.shares().find((s) => s.name === share);
+    const configured = this.registry.share(share);
     const open = configured && this.openFiles.anyOpen(fileKey(configured, id));
     return open && open.parentId !== null ? { dirId: open.parentId, name: open.name } : null;
   }
