@@ -42,6 +42,20 @@ describe("FrameAssembler (MS-SMB2 §2.1 direct TCP)", () => {
     expect(assembler.bufferedBytes).toBe(0);
   });
 
+  it("hands out a message that is most of its chunk without a copy, and copies small ones out of a chunk", () => {
+    const big = Buffer.alloc(60_000, 5);
+    const small = Buffer.alloc(200, 6);
+    const chunk = framed(big, small);
+    const assembler = new FrameAssembler(MAX);
+    assembler.push(chunk);
+    const [gotBig, gotSmall] = [assembler.next()!, assembler.next()!];
+    expect(gotBig).toEqual(big);
+    expect(gotSmall).toEqual(small);
+    // A view of the big one; the small one must not keep the 60 KB chunk alive (a pending request holds its message).
+    expect(gotBig.buffer).toBe(chunk.buffer);
+    expect(gotSmall.buffer).not.toBe(chunk.buffer);
+  });
+
   it("refuses a zero length, a length over the limit and a frame type other than a session message", () => {
     expect(() => new FrameAssembler(MAX).push(frameHeader(0))).toThrow(SmbFramingError);
     expect(() => new FrameAssembler(MAX).push(frameHeader(MAX + 1))).toThrow(SmbFramingError);

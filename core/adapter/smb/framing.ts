@@ -1,9 +1,12 @@
 /**
  * Direct TCP transport (MS-SMB2 §2.1): each SMB2 message (or compound chain, or
  * TRANSFORM_HEADER'ed message) follows a 4-byte header, a zero byte and a 24-bit big-endian
- * length. A message's buffer grows (doubling) as its bytes arrive: a header announcing a large
- * message costs little until its bytes come, at most twice what arrived. A length past
- * `maxMessageBytes` is a protocol error that closes the connection rather than an allocation.
+ * length. A message that arrived whole in one chunk, and is most of it, is handed out as a view
+ * of it, without a copy. Otherwise a message of up to EAGER_BODY_BYTES gets its whole buffer at once (one copy
+ * of each byte), and a larger one's buffer grows (doubling) as its bytes arrive: a header
+ * announcing a large message costs little until its bytes come, at most twice what arrived. A
+ * length past `maxMessageBytes` is a protocol error that closes the connection rather than an
+ * allocation.
  */
 export class SmbFramingError extends Error {
   override name = "SmbFramingError";
@@ -12,6 +15,8 @@ export class SmbFramingError extends Error {
 const FRAME_HEADER = 4;
 /** A message's first buffer: most requests fit, larger ones grow from here. */
 const FIRST_BODY_BYTES = 64 * 1024;
+/** Messages up to this size (a 128 KiB WRITE, as gvfs sends) get their full buffer at once. */
+const EAGER_BODY_BYTES = 256 * 1024;
 
 export class FrameAssembler {
   private header = Buffer.alloc(FRAME_HEADER);
@@ -39,8 +44,16 @@ export class FrameAssembler {
         if (length === 0 || length > this.maxMessageBytes) {
           throw new SmbFramingError(`message of ${length} bytes (at most ${this.maxMessageBytes})`);
         }
-        this.expected = length;
         this.headerHave = 0;
+        if (chunk.length - at >= length) {
+          // A view keeps the whole chunk alive, so only a message that is most of it (a WRITE) gets one.
+          const whole = chunk.subarray(at, at + length);
+          this.ready.push(length * 2 >= chunk.length ? whole : Buffer.from(whole));
+          at += length;
+          continue;
+        }
+        this.expected = length;
+        if (length <= EAGER_BODY_BYTES) this.body = Buffer.allocUnsafe(length);
       }
       const take = Math.min(this.expected - this.bodyHave, chunk.length - at);
       if (this.bodyHave + take > this.body.length) this.grow(this.bodyHave + take);
