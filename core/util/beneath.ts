@@ -1,0 +1,464 @@
+import fs from "node:fs";
+import path from "node:path";
+import { fsError, FsError } from "../errors.js";
+
+/** A path below a root as its names, outermost first; `[]` is the root itself. */
+export type Names = readonly string[];
+
+/** A time for utimes(): a Date, seconds since the epoch (as node:fs takes them), or nanoseconds (as BigIntStats gives them). */
+export type FileTime = Date | number | bigint;
+
+/**
+ * How paths are resolved. `proc-fd` (Linux): every directory is opened by descriptor, below the
+ * one before it, through /proc/self/fd. `lstat-check` (elsewhere): plain paths whose directories
+ * are lstat-checked first; it refuses symlinks on disk but races with a concurrent swap.
+ */
+export type BeneathStrategy = "proc-fd" | "lstat-check";
+
+export interface BeneathRootOptions {
+  /** Default: `proc-fd` where /proc/self/fd works, `lstat-check` elsewhere. */
+  strategy?: BeneathStrategy;
+}
+
+/** Linux's O_PATH (node:fs does not export it); one value on every architecture Node supports. */
+const O_PATH = 0o10000000;
+const { O_RDONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
+const MAX_NAME_BYTES = 255;
+/** Linux's PATH_MAX: the longest symlink target the kernel stores. */
+const MAX_TARGET_BYTES = 4095;
+
+/** What a final-name operation needs: a path that names the node itself, and what it is. */
+interface ResolvedNode {
+  /** Following this path reaches the node, never anything a symlink at the node points to. */
+  readonly path: string;
+  readonly stats: fs.Stats;
+  /** Extra open() flags that keep an open of `path` from following a symlink. */
+  readonly noFollow: number;
+}
+
+/**
+ * File system operations that cannot leave a directory: the `folder` layout exports a directory
+ * that other programs change while it is served, so any name on a path may become a symlink at
+ * any moment, and a client must still never read or write outside the root.
+ *
+ * Every operation takes the path as names (each validated: not empty, ".", "..", no "/" or NUL,
+ * at most 255 bytes) and never follows a symlink, neither in the middle nor at the end:
+ * - With `proc-fd` (Linux) the root stays open as an O_PATH descriptor, and each directory on a
+ *   path is opened O_PATH | O_DIRECTORY | O_NOFOLLOW through `/proc/self/fd/<parent>/<name>`,
+ *   so a name swapped for a symlink fails instead of being followed, and a directory moved
+ *   meanwhile is still the one that was opened. The final syscall names `<parent fd>/<last>`
+ *   and does not follow it (lstat, lchown, lutimes, unlink, rename, link, mkdir, O_EXCL...);
+ *   what Node only offers on a followed path (chmod, truncate, readdir, reopening a file) runs
+ *   through an O_PATH descriptor of the node itself, whose type is checked first.
+ * - With `lstat-check` (macOS, Windows) each directory on the path is lstat-checked and the
+ *   operation runs on the plain path. This refuses symlinks already on disk but is racy: a
+ *   directory swapped for a symlink between the check and the use is followed.
+ *
+ * Errors are FsErrors: a symlink (or any non-directory) met where a directory is needed is
+ * NotDir; openFile and truncate refuse a symlink or special file with Invalid and a directory
+ * with IsDir; chmod of a symlink is NotSupported (Linux has no lchmod), chown and utimes
+ * change the symlink itself. New files and directories get `mode` less the process umask, as
+ * open(2) and mkdir(2) give them. Times have the precision of a double in seconds (about
+ * 0.25 µs today): node:fs offers nothing finer.
+ */
+export class BeneathRoot {
+  /** A path that names the root: its descriptor's magic link, or the plain path. */
+  private readonly rootPath: string;
+  private closed = false;
+  private active = 0;
+  private drained: (() => void) | null = null;
+
+  private constructor(
+    /** The root's absolute path, for messages and logs. */
+    readonly root: string,
+    readonly strategy: BeneathStrategy,
+    private readonly rootFd: number,
+  ) {
+    this.rootPath = strategy === "proc-fd" ? fdPath(rootFd) : root;
+  }
+
+  /** Opens `root`, which must be an existing directory (it is not created). */
+  static async open(root: string, options: BeneathRootOptions = {}): Promise<BeneathRoot> {
+    const absolute = path.resolve(root);
+    let stats: fs.Stats;
+    try {
+      stats = await fs.promises.stat(absolute);
+    } catch (err) {
+      throw toFsError(err, `cannot open root ${absolute}`);
+    }
+    if (!stats.isDirectory()) throw fsError("NotDir", `root ${absolute} is not a directory`);
+    const wanted = options.strategy ?? (process.platform === "linux" ? "proc-fd" : "lstat-check");
+    if (wanted === "lstat-check") return new BeneathRoot(absolute, "lstat-check", -1);
+    let fd: number;
+    try {
+      fd = await openFd(absolute, O_PATH | O_DIRECTORY);
+    } catch (err) {
+      throw toFsError(err, `cannot open root ${absolute}`);
+    }
+    if (procFdWorks(fd, stats)) return new BeneathRoot(absolute, "proc-fd", fd);
+    closeQuietly(fd);
+    if (options.strategy === "proc-fd") {
+      throw fsError("NotSupported", `/proc/self/fd does not work here: cannot serve ${absolute} race-free`);
+    }
+    return new BeneathRoot(absolute, "lstat-check", -1);
+  }
+
+  /** The node at `names`, never following it: a symlink is described, not its target. */
+  lstat(names: Names): Promise<fs.BigIntStats> {
+    return this.run("lstat", names, async () => {
+      if (names.length === 0) return await fs.promises.stat(this.rootPath, { bigint: true });
+      return await this.atEntry(names, (entry) => fs.promises.lstat(entry, { bigint: true }));
+    });
+  }
+
+  /** The names in a directory, without "." and "..". */
+  readdir(names: Names): Promise<string[]> {
+    return this.run("readdir", names, () => this.inDirectory(names, (dir) => fs.promises.readdir(dir)));
+  }
+
+  /** Opens a regular file; a symlink or special file is Invalid, a directory IsDir. */
+  openFile(names: Names, flags: "r" | "r+"): Promise<fs.promises.FileHandle> {
+    return this.run("open", names, () =>
+      this.atNode(names, (node) => {
+        checkRegularFile(node.stats, names);
+        return fs.promises.open(node.path, (flags === "r" ? O_RDONLY : O_RDWR) | node.noFollow);
+      }),
+    );
+  }
+
+  /** Creates a regular file that did not exist (not even as a symlink), open for reading and writing. */
+  createFile(names: Names, mode: number): Promise<fs.promises.FileHandle> {
+    return this.run("create", names, () => {
+      checkMode(mode);
+      return this.atEntry(names, (entry) => fs.promises.open(entry, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode));
+    });
+  }
+
+  mkdir(names: Names, mode: number): Promise<void> {
+    return this.run("mkdir", names, () => {
+      checkMode(mode);
+      return this.atEntry(names, async (entry) => {
+        await fs.promises.mkdir(entry, { mode });
+      });
+    });
+  }
+
+  /** Creates a symlink holding `target` as given; nothing here ever resolves it. */
+  symlink(names: Names, target: string): Promise<void> {
+    return this.run("symlink", names, () => {
+      checkTarget(target);
+      return this.atEntry(names, (entry) => fs.promises.symlink(target, entry));
+    });
+  }
+
+  readlink(names: Names): Promise<string> {
+    return this.run("readlink", names, () => this.atEntry(names, (entry) => fs.promises.readlink(entry)));
+  }
+
+  unlink(names: Names): Promise<void> {
+    return this.run("unlink", names, () => this.atEntry(names, (entry) => fs.promises.unlink(entry)));
+  }
+
+  rmdir(names: Names): Promise<void> {
+    return this.run("rmdir", names, () => this.atEntry(names, (entry) => fs.promises.rmdir(entry)));
+  }
+
+  /** Moves a name; neither name is followed, and both parents are resolved below the root. */
+  rename(from: Names, to: Names): Promise<void> {
+    return this.run("rename", from, () => {
+      checkNames(to);
+      return this.atEntry(from, (source) => this.atEntry(to, (target) => fs.promises.rename(source, target)));
+    });
+  }
+
+  /** A new name for an existing node; a symlink at `existing` is linked itself, never its target. */
+  link(existing: Names, newNames: Names): Promise<void> {
+    return this.run("link", existing, () => {
+      checkNames(newNames);
+      return this.atEntry(existing, (source) => this.atEntry(newNames, (target) => fs.promises.link(source, target)));
+    });
+  }
+
+  /** Changes the mode bits; a symlink is NotSupported (Linux has no lchmod), and its target is never changed. */
+  chmod(names: Names, mode: number): Promise<void> {
+    return this.run("chmod", names, () => {
+      checkMode(mode);
+      return this.atNode(names, (node) => {
+        if (node.stats.isSymbolicLink()) throw fsError("NotSupported", `cannot chmod symlink ${describe(names)}`);
+        return fs.promises.chmod(node.path, mode);
+      });
+    });
+  }
+
+  /** Changes the owner; a symlink's own owner, as lchown(2). */
+  chown(names: Names, uid: number, gid: number): Promise<void> {
+    return this.run("chown", names, async () => {
+      checkId(uid, "uid");
+      checkId(gid, "gid");
+      if (names.length === 0) return await fs.promises.chown(this.rootPath, uid, gid);
+      return await this.atEntry(names, (entry) => fs.promises.lchown(entry, uid, gid));
+    });
+  }
+
+  /** Sets access and modification times; a symlink's own times, as lutimes(3). */
+  utimes(names: Names, atime: FileTime, mtime: FileTime): Promise<void> {
+    return this.run("utimes", names, async () => {
+      const a = toSeconds(atime);
+      const m = toSeconds(mtime);
+      if (names.length === 0) return await fs.promises.utimes(this.rootPath, a, m);
+      return await this.atEntry(names, (entry) => fs.promises.lutimes(entry, a, m));
+    });
+  }
+
+  /** Sets a regular file's size; a symlink or special file is Invalid, a directory IsDir. */
+  truncate(names: Names, size: number): Promise<void> {
+    return this.run("truncate", names, () => {
+      if (!Number.isSafeInteger(size) || size < 0) throw fsError("Invalid", `invalid size ${size}`);
+      return this.atNode(names, (node) => {
+        checkRegularFile(node.stats, names);
+        return fs.promises.truncate(node.path, size);
+      });
+    });
+  }
+
+  /** Makes a file's data or a directory's entries durable; other node types are Invalid. */
+  fsync(names: Names): Promise<void> {
+    return this.run("fsync", names, () =>
+      this.atNode(names, async (node) => {
+        const isDir = node.stats.isDirectory();
+        if (!isDir && !node.stats.isFile()) {
+          throw fsError("Invalid", `${describe(names)} is neither a regular file nor a directory`);
+        }
+        const handle = await fs.promises.open(node.path, O_RDONLY | node.noFollow | (isDir ? O_DIRECTORY : 0));
+        try {
+          await handle.sync();
+        } catch (err) {
+          // Some file systems refuse fsync on a directory; there is nothing more to make durable.
+          if (!isDir || errnoCode(err) !== "EINVAL") throw err;
+        } finally {
+          await handle.close();
+        }
+      }),
+    );
+  }
+
+  /** Refuses new operations, waits for those running, then lets the root go. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.active > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    if (this.strategy === "proc-fd") closeQuietly(this.rootFd);
+  }
+
+  /**
+   * Runs one operation: checks the names, counts it as running (close() waits, so the root's
+   * descriptor number is never reused under it) and turns every failure into an FsError.
+   */
+  private async run<T>(what: string, names: Names, op: () => Promise<T>): Promise<T> {
+    checkNames(names);
+    if (this.closed) throw fsError("Io", `${this.root} is closed`);
+    this.active++;
+    try {
+      return await op();
+    } catch (err) {
+      throw toFsError(err, `${what} ${describe(names)} in ${this.root}`);
+    } finally {
+      if (--this.active === 0 && this.drained) this.drained();
+    }
+  }
+
+  /** Runs `op` on a path naming the last of `names` in its parent, which must not follow it. */
+  private async atEntry<T>(names: Names, op: (entry: string) => Promise<T>): Promise<T> {
+    if (names.length === 0) throw fsError("Invalid", "the root itself has no name to act on");
+    const last = names[names.length - 1]!;
+    if (this.strategy === "lstat-check") {
+      await this.checkDirectories(names, names.length - 1);
+      return await op(path.join(this.root, ...names));
+    }
+    const parent = await this.openDirectory(names, names.length - 1);
+    try {
+      return await op(`${fdPath(parent)}/${last}`);
+    } finally {
+      if (parent !== this.rootFd) closeQuietly(parent);
+    }
+  }
+
+  /** Runs `op` on a path naming the directory at `names` (which may not be a symlink). */
+  private async inDirectory<T>(names: Names, op: (dir: string) => Promise<T>): Promise<T> {
+    if (this.strategy === "lstat-check") {
+      await this.checkDirectories(names, names.length);
+      return await op(path.join(this.root, ...names));
+    }
+    const dir = await this.openDirectory(names, names.length);
+    try {
+      return await op(fdPath(dir));
+    } finally {
+      if (dir !== this.rootFd) closeQuietly(dir);
+    }
+  }
+
+  /** Runs `op` on the node at `names` itself, described by an lstat that did not follow it. */
+  private async atNode<T>(names: Names, op: (node: ResolvedNode) => Promise<T>): Promise<T> {
+    if (this.strategy === "lstat-check") {
+      await this.checkDirectories(names, names.length - 1);
+      const full = path.join(this.root, ...names);
+      const stats = names.length === 0 ? await fs.promises.stat(full) : await fs.promises.lstat(full);
+      return await op({ path: full, stats, noFollow: O_NOFOLLOW });
+    }
+    if (names.length === 0) return await op({ path: this.rootPath, stats: fs.fstatSync(this.rootFd), noFollow: 0 });
+    const node = await this.atEntry(names, (entry) => openFd(entry, O_PATH | O_NOFOLLOW));
+    try {
+      // fstat of an O_PATH descriptor reads the inode the kernel already holds: no I/O to wait for.
+      return await op({ path: fdPath(node), stats: fs.fstatSync(node), noFollow: 0 });
+    } finally {
+      closeQuietly(node);
+    }
+  }
+
+  /**
+   * Opens the directory named by the first `depth` names, each O_PATH | O_DIRECTORY |
+   * O_NOFOLLOW below the one before: a symlink anywhere on the way is NotDir. Returns the
+   * root's own descriptor for depth 0 (the caller must not close that one).
+   */
+  private async openDirectory(names: Names, depth: number): Promise<number> {
+    let fd = this.rootFd;
+    try {
+      for (let i = 0; i < depth; i++) {
+        const next = await openFd(`${fdPath(fd)}/${names[i]}`, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+        if (fd !== this.rootFd) closeQuietly(fd);
+        fd = next;
+      }
+      return fd;
+    } catch (err) {
+      if (fd !== this.rootFd) closeQuietly(fd);
+      throw errnoCode(err) === "ELOOP" ? fsError("NotDir", `a symlink on the path ${describe(names)}`, err) : err;
+    }
+  }
+
+  /** lstat-check: each of the first `depth` names must be a directory, not a symlink (racy). */
+  private async checkDirectories(names: Names, depth: number): Promise<void> {
+    for (let i = 1; i <= depth; i++) {
+      const stats = await fs.promises.lstat(path.join(this.root, ...names.slice(0, i)));
+      if (!stats.isDirectory()) throw fsError("NotDir", `${describe(names.slice(0, i))} is not a directory`);
+    }
+  }
+}
+
+function fdPath(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}
+
+/** True when the descriptor's magic link reaches the directory it was opened on. */
+function procFdWorks(fd: number, stats: fs.Stats): boolean {
+  try {
+    const seen = fs.statSync(fdPath(fd));
+    return seen.ino === stats.ino && seen.dev === stats.dev;
+  } catch {
+    return false;
+  }
+}
+
+function checkNames(names: Names): void {
+  if (!Array.isArray(names)) throw fsError("Invalid", "a path must be a list of names");
+  for (const name of names) checkName(name);
+}
+
+function checkName(name: unknown): void {
+  if (typeof name !== "string" || name === "" || name === "." || name === "..") {
+    throw fsError("Invalid", `invalid name ${describeName(name)}`);
+  }
+  if (name.includes("/") || name.includes("\0") || (process.platform === "win32" && /[\\:]/.test(name))) {
+    throw fsError("Invalid", `invalid name ${describeName(name)}`);
+  }
+  if (Buffer.byteLength(name, "utf8") > MAX_NAME_BYTES) {
+    throw fsError("NameTooLong", `name longer than ${MAX_NAME_BYTES} bytes: ${describeName(name)}`);
+  }
+}
+
+function checkTarget(target: unknown): void {
+  if (typeof target !== "string" || target === "" || target.includes("\0")) {
+    throw fsError("Invalid", `invalid symlink target ${describeName(target)}`);
+  }
+  if (Buffer.byteLength(target, "utf8") > MAX_TARGET_BYTES) {
+    throw fsError("NameTooLong", `symlink target longer than ${MAX_TARGET_BYTES} bytes`);
+  }
+}
+
+function checkMode(mode: number): void {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw fsError("Invalid", `invalid mode ${mode}`);
+}
+
+function checkId(id: number, what: string): void {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw fsError("Invalid", `invalid ${what} ${id}`);
+}
+
+function checkRegularFile(stats: fs.Stats, names: Names): void {
+  if (stats.isDirectory()) throw fsError("IsDir", `${describe(names)} is a directory`);
+  if (!stats.isFile()) throw fsError("Invalid", `${describe(names)} is not a regular file`);
+}
+
+/** Seconds as node:fs takes them; a bigint is nanoseconds. */
+function toSeconds(time: FileTime): number | Date {
+  if (typeof time === "bigint") return Number(time / 1_000_000_000n) + Number(time % 1_000_000_000n) / 1e9;
+  if (time instanceof Date ? Number.isNaN(time.getTime()) : !Number.isFinite(time)) {
+    throw fsError("Invalid", `invalid time ${String(time)}`);
+  }
+  return time;
+}
+
+/** A path for messages: quoted, so that control characters from a client cannot forge log lines. */
+function describe(names: Names): string {
+  return JSON.stringify(names.join("/").slice(0, 200));
+}
+
+function describeName(name: unknown): string {
+  return typeof name === "string" ? JSON.stringify(name.slice(0, 64)) : typeof name;
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+const ERRNO_CODES: Readonly<Record<string, FsError["code"]>> = {
+  ENOENT: "NotFound",
+  EEXIST: "Exists",
+  ENOTDIR: "NotDir",
+  EISDIR: "IsDir",
+  ENOTEMPTY: "NotEmpty",
+  ENOSPC: "NoSpace",
+  EDQUOT: "NoSpace",
+  EACCES: "Access",
+  EPERM: "Perm",
+  ENAMETOOLONG: "NameTooLong",
+  EROFS: "ReadOnly",
+  EXDEV: "XDev",
+  EMLINK: "MLink",
+  EFBIG: "FileTooBig",
+  EINVAL: "Invalid",
+  ELOOP: "Invalid",
+  ENOTSUP: "NotSupported",
+  EOPNOTSUPP: "NotSupported",
+  ESTALE: "Stale",
+};
+
+function toFsError(err: unknown, message: string): FsError {
+  if (err instanceof FsError) return err;
+  const code = errnoCode(err);
+  const detail = `${message}: ${code ?? (err as Error)?.message ?? String(err)}`;
+  const mapped = code === undefined ? undefined : ERRNO_CODES[code];
+  // node:fs refuses bad arguments itself (ERR_INVALID_ARG_*); what passed our checks is a bug.
+  return fsError(mapped ?? "Io", detail, err);
+}
+
+function openFd(file: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+function closeQuietly(fd: number): void {
+  // Synchronous: closing an O_PATH descriptor does no I/O, and the number is free before the next open.
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing to recover: the descriptor is gone either way.
+  }
+}
