@@ -445,22 +445,21 @@ describe("BeneathRoot (proc-fd) under a concurrent swap", () => {
           if (names.includes("outside-only")) wrong.push("readdir listed the outside directory");
         });
         if (await attempt(() => beneath.createFile(["sw", `new-${id}`], 0o644))) {
-          while (!(await attempt(() => beneath.unlink(["real", `new-${id}`])))) {
-            // "real" is away as "sw" for a moment: try again.
-          }
+          // "real" is away as "sw" for a moment: try again (a bounded number of times).
+          for (let tries = 0; tries < 1000 && !(await attempt(() => beneath.unlink(["real", `new-${id}`]))); tries++);
         }
         await attempt(() => beneath.link(["sw", "deep", "f"], [`hard-${id}`]));
         await attempt(() => beneath.unlink([`hard-${id}`]));
         if (await attempt(() => beneath.rename(["sw", "deep", "f"], [`held-${id}`]))) {
-          while (!(await attempt(() => beneath.rename([`held-${id}`], ["real", "deep", "f"])))) {
-            // As above: put the file back once "real" is there.
-          }
+          // As above: put the file back once "real" is there.
+          for (let tries = 0; tries < 1000 && !(await attempt(() => beneath.rename([`held-${id}`], ["real", "deep", "f"]))); tries++);
         }
       }
     };
     const workers = [0, 1, 2].map(worker);
     const started = Date.now();
-    while (Date.now() - started < 1500 || counts.ok === 0 || counts.refused === 0) {
+    const elapsed = () => Date.now() - started;
+    while (elapsed() < 10_000 && (elapsed() < 1500 || counts.ok === 0 || counts.refused === 0)) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     stop = true;

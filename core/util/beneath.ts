@@ -64,7 +64,7 @@ interface ResolvedNode {
 export class BeneathRoot {
   /** A path that names the root: its descriptor's magic link, or the plain path. */
   private readonly rootPath: string;
-  private closed = false;
+  private closing: Promise<void> | null = null;
   private active = 0;
   private drained: (() => void) | null = null;
 
@@ -243,11 +243,12 @@ export class BeneathRoot {
   }
 
   /** Refuses new operations, waits for those running, then lets the root go. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.active > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    if (this.strategy === "proc-fd") closeQuietly(this.rootFd);
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.active > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      if (this.strategy === "proc-fd") closeQuietly(this.rootFd);
+    })();
+    return this.closing;
   }
 
   /**
@@ -256,7 +257,7 @@ export class BeneathRoot {
    */
   private async run<T>(what: string, names: Names, op: () => Promise<T>): Promise<T> {
     checkNames(names);
-    if (this.closed) throw fsError("Io", `${this.root} is closed`);
+    if (this.closing) throw fsError("Io", `${this.root} is closed`);
     this.active++;
     try {
       return await op();
@@ -305,11 +306,11 @@ export class BeneathRoot {
       const stats = names.length === 0 ? await fs.promises.stat(full) : await fs.promises.lstat(full);
       return await op({ path: full, stats, noFollow: O_NOFOLLOW });
     }
-    if (names.length === 0) return await op({ path: this.rootPath, stats: fs.fstatSync(this.rootFd), noFollow: 0 });
+    if (names.length === 0) return await op({ path: this.rootPath, stats: await fstat(this.rootFd), noFollow: 0 });
     const node = await this.atEntry(names, (entry) => openFd(entry, O_PATH | O_NOFOLLOW));
     try {
-      // fstat of an O_PATH descriptor reads the inode the kernel already holds: no I/O to wait for.
-      return await op({ path: fdPath(node), stats: fs.fstatSync(node), noFollow: 0 });
+      // Asynchronous: on a network file system below the root, fstat may wait for the server.
+      return await op({ path: fdPath(node), stats: await fstat(node), noFollow: 0 });
     } finally {
       closeQuietly(node);
     }
@@ -452,6 +453,10 @@ function toFsError(err: unknown, message: string): FsError {
 
 function openFd(file: string, flags: number): Promise<number> {
   return new Promise((resolve, reject) => fs.open(file, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+function fstat(fd: number): Promise<fs.Stats> {
+  return new Promise((resolve, reject) => fs.fstat(fd, (err, stats) => (err ? reject(err) : resolve(stats))));
 }
 
 function closeQuietly(fd: number): void {
