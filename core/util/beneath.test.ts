@@ -368,8 +368,12 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
 describe("BeneathRoot.open", () => {
   it("resolves through /proc/self/fd on Linux and refuses a root that is missing or not a directory", async () => {
     expect((await openRoot()).strategy).toBe("proc-fd");
-    await expect(BeneathRoot.open(path.join(base, "missing"))).rejects.toSatisfy((e) => isFsError(e, "NotFound"));
-    await expect(BeneathRoot.open(path.join(outside, "canary"))).rejects.toSatisfy((e) => isFsError(e, "NotDir"));
+    for (const strategy of ["proc-fd", "lstat-check"] as const) {
+      const missing = BeneathRoot.open(path.join(base, "missing"), { strategy });
+      await expect(missing).rejects.toSatisfy((e) => isFsError(e, "NotFound"));
+      const file = BeneathRoot.open(path.join(outside, "canary"), { strategy });
+      await expect(file).rejects.toSatisfy((e) => isFsError(e, "NotDir"));
+    }
   });
 
   it("keeps serving the directory it opened when the root's path is moved and replaced by a symlink", async () => {

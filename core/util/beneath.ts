@@ -80,6 +80,20 @@ export class BeneathRoot {
   /** Opens `root`, which must be an existing directory (it is not created). */
   static async open(root: string, options: BeneathRootOptions = {}): Promise<BeneathRoot> {
     const absolute = path.resolve(root);
+    const wanted = options.strategy ?? (process.platform === "linux" ? "proc-fd" : "lstat-check");
+    if (wanted === "proc-fd") {
+      let fd: number;
+      try {
+        fd = await openFd(absolute, O_PATH | O_DIRECTORY);
+      } catch (err) {
+        throw toFsError(err, `cannot open root ${absolute}`);
+      }
+      if (procFdWorks(fd)) return new BeneathRoot(absolute, "proc-fd", fd);
+      closeQuietly(fd);
+      if (options.strategy === "proc-fd") {
+        throw fsError("NotSupported", `/proc/self/fd does not work here: cannot serve ${absolute} race-free`);
+      }
+    }
     let stats: fs.Stats;
     try {
       stats = await fs.promises.stat(absolute);
@@ -87,19 +101,6 @@ export class BeneathRoot {
       throw toFsError(err, `cannot open root ${absolute}`);
     }
     if (!stats.isDirectory()) throw fsError("NotDir", `root ${absolute} is not a directory`);
-    const wanted = options.strategy ?? (process.platform === "linux" ? "proc-fd" : "lstat-check");
-    if (wanted === "lstat-check") return new BeneathRoot(absolute, "lstat-check", -1);
-    let fd: number;
-    try {
-      fd = await openFd(absolute, O_PATH | O_DIRECTORY);
-    } catch (err) {
-      throw toFsError(err, `cannot open root ${absolute}`);
-    }
-    if (procFdWorks(fd, stats)) return new BeneathRoot(absolute, "proc-fd", fd);
-    closeQuietly(fd);
-    if (options.strategy === "proc-fd") {
-      throw fsError("NotSupported", `/proc/self/fd does not work here: cannot serve ${absolute} race-free`);
-    }
     return new BeneathRoot(absolute, "lstat-check", -1);
   }
 
@@ -349,11 +350,12 @@ function fdPath(fd: number): string {
   return `/proc/self/fd/${fd}`;
 }
 
-/** True when the descriptor's magic link reaches the directory it was opened on. */
-function procFdWorks(fd: number, stats: fs.Stats): boolean {
+/** True when the descriptor's magic link reaches the directory the descriptor holds. */
+function procFdWorks(fd: number): boolean {
   try {
+    const held = fs.fstatSync(fd);
     const seen = fs.statSync(fdPath(fd));
-    return seen.ino === stats.ino && seen.dev === stats.dev;
+    return seen.ino === held.ino && seen.dev === held.dev;
   } catch {
     return false;
   }
