@@ -2,7 +2,10 @@
  * File-system semantics through the C client (libnfs, NFSv3): rename, hard and symbolic links,
  * truncate, 64-bit offsets, unicode names, directories, removal — on both store pairs.
  */
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { useDittofs } from "./helpers/harness.js";
 import {
   type DigestJson,
@@ -20,13 +23,17 @@ import {
 const NFS3ERR_FBIG = 27;
 const NFS3ERR_STALE = 70;
 
+const folder = mkdtempSync(join(tmpdir(), "dittofs-semantics-folder-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
 const STORES = [
-  { metadata: "sqlite", content: "fs" },
-  { metadata: "memory", content: "memory" },
+  { name: "sqlite metadata and fs content", options: { metadata: "sqlite", content: "fs" } },
+  { name: "memory metadata and memory content", options: { metadata: "memory", content: "memory" } },
+  { name: "an existing folder (fs folder layout)", options: { metadata: "sqlite", content: { folder } } },
 ] as const;
 
-describe.each(STORES)("semantics with $metadata metadata and $content content", (stores) => {
-  const dittofs = useDittofs(stores);
+describe.each(STORES)("semantics with $name", ({ options }) => {
+  const dittofs = useDittofs(options);
   const client = () => dittofs().client();
 
   it("writes and reads back 5 MiB in several WRITE/READ calls, unstable + COMMIT and FILE_SYNC", async () => {

@@ -161,7 +161,7 @@ shares:
     expect(config.adapters.portmap).toEqual({ enabled: true, bind: "0.0.0.0", port: 10111 });
     expect(config.cache).toEqual({ maxDirtyBytes: 2 ** 30, flushAfter: 2000 });
     expect(config.metadata.stores.meta).toEqual({ type: "sqlite", sqlite: { path: "/etc/dittofs/db/meta.db" } });
-    expect(config.content.stores.data).toEqual({ type: "fs", fs: { path: "/srv/content", maxOpenFiles: 32 } });
+    expect(config.content.stores.data).toEqual({ type: "fs", fs: { layout: "opaque", path: "/srv/content", maxOpenFiles: 32, index: null, revalidateAfter: 1000 } });
     expect(config.shares).toEqual([
       {
         name: "/photos/2024",
@@ -218,7 +218,7 @@ describe("the example file", () => {
     const config = await loadConfig(path.join(here, "dittofs.example.yaml"));
     expect(config.shares.map((s) => s.name)).toEqual(["/export", "/scratch"]);
     expect(config.metadata.stores.meta).toEqual({ type: "sqlite", sqlite: { path: path.join(here, "data/meta.db") } });
-    expect(config.content.stores.data).toEqual({ type: "fs", fs: { path: path.join(here, "data/content"), maxOpenFiles: 256 } });
+    expect(config.content.stores.data).toEqual({ type: "fs", fs: { layout: "opaque", path: path.join(here, "data/content"), maxOpenFiles: 256, index: null, revalidateAfter: 1000 } });
     expect(config.shares[0]!.root.mode).toBe(0o755);
     expect(config.shares[1]!.root.mode).toBe(0o1777);
     expect(config.shares[1]!.allSquash).toBe(true);
@@ -304,6 +304,11 @@ describe("errors name the key path and what was expected", () => {
       "options of another store type",
       (c) => (c.content.stores.data = { type: "memory", fs: { path: "/x" } }),
       ["content.stores.data.fs: unknown key (expected one of: type)"],
+    ],
+    [
+      "unknown fs layout",
+      (c) => (c.content.stores.data = { type: "fs", fs: { path: "/x", layout: "mirror" } }),
+      ['content.stores.data.fs.layout: expected "opaque" (one file per content id) or "folder" (the directory exported as it is), got "mirror"'],
     ],
     [
       "max_open_files zero",
@@ -502,12 +507,19 @@ describe("loadConfig", () => {
     await writeFile(
       file,
       "metadata: { stores: { m: { type: sqlite, sqlite: { path: meta.db } } } }\n" +
-        "content: { stores: { c: { type: fs, fs: { path: ../content } } } }\n" +
+        "content: { stores: { c: { type: fs, fs: { path: ../content } }, f: { type: fs, fs: { layout: folder, path: docs, index: state/f.db, revalidate_after: 0s } } } }\n" +
         "shares: [ { name: /e, metadata_store: m, content_store: c } ]\n",
     );
     const config = await loadConfig(file);
     expect(config.metadata.stores.m).toEqual({ type: "sqlite", sqlite: { path: path.join(dir, "meta.db") } });
-    expect(config.content.stores.c).toEqual({ type: "fs", fs: { path: path.join(path.dirname(dir), "content"), maxOpenFiles: 256 } });
+    expect(config.content.stores.c).toEqual({
+      type: "fs",
+      fs: { layout: "opaque", path: path.join(path.dirname(dir), "content"), maxOpenFiles: 256, index: null, revalidateAfter: 1000 },
+    });
+    expect(config.content.stores.f).toEqual({
+      type: "fs",
+      fs: { layout: "folder", path: path.join(dir, "docs"), maxOpenFiles: 256, index: path.join(dir, "state/f.db"), revalidateAfter: 0 },
+    });
   });
 
   test("a missing file is a ConfigError naming the file", async () => {
@@ -527,7 +539,7 @@ describe("defaultConfig", () => {
   test("puts sqlite metadata and fs content under DITTOFS_DATA_DIR, root owned by the current user", () => {
     const config = defaultConfig({ DITTOFS_DATA_DIR: "/tmp/ditto-data" });
     expect(config.metadata.stores).toEqual({ meta: { type: "sqlite", sqlite: { path: "/tmp/ditto-data/meta.db" } } });
-    expect(config.content.stores).toEqual({ data: { type: "fs", fs: { path: "/tmp/ditto-data/content", maxOpenFiles: 256 } } });
+    expect(config.content.stores).toEqual({ data: { type: "fs", fs: { layout: "opaque", path: "/tmp/ditto-data/content", maxOpenFiles: 256, index: null, revalidateAfter: 1000 } } });
     expect(config.shares).toHaveLength(1);
     expect(config.shares[0]).toMatchObject({
       name: "/export",

@@ -301,7 +301,13 @@ const contentStore = z
       mapping({ type: z.literal("memory") }),
       mapping({
         type: z.literal("fs"),
-        fs: mapping({ path: text("a directory path"), max_open_files: integer(1, 65536).default(256) }),
+        fs: mapping({
+          layout: z.enum(["opaque", "folder"], { error: expecting('"opaque" (one file per content id) or "folder" (the directory exported as it is)') }).default("opaque"),
+          path: text("a directory path"),
+          max_open_files: integer(1, 65536).default(256),
+          index: text("a file path").nullable().default(null),
+          revalidate_after: duration(3_600_000).default(1_000),
+        }),
       }),
       mapping({ type: z.literal("s3"), s3, cache: remoteCache }),
     ],
@@ -310,7 +316,10 @@ const contentStore = z
   .transform((raw): ContentStoreConfig => {
     switch (raw.type) {
       case "fs":
-        return { type: "fs", fs: { path: raw.fs.path, maxOpenFiles: raw.fs.max_open_files } };
+        return {
+          type: "fs",
+          fs: { layout: raw.fs.layout, path: raw.fs.path, maxOpenFiles: raw.fs.max_open_files, index: raw.fs.index, revalidateAfter: raw.fs.revalidate_after },
+        };
       case "s3":
         return {
           type: "s3",

@@ -106,9 +106,20 @@ export interface PostgresConfig {
   connectTimeout: number;
 }
 
+export interface FsConfig {
+  /** opaque: one file per content id under `path`, the tree in the metadata store. folder: `path` is exported as it is. */
+  layout: "opaque" | "folder";
+  path: string;
+  maxOpenFiles: number;
+  /** Folder layout: the index of nodes and files; null = under the data directory. */
+  index: string | null;
+  /** Folder layout: a node checked against the disk longer ago than this is checked again when used. */
+  revalidateAfter: number;
+}
+
 export type ContentStoreConfig =
   | { type: "memory" }
-  | { type: "fs"; fs: { path: string; maxOpenFiles: number } }
+  | { type: "fs"; fs: FsConfig }
   | { type: "s3"; s3: S3Config; cache: RemoteCacheConfig };
 
 /**

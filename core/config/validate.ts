@@ -165,7 +165,7 @@ function resolveStorePaths(config: DittoConfig, baseDir: string): DittoConfig {
     Object.entries(config.content.stores).map(([name, store]) => [
       name,
       store.type === "fs"
-        ? { ...store, fs: { ...store.fs, path: resolve(store.fs.path) } }
+        ? { ...store, fs: { ...store.fs, path: resolve(store.fs.path), index: store.fs.index === null ? null : resolve(store.fs.index) } }
         : store.type === "s3" && store.cache.path !== null
           ? { ...store, cache: { ...store.cache, path: resolve(store.cache.path) } }
           : store,

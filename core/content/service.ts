@@ -124,7 +124,7 @@ export class ContentService {
       checkRange(offset, data.length);
       const stable = stability !== "unstable";
       return this.changing(share, contentId, async () => {
-        await this.cache.write(store, contentId, offset, data, stable);
+        await this.cache.write(store, contentId, offset, data, stable || store.writesInPlace === true);
         if (stable) {
           await this.cache.sync(store, contentId);
           await this.remoteDurability(share, store, contentId);

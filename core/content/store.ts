@@ -60,6 +60,13 @@ export interface ContentStore {
   retryUploads?(): number;
 
   /**
+   * Stores whose files other programs read and write directly (the fs store's folder layout)
+   * take every write at once instead of through the write-back cache, so that the disk always
+   * holds what clients wrote.
+   */
+  readonly writesInPlace?: boolean;
+
+  /**
    * Stores that hold the namespace themselves (s3, bucket layout: keys are paths) return the
    * metadata store the share must use, wrapping `inner` (the configured one, as a cache);
    * others return null.

@@ -208,7 +208,7 @@ describe("Registry over sqlite and fs stores", () => {
     const blocker = path.join(dir, "a-file");
     await writeFile(blocker, "not a directory");
     const config = persistentConfig();
-    config.content.stores.data = { type: "fs", fs: { path: path.join(blocker, "content"), maxOpenFiles: 8 } };
+    config.content.stores.data = { type: "fs", fs: { layout: "opaque", path: path.join(blocker, "content"), maxOpenFiles: 8, index: null, revalidateAfter: 1000 } };
     const error = await errorOf(Registry.fromConfig(config, silentLogger));
     expect(error.message).toMatch(new RegExp(`^cannot open content store "data" \\(fs at ${blocker}/content\\): `));
   });

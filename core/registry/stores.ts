@@ -2,6 +2,7 @@ import path from "node:path";
 import { dataDir } from "../config/defaults.js";
 import { resolveSecret, type SecretResolver } from "../config/secrets.js";
 import type { ContentStoreConfig, DittoConfig, MetadataStoreConfig, SecretRef } from "../config/types.js";
+import { FolderContentStore } from "../content/store/fs/folder.js";
 import { FsContentStore } from "../content/store/fs/index.js";
 import { MemoryContentStore } from "../content/store/memory/index.js";
 import { S3ContentStore } from "../content/store/s3/index.js";
@@ -79,8 +80,16 @@ async function openMetadataStore(spec: MetadataStoreConfig, secret: Secret, logg
 
 async function openContentStore(name: string, spec: ContentStoreConfig, secret: Secret, logger: Logger): Promise<ContentStore> {
   switch (spec.type) {
-    case "fs":
-      return FsContentStore.open({ root: spec.fs.path, maxOpenFiles: spec.fs.maxOpenFiles });
+    case "fs": {
+      const { fs } = spec;
+      if (fs.layout === "opaque") return FsContentStore.open({ root: fs.path, maxOpenFiles: fs.maxOpenFiles });
+      return FolderContentStore.open({
+        root: fs.path,
+        indexPath: fs.index ?? path.join(dataDir(), "folder-index", `${name}.db`),
+        maxOpenFiles: fs.maxOpenFiles,
+        revalidateMs: fs.revalidateAfter,
+      });
+    }
     case "s3": {
       const { s3, cache } = spec;
       const credentials =
@@ -137,7 +146,7 @@ function describeMetadata(spec: MetadataStoreConfig): string {
 function describeContent(spec: ContentStoreConfig): string {
   switch (spec.type) {
     case "fs":
-      return `fs at ${spec.fs.path}`;
+      return `fs at ${spec.fs.path}${spec.fs.layout === "folder" ? " (folder layout)" : ""}`;
     case "s3":
       return `s3://${spec.s3.bucket}/${spec.s3.prefix}${spec.s3.endpoint ? ` at ${spec.s3.endpoint}` : ""}`;
     case "memory":

@@ -41,13 +41,20 @@ export interface S3StoreOptions {
   cache?: Record<string, unknown>;
 }
 
+/** An fs store in the folder layout, exporting `folder` as it is (its index under the server's dir). */
+export interface FolderStoreOptions {
+  folder: string;
+  /** fs.revalidate_after, e.g. "0s" to compare with the disk on every use. */
+  revalidateAfter?: string;
+}
+
 export interface DittofsConfigOptions {
   nfsPort: number;
   mountPort?: number;
   maxRecordSize?: number | string;
   logLevel?: string;
   metadata?: "sqlite" | "memory" | PostgresStoreOptions;
-  content?: "fs" | "memory" | S3StoreOptions;
+  content?: "fs" | "memory" | S3StoreOptions | FolderStoreOptions;
   shares?: ShareOptions[];
   /** More adapters.nfs keys, as written in YAML (idle_timeout, max_connections…). */
   nfs?: Record<string, unknown>;

@@ -52,7 +52,7 @@ export async function ensureBuilt() {
  * and want to act as the share's owner; a test about squashing sets it explicitly.
  *
  * options: { nfsPort, mountPort?, maxRecordSize?, logLevel?, metadata: "sqlite"|"memory",
- *            content: "fs"|"memory", shares?: [{ name, readOnly?, rootSquash?, allSquash?,
+ *            content: "fs"|"memory"|{ folder: dir, revalidateAfter? }|{ s3, cache? }, shares?: [{ name, readOnly?, rootSquash?, allSquash?,
  *            anonymousUid?, anonymousGid?, root?: { uid, gid, mode }, requirePrivilegedPort? }],
  *            nfs?: { more adapters.nfs keys, as written }, cache?: { the cache block, as written } }
  */
@@ -107,6 +107,10 @@ function metadataStore(dir, metadata) {
 
 function contentStore(dir, content) {
   if (content === "fs") return { type: "fs", fs: { path: join(dir, "content") } };
+  if (content.folder) {
+    const { folder, revalidateAfter } = content;
+    return { type: "fs", fs: { layout: "folder", path: folder, index: join(dir, "folder-index.db"), ...(revalidateAfter ? { revalidate_after: revalidateAfter } : {}) } };
+  }
   if (content === "memory") return { type: "memory" };
   const { s3, cache = {} } = content;
   return {
