@@ -719,7 +719,7 @@ export class MetadataService {
         const changes: AttrChanges = { size: Math.max(attr.size, end), mtime: now, ctime: now };
         // A write marks the file changed since its last backup, as Windows does (same store call).
         if ((attr.dosAttributes & DOS_ARCHIVE) === 0) changes.dosAttributes = attr.dosAttributes | DOS_ARCHIVE;
-        const after = await s.store.setAttr(id, changes);
+        const after = s.store.wrote ? await s.store.wrote(id, changes) : await s.store.setAttr(id, changes);
         this.attrChanged(s, id, end > attr.size ? ["size", "mtime"] : ["mtime"]);
         return { wcc: { before: wccOf(attr), after }, attr: after };
       });

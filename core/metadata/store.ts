@@ -114,6 +114,14 @@ export interface MetadataStore {
 
   setAttr(id: FileId, changes: AttrChanges): Promise<FileAttr>;
 
+  /**
+   * Stores whose files are written in place on a disk (the fs store's folder layout) record a
+   * WRITE here instead of through setAttr: its bytes are in the file already and the write
+   * moved the file's mtime itself, so `changes` (the new size, mtime and ctime, the archive bit)
+   * need not be written to the disk again.
+   */
+  wrote?(id: FileId, changes: AttrChanges): Promise<FileAttr>;
+
   /** Entries in cookie order, starting after `afterCookie` (0 = from the start), at most `limit`. */
   readDir(dirId: FileId, afterCookie: number, limit: number): Promise<DirPage>;
 

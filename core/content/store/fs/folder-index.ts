@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { LruMap } from "../../../util/lru.js";
 
 /** One node of a folder-layout share and where it is on disk. */
 export interface FolderNode {
@@ -49,6 +50,8 @@ const toNode = (row: Row): FolderNode => ({
 
 /** Directories deeper than this cannot be named (a loop in the index would otherwise never end). */
 const MAX_DEPTH = 4096;
+/** Rows kept in memory: every operation reads its node's row and those of its parents. */
+const CACHED_ROWS = 50_000;
 
 /**
  * The folder layout's map between the share's metadata nodes and the files on disk: for each
@@ -59,6 +62,8 @@ const MAX_DEPTH = 4096;
 export class FolderIndex {
   private readonly db: Database.Database;
   private readonly statements;
+  /** Rows by node id as the database holds them (null: no such row); every change here drops its entry. */
+  private readonly rows = new LruMap<string, FolderNode | null>(CACHED_ROWS);
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -107,18 +112,24 @@ export class FolderIndex {
     const identity = `${rootId} ${dev} ${ino}`;
     if (bound !== identity) {
       this.db.exec("DELETE FROM nodes");
+      this.rows.clear();
       this.statements.setMeta.run("root", identity);
     }
-    if (!this.byNode(rootId)) this.statements.put.run(rootId, null, "", dev, ino, null, null, null);
+    if (!this.byNode(rootId)) this.put({ nodeId: rootId, parentId: null, name: "", dev, ino, contentId: null, ownerUid: null, ownerGid: null });
   }
 
   put(node: Omit<FolderNode, "listed">): void {
     this.statements.put.run(node.nodeId, node.parentId, node.name, node.dev, node.ino, node.contentId, node.ownerUid, node.ownerGid);
+    this.rows.delete(node.nodeId);
   }
 
   byNode(nodeId: string): FolderNode | null {
+    const cached = this.rows.get(nodeId);
+    if (cached !== undefined) return cached;
     const row = this.statements.byNode.get(nodeId);
-    return row ? toNode(row) : null;
+    const node = row ? toNode(row) : null;
+    this.rows.set(nodeId, node);
+    return node;
   }
 
   byContent(contentId: string): FolderNode | null {
@@ -133,19 +144,23 @@ export class FolderIndex {
 
   remove(nodeId: string): void {
     this.statements.remove.run(nodeId);
+    this.rows.delete(nodeId);
   }
 
   setListed(nodeId: string, stamp: string | null): void {
     this.statements.listed.run(stamp, nodeId);
+    this.rows.delete(nodeId);
   }
 
   /** The node is now (also) named `name` in `parentId`. */
   move(nodeId: string, parentId: string, name: string): void {
     this.statements.move.run(parentId, name, nodeId);
+    this.rows.delete(nodeId);
   }
 
   setOwner(nodeId: string, uid: number | null, gid: number | null): void {
     this.statements.owner.run(uid, gid, nodeId);
+    this.rows.delete(nodeId);
   }
 
   /** The names from the root down to the node; null when the node or one of its parents is unknown. */

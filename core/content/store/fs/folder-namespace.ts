@@ -41,7 +41,9 @@ const asRoot = process.getuid?.() === 0;
  *   `revalidateMs`. A node whose file is gone, or whose path now holds another inode, is NotFound
  *   (the service answers Stale).
  * - Changes by clients go to the disk first (create, mkdir, symlink, link, unlink, rmdir,
- *   rename, chmod, chown, utimes, truncate), then to the mirror.
+ *   rename, chmod, chown, utimes), then to the mirror. A changed directory takes the time the
+ *   disk gave it, not the `now` it is passed.
+ * - WRITEs land in the files (FolderContentStore); `wrote` takes the times they gave the file.
  * - Every path goes through BeneathRoot, which never leaves the exported directory.
  * - Owners: running as root, the disk takes every owner a client sets. Otherwise the disk keeps
  *   the server's user and the owner a client set is kept in the index and shown instead.
@@ -144,12 +146,13 @@ export class FolderNamespace implements MetadataStore {
     }
   }
 
-  async create(dirId: FileId, name: string, node: NewNode, now: Timespec): Promise<Created> {
+  async create(dirId: FileId, name: string, node: NewNode, _now: Timespec): Promise<Created> {
     await this.fresh(dirId);
     const dirPath = this.pathOf(dirId);
     const path = [...dirPath, name];
     const before = await this.dirStamp(dirId, dirPath);
-    if (await this.inner.lookupIn(dirId, name).then((found) => found.entry !== null)) throw fsError("Exists", `${name} exists`);
+    const mirrored = (await this.inner.lookupIn(dirId, name)).entry;
+    if (mirrored && (await this.entryOnDisk(dirId, name, mirrored))) throw fsError("Exists", `${name} exists`);
     const disk = this.parts.disk;
     switch (node.type) {
       case "file":
@@ -164,32 +167,37 @@ export class FolderNamespace implements MetadataStore {
       default:
         throw fsError("NotSupported", `a folder share cannot make a ${node.type}`);
     }
-    // The mode exactly as asked (creation applied the server's umask).
-    if (node.type !== "symlink") await disk.chmod(path, node.mode & 0o7777);
-    const owner = await this.applyOwner(path, node.uid, node.gid);
-    const st = await disk.lstat(path);
+    let st = await disk.lstat(path);
+    // The mode exactly as asked (creation applied the server's umask), when that differs.
+    const mode = node.mode & 0o7777;
+    const chmodded = node.type !== "symlink" && Number(st.mode & 0o7777n) !== mode;
+    if (chmodded) await disk.chmod(path, mode);
+    const owner = await this.applyOwner(path, node.uid, node.gid, st);
+    if (chmodded || owner.chowned) st = await disk.lstat(path);
+    const dirSt = await disk.lstat(dirPath);
     const contentId = node.type === "file" ? (node.contentId ?? newContentId()) : null;
-    const created = await this.inner.create(dirId, name, { ...node, ...diskAttrs(st), uid: owner.uid, gid: owner.gid, contentId }, now);
+    const created = await this.inner.create(dirId, name, { ...node, ...diskAttrs(st), uid: node.uid, gid: node.gid, contentId }, changeTime(dirSt));
     this.parts.index.put({ nodeId: created.attr.id, parentId: dirId, name, dev: String(st.dev), ino: inodeOf(st), contentId, ...owner.kept });
     this.checked.set(created.attr.id, Date.now());
-    return { attr: created.attr, dir: await this.afterDirChange(dirId, dirPath, before, created.dir) };
+    return { attr: created.attr, dir: await this.afterDirChange(dirId, before, dirSt, created.dir) };
   }
 
   createMany(_dirId: FileId, _entries: readonly NewEntry[], _now: Timespec): Promise<Array<FileAttr | null>> {
     return Promise.reject(fsError("NotSupported", "a folder share creates names one at a time"));
   }
 
-  async link(dirId: FileId, name: string, targetId: FileId, now: Timespec): Promise<FileAttr> {
+  async link(dirId: FileId, name: string, targetId: FileId, _now: Timespec): Promise<FileAttr> {
     await this.fresh(dirId);
     const dirPath = this.pathOf(dirId);
     const before = await this.dirStamp(dirId, dirPath);
     await this.parts.disk.link(this.pathOf(targetId), [...dirPath, name]);
-    const linked = await this.inner.link(dirId, name, targetId, now);
-    await this.afterDirChange(dirId, dirPath, before, null);
+    const dirSt = await this.parts.disk.lstat(dirPath);
+    const linked = await this.inner.link(dirId, name, targetId, changeTime(dirSt));
+    await this.afterDirChange(dirId, before, dirSt, null);
     return this.revalidate(linked, true);
   }
 
-  async unlink(dirId: FileId, name: string, now: Timespec, only?: UnlinkOnly): Promise<Removed> {
+  async unlink(dirId: FileId, name: string, _now: Timespec, only?: UnlinkOnly): Promise<Removed> {
     await this.fresh(dirId);
     const dirPath = this.pathOf(dirId);
     const before = await this.dirStamp(dirId, dirPath);
@@ -198,9 +206,10 @@ export class FolderNamespace implements MetadataStore {
     const path = [...dirPath, name];
     if (entry.type === "dir") await this.parts.disk.rmdir(path);
     else await this.parts.disk.unlink(path);
-    const removed = await this.inner.unlink(dirId, name, now, only);
+    const dirSt = await this.parts.disk.lstat(dirPath);
+    const removed = await this.inner.unlink(dirId, name, changeTime(dirSt), only);
     this.forgetIfGone(removed);
-    return { ...removed, dir: await this.afterDirChange(dirId, dirPath, before, removed.dir) };
+    return { ...removed, dir: await this.afterDirChange(dirId, before, dirSt, removed.dir) };
   }
 
   async rename(
@@ -208,7 +217,7 @@ export class FolderNamespace implements MetadataStore {
     fromName: string,
     toDirId: FileId,
     toName: string,
-    now: Timespec,
+    _now: Timespec,
   ): Promise<{ moved: FileAttr; replaced: Unlinked | null }> {
     await this.fresh(fromDirId);
     if (toDirId !== fromDirId) await this.fresh(toDirId);
@@ -217,11 +226,13 @@ export class FolderNamespace implements MetadataStore {
     const fromBefore = await this.dirStamp(fromDirId, fromPath);
     const toBefore = toDirId === fromDirId ? fromBefore : await this.dirStamp(toDirId, toPath);
     await this.parts.disk.rename([...fromPath, fromName], [...toPath, toName]);
-    const result = await this.inner.rename(fromDirId, fromName, toDirId, toName, now);
+    const fromSt = await this.parts.disk.lstat(fromPath);
+    const toSt = toDirId === fromDirId ? fromSt : await this.parts.disk.lstat(toPath);
+    const result = await this.inner.rename(fromDirId, fromName, toDirId, toName, changeTime(toSt));
     this.parts.index.move(result.moved.id, toDirId, toName);
     if (result.replaced) this.forgetIfGone(result.replaced);
-    await this.afterDirChange(fromDirId, fromPath, fromBefore, null);
-    if (toDirId !== fromDirId) await this.afterDirChange(toDirId, toPath, toBefore, null);
+    await this.afterDirChange(fromDirId, fromBefore, fromSt, null);
+    if (toDirId !== fromDirId) await this.afterDirChange(toDirId, toBefore, toSt, null);
     return { moved: await this.revalidate(result.moved, true), replaced: result.replaced };
   }
 
@@ -236,7 +247,7 @@ export class FolderNamespace implements MetadataStore {
     let st = await disk.lstat(path);
     if (changes.mode !== undefined && attr.type !== "symlink" && changes.mode !== Number(st.mode & 0o7777n)) await disk.chmod(path, changes.mode);
     if (changes.uid !== undefined || changes.gid !== undefined) {
-      const owner = await this.applyOwner(path, changes.uid ?? attr.uid, changes.gid ?? attr.gid);
+      const owner = await this.applyOwner(path, changes.uid ?? attr.uid, changes.gid ?? attr.gid, st);
       this.parts.index.setOwner(id, owner.kept.ownerUid, owner.kept.ownerGid);
     }
     if (changes.atime !== undefined || changes.mtime !== undefined) {
@@ -252,6 +263,15 @@ export class FolderNamespace implements MetadataStore {
       ...(birthtime && { birthtime }),
       ...(dosAttributes !== undefined && { dosAttributes }),
     });
+    this.checked.set(id, Date.now());
+    return updated;
+  }
+
+  /** A WRITE: the disk has the bytes and the times already; the mirror takes them, and the size the service computed. */
+  async wrote(id: FileId, changes: AttrChanges): Promise<FileAttr> {
+    const st = await this.parts.disk.lstat(this.pathOf(id));
+    const { size, dosAttributes } = changes;
+    const updated = await this.inner.setAttr(id, { ...this.diskChanges(id, st), ...(size !== undefined && { size }), ...(dosAttributes !== undefined && { dosAttributes }) });
     this.checked.set(id, Date.now());
     return updated;
   }
@@ -432,28 +452,27 @@ export class FolderNamespace implements MetadataStore {
   }
 
   /**
-   * After a change of ours to a directory: a mirror that was up to date before stays so (the
-   * new stamp is ours, not another program's), and the directory's attributes follow the disk.
+   * After a change of ours to a directory (`st`: its stat after it): a mirror that was up to
+   * date before stays so (the new stamp is ours, not another program's), and the directory's
+   * attributes follow the disk.
    */
-  private async afterDirChange(dirId: FileId, path: Names, before: string | null, dir: FileAttr | null): Promise<FileAttr> {
-    const st = await this.parts.disk.lstat(path);
+  private async afterDirChange(dirId: FileId, before: string | null, st: BigIntStats, dir: FileAttr | null): Promise<FileAttr> {
     if (before !== null) this.parts.index.setListed(dirId, stampOf(st));
     this.unsyncedDirs.add(dirId);
     return this.takeDisk(dir ?? (await this.inner.get(dirId)), this.parts.index.byNode(dirId)!, st);
   }
 
-  /** Gives the file the owner a client asked for: on disk when the server runs as root, else kept in the index. */
-  private async applyOwner(path: Names, uid: number, gid: number): Promise<{ uid: number; gid: number; kept: { ownerUid: number | null; ownerGid: number | null } }> {
+  /**
+   * Gives the file (whose stat is `st`) the owner a client asked for: on disk when the server runs
+   * as root, else kept in the index (`kept`: what differs from the disk's owner).
+   */
+  private async applyOwner(path: Names, uid: number, gid: number, st: BigIntStats): Promise<{ chowned: boolean; kept: { ownerUid: number | null; ownerGid: number | null } }> {
+    const same = uid === Number(st.uid) && gid === Number(st.gid);
     if (asRoot) {
-      await this.parts.disk.chown(path, uid, gid);
-      return { uid, gid, kept: { ownerUid: null, ownerGid: null } };
+      if (!same) await this.parts.disk.chown(path, uid, gid);
+      return { chowned: !same, kept: { ownerUid: null, ownerGid: null } };
     }
-    const st = await this.parts.disk.lstat(path);
-    return {
-      uid,
-      gid,
-      kept: { ownerUid: uid === Number(st.uid) ? null : uid, ownerGid: gid === Number(st.gid) ? null : gid },
-    };
+    return { chowned: false, kept: { ownerUid: uid === Number(st.uid) ? null : uid, ownerGid: gid === Number(st.gid) ? null : gid } };
   }
 }
 
@@ -488,6 +507,14 @@ function fromNs(ns: bigint): Timespec {
 
 function toNs(t: Timespec): bigint {
   return BigInt(t.sec) * NS + BigInt(t.nsec);
+}
+
+/**
+ * The time a change of ours gave a directory on disk, for the mirror's change of it: the mirror
+ * then holds the disk's times, with no second write to correct them.
+ */
+function changeTime(dirSt: BigIntStats): Timespec {
+  return fromNs(dirSt.mtimeNs);
 }
 
 /** A directory's listing is current while its mtime and ctime stay as they were. */
