@@ -105,7 +105,9 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
       for (let i = 0; i < prefix.length; i++) await beneath.mkdir(prefix.slice(0, i + 1), 0o755);
       const at = (...names: string[]): Names => [...prefix, ...names];
 
-      const created = await beneath.createFile(at("f"), 0o640);
+      await beneath.createFile(at("f"), 0o640);
+      expect(fs.statSync(path.join(root, ...at("f"))).size).toBe(0);
+      const created = await beneath.openFile(at("f"), "r+");
       await created.write("hello world");
       await created.close();
       await expect(beneath.createFile(at("f"), 0o640)).rejects.toSatisfy((e) => isFsError(e, "Exists"));
@@ -277,7 +279,7 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
     expect(await outcome(() => beneath.lstat("inside" as unknown as Names))).toBe("Invalid");
     expect(snapshot(base)).toEqual(before);
     // The longest name allowed works.
-    await (await beneath.createFile(["é".repeat(127) + "x"], 0o644)).close();
+    await beneath.createFile(["é".repeat(127) + "x"], 0o644);
   });
 
   it("refuses to remove, rename or replace the root itself", async () => {
@@ -309,7 +311,7 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
     await beneath.mkdir(["a"], 0o755);
     await beneath.mkdir(["a", "b"], 0o755);
     await beneath.mkdir(["a", "b", "c"], 0o755);
-    await (await beneath.createFile(["a", "b", "c", "f"], 0o644)).close();
+    await beneath.createFile(["a", "b", "c", "f"], 0o644);
     await beneath.symlink(["a", "b", "c", "sl"], "f");
     await beneath.symlink(["a", "b", "lnk"], "c");
     fs.mkdirSync(path.join(root, "a", "b", "c", "dir"));

@@ -156,7 +156,7 @@ export class FolderNamespace implements MetadataStore {
     const disk = this.parts.disk;
     switch (node.type) {
       case "file":
-        await (await disk.createFile(path, node.mode & 0o7777)).close();
+        await disk.createFile(path, node.mode & 0o7777);
         break;
       case "dir":
         await disk.mkdir(path, node.mode & 0o7777);
