@@ -5,7 +5,7 @@
  * and go stale when their file is replaced, and no hostile symlink made on disk leads outside.
  */
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -102,6 +102,17 @@ describe("folder layout", () => {
     rmSync(join(dir, "moved.txt"));
     expect(await c.lines("readdir", "/outside-edits")).not.toContain("moved.txt");
     expect(await c.json<RawJson>("fh-getattr", before.fh)).toEqual({ status: NFS3ERR_STALE });
+  });
+
+  it("gives a hard link made on disk the node of the file it links", async () => {
+    const c = await client();
+    await c.bytes("mkdir", "/linked");
+    await c.bytes("write", "/linked/original.txt", "one file, two names");
+    const original = await c.json<HandleJson>("fh", "/linked/original.txt");
+    linkSync(join(folder, "linked", "original.txt"), join(folder, "linked", "second.txt"));
+    expect(await c.json<HandleJson>("fh", "/linked/second.txt")).toEqual(original);
+    expect(await c.json<HandleJson>("fh", "/linked/original.txt")).toEqual(original);
+    expect((await c.json<StatJson>("stat", "/linked/second.txt")).nlink).toBe(2);
   });
 
   it("answers a handle whose file was replaced on disk by another with NFS3ERR_STALE", async () => {

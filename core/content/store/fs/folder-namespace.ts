@@ -402,10 +402,13 @@ export class FolderNamespace implements MetadataStore {
     const ino = inodeOf(st);
     const known = this.parts.index.byInode(dev, ino);
     if (known && type === "file" && known.parentId !== null) {
-      const stillThere = await this.parts.disk.lstat([...(this.parts.index.pathOf(known.parentId) ?? []), known.name]).catch(notFoundAsNull);
+      const oldPath = this.parts.index.pathOf(known.parentId);
+      const stillThere = oldPath && (await this.parts.disk.lstat([...oldPath, known.name]).catch(notFoundAsNull));
       const attr = await this.inner.get(known.nodeId).catch(notFoundAsNull);
+      const oldEntry = await this.inner.lookup(known.parentId, known.name).catch(notFoundAsNull);
       if (attr) {
-        if (stillThere && inodeOf(stillThere) === ino) {
+        // Still under its old name too (a hard link made on disk), or that name now holds another node: one more name.
+        if ((stillThere && inodeOf(stillThere) === ino) || oldEntry?.id !== known.nodeId) {
           await this.inner.link(dirId, name, known.nodeId, now);
         } else {
           await this.inner.rename(known.parentId, known.name, dirId, name, now).catch(async (err: unknown) => {
