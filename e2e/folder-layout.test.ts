@@ -99,6 +99,17 @@ describe("folder layout", () => {
     expect(await c.json<HandleJson>("fh", "/outside-edits/moved.txt")).toEqual(before);
     expect(await c.json<RawJson>("fh-read", before.fh)).toMatchObject({ status: 0, size: 23 });
 
+    // So does a directory renamed on disk, and everything under it.
+    await c.bytes("mkdir", "/outside-edits/sub");
+    await c.bytes("write", "/outside-edits/sub/deep.txt", "deep");
+    const subHandle = await c.json<HandleJson>("fh", "/outside-edits/sub");
+    const deepHandle = await c.json<HandleJson>("fh", "/outside-edits/sub/deep.txt");
+    renameSync(join(dir, "sub"), join(dir, "sub-renamed"));
+    expect(await c.json<HandleJson>("fh", "/outside-edits/sub-renamed")).toEqual(subHandle);
+    expect(await c.json<HandleJson>("fh", "/outside-edits/sub-renamed/deep.txt")).toEqual(deepHandle);
+    expect(await c.json<RawJson>("fh-read", deepHandle.fh)).toMatchObject({ status: 0, sha256: sha256(Buffer.from("deep")) });
+    expect(await c.errno("stat", "/outside-edits/sub")).toBe(ERRNO.ENOENT);
+
     rmSync(join(dir, "moved.txt"));
     expect(await c.lines("readdir", "/outside-edits")).not.toContain("moved.txt");
     expect(await c.json<RawJson>("fh-getattr", before.fh)).toEqual({ status: NFS3ERR_STALE });

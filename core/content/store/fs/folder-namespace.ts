@@ -393,39 +393,51 @@ export class FolderNamespace implements MetadataStore {
   }
 
   /**
-   * A name found on disk that the mirror does not have: a file the index knows by inode (renamed
-   * or hard-linked on disk) keeps its node; anything else gets a new one.
+   * A name found on disk that the mirror does not have: a file or directory the index knows by
+   * inode keeps its node (see takeAlong); anything else gets a new one.
    */
   private async adopt(dirId: FileId, name: string, st: BigIntStats, now: Timespec): Promise<void> {
     const type = typeOf(st);
     const dev = String(st.dev);
     const ino = inodeOf(st);
     const known = this.parts.index.byInode(dev, ino);
-    if (known && type === "file" && known.parentId !== null) {
-      const oldPath = this.parts.index.pathOf(known.parentId);
-      const stillThere = oldPath && (await this.parts.disk.lstat([...oldPath, known.name]).catch(notFoundAsNull));
-      const attr = await this.inner.get(known.nodeId).catch(notFoundAsNull);
-      const oldEntry = await this.inner.lookup(known.parentId, known.name).catch(notFoundAsNull);
-      if (attr) {
-        // Still under its old name too (a hard link made on disk), or that name now holds another node: one more name.
-        if ((stillThere && inodeOf(stillThere) === ino) || oldEntry?.id !== known.nodeId) {
-          await this.inner.link(dirId, name, known.nodeId, now);
-        } else {
-          await this.inner.rename(known.parentId, known.name, dirId, name, now).catch(async (err: unknown) => {
-            // The old name is no longer the node's in the mirror (relisted meanwhile): add this one.
-            if (!isFsError(err, "NotFound")) throw err;
-            await this.inner.link(dirId, name, known.nodeId, now);
-          });
-          this.parts.index.move(known.nodeId, dirId, name);
-        }
-        return;
-      }
-    }
+    if (known && (type === "file" || type === "dir") && (await this.takeAlong(known, type, dirId, name, now))) return;
     const contentId = type === "file" ? newContentId() : null;
     const symlinkTarget = type === "symlink" ? await this.parts.disk.readlink([...this.pathOf(dirId), name]) : undefined;
     const created = await this.inner.create(dirId, name, { type, ...diskAttrs(st), contentId, rdev: { major: 0, minor: 0 }, symlinkTarget }, now);
     this.parts.index.put({ nodeId: created.attr.id, parentId: dirId, name, dev, ino, contentId, ownerUid: null, ownerGid: null });
     this.checked.set(created.attr.id, Date.now());
+  }
+
+  /**
+   * Gives a name found on disk the node the index knows by its inode, so that handles stay good:
+   * a file or directory renamed on disk moves its node (what is under a directory follows), and
+   * a file hard-linked on disk gets one more name. False when the node cannot be taken along
+   * (gone from the mirror, or a move the mirror refuses): the name then gets a new node.
+   */
+  private async takeAlong(known: FolderNode, type: "file" | "dir", dirId: FileId, name: string, now: Timespec): Promise<boolean> {
+    if (known.parentId === null || !(await this.inner.get(known.nodeId).catch(notFoundAsNull))) return false;
+    const oldPath = this.parts.index.pathOf(known.parentId);
+    const stillThere = oldPath && (await this.parts.disk.lstat([...oldPath, known.name]).catch(notFoundAsNull));
+    const oldEntry = await this.inner.lookup(known.parentId, known.name).catch(notFoundAsNull);
+    const moved = oldEntry?.id === known.nodeId && !(stillThere && inodeOf(stillThere) === known.ino);
+    if (moved) {
+      const renamed = await this.inner.rename(known.parentId, known.name, dirId, name, now).then(
+        () => true,
+        (err: unknown) => {
+          if (!isFsError(err)) throw err;
+          return false;
+        },
+      );
+      if (renamed) {
+        this.parts.index.move(known.nodeId, dirId, name);
+        return true;
+      }
+    }
+    // A directory has one name: one the mirror still holds elsewhere is not this one.
+    if (type === "dir") return false;
+    await this.inner.link(dirId, name, known.nodeId, now);
+    return true;
   }
 
   /** Removes a name the disk no longer has from the mirror (a directory with everything under it). */
