@@ -5,12 +5,13 @@
  * and go stale when their file is replaced, and no hostile symlink made on disk leads outside.
  */
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type DittofsServer, startDittofs, writeDittofsConfig } from "./helpers/dittofs.mjs";
 import { E2eServer, useDittofs } from "./helpers/harness.js";
-import { fileSha256, writeRandomFile } from "./helpers/nfsclient.mjs";
+import { fileSha256, nfsClient, writeRandomFile } from "./helpers/nfsclient.mjs";
 import { freePort } from "./helpers/ports.mjs";
 import { prepareSmb, smbclient, smbServer } from "./helpers/smb.js";
 import { type HandleJson, type PatternJson, type RawJson, type StatJson, ERRNO, patternBytes, sha256 } from "./helpers/nfsclient.mjs";
@@ -322,5 +323,47 @@ describe("folder layout over SMB", () => {
     expect(await fileSha256(join(smbFolder, "sub", "up.bin"))).toBe(sha);
     expect(readFileSync(join(work, "before.back"), "utf8")).toBe("on disk before the server\n");
   });
+});
+
+describe("folder layout served by an ordinary user", () => {
+  const NOBODY = { uid: 65534, gid: 65534 };
+  const dir = join(base, "as-nobody");
+  const exported = join(dir, "export");
+  let server: DittofsServer;
+  let url: string;
+
+  beforeAll(async () => {
+    // mkdtemp made the base directory for root alone; nobody must be able to reach its own part.
+    chmodSync(base, 0o755);
+    mkdirSync(exported, { recursive: true });
+    writeFileSync(join(exported, "mine.txt"), "the server user's own file");
+    for (const path of [dir, exported, join(exported, "mine.txt")]) chownSync(path, NOBODY.uid, NOBODY.gid);
+    const nfsPort = await freePort();
+    const config = writeDittofsConfig(dir, { nfsPort, metadata: "sqlite", content: { folder: exported, revalidateAfter: "0s" } });
+    chownSync(config, NOBODY.uid, NOBODY.gid);
+    server = await startDittofs(config, { user: NOBODY });
+    url = server.url({});
+  });
+  afterAll(() => server?.stop());
+
+  it("keeps the owners clients set in its index and shows them, while the files on disk stay the server user's", async () => {
+    if (process.getuid?.() !== 0) throw new Error("this test starts the server as nobody and must run as root");
+    const c = await nfsClient(url);
+    expect(await c.json<StatJson>("stat", "/mine.txt")).toMatchObject({ uid: NOBODY.uid, gid: NOBODY.gid });
+    // The client acts as root (AUTH_SYS uid 0, no squashing): its new file is root's over NFS.
+    await c.bytes("write", "/made.txt", "made over NFS");
+    expect(await c.json<StatJson>("stat", "/made.txt")).toMatchObject({ uid: 0, gid: 0 });
+    expect(statSync(join(exported, "made.txt"))).toMatchObject({ uid: NOBODY.uid, gid: NOBODY.gid });
+    const restarted = await startAgain();
+    const again = await nfsClient(restarted);
+    expect(await again.json<StatJson>("stat", "/made.txt")).toMatchObject({ uid: 0, gid: 0 });
+    expect(await again.json<StatJson>("stat", "/mine.txt")).toMatchObject({ uid: NOBODY.uid });
+  });
+
+  async function startAgain(): Promise<string> {
+    await server.stop();
+    server = await startDittofs(server.configPath, { user: NOBODY });
+    return server.url({});
+  }
 });
 

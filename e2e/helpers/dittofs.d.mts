@@ -85,7 +85,8 @@ export interface ExitStatus {
 export declare function whenReady(server: DittofsServer, timeoutMs?: number): Promise<void>;
 export declare function startDittofs(
   configPath: string,
-  options?: { readyTimeoutMs?: number; env?: Record<string, string> },
+  /** `user`: run the server as this uid and gid (the test must run as root). */
+  options?: { readyTimeoutMs?: number; env?: Record<string, string>; user?: { uid: number; gid: number } },
 ): Promise<DittofsServer>;
 
 export declare class DittofsServer {

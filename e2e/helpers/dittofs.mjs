@@ -166,12 +166,13 @@ export function whenReady(server, timeoutMs = 30_000) {
  * Spawns `dittofs serve --config configPath` and resolves once it prints `ready`. Rejects with
  * the exit status and stderr if it exits or stays silent for `readyTimeoutMs`.
  */
-export function startDittofs(configPath, { readyTimeoutMs = 30_000, env = {} } = {}) {
+export function startDittofs(configPath, { readyTimeoutMs = 30_000, env = {}, user } = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, "serve", "--config", configPath], {
       cwd: dirname(configPath),
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     running.add(child.pid);
     const server = new DittofsServer(child, configPath);
