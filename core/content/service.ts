@@ -26,8 +26,9 @@ export interface ContentCacheOptions {
  * write cache (core/cache/write-cache.ts). Unstable writes land in the cache (small ones) or
  * the store (large ones); cached ones reach the store on COMMIT, under budget pressure or once
  * they are `flushAfterMs` old. Stable writes and commits reach the store and are synced before
- * they resolve. Sequential reads through readExchange are read ahead (core/cache/read-ahead.ts);
- * every write, truncate and delete drops the file's read-ahead. Arguments are checked here, so
+ * they resolve. Sequential reads through readExchange are read ahead (core/cache/read-ahead.ts),
+ * except on stores whose files other programs change (writesInPlace); every write, truncate and
+ * delete drops the file's read-ahead. Arguments are checked here, so
  * a bad id or offset never reaches a store, and every failure is an FsError (an unknown share
  * is Stale).
  */
@@ -112,6 +113,9 @@ export class ContentService {
       checkContentId(contentId);
       checkRange(offset, length);
       checkReadInto(into, length);
+      // Files other programs change behind the server's back are read as they are now, never
+      // from a buffer read ahead before the change (the kernel's own read-ahead serves them).
+      if (store.writesInPlace) return this.cache.read(store, contentId, offset, length, into).then((data) => ({ data, buffer: into }));
       return this.readAhead.read(store, contentId, offset, length, into);
     });
   }

@@ -62,7 +62,7 @@ export interface ContentStore {
   /**
    * Stores whose files other programs read and write directly (the fs store's folder layout)
    * take every write at once instead of through the write-back cache, so that the disk always
-   * holds what clients wrote.
+   * holds what clients wrote, and are not read ahead, so that a change made on disk is read.
    */
   readonly writesInPlace?: boolean;
 
