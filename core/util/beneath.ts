@@ -447,7 +447,8 @@ const ERRNO_CODES: Readonly<Record<string, FsError["code"]>> = {
   ESTALE: "Stale",
 };
 
-function toFsError(err: unknown, message: string): FsError {
+/** An errno failure as the FsError it means (`message` says what was being done); an FsError stays as it is. */
+export function toFsError(err: unknown, message: string): FsError {
   if (err instanceof FsError) return err;
   const code = errnoCode(err);
   const detail = `${message}: ${code ?? (err as Error)?.message ?? String(err)}`;

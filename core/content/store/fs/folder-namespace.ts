@@ -256,7 +256,7 @@ export class FolderNamespace implements MetadataStore {
     st = await disk.lstat(path);
     const { size, birthtime, dosAttributes } = changes;
     const updated = await this.inner.setAttr(id, {
-      ...this.diskChanges(id, st),
+      ...this.diskChanges(this.parts.index.byNode(id), st),
       // The service resizes the content itself, after this (a truncation) or before (a WRITE,
       // whose bytes are on disk already; a concurrent one may have grown the file further).
       ...(size !== undefined && { size }),
@@ -271,7 +271,7 @@ export class FolderNamespace implements MetadataStore {
   async wrote(id: FileId, changes: AttrChanges): Promise<FileAttr> {
     const st = await this.parts.disk.lstat(this.pathOf(id));
     const { size, dosAttributes } = changes;
-    const updated = await this.inner.setAttr(id, { ...this.diskChanges(id, st), ...(size !== undefined && { size }), ...(dosAttributes !== undefined && { dosAttributes }) });
+    const updated = await this.inner.setAttr(id, { ...this.diskChanges(this.parts.index.byNode(id), st), ...(size !== undefined && { size }), ...(dosAttributes !== undefined && { dosAttributes }) });
     this.checked.set(id, Date.now());
     return updated;
   }
@@ -295,10 +295,10 @@ export class FolderNamespace implements MetadataStore {
 
   /**
    * The node's attributes after comparing it with the disk (when its last check is older than
-   * revalidateMs, or `now`): NotFound when its file is gone or its path holds another inode.
+   * revalidateMs, or `force`): NotFound when its file is gone or its path holds another inode.
    */
-  private async revalidate(attr: FileAttr, now = false): Promise<FileAttr> {
-    if (!now && !this.due(attr.id)) return attr;
+  private async revalidate(attr: FileAttr, force = false): Promise<FileAttr> {
+    if (!force && !this.due(attr.id)) return attr;
     const node = this.parts.index.byNode(attr.id);
     if (!node) throw fsError("NotFound", `node ${attr.id} is no longer in the folder`);
     const path = this.parts.index.pathOf(attr.id);
@@ -312,14 +312,14 @@ export class FolderNamespace implements MetadataStore {
   /** Mirrors what the disk says of a node (mode, owner, size, times) when it differs. */
   private async takeDisk(attr: FileAttr, node: FolderNode, st: BigIntStats): Promise<FileAttr> {
     this.checked.set(attr.id, Date.now());
-    const changes = this.diskChanges(node.nodeId, st);
+    const changes = this.diskChanges(node, st);
     const differs = (Object.keys(changes) as Array<keyof typeof changes>).some((key) => !sameValue(attr[key], changes[key]));
     return differs ? this.inner.setAttr(attr.id, changes) : attr;
   }
 
-  private diskChanges(id: FileId, st: BigIntStats): AttrChanges {
+  /** The attributes the disk holds of a node, with the owner its index row keeps in place of the disk's. */
+  private diskChanges(node: FolderNode | null, st: BigIntStats): AttrChanges {
     const { mode, size, atime, mtime, ctime, uid, gid } = diskAttrs(st);
-    const node = this.parts.index.byNode(id);
     return { mode, size, atime, mtime, ctime, uid: node?.ownerUid ?? uid, gid: node?.ownerGid ?? gid };
   }
 

@@ -2,7 +2,7 @@ import fs, { type promises } from "node:fs";
 import path from "node:path";
 import { fsError, isFsError } from "../../../errors.js";
 import type { MetadataStore } from "../../../metadata/store.js";
-import { BeneathRoot } from "../../../util/beneath.js";
+import { BeneathRoot, toFsError } from "../../../util/beneath.js";
 import type { ContentStore } from "../../store.js";
 import { checkContentId, checkRange, checkReadInto, checkSize } from "../../validate.js";
 import { FolderIndex } from "./folder-index.js";
@@ -160,7 +160,7 @@ export class FolderContentStore implements ContentStore {
     try {
       return await body(file.handle);
     } catch (err) {
-      throw isFsError(err) ? err : toFsError(err, `file of content ${id}`);
+      throw toFsError(err, `file of content ${id}`);
     } finally {
       file.refs--;
       if (file.detached && file.refs === 0) await file.handle.close().catch(() => {});
@@ -187,23 +187,5 @@ export class FolderContentStore implements ContentStore {
       file.detached = true;
       if (file.refs === 0) void file.handle.close().catch(() => {});
     }
-  }
-}
-
-function toFsError(err: unknown, what: string): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
-    case "ENOSPC":
-    case "EDQUOT":
-      return fsError("NoSpace", `${what}: no space left`, err);
-    case "EACCES":
-    case "EPERM":
-      return fsError("Access", `${what}: permission denied`, err);
-    case "EROFS":
-      return fsError("ReadOnly", `${what}: read-only file system`, err);
-    case "EFBIG":
-      return fsError("FileTooBig", `${what}: file too large`, err);
-    default:
-      return fsError("Io", `${what}: ${(err as Error).message}`, err);
   }
 }
