@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isFsError } from "../errors.js";
-import { BeneathRoot, type BeneathStrategy, type Names } from "./beneath.js";
+import { type BeneathCalls, BeneathRoot, type BeneathStrategy, type Names } from "./beneath.js";
 
 let base: string;
 let root: string;
@@ -30,8 +30,8 @@ afterEach(async () => {
   fs.rmSync(base, { recursive: true, force: true });
 });
 
-async function openRoot(strategy?: BeneathStrategy): Promise<BeneathRoot> {
-  const beneath = await BeneathRoot.open(root, strategy ? { strategy } : {});
+async function openRoot(strategy?: BeneathStrategy, calls?: BeneathCalls): Promise<BeneathRoot> {
+  const beneath = await BeneathRoot.open(root, { ...(strategy && { strategy }), ...(calls && { calls }) });
   opened.push(beneath);
   return beneath;
 }
@@ -98,10 +98,15 @@ async function outcomes(ops: Record<string, () => Promise<unknown>>): Promise<Re
   return result;
 }
 
-describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (strategy) => {
+describe.each<[BeneathStrategy, BeneathCalls]>([
+  ["proc-fd", "sync"],
+  ["proc-fd", "threadpool"],
+  ["lstat-check", "sync"],
+  ["lstat-check", "threadpool"],
+])("BeneathRoot (%s, %s calls)", (strategy, calls) => {
   for (const prefix of [[], ["a"], ["a", "b", "c"]] as Names[]) {
     it(`does every operation at depth ${prefix.length}`, async () => {
-      const beneath = await openRoot(strategy);
+      const beneath = await openRoot(strategy, calls);
       for (let i = 0; i < prefix.length; i++) await beneath.mkdir(prefix.slice(0, i + 1), 0o755);
       const at = (...names: string[]): Names => [...prefix, ...names];
 
@@ -172,7 +177,7 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
     fs.symlinkSync("..", path.join(root, "dotdot"));
     fs.symlinkSync("/", path.join(root, "slash"));
     const before = snapshot(base);
-    const beneath = await openRoot(strategy);
+    const beneath = await openRoot(strategy, calls);
     // Each of these names the outside directory when its symlink is followed.
     const hostile: Names[] = [
       ["out"],
@@ -198,7 +203,7 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
     fs.symlinkSync("../outside/canary", path.join(root, "rel"));
     fs.symlinkSync(outside, path.join(root, "dirlink"));
     const outsideBefore = snapshot(outside);
-    const beneath = await openRoot(strategy);
+    const beneath = await openRoot(strategy, calls);
     for (const link of ["abs", "rel"]) {
       const results = await outcomes({
         openRead: () => beneath.openFile([link], "r"),
@@ -256,7 +261,7 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
   it("refuses names that are not a single name, for every operation", async () => {
     fs.writeFileSync(path.join(root, "inside"), "inside");
     const before = snapshot(base);
-    const beneath = await openRoot(strategy);
+    const beneath = await openRoot(strategy, calls);
     const bad: Array<[unknown, string]> = [
       ["..", "Invalid"],
       [".", "Invalid"],
@@ -283,7 +288,7 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
   });
 
   it("refuses to remove, rename or replace the root itself", async () => {
-    const beneath = await openRoot(strategy);
+    const beneath = await openRoot(strategy, calls);
     expect(await outcomes({
       unlink: () => beneath.unlink([]),
       rmdir: () => beneath.rmdir([]),
@@ -307,7 +312,7 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
   });
 
   it("refuses to open or truncate special files and keeps its descriptors to itself", async () => {
-    const beneath = await openRoot(strategy);
+    const beneath = await openRoot(strategy, calls);
     await beneath.mkdir(["a"], 0o755);
     await beneath.mkdir(["a", "b"], 0o755);
     await beneath.mkdir(["a", "b", "c"], 0o755);
@@ -358,7 +363,7 @@ describe.each<BeneathStrategy>(["proc-fd", "lstat-check"])("BeneathRoot (%s)", (
   });
 
   it("waits for running operations on close and refuses new ones", async () => {
-    const beneath = await openRoot(strategy);
+    const beneath = await openRoot(strategy, calls);
     await beneath.mkdir(["d"], 0o755);
     const running = beneath.readdir(["d"]);
     await beneath.close();
@@ -388,9 +393,28 @@ describe("BeneathRoot.open", () => {
   });
 });
 
-describe("BeneathRoot (proc-fd) under a concurrent swap", () => {
+/**
+ * Swaps `real` (a directory) and `link` (a symlink to outside) in and out of the name `sw`, in
+ * another process (so that it races with calls made on this thread too), until `stop` exists;
+ * then prints how many swaps it made, leaving both under their own names.
+ */
+const SWAPPER = `
+const fs = require("node:fs");
+const at = (name) => require("node:path").join(process.argv[1], name);
+let flips = 0;
+while (!fs.existsSync(at("stop"))) {
+  fs.renameSync(at("real"), at("sw"));
+  fs.renameSync(at("sw"), at("real"));
+  fs.renameSync(at("link"), at("sw"));
+  fs.renameSync(at("sw"), at("link"));
+  flips++;
+}
+console.log(flips);
+`;
+
+describe.each<BeneathCalls>(["sync", "threadpool"])("BeneathRoot (proc-fd, %s calls) under a concurrent swap", (calls) => {
   it("never reaches outside while a directory on the path flips between a real directory and a symlink", async () => {
-    const beneath = await openRoot("proc-fd");
+    const beneath = await openRoot("proc-fd", calls);
     fs.mkdirSync(path.join(root, "real", "deep"), { recursive: true });
     fs.writeFileSync(path.join(root, "real", "f"), "inside");
     fs.writeFileSync(path.join(root, "real", "deep", "f"), "inside");
@@ -403,17 +427,12 @@ describe("BeneathRoot (proc-fd) under a concurrent swap", () => {
     const outsideBefore = snapshot(outside);
 
     let stop = false;
-    let flips = 0;
-    const at = (...names: string[]) => path.join(root, ...names);
-    const swapper = (async () => {
-      while (!stop) {
-        await fs.promises.rename(at("real"), at("sw"));
-        await fs.promises.rename(at("sw"), at("real"));
-        await fs.promises.rename(at("link"), at("sw"));
-        await fs.promises.rename(at("sw"), at("link"));
-        flips++;
-      }
-    })();
+    // The stop file sits beside the root: inside it, the workers' operations would see it.
+    const stopFile = path.join(base, "stop");
+    const swapper = spawn(process.execPath, ["-e", SWAPPER.replace('at("stop")', JSON.stringify(stopFile)), root], { stdio: ["ignore", "pipe", "inherit"] });
+    let swapperOut = "";
+    swapper.stdout.on("data", (chunk: Buffer) => (swapperOut += chunk.toString()));
+    const swapperDone = new Promise<number | null>((resolve) => swapper.on("exit", resolve));
 
     const counts = { ok: 0, refused: 0 };
     const wrong: string[] = [];
@@ -426,6 +445,8 @@ describe("BeneathRoot (proc-fd) under a concurrent swap", () => {
     };
     const worker = async (id: number) => {
       while (!stop) {
+        // Synchronous calls that fail at once never wait: let the timer below run.
+        await new Promise(setImmediate);
         for (const file of [["sw", "f"], ["sw", "deep", "f"]]) {
           await attempt(async () => {
             const handle = await beneath.openFile(file, "r+");
@@ -469,10 +490,12 @@ describe("BeneathRoot (proc-fd) under a concurrent swap", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     stop = true;
-    await Promise.all([swapper, ...workers]);
+    await Promise.all(workers);
+    fs.writeFileSync(stopFile, "");
+    expect(await swapperDone).toBe(0);
 
     expect(wrong).toEqual([]);
-    expect(flips).toBeGreaterThan(0);
+    expect(Number(swapperOut)).toBeGreaterThan(0);
     expect(counts.ok).toBeGreaterThan(0);
     expect(counts.refused).toBeGreaterThan(0);
     expect(snapshot(outside)).toEqual(outsideBefore);

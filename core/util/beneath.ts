@@ -15,9 +15,21 @@ export type FileTime = Date | number | bigint;
  */
 export type BeneathStrategy = "proc-fd" | "lstat-check";
 
+/**
+ * Where the quick system calls run (lookups, opens by path, creates, renames, attribute
+ * changes): `threadpool` (libuv's, as node:fs' asynchronous calls) or `sync` (on the calling
+ * thread). A thread-pool hop costs 50–100 µs in a busy server, several times such a call on a
+ * local disk, so `sync` makes metadata operations several times faster where the disk answers
+ * at once; where it may not (a network or FUSE file system), it would stall the event loop.
+ * Data and bulk calls (reads, writes, readdir, truncate, fsync) always use the thread pool.
+ */
+export type BeneathCalls = "sync" | "threadpool";
+
 export interface BeneathRootOptions {
   /** Default: `proc-fd` where /proc/self/fd works, `lstat-check` elsewhere. */
   strategy?: BeneathStrategy;
+  /** Default: `sync` when the root is on a local disk file system (Linux), `threadpool` otherwise. */
+  calls?: BeneathCalls;
 }
 
 /** Linux's O_PATH (node:fs does not export it); one value on every architecture Node supports. */
@@ -31,7 +43,7 @@ const MAX_TARGET_BYTES = 4095;
 interface ResolvedNode {
   /** Following this path reaches the node, never anything a symlink at the node points to. */
   readonly path: string;
-  readonly stats: fs.Stats;
+  readonly stats: fs.Stats | fs.BigIntStats;
   /** Extra open() flags that keep an open of `path` from following a symlink. */
   readonly noFollow: number;
 }
@@ -64,6 +76,7 @@ interface ResolvedNode {
 export class BeneathRoot {
   /** A path that names the root: its descriptor's magic link, or the plain path. */
   private readonly rootPath: string;
+  private readonly sys: Syscalls;
   private closing: Promise<void> | null = null;
   private active = 0;
   private drained: (() => void) | null = null;
@@ -72,15 +85,18 @@ export class BeneathRoot {
     /** The root's absolute path, for messages and logs. */
     readonly root: string,
     readonly strategy: BeneathStrategy,
+    readonly calls: BeneathCalls,
     private readonly rootFd: number,
   ) {
     this.rootPath = strategy === "proc-fd" ? fdPath(rootFd) : root;
+    this.sys = calls === "sync" ? SYNC_CALLS : THREADPOOL_CALLS;
   }
 
   /** Opens `root`, which must be an existing directory (it is not created). */
   static async open(root: string, options: BeneathRootOptions = {}): Promise<BeneathRoot> {
     const absolute = path.resolve(root);
     const wanted = options.strategy ?? (process.platform === "linux" ? "proc-fd" : "lstat-check");
+    const calls = options.calls ?? ((await onLocalDisk(absolute)) ? "sync" : "threadpool");
     if (wanted === "proc-fd") {
       let fd: number;
       try {
@@ -88,7 +104,7 @@ export class BeneathRoot {
       } catch (err) {
         throw toFsError(err, `cannot open root ${absolute}`);
       }
-      if (procFdWorks(fd)) return new BeneathRoot(absolute, "proc-fd", fd);
+      if (procFdWorks(fd)) return new BeneathRoot(absolute, "proc-fd", calls, fd);
       closeQuietly(fd);
       if (options.strategy === "proc-fd") {
         throw fsError("NotSupported", `/proc/self/fd does not work here: cannot serve ${absolute} race-free`);
@@ -101,14 +117,14 @@ export class BeneathRoot {
       throw toFsError(err, `cannot open root ${absolute}`);
     }
     if (!stats.isDirectory()) throw fsError("NotDir", `root ${absolute} is not a directory`);
-    return new BeneathRoot(absolute, "lstat-check", -1);
+    return new BeneathRoot(absolute, "lstat-check", calls, -1);
   }
 
   /** The node at `names`, never following it: a symlink is described, not its target. */
   lstat(names: Names): Promise<fs.BigIntStats> {
     return this.run("lstat", names, async () => {
-      if (names.length === 0) return await fs.promises.stat(this.rootPath, { bigint: true });
-      return await this.atEntry(names, (entry) => fs.promises.lstat(entry, { bigint: true }));
+      if (names.length === 0) return await this.sys.stat(this.rootPath);
+      return await this.atEntry(names, (entry) => this.sys.lstat(entry));
     });
   }
 
@@ -134,16 +150,14 @@ export class BeneathRoot {
   createFile(names: Names, mode: number): Promise<void> {
     return this.run("create", names, () => {
       checkMode(mode);
-      return this.atEntry(names, async (entry) => closeFd(await openFd(entry, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode)));
+      return this.atEntry(names, async (entry) => this.sys.close(await this.sys.open(entry, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode)));
     });
   }
 
   mkdir(names: Names, mode: number): Promise<void> {
     return this.run("mkdir", names, () => {
       checkMode(mode);
-      return this.atEntry(names, async (entry) => {
-        await fs.promises.mkdir(entry, { mode });
-      });
+      return this.atEntry(names, (entry) => this.sys.mkdir(entry, mode));
     });
   }
 
@@ -151,27 +165,27 @@ export class BeneathRoot {
   symlink(names: Names, target: string): Promise<void> {
     return this.run("symlink", names, () => {
       checkTarget(target);
-      return this.atEntry(names, (entry) => fs.promises.symlink(target, entry));
+      return this.atEntry(names, (entry) => this.sys.symlink(target, entry));
     });
   }
 
   readlink(names: Names): Promise<string> {
-    return this.run("readlink", names, () => this.atEntry(names, (entry) => fs.promises.readlink(entry)));
+    return this.run("readlink", names, () => this.atEntry(names, (entry) => this.sys.readlink(entry)));
   }
 
   unlink(names: Names): Promise<void> {
-    return this.run("unlink", names, () => this.atEntry(names, (entry) => fs.promises.unlink(entry)));
+    return this.run("unlink", names, () => this.atEntry(names, (entry) => this.sys.unlink(entry)));
   }
 
   rmdir(names: Names): Promise<void> {
-    return this.run("rmdir", names, () => this.atEntry(names, (entry) => fs.promises.rmdir(entry)));
+    return this.run("rmdir", names, () => this.atEntry(names, (entry) => this.sys.rmdir(entry)));
   }
 
   /** Moves a name; neither name is followed, and both parents are resolved below the root. */
   rename(from: Names, to: Names): Promise<void> {
     return this.run("rename", from, () => {
       checkNames(to);
-      return this.atEntry(from, (source) => this.atEntry(to, (target) => fs.promises.rename(source, target)));
+      return this.atEntry(from, (source) => this.atEntry(to, (target) => this.sys.rename(source, target)));
     });
   }
 
@@ -179,7 +193,7 @@ export class BeneathRoot {
   link(existing: Names, newNames: Names): Promise<void> {
     return this.run("link", existing, () => {
       checkNames(newNames);
-      return this.atEntry(existing, (source) => this.atEntry(newNames, (target) => fs.promises.link(source, target)));
+      return this.atEntry(existing, (source) => this.atEntry(newNames, (target) => this.sys.link(source, target)));
     });
   }
 
@@ -189,7 +203,7 @@ export class BeneathRoot {
       checkMode(mode);
       return this.atNode(names, (node) => {
         if (node.stats.isSymbolicLink()) throw fsError("NotSupported", `cannot chmod symlink ${describe(names)}`);
-        return fs.promises.chmod(node.path, mode);
+        return this.sys.chmod(node.path, mode);
       });
     });
   }
@@ -199,8 +213,8 @@ export class BeneathRoot {
     return this.run("chown", names, async () => {
       checkId(uid, "uid");
       checkId(gid, "gid");
-      if (names.length === 0) return await fs.promises.chown(this.rootPath, uid, gid);
-      return await this.atEntry(names, (entry) => fs.promises.lchown(entry, uid, gid));
+      if (names.length === 0) return await this.sys.chown(this.rootPath, uid, gid);
+      return await this.atEntry(names, (entry) => this.sys.lchown(entry, uid, gid));
     });
   }
 
@@ -209,8 +223,8 @@ export class BeneathRoot {
     return this.run("utimes", names, async () => {
       const a = toSeconds(atime);
       const m = toSeconds(mtime);
-      if (names.length === 0) return await fs.promises.utimes(this.rootPath, a, m);
-      return await this.atEntry(names, (entry) => fs.promises.lutimes(entry, a, m));
+      if (names.length === 0) return await this.sys.utimes(this.rootPath, a, m);
+      return await this.atEntry(names, (entry) => this.sys.lutimes(entry, a, m));
     });
   }
 
@@ -307,14 +321,13 @@ export class BeneathRoot {
     if (this.strategy === "lstat-check") {
       await this.checkDirectories(names, names.length - 1);
       const full = path.join(this.root, ...names);
-      const stats = names.length === 0 ? await fs.promises.stat(full) : await fs.promises.lstat(full);
+      const stats = names.length === 0 ? await this.sys.stat(full) : await this.sys.lstat(full);
       return await op({ path: full, stats, noFollow: O_NOFOLLOW });
     }
-    if (names.length === 0) return await op({ path: this.rootPath, stats: await fstat(this.rootFd), noFollow: 0 });
-    const node = await this.atEntry(names, (entry) => openFd(entry, O_PATH | O_NOFOLLOW));
+    if (names.length === 0) return await op({ path: this.rootPath, stats: await this.sys.fstat(this.rootFd), noFollow: 0 });
+    const node = await this.atEntry(names, (entry) => this.sys.open(entry, O_PATH | O_NOFOLLOW));
     try {
-      // Asynchronous: on a network file system below the root, fstat may wait for the server.
-      return await op({ path: fdPath(node), stats: await fstat(node), noFollow: 0 });
+      return await op({ path: fdPath(node), stats: await this.sys.fstat(node), noFollow: 0 });
     } finally {
       closeQuietly(node);
     }
@@ -329,7 +342,7 @@ export class BeneathRoot {
     let fd = this.rootFd;
     try {
       for (let i = 0; i < depth; i++) {
-        const next = await openFd(`${fdPath(fd)}/${names[i]}`, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+        const next = await this.sys.open(`${fdPath(fd)}/${names[i]}`, O_PATH | O_DIRECTORY | O_NOFOLLOW);
         if (fd !== this.rootFd) closeQuietly(fd);
         fd = next;
       }
@@ -343,7 +356,7 @@ export class BeneathRoot {
   /** lstat-check: each of the first `depth` names must be a directory, not a symlink (racy). */
   private async checkDirectories(names: Names, depth: number): Promise<void> {
     for (let i = 1; i <= depth; i++) {
-      const stats = await fs.promises.lstat(path.join(this.root, ...names.slice(0, i)));
+      const stats = await this.sys.lstat(path.join(this.root, ...names.slice(0, i)));
       if (!stats.isDirectory()) throw fsError("NotDir", `${describe(names.slice(0, i))} is not a directory`);
     }
   }
@@ -398,7 +411,7 @@ function checkId(id: number, what: string): void {
   if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw fsError("Invalid", `invalid ${what} ${id}`);
 }
 
-function checkRegularFile(stats: fs.Stats, names: Names): void {
+function checkRegularFile(stats: fs.Stats | fs.BigIntStats, names: Names): void {
   if (stats.isDirectory()) throw fsError("IsDir", `${describe(names)} is a directory`);
   if (!stats.isFile()) throw fsError("Invalid", `${describe(names)} is not a regular file`);
 }
@@ -461,12 +474,87 @@ function openFd(file: string, flags: number, mode?: number): Promise<number> {
   return new Promise((resolve, reject) => fs.open(file, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+/** The quick system calls BeneathRoot makes, on one thread or the other (see BeneathCalls). */
+interface Syscalls {
+  open(file: string, flags: number, mode?: number): Promise<number>;
+  close(fd: number): Promise<void>;
+  fstat(fd: number): Promise<fs.Stats>;
+  stat(file: string): Promise<fs.BigIntStats>;
+  lstat(file: string): Promise<fs.BigIntStats>;
+  mkdir(file: string, mode: number): Promise<void>;
+  symlink(target: string, file: string): Promise<void>;
+  readlink(file: string): Promise<string>;
+  unlink(file: string): Promise<void>;
+  rmdir(file: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  link(existing: string, file: string): Promise<void>;
+  chmod(file: string, mode: number): Promise<void>;
+  chown(file: string, uid: number, gid: number): Promise<void>;
+  lchown(file: string, uid: number, gid: number): Promise<void>;
+  utimes(file: string, atime: number | Date, mtime: number | Date): Promise<void>;
+  lutimes(file: string, atime: number | Date, mtime: number | Date): Promise<void>;
 }
 
-function fstat(fd: number): Promise<fs.Stats> {
-  return new Promise((resolve, reject) => fs.fstat(fd, (err, stats) => (err ? reject(err) : resolve(stats))));
+const THREADPOOL_CALLS: Syscalls = {
+  open: openFd,
+  close: (fd) => new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve()))),
+  fstat: (fd) => new Promise((resolve, reject) => fs.fstat(fd, (err, stats) => (err ? reject(err) : resolve(stats)))),
+  stat: (file) => fs.promises.stat(file, { bigint: true }),
+  lstat: (file) => fs.promises.lstat(file, { bigint: true }),
+  mkdir: async (file, mode) => {
+    await fs.promises.mkdir(file, { mode });
+  },
+  symlink: (target, file) => fs.promises.symlink(target, file),
+  readlink: (file) => fs.promises.readlink(file),
+  unlink: (file) => fs.promises.unlink(file),
+  rmdir: (file) => fs.promises.rmdir(file),
+  rename: (from, to) => fs.promises.rename(from, to),
+  link: (existing, file) => fs.promises.link(existing, file),
+  chmod: (file, mode) => fs.promises.chmod(file, mode),
+  chown: (file, uid, gid) => fs.promises.chown(file, uid, gid),
+  lchown: (file, uid, gid) => fs.promises.lchown(file, uid, gid),
+  utimes: (file, atime, mtime) => fs.promises.utimes(file, atime, mtime),
+  lutimes: (file, atime, mtime) => fs.promises.lutimes(file, atime, mtime),
+};
+
+/** The same calls made at once on the calling thread; a failure still arrives as a rejection. */
+const SYNC_CALLS: Syscalls = {
+  open: async (file, flags, mode) => fs.openSync(file, flags, mode),
+  close: async (fd) => fs.closeSync(fd),
+  fstat: async (fd) => fs.fstatSync(fd),
+  stat: async (file) => fs.statSync(file, { bigint: true }),
+  lstat: async (file) => fs.lstatSync(file, { bigint: true }),
+  mkdir: async (file, mode) => {
+    fs.mkdirSync(file, { mode });
+  },
+  symlink: async (target, file) => fs.symlinkSync(target, file),
+  readlink: async (file) => fs.readlinkSync(file),
+  unlink: async (file) => fs.unlinkSync(file),
+  rmdir: async (file) => fs.rmdirSync(file),
+  rename: async (from, to) => fs.renameSync(from, to),
+  link: async (existing, file) => fs.linkSync(existing, file),
+  chmod: async (file, mode) => fs.chmodSync(file, mode),
+  chown: async (file, uid, gid) => fs.chownSync(file, uid, gid),
+  lchown: async (file, uid, gid) => fs.lchownSync(file, uid, gid),
+  utimes: async (file, atime, mtime) => fs.utimesSync(file, atime, mtime),
+  lutimes: async (file, atime, mtime) => fs.lutimesSync(file, atime, mtime),
+};
+
+/**
+ * Linux file systems whose metadata calls are answered by the local kernel and disk (statfs
+ * f_type magic numbers): ext2/3/4, XFS, Btrfs, tmpfs, ramfs, F2FS, ZFS, bcachefs, overlayfs.
+ * Anything else (NFS, SMB, FUSE, unknown) may wait on a network.
+ */
+const LOCAL_DISK_TYPES = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x858458f6, 0xf2f52010, 0x2fc12fc1, 0xca451a4e, 0x794c7630]);
+
+/** True when `dir` is on a local disk file system (Linux only: elsewhere statfs types are not magic numbers). */
+async function onLocalDisk(dir: string): Promise<boolean> {
+  if (process.platform !== "linux") return false;
+  try {
+    return LOCAL_DISK_TYPES.has((await fs.promises.statfs(dir)).type);
+  } catch {
+    return false;
+  }
 }
 
 function closeQuietly(fd: number): void {

@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,6 +61,33 @@ describe("FolderIndex", () => {
     index.bindRoot("root2", "7", "3:100");
     expect(index.byNode("x")).toBeNull();
     expect(index.pathOf("root2")).toEqual([]);
+  });
+
+  it("answers from changes not yet written, and writes them before a query by inode or content id and at close", () => {
+    index.put(node("a", "root", "docs", "10:1"));
+    index.put(node("b", "a", "old.txt", "11:1", "c1"));
+    index.flush();
+    index.move("b", "root", "new.txt");
+    index.setListed("a", "1:2");
+    index.remove("a");
+    index.put(node("d", "root", "d.txt", "13:1", "c3"));
+    // A second connection sees what is written so far: nothing of the above yet.
+    const written = new Database(join(dir, "index.db"), { readonly: true });
+    const names = () => written.prepare("SELECT name FROM nodes ORDER BY name").pluck().all();
+    expect(names()).toEqual(["", "docs", "old.txt"]);
+    expect(index.pathOf("b")).toEqual(["new.txt"]);
+    expect(index.byNode("a")).toBeNull();
+    expect(index.byInode("7", "10:1")).toBeNull();
+    expect(names()).toEqual(["", "d.txt", "new.txt"]);
+    index.setOwner("d", 1000, 1000);
+    expect(index.byContent("c3")).toMatchObject({ nodeId: "d", ownerUid: 1000 });
+    index.move("d", "root", "e.txt");
+    index.close();
+    expect(names()).toEqual(["", "e.txt", "new.txt"]);
+    written.close();
+    index = new FolderIndex(join(dir, "index.db"));
+    index.bindRoot("root", "7", "2:100");
+    expect(index.byNode("d")).toMatchObject({ name: "e.txt", ownerUid: 1000, ownerGid: 1000 });
   });
 
   it("refuses to name a node whose parents loop back on themselves", () => {

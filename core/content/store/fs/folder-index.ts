@@ -52,18 +52,29 @@ const toNode = (row: Row): FolderNode => ({
 const MAX_DEPTH = 4096;
 /** Rows kept in memory: every operation reads its node's row and those of its parents. */
 const CACHED_ROWS = 50_000;
+/** Changes wait at most this long (or for this many more) before they are written in one transaction. */
+const WRITE_BEHIND_MS = 20;
+const WRITE_BEHIND_ROWS = 512;
 
 /**
  * The folder layout's map between the share's metadata nodes and the files on disk: for each
  * node, the (device, inode) it stands for and a name it has, so that a file handle (which holds
  * the node id) finds its file again after a restart, and a node whose inode now holds another
  * file is known to be stale. A file renamed on disk keeps its node (found again by inode).
+ *
+ * Changes are kept in memory and written behind, many to a transaction (every 20 ms, and before
+ * a query by inode or content id): one transaction per change cost more than the create it
+ * records. Like a commit that SQLite (synchronous=NORMAL) had not synced yet, a change lost in a
+ * crash only makes its node's handle stale; the file is found again by the next listing.
  */
 export class FolderIndex {
   private readonly db: Database.Database;
   private readonly statements;
   /** Rows by node id as the database holds them (null: no such row); every change here drops its entry. */
   private readonly rows = new LruMap<string, FolderNode | null>(CACHED_ROWS);
+  /** Rows changed since the last write, as they now are (null: removed); they win over `rows`. */
+  private pending = new Map<string, FolderNode | null>();
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -87,16 +98,13 @@ export class FolderIndex {
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     this.statements = {
-      put: this.db.prepare<[string, string | null, string, string, string, string | null, number | null, number | null]>(
-        "INSERT OR REPLACE INTO nodes (node_id, parent_id, name, dev, ino, content_id, owner_uid, owner_gid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      put: this.db.prepare<[string, string | null, string, string, string, string | null, string | null, number | null, number | null]>(
+        "INSERT OR REPLACE INTO nodes (node_id, parent_id, name, dev, ino, content_id, listed, owner_uid, owner_gid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       byNode: this.db.prepare<[string], Row>("SELECT * FROM nodes WHERE node_id = ?"),
       byContent: this.db.prepare<[string], Row>("SELECT * FROM nodes WHERE content_id = ?"),
       byInode: this.db.prepare<[string, string], Row>("SELECT * FROM nodes WHERE dev = ? AND ino = ?"),
       remove: this.db.prepare<[string]>("DELETE FROM nodes WHERE node_id = ?"),
-      listed: this.db.prepare<[string | null, string]>("UPDATE nodes SET listed = ? WHERE node_id = ?"),
-      move: this.db.prepare<[string, string, string]>("UPDATE nodes SET parent_id = ?, name = ? WHERE node_id = ?"),
-      owner: this.db.prepare<[number | null, number | null, string]>("UPDATE nodes SET owner_uid = ?, owner_gid = ? WHERE node_id = ?"),
       getMeta: this.db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE name = ?"),
       setMeta: this.db.prepare<[string, string]>("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)"),
     };
@@ -111,6 +119,7 @@ export class FolderIndex {
     const bound = this.statements.getMeta.get("root")?.value;
     const identity = `${rootId} ${dev} ${ino}`;
     if (bound !== identity) {
+      this.pending.clear();
       this.db.exec("DELETE FROM nodes");
       this.rows.clear();
       this.statements.setMeta.run("root", identity);
@@ -119,11 +128,12 @@ export class FolderIndex {
   }
 
   put(node: Omit<FolderNode, "listed">): void {
-    this.statements.put.run(node.nodeId, node.parentId, node.name, node.dev, node.ino, node.contentId, node.ownerUid, node.ownerGid);
-    this.rows.delete(node.nodeId);
+    this.change(node.nodeId, { ...node, listed: null });
   }
 
   byNode(nodeId: string): FolderNode | null {
+    const changed = this.pending.get(nodeId);
+    if (changed !== undefined) return changed;
     const cached = this.rows.get(nodeId);
     if (cached !== undefined) return cached;
     const row = this.statements.byNode.get(nodeId);
@@ -133,34 +143,32 @@ export class FolderIndex {
   }
 
   byContent(contentId: string): FolderNode | null {
+    this.flush();
     const row = this.statements.byContent.get(contentId);
     return row ? toNode(row) : null;
   }
 
   byInode(dev: string, ino: string): FolderNode | null {
+    this.flush();
     const row = this.statements.byInode.get(dev, ino);
     return row ? toNode(row) : null;
   }
 
   remove(nodeId: string): void {
-    this.statements.remove.run(nodeId);
-    this.rows.delete(nodeId);
+    this.change(nodeId, null);
   }
 
   setListed(nodeId: string, stamp: string | null): void {
-    this.statements.listed.run(stamp, nodeId);
-    this.rows.delete(nodeId);
+    this.update(nodeId, { listed: stamp });
   }
 
   /** The node is now (also) named `name` in `parentId`. */
   move(nodeId: string, parentId: string, name: string): void {
-    this.statements.move.run(parentId, name, nodeId);
-    this.rows.delete(nodeId);
+    this.update(nodeId, { parentId, name });
   }
 
   setOwner(nodeId: string, uid: number | null, gid: number | null): void {
-    this.statements.owner.run(uid, gid, nodeId);
-    this.rows.delete(nodeId);
+    this.update(nodeId, { ownerUid: uid, ownerGid: gid });
   }
 
   /** The names from the root down to the node; null when the node or one of its parents is unknown. */
@@ -175,7 +183,49 @@ export class FolderIndex {
     return node ? names.reverse() : null;
   }
 
+  /** Writes the changes kept in memory, in one transaction. */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.pending.size === 0) return;
+    const changes = this.pending;
+    const write = this.db.transaction(() => {
+      for (const [nodeId, node] of changes) {
+        if (node) this.statements.put.run(nodeId, node.parentId, node.name, node.dev, node.ino, node.contentId, node.listed, node.ownerUid, node.ownerGid);
+        else this.statements.remove.run(nodeId);
+      }
+    });
+    write();
+    // Only once written: a failure (a full disk) keeps them pending, and the next flush tries again.
+    this.pending = new Map();
+    for (const [nodeId, node] of changes) this.rows.set(nodeId, node);
+  }
+
   close(): void {
+    this.flush();
     this.db.close();
+  }
+
+  /** Changes an existing row (a node the index does not know stays unknown). */
+  private update(nodeId: string, fields: Partial<FolderNode>): void {
+    const node = this.byNode(nodeId);
+    if (node) this.change(nodeId, { ...node, ...fields });
+  }
+
+  private change(nodeId: string, node: FolderNode | null): void {
+    this.pending.set(nodeId, node);
+    if (this.pending.size >= WRITE_BEHIND_ROWS) this.flush();
+    else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flushLater(), WRITE_BEHIND_MS).unref();
+  }
+
+  /** The timer's flush: a failure is tried again later, and meanwhile reported by the next query that flushes. */
+  private flushLater(): void {
+    this.flushTimer = null;
+    try {
+      this.flush();
+    } catch {
+      this.flushTimer = setTimeout(() => this.flushLater(), WRITE_BEHIND_MS * 50);
+    }
+    this.flushTimer?.unref();
   }
 }
