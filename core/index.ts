@@ -27,6 +27,7 @@ export {
   validateConfig,
   type ConfigIssue,
   type ContentStoreConfig,
+  type ControlConfig,
   type DittoConfig,
   type LogLevel,
   type MetadataStoreConfig,
@@ -45,6 +46,20 @@ export {
 export { Registry } from "./registry/registry.js";
 export type { Share } from "./registry/share.js";
 export type { RemoteCacheEvents, RemoteCacheStatus, RemoteFailure, UploadInFlight } from "./content/remote-status.js";
+
+// The control contract (status, events, share actions) and its HTTP binding and client.
+export {
+  ControlError,
+  type ControlApi,
+  type ControlErrorCode,
+  type ControlEvent,
+  type ListenerInfo,
+  type ServerStatus,
+  type ShareStatus,
+} from "./control/contract.js";
+export { ServerControl } from "./control/server-control.js";
+export { startControlHttp, type ControlHttp, type ControlHttpOptions } from "./control/http.js";
+export { HttpControlClient } from "./control/http-client.js";
 
 // Errors stores and services throw, and logging.
 export { FsError, isFsError, type FsErrorCode } from "./errors.js";

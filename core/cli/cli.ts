@@ -6,6 +6,8 @@ import { ConfigError } from "../config/errors.js";
 import { defaultConfig } from "../config/defaults.js";
 import { loadConfig } from "../config/load.js";
 import { isLogLevel, LOG_LEVELS, type DittoConfig, type LogLevel } from "../config/types.js";
+import { startControlHttp, type ControlHttp } from "../control/http.js";
+import { ServerControl } from "../control/server-control.js";
 import { buildServer } from "../server/build.js";
 import { isLogFormat, LOG_FORMATS, type LogFormat, type Logger } from "../util/logger.js";
 import { hostPort, listeningLines } from "./output.js";
@@ -179,11 +181,21 @@ async function serveCommand(args: readonly string[], io: CliIo): Promise<number>
       return EXIT_FAILURE;
     }
     const { server, nfs, portmap } = built;
+    const control = new ServerControl(built, config, { version: packageVersion(), startedAt: new Date() });
+    let controlHttp: ControlHttp | null = null;
+    const stopAll = async () => {
+      control.close();
+      await controlHttp?.close();
+      await server.stop();
+    };
     try {
       await server.start();
+      if (config.control.enabled) {
+        controlHttp = await startControlHttp({ api: control, logger, bind: config.control.bind, port: config.control.port });
+      }
     } catch (err) {
       io.stderr(`dittofs: cannot start: ${(err as Error).message}`);
-      await server.stop().catch((stopErr: unknown) => logger.error({ err: stopErr }, "cleanup after a failed start failed"));
+      await stopAll().catch((stopErr: unknown) => logger.error({ err: stopErr }, "cleanup after a failed start failed"));
       return EXIT_FAILURE;
     }
 
@@ -197,12 +209,14 @@ async function serveCommand(args: readonly string[], io: CliIo): Promise<number>
         shares: server.registry.shares().map((share) => share.name),
       });
       for (const line of lines) io.stdout(line);
+      // The token goes to standard output only, never to the logs.
+      if (controlHttp) io.stdout(`Control API on ${controlHttp.url} with bearer token ${controlHttp.token}`);
       io.stdout("ready");
     }
 
     await stopRequested;
     try {
-      await server.stop();
+      await stopAll();
     } catch (err) {
       logger.error({ err }, "graceful stop failed");
       io.stderr(`dittofs: stop failed: ${(err as Error).message}`);

@@ -84,6 +84,7 @@ describe("valid configs", () => {
           idleTimeout: 900_000,
         },
       },
+      control: { enabled: false, bind: "127.0.0.1", port: 12080 },
       cache: { maxDirtyBytes: 64 * 2 ** 20, flushAfter: 5000 },
       metadata: { stores: { meta: { type: "memory" } } },
       content: { stores: { data: { type: "memory" } } },
@@ -242,7 +243,7 @@ describe("errors name the key path and what was expected", () => {
     [
       "unknown top-level key",
       (c) => (c.sharez = []),
-      ["sharez: unknown key (expected one of: logging, server, adapters, cache, metadata, content, shares)"],
+      ["sharez: unknown key (expected one of: logging, server, adapters, control, cache, metadata, content, shares)"],
     ],
     [
       "unknown key in a share",

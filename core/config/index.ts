@@ -1,5 +1,6 @@
 export type {
   ContentStoreConfig,
+  ControlConfig,
   DittoConfig,
   LogLevel,
   MetadataStoreConfig,

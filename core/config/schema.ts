@@ -510,6 +510,11 @@ export const configSchema = mapping({
     }).prefault({}),
     smb: smbAdapter.prefault({}),
   }).prefault({}),
+  control: mapping({
+    enabled: bool.default(false),
+    bind: address.default("127.0.0.1"),
+    port: port.default(12080),
+  }).prefault({}),
   cache: mapping({
     max_dirty_bytes: size(MiB, 64 * GiB).default(64 * MiB),
     flush_after: duration(3_600_000).default(5_000),
@@ -538,6 +543,7 @@ export const configSchema = mapping({
       portmap: { ...raw.adapters.portmap },
       smb: raw.adapters.smb,
     },
+    control: { ...raw.control },
     cache: { maxDirtyBytes: raw.cache.max_dirty_bytes, flushAfter: raw.cache.flush_after },
     metadata: { stores: raw.metadata.stores },
     content: { stores: raw.content.stores },

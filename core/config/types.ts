@@ -21,6 +21,8 @@ export interface DittoConfig {
     portmap: PortmapAdapterConfig;
     smb: SmbAdapterConfig;
   };
+  /** The control API over HTTP (status and events for a browser or a script); off by default. */
+  control: ControlConfig;
   cache: {
     /** Bytes of unstable writes held in memory before write-back. */
     maxDirtyBytes: number;
@@ -80,6 +82,13 @@ export interface SmbUserConfig {
   uid: number;
   gid: number;
   gids: number[];
+}
+
+export interface ControlConfig {
+  enabled: boolean;
+  bind: string;
+  /** 0 picks a free port. */
+  port: number;
 }
 
 export interface PortmapAdapterConfig {

@@ -62,6 +62,8 @@ export interface DittofsConfigOptions {
   cache?: Record<string, unknown>;
   /** The adapters.smb block, as written in YAML (enabled, port, users…). */
   smb?: Record<string, unknown>;
+  /** Serve the control API on 127.0.0.1, a free port (serve prints its URL and token). */
+  control?: boolean;
 }
 
 export declare function writeDittofsConfig(dir: string, options: DittofsConfigOptions): string;

@@ -54,7 +54,8 @@ export async function ensureBuilt() {
  * options: { nfsPort, mountPort?, maxRecordSize?, logLevel?, metadata: "sqlite"|"memory",
  *            content: "fs"|"memory"|{ folder: dir, revalidateAfter? }|{ s3, cache? }, shares?: [{ name, readOnly?, rootSquash?, allSquash?,
  *            anonymousUid?, anonymousGid?, root?: { uid, gid, mode }, requirePrivilegedPort? }],
- *            nfs?: { more adapters.nfs keys, as written }, cache?: { the cache block, as written } }
+ *            nfs?: { more adapters.nfs keys, as written }, cache?: { the cache block, as written },
+ *            control?: true (the control API on a free loopback port) }
  */
 export function writeDittofsConfig(dir, options) {
   mkdirSync(dir, { recursive: true });
@@ -85,6 +86,7 @@ export function writeDittofsConfig(dir, options) {
     logging: { level: options.logLevel ?? "warn" },
     server: { shutdown_timeout: "5s" },
     adapters: { nfs, ...(options.smb ? { smb: options.smb } : {}) },
+    ...(options.control ? { control: { enabled: true, port: 0 } } : {}),
     ...(options.cache ? { cache: options.cache } : {}),
     metadata: { stores: { meta: metadataStore(dir, metadata) } },
     content: { stores: { data: contentStore(dir, content) } },

@@ -1,0 +1,94 @@
+import { ControlError, type ControlApi, type ControlErrorCode, type ControlEvent, type ServerStatus } from "./contract.js";
+
+const CODES: ReadonlySet<string> = new Set<ControlErrorCode>(["NotFound", "Invalid", "Unauthorized", "Forbidden", "Unavailable", "Internal"]);
+/** Waits before reconnecting a dropped event stream: doubling from the first to the last. */
+const RECONNECT_MS = { first: 250, last: 10_000 };
+/** An event longer than this ends the stream (the server's are a few KiB). */
+const MAX_EVENT_CHARS = 1024 * 1024;
+
+/**
+ * The control contract spoken to a `dittofs serve` over HTTP (see http.ts): for a browser (the
+ * settings UI opened against a headless server) and for tests. Uses only fetch and streams,
+ * which browsers and Node ≥ 20 both have; the event stream is read from fetch (EventSource
+ * cannot send the bearer token) and reconnects after a drop.
+ */
+export class HttpControlClient implements ControlApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  status(): Promise<ServerStatus> {
+    return this.call<ServerStatus>("GET", "/api/status");
+  }
+
+  async retryUploads(share: string): Promise<number> {
+    return (await this.call<{ retried: number }>("POST", `/api/shares/${encodeURIComponent(share)}/retry-uploads`)).retried;
+  }
+
+  async refreshListing(share: string): Promise<boolean> {
+    return (await this.call<{ refreshed: boolean }>("POST", `/api/shares/${encodeURIComponent(share)}/refresh`)).refreshed;
+  }
+
+  subscribe(listener: (event: ControlEvent) => void): () => void {
+    const abort = new AbortController();
+    void (async () => {
+      for (let wait = RECONNECT_MS.first; !abort.signal.aborted; wait = Math.min(wait * 2, RECONNECT_MS.last)) {
+        try {
+          const response = await fetch(`${this.baseUrl}/api/events`, { headers: this.headers(), signal: abort.signal });
+          if (!response.ok || !response.body) throw await errorOf(response);
+          wait = RECONNECT_MS.first;
+          await readEvents(response.body, listener);
+        } catch {
+          // Dropped or refused: try again after a while, until unsubscribed.
+        }
+        if (!abort.signal.aborted) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    })();
+    return () => abort.abort();
+  }
+
+  private async call<T>(method: "GET" | "POST", path: string): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, { method, headers: this.headers() });
+    } catch (err) {
+      throw new ControlError("Unavailable", `cannot reach ${this.baseUrl}: ${(err as Error).message}`);
+    }
+    if (!response.ok) throw await errorOf(response);
+    return (await response.json()) as T;
+  }
+
+  private headers(): Record<string, string> {
+    return { Authorization: `Bearer ${this.token}` };
+  }
+}
+
+async function errorOf(response: Response): Promise<ControlError> {
+  const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+  const code = body?.error?.code;
+  return new ControlError(code && CODES.has(code) ? (code as ControlErrorCode) : "Internal", body?.error?.message ?? `HTTP ${response.status}`);
+}
+
+/** Parses a text/event-stream body, calling `listener` with each event's JSON data, until it ends. */
+async function readEvents(body: ReadableStream<Uint8Array>, listener: (event: ControlEvent) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buffered += decoder.decode(value, { stream: true });
+    for (let end = buffered.indexOf("\n\n"); end !== -1; end = buffered.indexOf("\n\n")) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = block
+        .split("\n")
+        .filter((line) => line.startsWith("data: "))
+        .map((line) => line.slice(6))
+        .join("\n");
+      if (data) listener(JSON.parse(data) as ControlEvent);
+    }
+    if (buffered.length > MAX_EVENT_CHARS) throw new Error("an event too long for this client");
+  }
+}

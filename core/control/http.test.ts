@@ -1,0 +1,155 @@
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateConfig } from "../config/validate.js";
+import { newContentId } from "../content/store.js";
+import { buildServer, type BuiltServer } from "../server/build.js";
+import { silentLogger } from "../util/logger.js";
+import { ControlError, type ControlEvent } from "./contract.js";
+import { HttpControlClient } from "./http-client.js";
+import { startControlHttp, type ControlHttp } from "./http.js";
+import { ServerControl } from "./server-control.js";
+
+let built: BuiltServer;
+let control: ServerControl;
+let http: ControlHttp;
+let client: HttpControlClient;
+
+beforeAll(async () => {
+  const config = validateConfig(
+    {
+      server: { shutdown_timeout: "250ms" },
+      adapters: { nfs: { port: 0 } },
+      metadata: { stores: { meta: { type: "memory" } } },
+      content: { stores: { data: { type: "memory" } } },
+      shares: [
+        { name: "/photos", metadata_store: "meta", content_store: "data" },
+        { name: "/docs", metadata_store: "meta", content_store: "data", read_only: true },
+      ],
+    },
+    "test",
+  );
+  built = await buildServer(config, silentLogger);
+  await built.server.start();
+  control = new ServerControl(built, config, { version: "1.2.3", startedAt: new Date("2026-12-06T10:00:00Z") });
+  http = await startControlHttp({ api: control, logger: silentLogger, bind: "127.0.0.1", port: 0 });
+  client = new HttpControlClient(http.url, http.token);
+});
+
+afterAll(async () => {
+  control?.close();
+  await http?.close();
+  await built?.server.stop();
+});
+
+/** A raw request, for what fetch will not send (another Host) and to see every header. */
+function raw(
+  path: string,
+  { method = "GET", headers = {}, body }: { method?: string; headers?: Record<string, string>; body?: Buffer } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const url = new URL(http.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const bearer = () => ({ Authorization: `Bearer ${http.token}` });
+
+describe("the control API over HTTP", () => {
+  it("reports the server, its listeners and every share", async () => {
+    const status = await client.status();
+    expect(status).toMatchObject({ version: "1.2.3", startedAt: "2026-12-06T10:00:00.000Z" });
+    expect(status.listeners.nfs).toEqual({ bind: "127.0.0.1", port: built.nfs!.port(), mountPort: built.nfs!.mountPort() });
+    expect(status.listeners.smb).toBeNull();
+    expect(status.shares.map((share) => [share.name, share.readOnly, share.contentStore, share.contentKind, share.remote])).toEqual([
+      ["/photos", false, "data", "memory", null],
+      ["/docs", true, "data", "memory", null],
+    ]);
+  });
+
+  it("refuses a missing or wrong token, and names the share it does not know", async () => {
+    await expect(new HttpControlClient(http.url, "wrong").status()).rejects.toMatchObject({ code: "Unauthorized" });
+    const missing = await raw("/api/status");
+    expect(missing.status).toBe(401);
+    expect(missing.headers["www-authenticate"]).toBe('Bearer realm="dittofs"');
+    // A token of another length, and the right token with one character changed.
+    const changed = http.token.slice(0, -1) + (http.token.endsWith("A") ? "B" : "A");
+    expect((await raw("/api/status", { headers: { Authorization: `Bearer ${changed}` } })).status).toBe(401);
+    const unknown = client.retryUploads("/nope");
+    await expect(unknown).rejects.toBeInstanceOf(ControlError);
+    await expect(unknown).rejects.toMatchObject({ code: "NotFound", message: 'no share named "/nope"' });
+    expect(await client.retryUploads("/photos")).toBe(0);
+    expect(await client.refreshListing("/photos")).toBe(false);
+  });
+
+  it("refuses other origins and other hosts, and never answers with CORS headers", async () => {
+    const port = new URL(http.url).port;
+    const foreign = await raw("/api/status", { headers: { ...bearer(), Origin: "http://evil.example" } });
+    expect(foreign.status).toBe(403);
+    const rebound = await raw("/api/status", { headers: { ...bearer(), Host: `evil.example:${port}` } });
+    expect(rebound.status).toBe(403);
+    const same = await raw("/api/status", { headers: { ...bearer(), Origin: `http://127.0.0.1:${port}` } });
+    expect(same.status).toBe(200);
+    const preflight = await raw("/api/status", { method: "OPTIONS", headers: { Origin: "http://evil.example", "Access-Control-Request-Method": "GET" } });
+    for (const answer of [foreign, rebound, same, preflight]) {
+      expect(Object.keys(answer.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+    }
+    expect(same.headers["cache-control"]).toBe("no-store");
+  });
+
+  it("answers wrong methods, unknown routes and oversized bodies with clear errors", async () => {
+    const wrongMethod = await raw("/api/status", { method: "DELETE", headers: bearer() });
+    expect([wrongMethod.status, wrongMethod.headers.allow]).toEqual([405, "GET"]);
+    const unknown = await raw("/api/nothing", { headers: bearer() });
+    expect([unknown.status, JSON.parse(unknown.body).error.code]).toEqual([404, "NotFound"]);
+    const badName = await raw("/api/shares/%E0%A4%A/refresh", { method: "POST", headers: bearer() });
+    expect([badName.status, JSON.parse(badName.body).error.code]).toEqual([400, "Invalid"]);
+    const big = await raw("/api/shares/%2Fphotos/refresh", { method: "POST", headers: bearer(), body: Buffer.alloc(64 * 1024) });
+    expect(big.status).toBe(400);
+    // A small body ("{}") is ignored.
+    const small = await raw("/api/shares/%2Fphotos/refresh", { method: "POST", headers: { ...bearer(), "Content-Type": "application/json" }, body: Buffer.from("{}") });
+    expect([small.status, JSON.parse(small.body)]).toEqual([200, { refreshed: false }]);
+  });
+
+  it("streams each share's status first and again when it changes", async () => {
+    const events: ControlEvent[] = [];
+    const unsubscribe = client.subscribe((event) => events.push(event));
+    try {
+      await expect.poll(() => events.map((event) => event.share.name).sort(), { timeout: 5_000 }).toEqual(["/docs", "/photos"]);
+      const usedBefore = events.find((event) => event.share.name === "/photos")!.share.space!.used;
+      await built.server.registry.content.write("/photos", newContentId(), 0, Buffer.alloc(100_000, 1), "file_sync");
+      await expect
+        .poll(() => events.filter((event) => event.share.name === "/photos").at(-1)!.share.space!.used, { timeout: 5_000 })
+        .toBeGreaterThanOrEqual(usedBefore + 100_000);
+    } finally {
+      unsubscribe();
+    }
+  });
+
+  it("holds at most 16 event streams open", async () => {
+    const url = new URL(http.url);
+    const open: Array<{ destroy(): void }> = [];
+    const openStream = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: url.hostname, port: url.port, path: "/api/events", headers: bearer() }, (res) => {
+          open.push(res);
+          resolve(res.statusCode!);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 17; i++) statuses.push(await openStream());
+      expect(statuses.slice(0, 16).every((status) => status === 200)).toBe(true);
+      expect(statuses[16]).toBe(503);
+    } finally {
+      for (const res of open) res.destroy();
+    }
+  });
+});
