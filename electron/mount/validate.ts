@@ -65,8 +65,8 @@ export function checkDriveLetter(drive: string): string {
 
 /** An absolute, normalized local folder path without control characters or ".." parts. */
 export function checkMountDir(dir: string): string {
-  if (typeof dir !== "string" || !isAbsolute(dir) || hasControlChar(dir) || dir.split("/").includes("..") || normalize(dir) !== dir || dir === "/") {
-    throw new MountInputError(`invalid mount folder ${shown(dir)}: expected an absolute path below "/" without "..", "//" or control characters`);
+  if (typeof dir !== "string" || !isAbsolute(dir) || hasControlChar(dir) || dir.split("/").includes("..") || normalize(dir) !== dir || dir.endsWith("/")) {
+    throw new MountInputError(`invalid mount folder ${shown(dir)}: expected an absolute path below "/" without "..", "//", a trailing "/" or control characters`);
   }
   return dir;
 }
