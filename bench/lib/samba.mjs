@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TailBuffer, run } from "../../e2e/helpers/proc.mjs";
-import { stopTree } from "./proc-tree.mjs";
+import { stopTree } from "../../e2e/helpers/proc-tree.mjs";
 import { runWithInput } from "./run-input.mjs";
 
 function smbConf({ dir, shareDir, port }) {

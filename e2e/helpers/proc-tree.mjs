@@ -1,10 +1,10 @@
 /* global setTimeout */
 /**
- * Processes a benchmark started indirectly (smbd's per-connection children, the gvfs daemons a
- * private D-Bus activates): found by walking /proc from a PID we spawned, stopped by PID.
+ * Processes a test or benchmark started indirectly (smbd's per-connection children, the gvfs
+ * daemons a private D-Bus activates): found by walking /proc from a PID we spawned, stopped by PID.
  */
 import { readFileSync, readdirSync } from "node:fs";
-import { signalPid } from "../../e2e/helpers/proc.mjs";
+import { signalPid } from "./proc.mjs";
 
 /** PIDs of every live descendant of `root` (not `root` itself), children before grandchildren. */
 export function descendants(root) {
