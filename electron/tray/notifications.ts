@@ -15,9 +15,10 @@ export interface TrayNotification {
 
 /** `previous` is null for the first state main sees (the app just started). */
 export function notificationsFor(previous: TrayState | null, next: TrayState): TrayNotification[] {
+  // Keyed by id: one notification per cause, even if a share is listed twice.
   const found = new Map<string, TrayNotification>();
   const add = (notification: TrayNotification | null) => {
-    if (notification !== null && !found.has(notification.id)) found.set(notification.id, notification);
+    if (notification !== null) found.set(notification.id, notification);
   };
   add(serverNotification(previous?.server ?? null, next.server));
   const before = new Map(previous?.shares.map((share) => [share.name, share]));
