@@ -27,10 +27,8 @@ export interface TrayMenuItem {
   action?: TrayAction;
 }
 
-const SEPARATOR: TrayMenuItem = { type: "separator" };
-
 /** What each desktop calls its file manager. */
-export function fileManagerName(platform: NodeJS.Platform): string {
+function fileManagerName(platform: NodeJS.Platform): string {
   if (platform === "darwin") return "Finder";
   if (platform === "win32") return "Explorer";
   return "Files";
@@ -41,11 +39,11 @@ export function buildTrayMenu(state: TrayState, platform: NodeJS.Platform): Tray
   const shares = state.shares.map((share) => shareMenu(share, running, platform));
   return [
     ...statusLines(state),
-    SEPARATOR,
+    separator(),
     { type: "normal", label: "Mount bucket as drive…", enabled: running, action: { kind: "mount-bucket" } },
-    SEPARATOR,
+    separator(),
     ...(shares.length > 0 ? shares : [info("No drives yet")]),
-    SEPARATOR,
+    separator(),
     { type: "normal", label: "Settings…", enabled: true, action: { kind: "open-settings" } },
     {
       type: "checkbox",
@@ -54,7 +52,7 @@ export function buildTrayMenu(state: TrayState, platform: NodeJS.Platform): Tray
       checked: state.launchAtLogin,
       action: { kind: "set-launch-at-login", enabled: !state.launchAtLogin },
     },
-    SEPARATOR,
+    separator(),
     { type: "normal", label: "Quit DittoFS", enabled: true, action: { kind: "quit" } },
   ];
 }
@@ -111,7 +109,7 @@ function shareMenu(share: ShareState, running: boolean, platform: NodeJS.Platfor
     label: `${name} (${share.protocol.toUpperCase()})${shareBadge(share)}`,
     submenu: [
       ...details.map(info),
-      SEPARATOR,
+      separator(),
       mountToggle,
       {
         type: "normal",
@@ -130,6 +128,10 @@ function shareBadge(share: ShareState): string {
   if (share.stalled !== null) return " · uploads stopped";
   if (share.pendingFiles > 0) return " · uploading";
   return share.mounted ? " · mounted" : "";
+}
+
+function separator(): TrayMenuItem {
+  return { type: "separator" };
 }
 
 function info(label: string): TrayMenuItem {

@@ -7,7 +7,10 @@
 export type ServerStatus =
   | { state: "starting" }
   | { state: "running" }
-  /** It crashed and is started again after a back-off delay. */
+  /**
+   * It crashed and is started again after a back-off delay: `attempt` counts the restarts since it
+   * last ran, `retryInMs` is the delay before this one, `error` how it ended (exit code, signal).
+   */
   | { state: "restarting"; attempt: number; retryInMs: number; error: string }
   /** Stopped on purpose (error null) or given up on (error says why). */
   | { state: "stopped"; error: string | null };
