@@ -35,6 +35,8 @@ describe("the control API of dittofs serve", () => {
           s3: { layout: "bucket", endpoint: s3.endpoint, bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" },
           cache: { upload_after: "1s" },
         },
+        // nfs-cp sends no COMMIT: its writes reach the upload queue when the write cache flushes them.
+        cache: { flush_after: "200ms" },
         control: true,
       },
       { E2E_S3_KEY: s3.accessKeyId, E2E_S3_SECRET: s3.secretAccessKey },
@@ -69,7 +71,7 @@ describe("the control API of dittofs serve", () => {
       const source = join(scratch, "video.bin");
       const digest = writeRandomFile(source, 6 * 1024 * 1024 + 13);
       await nfsCp(source, dittofs.url({ path: "/video.bin" }));
-      await expect.poll(() => events.some((share) => share.remote!.pendingFiles > 0), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => events.some((share) => share.remote!.pendingFiles > 0), { timeout: 30_000 }).toBe(true);
       await expect
         .poll(() => events.at(-1)?.remote, { timeout: 30_000, interval: 200 })
         .toMatchObject({ pendingFiles: 0, pendingBytes: 0, uploads: [] });

@@ -3,9 +3,11 @@
  * The child process that runs s3rver for e2e/helpers/s3rver.mjs, so a test can kill S3 and
  * start it again. Usage: node s3rver-main.mjs '{"port":N,"dir":"...","buckets":["a"]}'
  * Prints `ready PORT` once it listens on 127.0.0.1; exits on SIGTERM after closing the server.
+ * Requests signed with a wrong secret get SignatureDoesNotMatch (see sigv4-check.mjs).
  * Needs NODE_OPTIONS=--openssl-legacy-provider (its continuation tokens use DES).
  */
 import S3rver from "s3rver";
+import { checkSigV4, signatureMismatch } from "./sigv4-check.mjs";
 
 const { port, dir, buckets } = JSON.parse(process.argv[2] ?? "{}");
 
@@ -18,6 +20,15 @@ const server = new S3rver({
 });
 
 const { port: listening } = await server.run();
+// s3rver accepts any secret (it does not check SigV4): check signatures in front of it, as S3 does.
+const s3rverHandler = server.httpServer.listeners("request")[0];
+server.httpServer.removeAllListeners("request");
+server.httpServer.on("request", (req, res) => {
+  if (checkSigV4(req, (accessKeyId) => (accessKeyId === "S3RVER" ? "S3RVER" : null)) === "ok") return s3rverHandler(req, res);
+  // Drain the body first, as S3 does, so the client reads the answer instead of a reset.
+  req.resume();
+  req.on("end", () => signatureMismatch(res, req.method));
+});
 process.stdout.write(`ready ${listening}\n`);
 
 process.once("SIGTERM", () => {
