@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { validateConfig } from "../../core/index.js";
+import { AppSettings } from "../settings/app-settings.js";
+import { coreConfigFor, servedShares, SMB_USER } from "./core-config.js";
+
+function settingsWith(...shares: Parameters<AppSettings["saveShare"]>[0][]): AppSettings {
+  const settings = new AppSettings(":memory:");
+  for (const share of shares) settings.saveShare(share);
+  return settings;
+}
+
+describe("the core's config for the app's shares", () => {
+  it("names exports so every OS's mount command takes them, unique", () => {
+    const settings = settingsWith(
+      { name: "My Photos", kind: "memory" },
+      { name: "my.photos", kind: "memory" },
+      { name: "My_Photos", kind: "memory" },
+      { name: "my photos", kind: "memory" },
+      { name: "Ünïcode Straße", kind: "memory" },
+    );
+    expect(servedShares(settings.shares()).map((served) => served.exportPath)).toEqual([
+      "/my-photos",
+      "/my.photos",
+      "/my_photos",
+      "/my-photos-2",
+      "/unicode-stra-e",
+    ]);
+  });
+
+  it("is a valid config with one store pair per share, keychain references for secrets and SMB only when asked", () => {
+    const settings = settingsWith(
+      {
+        name: "Photos",
+        kind: "s3",
+        protocol: "both",
+        cacheBytes: 2 * 1024 ** 3,
+        s3: { endpoint: "http://127.0.0.1:9000", region: "us-east-1", bucket: "photos", accessKeyId: "AKID", secretKey: "keychain:dittofs/s3-photos" },
+      },
+      { name: "Docs", kind: "folder", folder: { path: "/home/me/Documents" } },
+      { name: "Scratch", kind: "memory" },
+    );
+    const raw = coreConfigFor(settings.shares(), settings.preferences(), "/data", 1000, 1000);
+    const config = validateConfig(raw, "app settings");
+    expect(config.shares.map((share) => [share.name, share.metadataStore, share.contentStore, share.smb.name, share.rootSquash])).toEqual([
+      ["/photos", "photos", "photos", "photos", false],
+      ["/docs", "docs", "docs", "docs", false],
+      ["/scratch", "scratch", "scratch", "scratch", false],
+    ]);
+    expect(config.content.stores.photos).toMatchObject({
+      type: "s3",
+      s3: { bucket: "photos", endpoint: "http://127.0.0.1:9000", accessKeyId: "AKID", secretAccessKey: { from: "secret", name: "dittofs/s3-photos" } },
+      cache: { path: "/data/shares/photos/cache", maxSize: 2 * 1024 ** 3 },
+    });
+    expect(config.content.stores.docs).toMatchObject({ type: "fs", fs: { layout: "folder", path: "/home/me/Documents" } });
+    expect(config.metadata.stores.docs).toEqual({ type: "sqlite", sqlite: { path: "/data/shares/docs/metadata.db" } });
+    expect(config.adapters.nfs).toMatchObject({ enabled: true, bind: "127.0.0.1", port: 12049 });
+    expect(config.adapters.smb).toMatchObject({ enabled: true, port: 12445, users: [{ name: SMB_USER, password: { from: "secret", name: "dittofs/smb-password" }, uid: 1000 }] });
+
+    const nfsOnly = validateConfig(coreConfigFor([settings.share("Scratch")!], settings.preferences(), "/data", 1000, 1000), "app settings");
+    expect(nfsOnly.adapters.smb).toMatchObject({ enabled: false, users: [] });
+  });
+});
