@@ -2,11 +2,14 @@
  * The settings UI in Debian's Chromium against a headless `dittofs serve`: opened on the URL serve
  * prints, it lists an S3 share, follows the upload of a file copied in over NFS to a real s3rver
  * in Activity until the object is in the bucket, is driven by the keyboard, and runs under the
- * server's strict CSP without a console error. Screenshots of every view, light and dark, go to
+ * server's strict CSP without a console error; an upload S3 refuses for good shows as stopped
+ * until "Retry now" sends it once S3 takes it again. Screenshots of every view, light and dark, go to
  * e2e/artifacts/.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,6 +44,7 @@ interface Seen {
 
 describe("the settings UI against dittofs serve", () => {
   let s3: S3rverServer;
+  let gate: RefusingProxy;
   let sdk: S3Client;
   let dittofs: E2eServer;
   let browser: Browser;
@@ -57,11 +61,12 @@ describe("the settings UI against dittofs serve", () => {
     scratch = await mkdtemp(join(tmpdir(), "dittofs-renderer-"));
     s3 = await startS3rver({ buckets: [BUCKET] });
     sdk = s3ClientFor(s3);
+    gate = await startRefusingProxy(s3.port);
     dittofs = await E2eServer.start(
       {
         metadata: "sqlite",
         content: {
-          s3: { layout: "bucket", endpoint: s3.endpoint, bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" },
+          s3: { layout: "bucket", endpoint: gate.endpoint, bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" },
           cache: { upload_after: "1s" },
         },
         control: true,
@@ -83,6 +88,7 @@ describe("the settings UI against dittofs serve", () => {
   afterAll(async () => {
     await browser?.close();
     await dittofs?.dispose();
+    await gate?.close();
     sdk?.destroy();
     await s3?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -176,7 +182,65 @@ describe("the settings UI against dittofs serve", () => {
     expect(await card.getByTestId("pending").textContent()).toBe("0 files, 0 B");
     expect(problems).toEqual([]);
   });
+
+  it("shows an upload S3 refuses for good as stopped, and sends it with Retry now once S3 takes it", async () => {
+    await page.getByRole("button", { name: "Activity" }).click();
+    gate.refusing = true;
+    const source = join(scratch, "refused.bin");
+    const digest = writeRandomFile(source, 256 * 1024);
+    await nfsCp(source, dittofs.url({ path: "/refused.bin" }));
+    const problem = page.locator(".problem");
+    await expect.poll(() => problem.textContent(), { timeout: 20_000, interval: 100 }).toMatch(/^1 file stopped: .*AccessDenied/);
+    expect(await problem.textContent()).toContain("Last error:");
+    expect(await page.getByTestId("pending").textContent()).toBe("1 file, 256 KiB");
+    await screenshot("activity-stalled");
+
+    gate.refusing = false;
+    await page.getByRole("button", { name: "Retry now" }).click();
+    await page.getByRole("status").filter({ hasText: "Retrying 1 upload." }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.getByTestId("pending").textContent(), { timeout: 30_000, interval: 100 }).toBe("0 files, 0 B");
+    await problem.waitFor({ state: "detached", timeout: 10_000 });
+    const object = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: "refused.bin" }));
+    expect(sha256(Buffer.from(await object.Body!.transformToByteArray()))).toBe(digest);
+    expect(problems).toEqual([]);
+  });
 });
+
+interface RefusingProxy {
+  endpoint: string;
+  /** While true, every write (PUT, POST) is answered 403 AccessDenied, as S3 does after a policy change. */
+  refusing: boolean;
+  close(): Promise<void>;
+}
+
+/** An HTTP proxy in front of s3rver, which checks no permission itself, that can refuse writes. */
+async function startRefusingProxy(targetPort: number): Promise<RefusingProxy> {
+  const proxy = { refusing: false } as RefusingProxy;
+  const server: Server = createServer((req, res) => {
+    if (proxy.refusing && (req.method === "PUT" || req.method === "POST")) {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(403, { "Content-Type": "application/xml" });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      });
+      return;
+    }
+    const forward = request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers);
+      answer.pipe(res);
+    });
+    forward.on("error", () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return proxy;
+}
 
 /**
  * Records in the page (window.seen) every pending text and each change that showed the file's
