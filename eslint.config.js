@@ -84,8 +84,18 @@ const LAYERS = [
   },
   {
     // Embedders see the core only through its public entry.
-    files: ["electron/**", "renderer/**"],
-    patterns: restrict("electron/ and renderer/ use the core only through core/index.ts.", "(^|/)core/(?!index(\\.js)?$)"),
+    files: ["electron/**"],
+    patterns: restrict("electron/ uses the core only through core/index.ts.", "(^|/)core/(?!index(\\.js)?$)"),
+  },
+  {
+    // The renderer is bundled for a browser, and core/index.ts pulls in the server (node: modules,
+    // SQLite, the AWS SDK): it takes the two browser-safe files of that entry directly, the
+    // contract's types and the fetch-based HTTP client, and nothing else of the core.
+    files: ["renderer/**"],
+    patterns: restrict(
+      "renderer/ uses only the control contract and its HTTP client (core/control/contract.ts, http-client.ts): the rest of the core does not run in a browser.",
+      "(^|/)core/(?!control/(contract|http-client)(\\.js)?$)",
+    ),
   },
   {
     // Tests and benchmarks: the public entry, or the core's test support.

@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["core/**/*.test.ts", "electron/**/*.test.ts"],
+          include: ["core/**/*.test.ts", "electron/**/*.test.ts", "renderer/**/*.test.ts"],
           testTimeout: 20_000,
         },
       },

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a Debian machine (as root) and runs every test:
 # typecheck, lint, unit tests and the end-to-end tests with real NFS and SMB clients, a real
-# PostgreSQL and s3rver (an S3 server).
+# PostgreSQL, s3rver (an S3 server) and Chromium (the settings UI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,8 @@ command -v smbclient >/dev/null || need+=(smbclient)
 command -v smbtorture >/dev/null || need+=(samba-testsuite)
 # A user-level SMB mount, as a Linux desktop makes it: gvfs over FUSE on a private D-Bus.
 [ -x /usr/libexec/gvfsd-smb ] && [ -x /usr/libexec/gvfsd-fuse ] || need+=(gvfs gvfs-backends gvfs-fuse dbus dbus-x11)
+# The settings UI's tests drive Debian's Chromium through playwright-core (never its own browser download).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 # The PostgreSQL metadata store's tests start a private cluster (s3rver comes from npm).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then

@@ -211,6 +211,7 @@ async function serveCommand(args: readonly string[], io: CliIo): Promise<number>
       for (const line of lines) io.stdout(line);
       // The token goes to standard output only, never to the logs.
       if (controlHttp) io.stdout(`Control API on ${controlHttp.url} with bearer token ${controlHttp.token}`);
+      if (controlHttp?.settingsUrl) io.stdout(`Settings on ${controlHttp.settingsUrl}`);
       io.stdout("ready");
     }
 

@@ -1,4 +1,7 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../config/validate.js";
 import { newContentId } from "../content/store.js";
@@ -13,8 +16,16 @@ let built: BuiltServer;
 let control: ServerControl;
 let http: ControlHttp;
 let client: HttpControlClient;
+/** A built settings UI as vite lays it out, with a secret beside it that must never be served. */
+let uiRoot: string;
 
 beforeAll(async () => {
+  uiRoot = mkdtempSync(join(tmpdir(), "dittofs-ui-"));
+  mkdirSync(join(uiRoot, "renderer", "assets"), { recursive: true });
+  writeFileSync(join(uiRoot, "renderer", "index.html"), "<!doctype html><title>DittoFS</title>");
+  writeFileSync(join(uiRoot, "renderer", "assets", "index-1a2b.js"), "console.log(1)");
+  writeFileSync(join(uiRoot, "renderer", "assets", "index-3c4d.css"), "body{}");
+  writeFileSync(join(uiRoot, "secret.txt"), "do not serve");
   const config = validateConfig(
     {
       server: { shutdown_timeout: "250ms" },
@@ -31,7 +42,7 @@ beforeAll(async () => {
   built = await buildServer(config, silentLogger);
   await built.server.start();
   control = new ServerControl(built, config, { version: "1.2.3", startedAt: new Date("2026-12-06T10:00:00Z") });
-  http = await startControlHttp({ api: control, logger: silentLogger, bind: "127.0.0.1", port: 0 });
+  http = await startControlHttp({ api: control, logger: silentLogger, bind: "127.0.0.1", port: 0, rendererDir: join(uiRoot, "renderer") });
   client = new HttpControlClient(http.url, http.token);
 });
 
@@ -39,6 +50,7 @@ afterAll(async () => {
   control?.close();
   await http?.close();
   await built?.server.stop();
+  if (uiRoot) rmSync(uiRoot, { recursive: true, force: true });
 });
 
 /** A raw request, for what fetch will not send (another Host) and to see every header. */
@@ -150,6 +162,56 @@ describe("the control API over HTTP", () => {
       expect(statuses[16]).toBe(503);
     } finally {
       for (const res of open) res.destroy();
+    }
+  });
+});
+
+describe("the settings UI's files", () => {
+  const CSP =
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+  it("are served without a token under a strict CSP, with the settings URL carrying the token in its fragment", async () => {
+    expect(http.settingsUrl).toBe(`${http.url}/#token=${http.token}`);
+    const index = await raw("/");
+    expect([index.status, index.body, index.headers["content-type"]]).toEqual([200, "<!doctype html><title>DittoFS</title>", "text/html; charset=utf-8"]);
+    expect(index.headers["content-security-policy"]).toBe(CSP);
+    expect(index.headers["x-content-type-options"]).toBe("nosniff");
+    const script = await raw("/assets/index-1a2b.js?v=1");
+    expect([script.status, script.body, script.headers["content-type"]]).toEqual([200, "console.log(1)", "text/javascript; charset=utf-8"]);
+    expect(script.headers["content-security-policy"]).toBe(CSP);
+    expect((await raw("/assets/index-3c4d.css")).headers["content-type"]).toBe("text/css; charset=utf-8");
+  });
+
+  it("never reach outside the listed files, answer unknown files 404 and take GET only", async () => {
+    for (const path of ["/../secret.txt", "/assets/../../secret.txt", "/assets/..%2F..%2Fsecret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/secret.txt", "//etc/passwd"]) {
+      const answer = await raw(path);
+      expect([path, answer.status]).toEqual([path, 404]);
+      expect(answer.body).not.toContain("do not serve");
+    }
+    const unknown = await raw("/assets/nope.js");
+    expect([unknown.status, JSON.parse(unknown.body).error.code]).toEqual([404, "NotFound"]);
+    const post = await raw("/", { method: "POST" });
+    expect([post.status, post.headers.allow]).toEqual([405, "GET"]);
+  });
+
+  it("still check Host and Origin, and leave the API to token holders", async () => {
+    const port = new URL(http.url).port;
+    expect((await raw("/", { headers: { Host: `127.0.0.1:${port}`, Origin: `http://127.0.0.1:${port}` } })).status).toBe(200);
+    expect((await raw("/", { headers: { Host: `evil.example:${port}` } })).status).toBe(403);
+    expect((await raw("/", { headers: { Origin: "http://evil.example" } })).status).toBe(403);
+    expect((await raw("/api/status")).status).toBe(401);
+    expect((await raw("/api/events")).status).toBe(401);
+  });
+
+  it("are not served when the UI is not built, and then no settings URL is given", async () => {
+    const bare = await startControlHttp({ api: control, logger: silentLogger, bind: "127.0.0.1", port: 0, rendererDir: join(uiRoot, "missing") });
+    try {
+      expect(bare.settingsUrl).toBeNull();
+      const answer = await fetch(`${bare.url}/`);
+      expect(answer.status).toBe(404);
+      expect(((await answer.json()) as { error: { message: string } }).error.message).toContain("npm run build");
+    } finally {
+      await bare.close();
     }
   });
 });

@@ -1,7 +1,10 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
+import { dirname, extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { isFsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
 import { ControlError, type ControlApi, type ControlErrorCode, type ControlEvent } from "./contract.js";
@@ -15,12 +18,16 @@ export interface ControlHttpOptions {
   port: number;
   /** Default: 32 random bytes, base64url. */
   token?: string;
+  /** The built settings UI to serve at `/`; default dist/renderer of this package, null for none. */
+  rendererDir?: string | null;
 }
 
 export interface ControlHttp {
   /** "http://127.0.0.1:12080" */
   readonly url: string;
   readonly token: string;
+  /** The settings UI with the token in the fragment (never sent to the server); null when it is not built. */
+  readonly settingsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -51,12 +58,17 @@ const STATUS_OF: Readonly<Record<ControlErrorCode, number>> = {
  *   POST /api/shares/<share>/refresh         { refreshed: boolean }
  *   GET  /api/events                         text/event-stream of ControlEvents ("share" events)
  * <share> is the share's name URL-encoded ("%2Fphotos").
+ * Any other path is a file of the built settings UI (`/` is its index.html): GET only, no token
+ * (the page takes it from the URL fragment), under a strict Content-Security-Policy.
  */
 export async function startControlHttp(options: ControlHttpOptions): Promise<ControlHttp> {
   const token = options.token ?? randomBytes(32).toString("base64url");
   const expected = Buffer.from(`Bearer ${token}`);
   const streams = new Set<ServerResponse>();
   const log = options.logger.child({ component: "control" });
+  const rendererDir = options.rendererDir === undefined ? defaultRendererDir() : options.rendererDir;
+  const ui = rendererDir === null ? null : listStaticFiles(rendererDir);
+  if (rendererDir !== null && !ui) log.warn({ dir: rendererDir }, "the settings UI is not built (npm run build): serving the API only");
   /** The Host headers this server answers to; null on a wildcard bind (any). */
   let hosts: ReadonlySet<string> | null = null;
 
@@ -76,6 +88,8 @@ export async function startControlHttp(options: ControlHttpOptions): Promise<Con
     if (origin !== undefined && origin.toLowerCase() !== `http://${host}`) {
       return fail(res, new ControlError("Forbidden", "requests from other origins are refused"));
     }
+    const path = pathOf(req);
+    if (!path.startsWith("/api/")) return serveStatic(req, res, path);
     const auth = Buffer.from(req.headers.authorization ?? "");
     if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) {
       res.setHeader("WWW-Authenticate", 'Bearer realm="dittofs"');
@@ -83,7 +97,6 @@ export async function startControlHttp(options: ControlHttpOptions): Promise<Con
     }
     if (!(await bodyWithin(req, MAX_BODY_BYTES))) return fail(res, new ControlError("Invalid", "this API takes no request body"));
 
-    const path = pathOf(req);
     const shareRoute = /^\/api\/shares\/([^/]+)\/(retry-uploads|refresh)$/.exec(path);
     try {
       if (path === "/api/status") {
@@ -106,6 +119,18 @@ export async function startControlHttp(options: ControlHttpOptions): Promise<Con
       if (isFsError(err)) return fail(res, new ControlError(err.code === "NotFound" ? "NotFound" : "Unavailable", err.message));
       throw err;
     }
+  }
+
+  /** Only the files listed at start are ever read: a path is looked up, never joined to a directory. */
+  function serveStatic(req: IncomingMessage, res: ServerResponse, path: string): void {
+    if (req.method !== "GET") return methodNotAllowed(res, "GET");
+    const file = ui?.get(path === "/" ? "/index.html" : path);
+    if (!file) {
+      const message = ui ? `no file ${path}` : "the settings UI is not built (npm run build)";
+      return fail(res, new ControlError("NotFound", message));
+    }
+    res.writeHead(200, { ...SAFE_HEADERS, ...UI_HEADERS, "Content-Type": file.type, "Content-Length": file.body.length });
+    res.end(file.body);
   }
 
   function openStream(req: IncomingMessage, res: ServerResponse): void {
@@ -146,6 +171,7 @@ export async function startControlHttp(options: ControlHttpOptions): Promise<Con
   return {
     url,
     token,
+    settingsUrl: ui ? `${url}/#token=${token}` : null,
     close: () =>
       new Promise<void>((resolve) => {
         for (const stream of streams) stream.destroy();
@@ -156,6 +182,68 @@ export async function startControlHttp(options: ControlHttpOptions): Promise<Con
 }
 
 const SAFE_HEADERS = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
+/** The settings UI runs only its own files and talks only to this server. */
+const UI_HEADERS = {
+  "Content-Security-Policy":
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+  "Referrer-Policy": "no-referrer",
+};
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
+};
+
+interface StaticFile {
+  type: string;
+  body: Buffer;
+}
+
+/** dist/renderer of the package this module belongs to (source tree or dist/), found like its package.json. */
+function defaultRendererDir(): string | null {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; ) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string };
+      if (pkg.name === "dittofs-desktop") return join(dir, "dist", "renderer");
+    } catch {
+      // No package.json here: keep walking up.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+/**
+ * The built UI's index.html and assets/ files by URL path ("/index.html", "/assets/index-1a2b.js"),
+ * read once (a few hundred KiB); null when there is no index.html.
+ */
+function listStaticFiles(dir: string): ReadonlyMap<string, StaticFile> | null {
+  const files = new Map<string, StaticFile>();
+  const add = (urlPath: string, file: string) =>
+    files.set(urlPath, { type: CONTENT_TYPES[extname(file)] ?? "application/octet-stream", body: readFileSync(file) });
+  try {
+    add("/index.html", join(dir, "index.html"));
+  } catch {
+    return null;
+  }
+  let assets: string[] = [];
+  try {
+    assets = readdirSync(join(dir, "assets"), { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
+  } catch {
+    // An index.html without assets: nothing more to serve.
+  }
+  for (const name of assets) add(`/assets/${encodeURIComponent(name)}`, join(dir, "assets", name));
+  return files;
+}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -25,7 +25,7 @@ function newestSourceMtime(dir) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (entry.name !== "storetest") newest = Math.max(newest, newestSourceMtime(path));
-    } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts")) {
+    } else if (/\.(ts|tsx|css|html)$/.test(entry.name) && !entry.name.endsWith(".test.ts")) {
       newest = Math.max(newest, statSync(path).mtimeMs);
     }
   }
@@ -40,9 +40,14 @@ function mtimeOrZero(path) {
   }
 }
 
-/** Runs `npm run build` when dist is missing or older than core/. */
+/** Where `npm run build` puts the settings UI that `serve` serves. */
+const RENDERER_INDEX = join(REPO_ROOT, "dist/renderer/index.html");
+
+/** Runs `npm run build` when dist is missing or older than core/ or renderer/. */
 export async function ensureBuilt() {
-  if (mtimeOrZero(CLI_PATH) >= newestSourceMtime(join(REPO_ROOT, "core"))) return;
+  const built = Math.min(mtimeOrZero(CLI_PATH), mtimeOrZero(RENDERER_INDEX));
+  const sources = Math.max(newestSourceMtime(join(REPO_ROOT, "core")), newestSourceMtime(join(REPO_ROOT, "renderer")));
+  if (built >= sources) return;
   await runOk("npm", ["run", "build"], { cwd: REPO_ROOT, timeoutMs: 300_000 });
 }
 

@@ -1,0 +1,24 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./App.js";
+import { controlApi, forgetToken } from "./api.js";
+import { createSettingsStore } from "./store.js";
+import "./styles.css";
+
+const root = createRoot(document.getElementById("root")!);
+const api = controlApi();
+if ("missing" in api) {
+  root.render(
+    <main className="alone">
+      <h1>DittoFS Settings</h1>
+      <p role="alert">{api.missing}</p>
+    </main>,
+  );
+} else {
+  const store = createSettingsStore(api, forgetToken);
+  root.render(
+    <StrictMode>
+      <App store={store} />
+    </StrictMode>,
+  );
+}
