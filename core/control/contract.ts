@@ -5,8 +5,10 @@
  * JSON; nothing here imports the server.
  */
 import type { RemoteCacheStatus } from "../content/remote-status.js";
+import type { S3ProbeRequest, S3ProbeResult } from "../content/store/s3/probe.js";
 
 export type { RemoteCacheStatus, RemoteFailure, UploadInFlight } from "../content/remote-status.js";
+export type { S3ProbeField, S3ProbeRequest, S3ProbeResult } from "../content/store/s3/probe.js";
 
 /** A listener address of the running server; null when that protocol is off. */
 export interface ListenerInfo {
@@ -58,6 +60,11 @@ export interface ControlApi {
   retryUploads(share: string): Promise<number>;
   /** Lists a bucket-layout share's root from the bucket again now; false for a share whose tree is its own. */
   refreshListing(share: string): Promise<boolean>;
+  /**
+   * "Test connection" for an S3 endpoint and keys (and a bucket): the buckets they see, or the
+   * field to fix in words a person understands. The secret is used for this test only.
+   */
+  testS3(request: S3ProbeRequest): Promise<S3ProbeResult>;
   /** Calls `listener` for each event until the returned function is called. */
   subscribe(listener: (event: ControlEvent) => void): () => void;
 }

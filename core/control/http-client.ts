@@ -1,4 +1,4 @@
-import { ControlError, type ControlApi, type ControlErrorCode, type ControlEvent, type ServerStatus } from "./contract.js";
+import { ControlError, type ControlApi, type ControlErrorCode, type ControlEvent, type S3ProbeRequest, type S3ProbeResult, type ServerStatus } from "./contract.js";
 
 const CODES: ReadonlySet<string> = new Set<ControlErrorCode>(["NotFound", "Invalid", "Unauthorized", "Forbidden", "Unavailable", "Internal"]);
 /** Waits before reconnecting a dropped event stream: doubling from the first to the last. */
@@ -30,6 +30,10 @@ export class HttpControlClient implements ControlApi {
     return (await this.call<{ refreshed: boolean }>("POST", `/api/shares/${encodeURIComponent(share)}/refresh`)).refreshed;
   }
 
+  testS3(request: S3ProbeRequest): Promise<S3ProbeResult> {
+    return this.call<S3ProbeResult>("POST", "/api/s3/test", request);
+  }
+
   subscribe(listener: (event: ControlEvent) => void): () => void {
     const abort = new AbortController();
     void (async () => {
@@ -48,10 +52,11 @@ export class HttpControlClient implements ControlApi {
     return () => abort.abort();
   }
 
-  private async call<T>(method: "GET" | "POST", path: string): Promise<T> {
+  private async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, { method, headers: this.headers() });
+      const headers = body === undefined ? this.headers() : { ...this.headers(), "Content-Type": "application/json" };
+      response = await fetch(`${this.baseUrl}${path}`, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
     } catch (err) {
       throw new ControlError("Unavailable", `cannot reach ${this.baseUrl}: ${(err as Error).message}`);
     }

@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startS3rver, type S3rverServer } from "../../e2e/helpers/s3rver.mjs";
 import { validateConfig } from "../config/validate.js";
 import { newContentId } from "../content/store.js";
 import { buildServer, type BuiltServer } from "../server/build.js";
@@ -213,5 +214,34 @@ describe("the settings UI's files", () => {
     } finally {
       await bare.close();
     }
+  });
+});
+
+describe("Test connection over the control API", () => {
+  let s3: S3rverServer;
+  beforeAll(async () => {
+    s3 = await startS3rver({ buckets: ["holiday-photos"] });
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  it("lists the buckets for good keys and names the field for a wrong secret, never echoing it", async () => {
+    const request = { endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, bucket: null };
+    expect(await client.testS3(request)).toEqual({ ok: true, buckets: ["holiday-photos"] });
+    const wrong = await client.testS3({ ...request, secretAccessKey: "typo-in-the-secret", bucket: "holiday-photos" });
+    expect(wrong).toEqual({ ok: false, field: "secretAccessKey", message: "the secret key is wrong for this access key" });
+    expect(JSON.stringify(wrong)).not.toContain("typo-in-the-secret");
+  });
+
+  it("refuses a malformed request, naming the field", async () => {
+    const post = (body: string) => raw("/api/s3/test", { method: "POST", headers: { ...bearer(), "Content-Type": "application/json" }, body: Buffer.from(body) });
+    const notJson = await post("{");
+    expect([notJson.status, JSON.parse(notJson.body).error]).toEqual([400, { code: "Invalid", message: "expected a JSON object" }]);
+    const noRegion = await post(JSON.stringify({ endpoint: s3.endpoint, accessKeyId: "a", secretAccessKey: "b" }));
+    expect(JSON.parse(noRegion.body).error.message).toBe("region: expected a non-empty string");
+    const badEndpoint = await post(JSON.stringify({ endpoint: "file:///etc/passwd", region: "x", accessKeyId: "a", secretAccessKey: "b" }));
+    expect(JSON.parse(badEndpoint.body).error.message).toBe("endpoint: expected an http or https URL");
+    expect((await raw("/api/s3/test", { headers: bearer() })).status).toBe(405);
   });
 });

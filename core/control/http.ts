@@ -7,7 +7,7 @@ import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isFsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
-import { ControlError, type ControlApi, type ControlErrorCode, type ControlEvent } from "./contract.js";
+import { ControlError, type ControlApi, type ControlErrorCode, type ControlEvent, type S3ProbeRequest } from "./contract.js";
 
 export interface ControlHttpOptions {
   api: ControlApi;
@@ -35,8 +35,8 @@ export interface ControlHttp {
 const MAX_EVENT_STREAMS = 16;
 /** A comment line this often keeps idle event streams open through proxies and detects gone clients. */
 const HEARTBEAT_MS = 15_000;
-/** The API takes no request bodies; one sent anyway (a client's "{}") is read and ignored up to this size. */
-const MAX_BODY_BYTES = 1024;
+/** Request bodies (JSON; most routes take none and ignore a client's "{}") are refused beyond this. */
+const MAX_BODY_BYTES = 4096;
 
 const STATUS_OF: Readonly<Record<ControlErrorCode, number>> = {
   Invalid: 400,
@@ -56,6 +56,8 @@ const STATUS_OF: Readonly<Record<ControlErrorCode, number>> = {
  *   GET  /api/status                         the server's status (ControlApi.status)
  *   POST /api/shares/<share>/retry-uploads   { retried: n }
  *   POST /api/shares/<share>/refresh         { refreshed: boolean }
+ *   POST /api/s3/test                        ControlApi.testS3: JSON { endpoint, region, accessKeyId,
+ *                                            secretAccessKey, bucket } → { ok, buckets } or { ok, field, message }
  *   GET  /api/events                         text/event-stream of ControlEvents ("share" events)
  * <share> is the share's name URL-encoded ("%2Fphotos").
  * Any other path is a file of the built settings UI (`/` is its index.html): GET only, no token
@@ -95,7 +97,8 @@ export async function startControlHttp(options: ControlHttpOptions): Promise<Con
       res.setHeader("WWW-Authenticate", 'Bearer realm="dittofs"');
       return fail(res, new ControlError("Unauthorized", "a valid bearer token is required"));
     }
-    if (!(await bodyWithin(req, MAX_BODY_BYTES))) return fail(res, new ControlError("Invalid", "this API takes no request body"));
+    const body = await bodyWithin(req, MAX_BODY_BYTES);
+    if (body === null) return fail(res, new ControlError("Invalid", `request bodies are at most ${MAX_BODY_BYTES} bytes`));
 
     const shareRoute = /^\/api\/shares\/([^/]+)\/(retry-uploads|refresh)$/.exec(path);
     try {
@@ -106,6 +109,10 @@ export async function startControlHttp(options: ControlHttpOptions): Promise<Con
       if (path === "/api/events") {
         if (req.method !== "GET") return methodNotAllowed(res, "GET");
         return openStream(req, res);
+      }
+      if (path === "/api/s3/test") {
+        if (req.method !== "POST") return methodNotAllowed(res, "POST");
+        return send(res, 200, await options.api.testS3(s3ProbeRequestOf(body)));
       }
       if (shareRoute) {
         if (req.method !== "POST") return methodNotAllowed(res, "POST");
@@ -274,17 +281,45 @@ function decodeShare(encoded: string): string {
   }
 }
 
-/** Reads the request body; false when it is longer than `limit` (the connection is then closed after the answer). */
-async function bodyWithin(req: IncomingMessage, limit: number): Promise<boolean> {
+/** The request body; null when it is longer than `limit` (the connection is then closed after the answer). */
+async function bodyWithin(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of req) {
     length += (chunk as Buffer).length;
     if (length > limit) {
       req.socket.setTimeout(1000);
-      return false;
+      return null;
     }
+    chunks.push(chunk as Buffer);
   }
-  return true;
+  return Buffer.concat(chunks);
+}
+
+/** The JSON body of POST /api/s3/test, each field checked (a wrong one is named). */
+function s3ProbeRequestOf(body: Buffer): S3ProbeRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new ControlError("Invalid", "expected a JSON object");
+  }
+  const fields = (value ?? {}) as Record<string, unknown>;
+  const text = (name: string, nullable: boolean): string | null => {
+    const field = fields[name];
+    if (nullable && (field === null || field === undefined || field === "")) return null;
+    if (typeof field !== "string" || field === "" || field.length > 1024) throw new ControlError("Invalid", `${name}: expected a non-empty string`);
+    return field;
+  };
+  const endpoint = text("endpoint", true);
+  if (endpoint !== null && !/^https?:\/\/[^\s]+$/.test(endpoint)) throw new ControlError("Invalid", "endpoint: expected an http or https URL");
+  return {
+    endpoint,
+    region: text("region", false)!,
+    accessKeyId: text("accessKeyId", false)!,
+    secretAccessKey: text("secretAccessKey", false)!,
+    bucket: text("bucket", true),
+  };
 }
 
 /** How a client on this machine names the bind address in a URL. */

@@ -1,4 +1,5 @@
 import type { DittoConfig } from "../config/types.js";
+import { probeS3, type S3ProbeRequest, type S3ProbeResult } from "../content/store/s3/probe.js";
 import { isFsError } from "../errors.js";
 import type { BuiltServer } from "../server/build.js";
 import type { ConfiguredShare } from "../registry/share.js";
@@ -47,6 +48,10 @@ export class ServerControl implements ControlApi {
 
   async refreshListing(share: string): Promise<boolean> {
     return this.built.server.registry.refreshListing(this.share(share));
+  }
+
+  testS3(request: S3ProbeRequest): Promise<S3ProbeResult> {
+    return probeS3(request);
   }
 
   subscribe(listener: (event: ControlEvent) => void): () => void {
