@@ -19,6 +19,9 @@ command -v smbclient >/dev/null || need+=(smbclient)
 command -v smbtorture >/dev/null || need+=(samba-testsuite)
 # A user-level SMB mount, as a Linux desktop makes it: gvfs over FUSE on a private D-Bus.
 [ -x /usr/libexec/gvfsd-smb ] && [ -x /usr/libexec/gvfsd-fuse ] || need+=(gvfs gvfs-backends gvfs-fuse dbus dbus-x11)
+# The desktop app keeps secrets in the Secret Service: gnome-keyring on a private D-Bus.
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+command -v dbus-daemon >/dev/null || need+=(dbus)
 # The settings UI's tests drive Debian's Chromium through playwright-core (never its own browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # The PostgreSQL metadata store's tests start a private cluster (s3rver comes from npm).

@@ -21,6 +21,8 @@ export const TOOLS = {
   "gvfs-smb": { file: "/usr/libexec/gvfsd-smb", packages: ["gvfs", "gvfs-backends", "gvfs-fuse", "dbus", "dbus-x11"] },
   "gvfs-fuse": { file: "/usr/libexec/gvfsd-fuse", packages: ["gvfs-fuse"] },
   "dbus-run-session": { command: "dbus-run-session", packages: ["dbus"] },
+  "dbus-daemon": { command: "dbus-daemon", packages: ["dbus"] },
+  "gnome-keyring": { command: "gnome-keyring-daemon", packages: ["gnome-keyring"] },
 };
 
 /** The tools an NFS e2e test needs. */
