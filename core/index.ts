@@ -54,10 +54,14 @@ export {
   type ControlErrorCode,
   type ControlEvent,
   type ListenerInfo,
+  type S3ProbeField,
+  type S3ProbeRequest,
+  type S3ProbeResult,
   type ServerStatus,
   type ShareStatus,
 } from "./control/contract.js";
 export { ServerControl } from "./control/server-control.js";
+export { probeS3 } from "./content/store/s3/probe.js";
 export { startControlHttp, type ControlHttp, type ControlHttpOptions } from "./control/http.js";
 export { HttpControlClient } from "./control/http-client.js";
 

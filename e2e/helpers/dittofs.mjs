@@ -46,7 +46,7 @@ const RENDERER_INDEX = join(REPO_ROOT, "dist/renderer/index.html");
 /** Runs `npm run build` when dist is missing or older than core/ or renderer/. */
 export async function ensureBuilt() {
   const built = Math.min(mtimeOrZero(CLI_PATH), mtimeOrZero(RENDERER_INDEX));
-  const sources = Math.max(newestSourceMtime(join(REPO_ROOT, "core")), newestSourceMtime(join(REPO_ROOT, "renderer")));
+  const sources = Math.max(...["core", "electron", "renderer"].map((dir) => newestSourceMtime(join(REPO_ROOT, dir))));
   if (built >= sources) return;
   await runOk("npm", ["run", "build"], { cwd: REPO_ROOT, timeoutMs: 300_000 });
 }

@@ -1,0 +1,126 @@
+/**
+ * The desktop app's core host for real: the supervisor forks the built host (dist/electron/host/
+ * host-main.js) over the app's settings, talks the control contract with it over IPC, restarts
+ * it with back-off when it is killed, and stops it on quit. A share added in the settings is
+ * served over NFS (the libnfs C client reads and writes it).
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ControlEvent } from "../core/index.js";
+import { CoreSupervisor, type HostChannel, type HostState } from "../electron/host/supervisor.js";
+import type { FromHost } from "../electron/host/protocol.js";
+import { AppSettings } from "../electron/settings/app-settings.js";
+import { ensureBuilt, nfsUrl } from "./helpers/dittofs.mjs";
+import { buildNfsClient, NfsClient } from "./helpers/nfsclient.mjs";
+import { freePort } from "./helpers/ports.mjs";
+
+const HOST_MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "electron", "host", "host-main.js");
+
+/** A HostChannel over a forked Node process, as the app has one over Electron's utilityProcess. */
+function forkedHost(settingsPath: string, dataDir: string, children: ChildProcess[]): () => HostChannel {
+  return () => {
+    const child = fork(HOST_MAIN, ["--settings", settingsPath, "--data", dataDir], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    children.push(child);
+    return {
+      postMessage: (message) => void child.send(message),
+      onMessage: (listener) => void child.on("message", (message) => listener(message as FromHost)),
+      onExit: (listener) => void child.on("exit", (code) => listener(code)),
+      kill: () => void child.kill("SIGKILL"),
+    };
+  };
+}
+
+describe("desktop app: the supervised core host", () => {
+  let work: string;
+  let folder: string;
+  let nfsPort: number;
+  const children: ChildProcess[] = [];
+  let supervisor: CoreSupervisor;
+  const states: HostState[] = [];
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    work = mkdtempSync(join(tmpdir(), "dittofs-host-"));
+    folder = join(work, "Documents");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "already-here.txt"), "a file that was in the folder before\n");
+    nfsPort = await freePort();
+    const settings = new AppSettings(join(work, "settings.db"));
+    settings.setPreferences({ nfsPort });
+    settings.saveShare({ name: "Docs", kind: "folder", folder: { path: folder } });
+    settings.saveShare({ name: "Scratch", kind: "memory" });
+    settings.close();
+    supervisor = new CoreSupervisor(forkedHost(join(work, "settings.db"), join(work, "data"), children), { firstRetryMs: 200, stableAfterMs: 60_000 });
+    supervisor.onState((state) => states.push(state));
+    const running = new Promise<void>((resolve) => supervisor.onState((state) => state.kind === "running" && resolve()));
+    supervisor.start();
+    await running;
+  });
+
+  afterAll(async () => {
+    await supervisor?.stop(1_000);
+    for (const child of children) child.kill("SIGKILL");
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("serves the app's shares: status over IPC, files over NFS", async () => {
+    expect(supervisor.state()).toEqual({ kind: "running", nfsPort, smbPort: null });
+    const status = await supervisor.status();
+    expect(status.shares.map((share) => [share.name, share.contentKind])).toEqual([
+      ["/docs", "fs (folder)"],
+      ["/scratch", "memory"],
+    ]);
+    const client = new NfsClient(await buildNfsClient(), nfsUrl({ port: nfsPort, share: "/docs" }));
+    expect((await client.bytes("cat", "/already-here.txt")).toString()).toBe("a file that was in the folder before\n");
+    await client.bytes("write", "/from-nfs.txt", "written through the app's server\n");
+    expect(readFileSync(join(folder, "from-nfs.txt"), "utf8")).toBe("written through the app's server\n");
+    await expect(supervisor.retryUploads("/nope")).rejects.toMatchObject({ code: "NotFound" });
+  });
+
+  it("hears the host's events, restarts a killed host with back-off, and keeps its subscribers", async () => {
+    const events: ControlEvent[] = [];
+    supervisor.subscribe((event) => events.push(event));
+    states.length = 0;
+    const [first] = children.slice(-1);
+    first!.kill("SIGKILL");
+    await expect.poll(() => states.map((state) => state.kind), { timeout: 20_000 }).toEqual(["restarting", "running"]);
+    expect(states[0]).toMatchObject({ kind: "restarting", attempt: 1, retryInMs: 200, error: "the file server exited unexpectedly (killed)" });
+    // The new host's events reach the subscriber made before the crash.
+    await expect.poll(() => events.filter((event) => event.share.name === "/scratch").length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect((await supervisor.status()).shares).toHaveLength(2);
+  });
+
+  it("answers calls while it is down with why, and stops on quit", async () => {
+    const stopped = await supervisor.stop(2_000);
+    expect(stopped).toEqual({ pendingFiles: 0 });
+    expect(supervisor.state()).toEqual({ kind: "stopped", error: null });
+    await expect(supervisor.status()).rejects.toMatchObject({ code: "Unavailable", message: "the file server is stopped" });
+    expect(children.every((child) => child.exitCode !== null || child.signalCode !== null)).toBe(true);
+  });
+
+  it("says why a host cannot start, and keeps trying with a longer wait", async () => {
+    const settingsPath = join(work, "broken.db");
+    const settings = new AppSettings(settingsPath);
+    settings.setPreferences({ nfsPort: await freePort() });
+    settings.saveShare({ name: "Gone", kind: "folder", folder: { path: join(work, "no-such-folder") } });
+    settings.close();
+    const broken = new CoreSupervisor(forkedHost(settingsPath, join(work, "broken-data"), children), { firstRetryMs: 100 });
+    const seen: HostState[] = [];
+    broken.onState((state) => seen.push(state));
+    broken.start();
+    try {
+      await expect.poll(() => seen.filter((state) => state.kind === "restarting").length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+      const [first, second] = seen.filter((state) => state.kind === "restarting") as Array<HostState & { kind: "restarting" }>;
+      expect(first).toMatchObject({ attempt: 1, retryInMs: 100, error: expect.stringContaining("no-such-folder") });
+      expect(second).toMatchObject({ attempt: 2, retryInMs: 200 });
+      expect(seen.some((state) => state.kind === "running")).toBe(false);
+    } finally {
+      await broken.stop(500);
+    }
+    expect(broken.state()).toEqual({ kind: "stopped", error: null });
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * The core host: the process that runs the file server beside the app's UI (an Electron utility
+ * process; a forked Node process in tests). It builds the server from the app's settings, answers
+ * the control contract's calls from the main process and sends it the events, and on "stop"
+ * waits a bounded time for uploads before it stops the server and exits.
+ *
+ * Usage: host-main.js --settings <settings.db> --data <dir>
+ */
+import { parseArgs } from "node:util";
+import {
+  buildServer,
+  ControlError,
+  createLogger,
+  isFsError,
+  probeS3,
+  ServerControl,
+  validateConfig,
+  type ControlApi,
+  type ServerStatus,
+} from "../../core/index.js";
+import { Keychain } from "../keychain.js";
+import { AppSettings } from "../settings/app-settings.js";
+import { coreConfigFor } from "./core-config.js";
+import { HOST_METHODS, type FromHost, type ToHost } from "./protocol.js";
+
+interface ParentChannel {
+  send(message: FromHost): void;
+  onMessage(listener: (message: ToHost) => void): void;
+}
+
+/** Electron's utility process talks through process.parentPort; a forked Node process through process.send. */
+function parentChannel(): ParentChannel {
+  const parentPort = (process as { parentPort?: { postMessage(m: unknown): void; on(e: "message", l: (e: { data: unknown }) => void): void } }).parentPort;
+  if (parentPort) return { send: (m) => parentPort.postMessage(m), onMessage: (l) => parentPort.on("message", (e) => l(e.data as ToHost)) };
+  if (process.send) return { send: (m) => void process.send!(m), onMessage: (l) => process.on("message", (m) => l(m as ToHost)) };
+  throw new Error("the core host runs as a child of the DittoFS app");
+}
+
+const { values } = parseArgs({ options: { settings: { type: "string" }, data: { type: "string" } } });
+if (!values.settings || !values.data) throw new Error("usage: host-main.js --settings <settings.db> --data <dir>");
+const parent = parentChannel();
+const settings = new AppSettings(values.settings);
+const prefs = settings.preferences();
+const shares = settings.shares();
+settings.close();
+const logger = createLogger(prefs.logLevel, "json");
+const keychain = new Keychain();
+
+let control: ControlApi & { close?(): void };
+let stopServer: () => Promise<void> = async () => {};
+let ports = { nfsPort: 0, smbPort: null as number | null };
+try {
+  if (shares.length === 0) {
+    // Nothing to serve yet: the settings window still asks for status and tests connections.
+    control = emptyControl();
+  } else {
+    const config = validateConfig(coreConfigFor(shares, prefs, values.data, process.getuid?.() ?? 0, process.getgid?.() ?? 0), "the app's shares");
+    const built = await buildServer(config, logger, { secrets: keychain.resolver() });
+    await built.server.start();
+    control = new ServerControl(built, config, { version: process.env.DITTOFS_VERSION ?? "unknown", startedAt: new Date() });
+    stopServer = () => built.server.stop();
+    ports = { nfsPort: built.nfs?.port() ?? 0, smbPort: built.smb?.port() ?? null };
+  }
+} catch (err) {
+  parent.send({ kind: "failed", message: (err as Error).message });
+  logger.error({ err }, "the file server could not start");
+  logger.flush(() => process.exit(1));
+  await new Promise(() => {});
+}
+
+control!.subscribe((event) => parent.send({ kind: "event", event }));
+parent.onMessage((message) => void handle(message));
+parent.send({ kind: "ready", ...ports });
+
+async function handle(message: ToHost): Promise<void> {
+  if (message.kind === "stop") return stop(message.timeoutMs);
+  if (!(HOST_METHODS as readonly string[]).includes(message.method)) {
+    return parent.send({ kind: "answer", id: message.id, ok: false, error: { code: "Invalid", message: `no method ${message.method}` } });
+  }
+  try {
+    const method = control[message.method] as (...args: unknown[]) => Promise<unknown>;
+    const value = await method.apply(control, message.args);
+    parent.send({ kind: "answer", id: message.id, ok: true, value });
+  } catch (err) {
+    const code = err instanceof ControlError ? err.code : isFsError(err) ? "Unavailable" : "Internal";
+    parent.send({ kind: "answer", id: message.id, ok: false, error: { code, message: (err as Error).message } });
+  }
+}
+
+/** Waits up to `timeoutMs` for pending uploads, then stops the server (which flushes) and exits. */
+async function stop(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let pendingFiles = await pendingUploads();
+  while (pendingFiles > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    pendingFiles = await pendingUploads();
+  }
+  control.close?.();
+  try {
+    await stopServer();
+  } catch (err) {
+    logger.error({ err }, "stopping the file server failed");
+  }
+  parent.send({ kind: "stopped", pendingFiles });
+  logger.flush(() => process.exit(0));
+}
+
+async function pendingUploads(): Promise<number> {
+  const status = await control.status().catch(() => null);
+  return status?.shares.reduce((sum, share) => sum + (share.remote?.pendingFiles ?? 0), 0) ?? 0;
+}
+
+function emptyControl(): ControlApi {
+  const startedAt = new Date().toISOString();
+  return {
+    status: async (): Promise<ServerStatus> => ({
+      version: process.env.DITTOFS_VERSION ?? "unknown",
+      startedAt,
+      listeners: { nfs: null, smb: null, portmap: null },
+      shares: [],
+    }),
+    retryUploads: async (share) => Promise.reject(new ControlError("NotFound", `no share named ${JSON.stringify(share)}`)),
+    refreshListing: async (share) => Promise.reject(new ControlError("NotFound", `no share named ${JSON.stringify(share)}`)),
+    testS3: probeS3,
+    subscribe: () => () => {},
+  };
+}
