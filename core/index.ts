@@ -61,7 +61,7 @@ export {
   type ShareStatus,
 } from "./control/contract.js";
 export { ServerControl } from "./control/server-control.js";
-export { probeS3 } from "./content/store/s3/probe.js";
+export { testS3Connection } from "./control/s3-test.js";
 export { startControlHttp, type ControlHttp, type ControlHttpOptions } from "./control/http.js";
 export { HttpControlClient } from "./control/http-client.js";
 

@@ -1,8 +1,9 @@
 import type { DittoConfig } from "../config/types.js";
-import { probeS3, type S3ProbeRequest, type S3ProbeResult } from "../content/store/s3/probe.js";
+import type { S3ProbeRequest, S3ProbeResult } from "../content/store/s3/probe.js";
 import { isFsError } from "../errors.js";
 import type { BuiltServer } from "../server/build.js";
 import type { ConfiguredShare } from "../registry/share.js";
+import { testS3Connection } from "./s3-test.js";
 import { ControlError, type ControlApi, type ControlEvent, type ServerStatus, type ShareStatus } from "./contract.js";
 
 /** How often share statuses are compared while someone listens (status updates reach a UI at this rate). */
@@ -51,7 +52,7 @@ export class ServerControl implements ControlApi {
   }
 
   testS3(request: S3ProbeRequest): Promise<S3ProbeResult> {
-    return probeS3(request);
+    return testS3Connection(request);
   }
 
   subscribe(listener: (event: ControlEvent) => void): () => void {

@@ -5,10 +5,8 @@ import type { ContentStoreConfig, DittoConfig, MetadataStoreConfig, SecretRef } 
 import { FolderContentStore } from "../content/store/fs/folder.js";
 import { FsContentStore } from "../content/store/fs/index.js";
 import { MemoryContentStore } from "../content/store/memory/index.js";
-import { S3ContentStore } from "../content/store/s3/index.js";
 import type { ContentStore } from "../content/store.js";
 import { MemoryMetadataStore } from "../metadata/store/memory/index.js";
-import { PostgresMetadataStore } from "../metadata/store/postgres/index.js";
 import { SqliteMetadataStore } from "../metadata/store/sqlite/index.js";
 import type { MetadataStore } from "../metadata/store.js";
 import type { Logger } from "../util/logger.js";
@@ -55,12 +53,16 @@ export async function createStores(config: DittoConfig, logger: Logger, options:
 
 type Secret = (ref: SecretRef) => Promise<string>;
 
+// The S3 and PostgreSQL stores (and their client libraries) load only when a config uses them:
+// loading the AWS SDK alone took a quarter of a second, paid by every start of the desktop's host.
+
 async function openMetadataStore(spec: MetadataStoreConfig, secret: Secret, logger: Logger): Promise<MetadataStore> {
   switch (spec.type) {
     case "sqlite":
       return SqliteMetadataStore.open({ path: spec.sqlite.path });
     case "postgres": {
       const pg = spec.postgres;
+      const { PostgresMetadataStore } = await import("../metadata/store/postgres/index.js");
       return PostgresMetadataStore.open({
         host: pg.host,
         port: pg.port,
@@ -92,6 +94,7 @@ async function openContentStore(name: string, spec: ContentStoreConfig, secret: 
     }
     case "s3": {
       const { s3, cache } = spec;
+      const { S3ContentStore } = await import("../content/store/s3/index.js");
       const credentials =
         s3.accessKeyId !== null && s3.secretAccessKey !== null
           ? {

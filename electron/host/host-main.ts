@@ -12,8 +12,8 @@ import {
   ControlError,
   createLogger,
   isFsError,
-  probeS3,
   ServerControl,
+  testS3Connection,
   validateConfig,
   type ControlApi,
   type ServerStatus,
@@ -121,7 +121,7 @@ function emptyControl(): ControlApi {
     }),
     retryUploads: async (share) => Promise.reject(new ControlError("NotFound", `no share named ${JSON.stringify(share)}`)),
     refreshListing: async (share) => Promise.reject(new ControlError("NotFound", `no share named ${JSON.stringify(share)}`)),
-    testS3: probeS3,
+    testS3: testS3Connection,
     subscribe: () => () => {},
   };
 }
