@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlEvent } from "../core/index.js";
 import { CoreSupervisor, type HostChannel, type HostState } from "../electron/host/supervisor.js";
 import type { FromHost } from "../electron/host/protocol.js";
+import { DesktopControl } from "../electron/app/desktop-control.js";
+import { Keychain } from "../electron/keychain.js";
 import { AppSettings } from "../electron/settings/app-settings.js";
 import { ensureBuilt, nfsUrl } from "./helpers/dittofs.mjs";
 import { buildNfsClient, NfsClient } from "./helpers/nfsclient.mjs";
@@ -124,3 +126,81 @@ describe("desktop app: the supervised core host", () => {
     expect(broken.state()).toEqual({ kind: "stopped", error: null });
   });
 });
+
+describe("desktop app: shares managed in the settings, served by the restarted host", () => {
+  let work: string;
+  const children: ChildProcess[] = [];
+  let settings: AppSettings;
+  let supervisor: CoreSupervisor;
+  let control: DesktopControl;
+  /** Keychain items in memory: this test's shares need none from the host, only the app side stores them. */
+  const items = new Map<string, string>();
+  const keychain = new Keychain((service, account) => ({
+    setPassword: async (password) => void items.set(`${service}/${account}`, password),
+    getPassword: async () => items.get(`${service}/${account}`) ?? null,
+    deletePassword: async () => items.delete(`${service}/${account}`),
+  }));
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    work = mkdtempSync(join(tmpdir(), "dittofs-desktop-control-"));
+    const settingsPath = join(work, "settings.db");
+    settings = new AppSettings(settingsPath);
+    settings.setPreferences({ nfsPort: await freePort() });
+    settings.saveShare({ name: "Scratch", kind: "memory" });
+    supervisor = new CoreSupervisor(forkedHost(settingsPath, join(work, "data"), children), { firstRetryMs: 200 });
+    control = new DesktopControl(settings, keychain, supervisor);
+    const running = new Promise<void>((resolve) => supervisor.onState((state) => state.kind === "running" && resolve()));
+    supervisor.start();
+    await running;
+  });
+
+  afterAll(async () => {
+    await supervisor?.stop(1_000);
+    for (const child of children) child.kill("SIGKILL");
+    settings?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const served = async () => (await control.status()).shares.map((share) => share.name);
+
+  it("serves a share once it is saved, and stops serving it once removed", async () => {
+    expect(await served()).toEqual(["/scratch"]);
+    const folder = join(work, "Notes");
+    mkdirSync(folder);
+    await control.saveShare({ name: "Notes", kind: "folder", folder: { path: folder } });
+    expect(supervisor.state().kind).toBe("running");
+    expect(await served()).toEqual(["/scratch", "/notes"]);
+    expect((await control.shareDefinitions()).map((share) => share.name)).toEqual(["Scratch", "Notes"]);
+    expect(await control.removeShare("Scratch")).toBe(true);
+    expect(await control.removeShare("Scratch")).toBe(false);
+    expect(await served()).toEqual(["/notes"]);
+    // A share the server cannot open is saved, and the answer says why it is not served; removing it serves the rest again.
+    const gone = control.saveShare({ name: "Gone", kind: "folder", folder: { path: join(work, "no-such-folder") } });
+    await expect(gone).rejects.toMatchObject({ code: "Unavailable", message: expect.stringMatching(/^saved, but the file server could not start with it: .*no-such-folder/) });
+    expect(await control.removeShare("Gone")).toBe(true);
+    expect(await served()).toEqual(["/notes"]);
+  });
+
+  it("keeps an S3 share's secret in the keychain only, and refuses a bad share before touching anything", async () => {
+    const ref = "keychain:dittofs/s3-archive";
+    const archive = {
+      name: "Archive",
+      kind: "s3" as const,
+      s3: { endpoint: "http://127.0.0.1:1", region: "us-east-1", bucket: "archive", accessKeyId: "AKID", secretKey: ref },
+    };
+    const refused = control.saveShare({ ...archive, s3: { ...archive.s3, bucket: "No_Bucket" } }, { secretAccessKey: "the secret" });
+    await expect(refused).rejects.toMatchObject({ field: "s3.bucket" });
+    expect(items.size).toBe(0);
+    await expect(control.saveShare({ name: "Tmp", kind: "memory" }, { secretAccessKey: "x" })).rejects.toMatchObject({ code: "Invalid" });
+    // Saved as a definition; the secret is in the keychain, not in the settings file.
+    settings.saveShare(archive);
+    await keychain.set(ref, "the secret");
+    expect(JSON.stringify(await control.shareDefinitions())).not.toContain("the secret");
+    expect(readFileSync(join(work, "settings.db")).includes("the secret")).toBe(false);
+    settings.removeShare("Archive");
+    await control.saveShare({ name: "Other", kind: "memory" });
+    expect(await control.removeShare("Other")).toBe(true);
+  });
+});
+

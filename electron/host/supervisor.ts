@@ -74,6 +74,25 @@ export class CoreSupervisor implements ControlApi {
   }
 
   /**
+   * Stops the host (see stop) and starts a new one (the app's shares changed); resolves once the
+   * new one runs, or with the state saying why it did not start.
+   */
+  async restart(timeoutMs: number): Promise<HostState> {
+    await this.stop(timeoutMs);
+    this.stopping = null;
+    this.attempt = 0;
+    const settled = new Promise<HostState>((resolve) => {
+      const unsubscribe = this.onState((state) => {
+        if (state.kind === "starting") return;
+        unsubscribe();
+        resolve(state);
+      });
+    });
+    this.start();
+    return settled;
+  }
+
+  /**
    * Asks the host to finish what it can within `timeoutMs` and stop; resolves with what was
    * still waiting to upload. A host that does not exit in time (plus a grace second) is killed.
    */

@@ -109,6 +109,11 @@ export class AppSettings {
     return row ? shareDefinition.parse(JSON.parse(row.definition)) : null;
   }
 
+  /** The share as it would be saved; SettingsError (naming the field) when it would be refused. */
+  check(input: AppShareInput): AppShare {
+    return parsed(shareDefinition, input);
+  }
+
   /** Adds a share, or replaces the one of the same name (`replacing` renames it). */
   saveShare(input: AppShareInput, replacing?: string): AppShare {
     const share = parsed(shareDefinition, input);
