@@ -83,8 +83,15 @@ const LAYERS = [
     ],
   },
   {
-    // Embedders see the core only through its public entry.
+    // Embedders see the core only through its public entry; only main and the preload import Electron.
     files: ["electron/**"],
+    patterns: [
+      ...restrict("electron/ uses the core only through core/index.ts.", "(^|/)core/(?!index(\\.js)?$)"),
+      ...restrict("Only electron/main.ts and electron/preload.ts import Electron: the rest takes what it needs as a parameter.", "^electron(/|$)"),
+    ],
+  },
+  {
+    files: ["electron/main.ts", "electron/preload.ts"],
     patterns: restrict("electron/ uses the core only through core/index.ts.", "(^|/)core/(?!index(\\.js)?$)"),
   },
   {
