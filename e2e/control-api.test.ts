@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpControlClient, type ControlEvent, type ShareStatus } from "../core/index.js";
 import { E2eServer } from "./helpers/harness.js";
 import { nfsCp, sha256, writeRandomFile } from "./helpers/nfsclient.mjs";
+import { startRefusingProxy, type RefusingProxy } from "./helpers/refusing-proxy.js";
 import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
 
 const BUCKET = "control-bucket";
@@ -23,16 +24,19 @@ describe("the control API of dittofs serve", () => {
   let client: HttpControlClient;
   let token: string;
   let scratch: string;
+  /** In front of s3rver: refusing writes holds an upload in the queue, where the events must show it. */
+  let gate: RefusingProxy;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), "dittofs-control-"));
     s3 = await startS3rver({ buckets: [BUCKET] });
     sdk = s3ClientFor(s3);
+    gate = await startRefusingProxy(s3.port);
     dittofs = await E2eServer.start(
       {
         metadata: "sqlite",
         content: {
-          s3: { layout: "bucket", endpoint: s3.endpoint, bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" },
+          s3: { layout: "bucket", endpoint: gate.endpoint, bucket: BUCKET, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET" },
           cache: { upload_after: "1s" },
         },
         // nfs-cp sends no COMMIT: its writes reach the upload queue when the write cache flushes them.
@@ -49,6 +53,7 @@ describe("the control API of dittofs serve", () => {
 
   afterAll(async () => {
     await dittofs?.dispose();
+    await gate?.close();
     sdk?.destroy();
     await s3?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -64,14 +69,20 @@ describe("the control API of dittofs serve", () => {
     expect(String(dittofs.server.stderr)).not.toContain(token);
   });
 
-  it("streams the upload of a file copied in over NFS until it is in the bucket", async () => {
+  it("streams an upload S3 refuses, and after Retry now its way into the bucket", async () => {
     const events: ShareStatus[] = [];
     const unsubscribe = client.subscribe((event: ControlEvent) => events.push(event.share));
     try {
       const source = join(scratch, "video.bin");
       const digest = writeRandomFile(source, 6 * 1024 * 1024 + 13);
+      gate.refusing = true;
       await nfsCp(source, dittofs.url({ path: "/video.bin" }));
-      await expect.poll(() => events.some((share) => share.remote!.pendingFiles > 0), { timeout: 30_000 }).toBe(true);
+      await expect
+        .poll(() => events.at(-1)?.remote, { timeout: 30_000, interval: 200 })
+        .toMatchObject({ pendingFiles: 1, pendingBytes: 6 * 1024 * 1024 + 13, stalled: { files: 1 } });
+      expect(events.at(-1)!.remote!.stalled!.reason).toMatch(/denied/i);
+      gate.refusing = false;
+      expect(await client.retryUploads("/export")).toBe(1);
       await expect
         .poll(() => events.at(-1)?.remote, { timeout: 30_000, interval: 200 })
         .toMatchObject({ pendingFiles: 0, pendingBytes: 0, uploads: [] });

@@ -8,8 +8,6 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +16,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2eServer } from "./helpers/harness.js";
 import { nfsCp, sha256, writeRandomFile } from "./helpers/nfsclient.mjs";
+import { startRefusingProxy, type RefusingProxy } from "./helpers/refusing-proxy.js";
 import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -205,42 +204,6 @@ describe("the settings UI against dittofs serve", () => {
     expect(problems).toEqual([]);
   });
 });
-
-interface RefusingProxy {
-  endpoint: string;
-  /** While true, every write (PUT, POST) is answered 403 AccessDenied, as S3 does after a policy change. */
-  refusing: boolean;
-  close(): Promise<void>;
-}
-
-/** An HTTP proxy in front of s3rver, which checks no permission itself, that can refuse writes. */
-async function startRefusingProxy(targetPort: number): Promise<RefusingProxy> {
-  const proxy = { refusing: false } as RefusingProxy;
-  const server: Server = createServer((req, res) => {
-    if (proxy.refusing && (req.method === "PUT" || req.method === "POST")) {
-      req.resume();
-      req.on("end", () => {
-        res.writeHead(403, { "Content-Type": "application/xml" });
-        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
-      });
-      return;
-    }
-    const forward = request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode!, answer.headers);
-      answer.pipe(res);
-    });
-    forward.on("error", () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  return proxy;
-}
 
 /**
  * Records in the page (window.seen) every pending text and each change that showed the file's

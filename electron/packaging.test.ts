@@ -1,7 +1,7 @@
 /**
  * The installers' config, checked without packaging (the Electron binary cannot be downloaded
  * here): electron-builder loads build/electron-builder.yml and validates it against its own
- * schema, and every file it and package.json name exists or is built by `npm run build:electron`.
+ * schema, and every file it and package.json name exists or is built by `npm run build`.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
