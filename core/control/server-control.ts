@@ -32,6 +32,7 @@ export class ServerControl implements ControlApi {
     const { adapters } = this.config;
     return {
       version: this.about.version,
+      managed: false,
       startedAt: this.about.startedAt.toISOString(),
       listeners: {
         nfs: nfs ? { bind: adapters.nfs.bind, port: nfs.port(), mountPort: nfs.mountPort() } : null,

@@ -15,6 +15,7 @@ const appShare = (name: string, protocol: AppShare["protocol"] = "both"): AppSha
 const SHARES = [appShare("My Photos"), appShare("docs", "nfs")];
 const STATUS: ServerStatus = {
   version: "0",
+  managed: false,
   startedAt: "2026-01-01T00:00:00Z",
   listeners: { nfs: { bind: "127.0.0.1", port: 12049, mountPort: 12050 }, smb: { bind: "127.0.0.1", port: 12445 }, portmap: null },
   shares: [],

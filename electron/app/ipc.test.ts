@@ -9,6 +9,7 @@ import { FakeContextBridge, FakeIpc } from "./testing/fake-electron.js";
 
 const STATUS: ServerStatus = {
   version: "1.2.3",
+  managed: false,
   startedAt: "2026-01-01T00:00:00.000Z",
   listeners: { nfs: { bind: "127.0.0.1", port: 12049, mountPort: 12049 }, smb: null, portmap: null },
   shares: [],

@@ -115,6 +115,7 @@ function emptyControl(): ControlApi {
   return {
     status: async (): Promise<ServerStatus> => ({
       version: process.env.DITTOFS_VERSION ?? "unknown",
+      managed: false,
       startedAt,
       listeners: { nfs: null, smb: null, portmap: null },
       shares: [],
