@@ -3,20 +3,20 @@
  * (`window.dittofs`), or, opened in a browser against a headless `dittofs serve`, over HTTP
  * with the token `serve` printed in the settings URL's fragment.
  */
-import type { ControlApi } from "../core/control/contract.js";
+import type { AppControlApi } from "../core/control/contract.js";
 import { HttpControlClient } from "../core/control/http-client.js";
 
 declare global {
   interface Window {
     /** The control contract, exposed by the desktop app's preload. */
-    dittofs?: ControlApi;
+    dittofs?: AppControlApi;
   }
 }
 
 const TOKEN_KEY = "dittofs.token";
 
 /** The contract, or why there is none (a browser opened without the token). */
-export function controlApi(): ControlApi | { missing: string } {
+export function controlApi(): AppControlApi | { missing: string } {
   if (window.dittofs) return window.dittofs;
   const token = takeTokenFromFragment() ?? sessionStorage.getItem(TOKEN_KEY);
   if (!token) return { missing: "Open the settings URL that dittofs serve printed: it carries the access token (#token=…)." };
