@@ -14,6 +14,8 @@ import type { ControlEvent } from "../core/index.js";
 import { CoreSupervisor, type HostChannel, type HostState } from "../electron/host/supervisor.js";
 import type { FromHost } from "../electron/host/protocol.js";
 import { DesktopControl } from "../electron/app/desktop-control.js";
+import { Drives } from "../electron/app/drives.js";
+import { mounterFor } from "../electron/mount/mounter.js";
 import { Keychain } from "../electron/keychain.js";
 import { AppSettings } from "../electron/settings/app-settings.js";
 import { ensureBuilt, nfsUrl } from "./helpers/dittofs.mjs";
@@ -149,7 +151,15 @@ describe("desktop app: shares managed in the settings, served by the restarted h
     settings.setPreferences({ nfsPort: await freePort() });
     settings.saveShare({ name: "Scratch", kind: "memory" });
     supervisor = new CoreSupervisor(forkedHost(settingsPath, join(work, "data"), children), { firstRetryMs: 200 });
-    control = new DesktopControl(settings, keychain, supervisor);
+    const drives = new Drives({
+      mounter: mounterFor(process.platform, {}),
+      platform: process.platform,
+      shares: () => settings.shares(),
+      status: () => supervisor.status(),
+      smbPassword: () => keychain.smbPassword(),
+      onChange: () => {},
+    });
+    control = new DesktopControl({ settings, keychain, supervisor, drives, logDir: join(work, "logs") });
     const running = new Promise<void>((resolve) => supervisor.onState((state) => state.kind === "running" && resolve()));
     supervisor.start();
     await running;
@@ -168,15 +178,18 @@ describe("desktop app: shares managed in the settings, served by the restarted h
     expect(await served()).toEqual(["/scratch"]);
     const folder = join(work, "Notes");
     mkdirSync(folder);
-    await control.saveShare({ name: "Notes", kind: "folder", folder: { path: folder } });
+    await control.saveShare({ share: { name: "Notes", kind: "folder", folder: { path: folder }, autoMount: false } });
     expect(supervisor.state().kind).toBe("running");
     expect(await served()).toEqual(["/scratch", "/notes"]);
-    expect((await control.shareDefinitions()).map((share) => share.name)).toEqual(["Scratch", "Notes"]);
+    expect((await control.listShares()).map((share) => [share.definition.name, share.exportPath])).toEqual([
+      ["Scratch", "/scratch"],
+      ["Notes", "/notes"],
+    ]);
     expect(await control.removeShare("Scratch")).toBe(true);
     expect(await control.removeShare("Scratch")).toBe(false);
     expect(await served()).toEqual(["/notes"]);
     // A share the server cannot open is saved, and the answer says why it is not served; removing it serves the rest again.
-    const gone = control.saveShare({ name: "Gone", kind: "folder", folder: { path: join(work, "no-such-folder") } });
+    const gone = control.saveShare({ share: { name: "Gone", kind: "folder", folder: { path: join(work, "no-such-folder") }, autoMount: false } });
     await expect(gone).rejects.toMatchObject({ code: "Unavailable", message: expect.stringMatching(/^saved, but the file server could not start with it: .*no-such-folder/) });
     expect(await control.removeShare("Gone")).toBe(true);
     expect(await served()).toEqual(["/notes"]);
@@ -189,17 +202,24 @@ describe("desktop app: shares managed in the settings, served by the restarted h
       kind: "s3" as const,
       s3: { endpoint: "http://127.0.0.1:1", region: "us-east-1", bucket: "archive", accessKeyId: "AKID", secretKey: ref },
     };
-    const refused = control.saveShare({ ...archive, s3: { ...archive.s3, bucket: "No_Bucket" } }, { secretAccessKey: "the secret" });
-    await expect(refused).rejects.toMatchObject({ field: "s3.bucket" });
+    const refused = control.saveShare({ share: { ...archive, s3: { ...archive.s3, bucket: "No_Bucket" } }, secretAccessKey: "the secret" });
+    await expect(refused).rejects.toMatchObject({ code: "Invalid", field: "s3.bucket", message: expect.stringMatching(/^expected an S3 bucket name/) });
     expect(items.size).toBe(0);
-    await expect(control.saveShare({ name: "Tmp", kind: "memory" }, { secretAccessKey: "x" })).rejects.toMatchObject({ code: "Invalid" });
+    await expect(control.saveShare({ share: { name: "Tmp", kind: "memory" }, secretAccessKey: "x" })).rejects.toMatchObject({ code: "Invalid", field: "secretAccessKey" });
+    // Without a secret typed or saved, an S3 share is refused, naming the secret field.
+    await expect(control.saveShare({ share: archive })).rejects.toMatchObject({ code: "Invalid", field: "secretAccessKey" });
+    await expect(control.saveShare({ share: { name: "scratch", kind: "memory" } })).resolves.toBeDefined();
+    await expect(control.saveShare({ share: { name: "scratch", kind: "memory" } })).rejects.toMatchObject({ code: "Invalid", field: "name" });
+    expect(await control.removeShare("scratch")).toBe(true);
     // Saved as a definition; the secret is in the keychain, not in the settings file.
     settings.saveShare(archive);
     await keychain.set(ref, "the secret");
-    expect(JSON.stringify(await control.shareDefinitions())).not.toContain("the secret");
+    const listed = await control.listShares();
+    expect(JSON.stringify(listed)).not.toContain("the secret");
+    expect(listed.find((share) => share.definition.name === "Archive")).toMatchObject({ secretStored: true, drive: { mounted: false } });
     expect(readFileSync(join(work, "settings.db")).includes("the secret")).toBe(false);
     settings.removeShare("Archive");
-    await control.saveShare({ name: "Other", kind: "memory" });
+    await control.saveShare({ share: { name: "Other", kind: "memory", autoMount: false } });
     expect(await control.removeShare("Other")).toBe(true);
   });
 });

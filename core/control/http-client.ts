@@ -1,4 +1,17 @@
-import { ControlError, type ControlApi, type ControlErrorCode, type ControlEvent, type S3ProbeRequest, type S3ProbeResult, type ServerStatus } from "./contract.js";
+import {
+  ControlError,
+  type AppControlApi,
+  type AppPreferences,
+  type ControlErrorCode,
+  type ControlEvent,
+  type DriveStatus,
+  type FolderPreview,
+  type ManagedShare,
+  type S3ProbeRequest,
+  type S3ProbeResult,
+  type SaveShareRequest,
+  type ServerStatus,
+} from "./contract.js";
 
 const CODES: ReadonlySet<string> = new Set<ControlErrorCode>(["NotFound", "Invalid", "Unauthorized", "Forbidden", "Unavailable", "Internal"]);
 /** Waits before reconnecting a dropped event stream: doubling from the first to the last. */
@@ -10,9 +23,10 @@ const MAX_EVENT_CHARS = 1024 * 1024;
  * The control contract spoken to a `dittofs serve` over HTTP (see http.ts): for a browser (the
  * settings UI opened against a headless server) and for tests. Uses only fetch and streams,
  * which browsers and Node ≥ 20 both have; the event stream is read from fetch (EventSource
- * cannot send the bearer token) and reconnects after a drop.
+ * cannot send the bearer token) and reconnects after a drop. The ManageApi calls answer
+ * Forbidden from a server whose shares come from its config file (ServerStatus.managed false).
  */
-export class HttpControlClient implements ControlApi {
+export class HttpControlClient implements AppControlApi {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
@@ -34,6 +48,42 @@ export class HttpControlClient implements ControlApi {
     return this.call<S3ProbeResult>("POST", "/api/s3/test", request);
   }
 
+  listShares(): Promise<ManagedShare[]> {
+    return this.call<ManagedShare[]>("GET", "/api/shares");
+  }
+
+  saveShare(request: SaveShareRequest): Promise<ManagedShare> {
+    return this.call<ManagedShare>("POST", "/api/shares", request);
+  }
+
+  async removeShare(name: string): Promise<boolean> {
+    return (await this.call<{ removed: boolean }>("DELETE", `/api/shares/${encodeURIComponent(name)}`)).removed;
+  }
+
+  previewFolder(path: string): Promise<FolderPreview> {
+    return this.call<FolderPreview>("POST", "/api/folders/preview", { path });
+  }
+
+  mount(name: string): Promise<DriveStatus> {
+    return this.call<DriveStatus>("POST", `/api/shares/${encodeURIComponent(name)}/mount`);
+  }
+
+  unmount(name: string): Promise<DriveStatus> {
+    return this.call<DriveStatus>("POST", `/api/shares/${encodeURIComponent(name)}/unmount`);
+  }
+
+  preferences(): Promise<AppPreferences> {
+    return this.call<AppPreferences>("GET", "/api/preferences");
+  }
+
+  setPreferences(changes: Partial<AppPreferences>): Promise<AppPreferences> {
+    return this.call<AppPreferences>("PUT", "/api/preferences", changes);
+  }
+
+  openLogs(): Promise<{ path: string; opened: boolean }> {
+    return this.call<{ path: string; opened: boolean }>("POST", "/api/logs/open");
+  }
+
   subscribe(listener: (event: ControlEvent) => void): () => void {
     const abort = new AbortController();
     void (async () => {
@@ -52,7 +102,7 @@ export class HttpControlClient implements ControlApi {
     return () => abort.abort();
   }
 
-  private async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
       const headers = body === undefined ? this.headers() : { ...this.headers(), "Content-Type": "application/json" };
@@ -70,9 +120,14 @@ export class HttpControlClient implements ControlApi {
 }
 
 async function errorOf(response: Response): Promise<ControlError> {
-  const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+  const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string; field?: unknown } } | null;
   const code = body?.error?.code;
-  return new ControlError(code && CODES.has(code) ? (code as ControlErrorCode) : "Internal", body?.error?.message ?? `HTTP ${response.status}`);
+  const field = body?.error?.field;
+  return new ControlError(
+    code && CODES.has(code) ? (code as ControlErrorCode) : "Internal",
+    body?.error?.message ?? `HTTP ${response.status}`,
+    typeof field === "string" ? field : null,
+  );
 }
 
 /** Parses a text/event-stream body, calling `listener` with each event's JSON data, until it ends. */

@@ -8,7 +8,16 @@ import { validateConfig } from "../config/validate.js";
 import { newContentId } from "../content/store.js";
 import { buildServer, type BuiltServer } from "../server/build.js";
 import { silentLogger } from "../util/logger.js";
-import { ControlError, type ControlEvent } from "./contract.js";
+import {
+  ControlError,
+  type AppPreferences,
+  type ControlEvent,
+  type DriveStatus,
+  type ManageApi,
+  type ManagedShare,
+  type SaveShareRequest,
+  type ShareDefinition,
+} from "./contract.js";
 import { HttpControlClient } from "./http-client.js";
 import { startControlHttp, type ControlHttp } from "./http.js";
 import { ServerControl } from "./server-control.js";
@@ -237,11 +246,130 @@ describe("Test connection over the control API", () => {
   it("refuses a malformed request, naming the field", async () => {
     const post = (body: string) => raw("/api/s3/test", { method: "POST", headers: { ...bearer(), "Content-Type": "application/json" }, body: Buffer.from(body) });
     const notJson = await post("{");
-    expect([notJson.status, JSON.parse(notJson.body).error]).toEqual([400, { code: "Invalid", message: "expected a JSON object" }]);
+    expect([notJson.status, JSON.parse(notJson.body).error]).toEqual([400, { code: "Invalid", message: "expected a JSON object", field: null }]);
     const noRegion = await post(JSON.stringify({ endpoint: s3.endpoint, accessKeyId: "a", secretAccessKey: "b" }));
-    expect(JSON.parse(noRegion.body).error.message).toBe("region: expected a non-empty string");
+    expect(JSON.parse(noRegion.body).error).toMatchObject({ message: "region: expected a non-empty string", field: "s3.region" });
     const badEndpoint = await post(JSON.stringify({ endpoint: "file:///etc/passwd", region: "x", accessKeyId: "a", secretAccessKey: "b" }));
     expect(JSON.parse(badEndpoint.body).error.message).toBe("endpoint: expected an http or https URL");
     expect((await raw("/api/s3/test", { headers: bearer() })).status).toBe(405);
+  });
+});
+
+/**
+ * A ManageApi that keeps shares in a map, for the binding's own behaviour (routes, bodies, errors
+ * with their field); the desktop's real one is exercised by e2e/desktop-app.test.ts.
+ */
+class MapManager implements ManageApi {
+  readonly shares = new Map<string, ManagedShare>();
+  readonly secrets = new Map<string, string>();
+  prefs: AppPreferences = { launchAtLogin: false, mountFolder: null, nfsPort: 12049, smbPort: 12445, logLevel: "info" };
+
+  async listShares(): Promise<ManagedShare[]> {
+    return [...this.shares.values()];
+  }
+  async saveShare({ share, replacing, secretAccessKey }: SaveShareRequest): Promise<ManagedShare> {
+    if (share.kind === "s3" && !share.s3?.bucket) throw new ControlError("Invalid", "choose a bucket", "s3.bucket");
+    const definition: ShareDefinition = { cacheBytes: 1 << 30, protocol: "both", autoMount: false, litter: [], ...share } as ShareDefinition;
+    if (replacing !== undefined) this.shares.delete(replacing);
+    if (secretAccessKey !== undefined) this.secrets.set(share.name, secretAccessKey);
+    const managed: ManagedShare = { definition, exportPath: `/${share.name.toLowerCase()}`, secretStored: true, drive: this.drive(false) };
+    this.shares.set(share.name, managed);
+    return managed;
+  }
+  async removeShare(name: string): Promise<boolean> {
+    return this.shares.delete(name);
+  }
+  async previewFolder(path: string) {
+    return { path, entries: [{ name: "a.txt", directory: false, size: 1 }], total: 1 };
+  }
+  async mount(name: string): Promise<DriveStatus> {
+    if (!this.shares.has(name)) throw new ControlError("NotFound", `no share named ${name}`);
+    return this.drive(true);
+  }
+  async unmount(name: string): Promise<DriveStatus> {
+    if (!this.shares.has(name)) throw new ControlError("NotFound", `no share named ${name}`);
+    return this.drive(false);
+  }
+  async preferences(): Promise<AppPreferences> {
+    return this.prefs;
+  }
+  async setPreferences(changes: Partial<AppPreferences>): Promise<AppPreferences> {
+    if (changes.nfsPort !== undefined && (changes.nfsPort as unknown) === "x") throw new ControlError("Invalid", "expected a port", "nfsPort");
+    return (this.prefs = { ...this.prefs, ...changes });
+  }
+  async openLogs() {
+    return { path: "/var/log/dittofs", opened: false };
+  }
+  private drive(mounted: boolean): DriveStatus {
+    return { mounted, mountPoint: mounted ? "/mnt/x" : null, error: null, mountCommand: "gio mount smb://127.0.0.1/x" };
+  }
+}
+
+describe("share management over HTTP", () => {
+  let managed: ControlHttp;
+  let manager: MapManager;
+  let app: HttpControlClient;
+
+  beforeAll(async () => {
+    manager = new MapManager();
+    managed = await startControlHttp({ api: control, manage: manager, logger: silentLogger, bind: "127.0.0.1", port: 0, rendererDir: null });
+    app = new HttpControlClient(managed.url, managed.token);
+  });
+
+  afterAll(async () => {
+    await managed?.close();
+  });
+
+  it("adds, lists, mounts, unmounts and removes shares by their defined names, the secret going in and never out", async () => {
+    const share = { name: "My Photos", kind: "s3" as const, s3: { endpoint: "http://127.0.0.1:9", region: "r", bucket: "b", accessKeyId: "a", secretKey: "keychain:dittofs/s3-my-photos" } };
+    const saved = await app.saveShare({ share, secretAccessKey: "the secret" });
+    expect(saved).toMatchObject({ definition: share, exportPath: "/my photos" });
+    expect(manager.secrets.get("My Photos")).toBe("the secret");
+    expect(JSON.stringify(await app.listShares())).not.toContain("the secret");
+    expect(await app.mount("My Photos")).toMatchObject({ mounted: true, mountPoint: "/mnt/x" });
+    expect(await app.unmount("My Photos")).toMatchObject({ mounted: false });
+    await expect(app.mount("Nope")).rejects.toMatchObject({ code: "NotFound" });
+    await app.saveShare({ share: { ...share, name: "Pictures" }, replacing: "My Photos" });
+    expect((await app.listShares()).map((one) => one.definition.name)).toEqual(["Pictures"]);
+    expect(await app.removeShare("Pictures")).toBe(true);
+    expect(await app.removeShare("Pictures")).toBe(false);
+    expect(await app.previewFolder("/srv")).toEqual({ path: "/srv", entries: [{ name: "a.txt", directory: false, size: 1 }], total: 1 });
+    expect(await app.openLogs()).toEqual({ path: "/var/log/dittofs", opened: false });
+    expect(await app.setPreferences({ logLevel: "debug" })).toMatchObject({ logLevel: "debug", nfsPort: 12049 });
+    expect((await app.preferences()).logLevel).toBe("debug");
+  });
+
+  it("carries the field an error is about to the client", async () => {
+    const noBucket = app.saveShare({ share: { name: "X", kind: "s3", s3: { endpoint: "http://h", region: "r", bucket: "", accessKeyId: "a", secretKey: "keychain:d/x" } } });
+    await expect(noBucket).rejects.toMatchObject({ name: "ControlError", code: "Invalid", field: "s3.bucket", message: "choose a bucket" });
+    await expect(app.setPreferences({ nfsPort: "x" as unknown as number })).rejects.toMatchObject({ field: "nfsPort" });
+  });
+
+  it("refuses malformed bodies and wrong methods before the manager sees them", async () => {
+    const url = new URL(managed.url);
+    const send = (path: string, method: string, body?: string) =>
+      new Promise<{ status: number; error: { code: string; field: string | null } }>((resolve, reject) => {
+        const req = request({ host: url.hostname, port: url.port, path, method, headers: { Authorization: `Bearer ${managed.token}` } }, (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          res.on("end", () => resolve({ status: res.statusCode!, error: (JSON.parse(text) as { error: { code: string; field: string | null } }).error }));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    expect(await send("/api/shares", "POST", "[1]")).toMatchObject({ status: 400, error: { code: "Invalid" } });
+    expect(await send("/api/shares", "POST", JSON.stringify({ share: "x" }))).toMatchObject({ status: 400 });
+    expect(await send("/api/shares", "POST", JSON.stringify({ share: {}, secretAccessKey: 7 }))).toMatchObject({ status: 400, error: { field: "secretAccessKey" } });
+    expect(await send("/api/folders/preview", "POST", JSON.stringify({ path: "x".repeat(5000) }))).toMatchObject({ status: 400, error: { field: "path" } });
+    expect(await send("/api/preferences", "PUT", "null")).toMatchObject({ status: 400 });
+    expect(await send("/api/shares/x", "GET")).toMatchObject({ status: 405 });
+    expect(await send("/api/shares", "POST", JSON.stringify({ share: { name: "x".repeat(20_000) } }))).toMatchObject({ status: 400 });
+    expect(manager.shares.size).toBe(0);
+  });
+
+  it("answers 403 for management where the shares come from a config file, and says managed false", async () => {
+    await expect(client.listShares()).rejects.toMatchObject({ code: "Forbidden", message: expect.stringContaining("config file") });
+    await expect(client.mount("x")).rejects.toMatchObject({ code: "Forbidden" });
+    expect((await client.status()).managed).toBe(false);
   });
 });

@@ -7,10 +7,21 @@ import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isFsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
-import { ControlError, type ControlApi, type ControlErrorCode, type ControlEvent, type S3ProbeRequest } from "./contract.js";
+import {
+  ControlError,
+  type AppPreferences,
+  type ControlApi,
+  type ControlErrorCode,
+  type ControlEvent,
+  type ManageApi,
+  type S3ProbeRequest,
+  type SaveShareRequest,
+} from "./contract.js";
 
 export interface ControlHttpOptions {
   api: ControlApi;
+  /** Management of shares, drives and preferences (the desktop's); absent, those routes answer 403. */
+  manage?: ManageApi;
   logger: Logger;
   /** Default 127.0.0.1; anything else exposes the API beyond this machine (still token-only). */
   bind: string;
@@ -36,7 +47,9 @@ const MAX_EVENT_STREAMS = 16;
 /** A comment line this often keeps idle event streams open through proxies and detects gone clients. */
 const HEARTBEAT_MS = 15_000;
 /** Request bodies (JSON; most routes take none and ignore a client's "{}") are refused beyond this. */
-const MAX_BODY_BYTES = 4096;
+const MAX_BODY_BYTES = 16 * 1024;
+/** Longest share name, path, or secret a request may carry. */
+const MAX_TEXT = 4096;
 
 const STATUS_OF: Readonly<Record<ControlErrorCode, number>> = {
   Invalid: 400,
@@ -59,7 +72,16 @@ const STATUS_OF: Readonly<Record<ControlErrorCode, number>> = {
  *   POST /api/s3/test                        ControlApi.testS3: JSON { endpoint, region, accessKeyId,
  *                                            secretAccessKey, bucket } → { ok, buckets } or { ok, field, message }
  *   GET  /api/events                         text/event-stream of ControlEvents ("share" events)
- * <share> is the share's name URL-encoded ("%2Fphotos").
+ * and, when the shares are managed through the API (ManageApi; otherwise 403):
+ *   GET    /api/shares                       ManagedShare[]
+ *   POST   /api/shares                       SaveShareRequest → ManagedShare
+ *   DELETE /api/shares/<name>                { removed: boolean }
+ *   POST   /api/shares/<name>/mount|unmount  DriveStatus
+ *   POST   /api/folders/preview              { path } → FolderPreview
+ *   GET    /api/preferences, PUT /api/preferences (some of them) → AppPreferences
+ *   POST   /api/logs/open                    { path, opened }
+ * <share> is the served share's export path URL-encoded ("%2Fphotos"); <name> is a managed
+ * share's name as defined ("My%20Photos"). Errors are { error: { code, message, field } }.
  * Any other path is a file of the built settings UI (`/` is its index.html): GET only, no token
  * (the page takes it from the URL fragment), under a strict Content-Security-Policy.
  */
@@ -102,6 +124,7 @@ export async function startControlHttp(options: ControlHttpOptions): Promise<Con
 
     const shareRoute = /^\/api\/shares\/([^/]+)\/(retry-uploads|refresh)$/.exec(path);
     try {
+      if (isManageRoute(path)) return await handleManage(req, res, path, body);
       if (path === "/api/status") {
         if (req.method !== "GET") return methodNotAllowed(res, "GET");
         return send(res, 200, await options.api.status());
@@ -126,6 +149,38 @@ export async function startControlHttp(options: ControlHttpOptions): Promise<Con
       if (isFsError(err)) return fail(res, new ControlError(err.code === "NotFound" ? "NotFound" : "Unavailable", err.message));
       throw err;
     }
+  }
+
+  async function handleManage(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): Promise<void> {
+    const manage = options.manage;
+    if (!manage) throw new ControlError("Forbidden", "this server's shares come from its config file: edit it and restart dittofs serve");
+    if (path === "/api/shares") {
+      if (req.method === "GET") return send(res, 200, await manage.listShares());
+      if (req.method === "POST") return send(res, 200, await manage.saveShare(saveShareRequestOf(jsonObject(body))));
+      return methodNotAllowed(res, "GET, POST");
+    }
+    if (path === "/api/folders/preview") {
+      if (req.method !== "POST") return methodNotAllowed(res, "POST");
+      return send(res, 200, await manage.previewFolder(text(jsonObject(body), "path", "path")!));
+    }
+    if (path === "/api/preferences") {
+      if (req.method === "GET") return send(res, 200, await manage.preferences());
+      if (req.method === "PUT") return send(res, 200, await manage.setPreferences(jsonObject(body) as Partial<AppPreferences>));
+      return methodNotAllowed(res, "GET, PUT");
+    }
+    if (path === "/api/logs/open") {
+      if (req.method !== "POST") return methodNotAllowed(res, "POST");
+      return send(res, 200, await manage.openLogs());
+    }
+    const drive = /^\/api\/shares\/([^/]+)\/(mount|unmount)$/.exec(path);
+    if (drive) {
+      if (req.method !== "POST") return methodNotAllowed(res, "POST");
+      const name = decodeShare(drive[1]!);
+      return send(res, 200, drive[2] === "mount" ? await manage.mount(name) : await manage.unmount(name));
+    }
+    const share = /^\/api\/shares\/([^/]+)$/.exec(path)!;
+    if (req.method !== "DELETE") return methodNotAllowed(res, "DELETE");
+    return send(res, 200, { removed: await manage.removeShare(decodeShare(share[1]!)) });
   }
 
   /** Only the files listed at start are ever read: a path is looked up, never joined to a directory. */
@@ -259,7 +314,18 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function fail(res: ServerResponse, err: ControlError): void {
-  send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message } });
+  send(res, STATUS_OF[err.code], { error: { code: err.code, message: err.message, field: err.field } });
+}
+
+/** The routes of ManageApi. */
+function isManageRoute(path: string): boolean {
+  return (
+    path === "/api/shares" ||
+    path === "/api/folders/preview" ||
+    path === "/api/preferences" ||
+    path === "/api/logs/open" ||
+    /^\/api\/shares\/[^/]+(\/(mount|unmount))?$/.test(path)
+  );
 }
 
 function methodNotAllowed(res: ServerResponse, allowed: string): void {
@@ -296,30 +362,50 @@ async function bodyWithin(req: IncomingMessage, limit: number): Promise<Buffer |
   return Buffer.concat(chunks);
 }
 
-/** The JSON body of POST /api/s3/test, each field checked (a wrong one is named). */
-function s3ProbeRequestOf(body: Buffer): S3ProbeRequest {
+/** A request's JSON body, which must be an object. */
+function jsonObject(body: Buffer): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));
   } catch {
     throw new ControlError("Invalid", "expected a JSON object");
   }
-  const fields = (value ?? {}) as Record<string, unknown>;
-  const text = (name: string, nullable: boolean): string | null => {
-    const field = fields[name];
-    if (nullable && (field === null || field === undefined || field === "")) return null;
-    if (typeof field !== "string" || field === "" || field.length > 1024) throw new ControlError("Invalid", `${name}: expected a non-empty string`);
-    return field;
-  };
-  const endpoint = text("endpoint", true);
-  if (endpoint !== null && !/^https?:\/\/[^\s]+$/.test(endpoint)) throw new ControlError("Invalid", "endpoint: expected an http or https URL");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ControlError("Invalid", "expected a JSON object");
+  return value as Record<string, unknown>;
+}
+
+/** A string field of a request; null for an absent or empty optional one. A wrong one is named. */
+function text(fields: Record<string, unknown>, name: string, field: string, optional = false): string | null {
+  const value = fields[name];
+  if (optional && (value === null || value === undefined || value === "")) return null;
+  if (typeof value !== "string" || value === "" || value.length > MAX_TEXT) throw new ControlError("Invalid", `${name}: expected a non-empty string`, field);
+  return value;
+}
+
+/** The JSON body of POST /api/s3/test, each field checked (a wrong one is named). */
+function s3ProbeRequestOf(body: Buffer): S3ProbeRequest {
+  const fields = jsonObject(body);
+  const endpoint = text(fields, "endpoint", "s3.endpoint", true);
+  if (endpoint !== null && !/^https?:\/\/[^\s]+$/.test(endpoint)) throw new ControlError("Invalid", "endpoint: expected an http or https URL", "s3.endpoint");
   return {
     endpoint,
-    region: text("region", false)!,
-    accessKeyId: text("accessKeyId", false)!,
-    secretAccessKey: text("secretAccessKey", false)!,
-    bucket: text("bucket", true),
+    region: text(fields, "region", "s3.region")!,
+    accessKeyId: text(fields, "accessKeyId", "s3.accessKeyId")!,
+    secretAccessKey: text(fields, "secretAccessKey", "secretAccessKey")!,
+    bucket: text(fields, "bucket", "s3.bucket", true),
   };
+}
+
+/** The body of POST /api/shares: the definition itself is checked by the manager, which names the field. */
+function saveShareRequestOf(fields: Record<string, unknown>): SaveShareRequest {
+  const share = fields.share;
+  if (typeof share !== "object" || share === null || Array.isArray(share)) throw new ControlError("Invalid", "share: expected the share's definition");
+  const request: SaveShareRequest = { share: share as SaveShareRequest["share"] };
+  const replacing = text(fields, "replacing", "name", true);
+  if (replacing !== null) request.replacing = replacing;
+  const secret = text(fields, "secretAccessKey", "secretAccessKey", true);
+  if (secret !== null) request.secretAccessKey = secret;
+  return request;
 }
 
 /** How a client on this machine names the bind address in a URL. */

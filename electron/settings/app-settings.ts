@@ -63,10 +63,11 @@ export type AppPreferences = z.output<typeof preferences>;
 export class SettingsError extends Error {
   override readonly name = "SettingsError";
   constructor(
-    message: string,
+    /** What is wrong, without the field's name (a form shows it beside the field). */
+    readonly problem: string,
     readonly field: string | null,
   ) {
-    super(field ? `${field}: ${message}` : message);
+    super(field ? `${field}: ${problem}` : problem);
   }
 }
 
