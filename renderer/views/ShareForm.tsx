@@ -150,8 +150,8 @@ export function ShareForm({ editing, actions }: { editing: ManagedShare | null; 
       </Row>
 
       {values.kind === "s3" && (
-        <section aria-label="Bucket">
-          <h2>Bucket</h2>
+        <section>
+          <h2>S3 connection</h2>
           <Row id={idOf("preset")} label="Provider" error={errors.preset}>
             <select {...bind("preset")} value={values.preset} onChange={(event) => setValues(choosePreset(values, event.target.value as PresetId))}>
               {PRESETS.map(({ id, label }) => (
@@ -241,7 +241,7 @@ export function ShareForm({ editing, actions }: { editing: ManagedShare | null; 
       )}
 
       {values.kind === "folder" && (
-        <section aria-label="Folder">
+        <section>
           <h2>Folder</h2>
           <Row id={idOf("folderPath")} label="Folder path" error={errors.folderPath}>
             <div className="inline">
@@ -256,7 +256,7 @@ export function ShareForm({ editing, actions }: { editing: ManagedShare | null; 
       )}
       {values.kind === "memory" && <p className="muted">A memory share keeps its files in RAM: they are gone when the app quits.</p>}
 
-      <section aria-label="Drive">
+      <section>
         <h2>Drive</h2>
         <Row id={idOf("protocol")} label="Protocol" error={errors.protocol}>
           <select {...bind("protocol")} value={values.protocol} onChange={(event) => change({ protocol: event.target.value as ShareFormValues["protocol"] })}>
@@ -337,6 +337,8 @@ function Preview({ preview }: { preview: FolderPreview }) {
       {preview.total === 0 ? (
         <p className="muted">The folder is empty.</p>
       ) : (
+        <>
+        <p className="muted">Already in {preview.path}: {preview.total} {preview.total === 1 ? "entry" : "entries"}, served as they are.</p>
         <ul>
           {shown.map((entry) => (
             <li key={entry.name}>
@@ -346,6 +348,7 @@ function Preview({ preview }: { preview: FolderPreview }) {
           ))}
           {more > 0 && <li className="muted">{more} more</li>}
         </ul>
+        </>
       )}
     </div>
   );

@@ -78,7 +78,7 @@ export function ManagedSharesView({ shares, cards, onAdd, onEdit, onMount, onUnm
           {shares.map(({ share, status }) => {
             const name = share.definition.name;
             return (
-              <li key={name} className="card" aria-label={name}>
+              <li key={name} className="card managed" aria-label={name}>
                 <ManagedShareCard
                   share={share}
                   status={status}
