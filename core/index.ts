@@ -77,6 +77,7 @@ export { ServerControl } from "./control/server-control.js";
 export { testS3Connection } from "./control/s3-test.js";
 export { startControlHttp, type ControlHttp, type ControlHttpOptions } from "./control/http.js";
 export { HttpControlClient } from "./control/http-client.js";
+export { packageVersion } from "./util/package-version.js";
 
 // Errors stores and services throw, and logging.
 export { FsError, isFsError, type FsErrorCode } from "./errors.js";

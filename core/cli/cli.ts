@@ -1,6 +1,3 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/errors.js";
 import { defaultConfig } from "../config/defaults.js";
@@ -10,6 +7,7 @@ import { startControlHttp, type ControlHttp } from "../control/http.js";
 import { ServerControl } from "../control/server-control.js";
 import { buildServer } from "../server/build.js";
 import { isLogFormat, LOG_FORMATS, type LogFormat, type Logger } from "../util/logger.js";
+import { packageVersion } from "../util/package-version.js";
 import { hostPort, listeningLines } from "./output.js";
 
 /** Everything the CLI touches outside itself, so that it runs in-process in tests. */
@@ -230,21 +228,3 @@ async function serveCommand(args: readonly string[], io: CliIo): Promise<number>
   }
 }
 
-let cachedVersion: string | undefined;
-
-/** The version in the package.json above this module (source tree or dist/). */
-export function packageVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "dittofs-desktop" && pkg.version) return (cachedVersion = pkg.version);
-    } catch {
-      // No package.json here: keep walking up.
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return (cachedVersion = "unknown");
-    dir = parent;
-  }
-}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+/**
+ * `dittofs-app`: the desktop app without its window and tray, for a machine without a desktop
+ * (or a browser-managed one). The same parts as the app: settings, keychain, the supervised core
+ * host, the drives; the settings UI is served over HTTP on loopback with a bearer token, so a
+ * browser manages the shares as the app's window does. Ctrl-C unmounts, waits for uploads (a
+ * bounded time) and stops.
+ *
+ * Usage: dittofs-app [--data DIR] [--bind 127.0.0.1] [--port 12090]
+ */
+import { mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createLogger, packageVersion, startControlHttp } from "../core/index.js";
+import { DesktopControl } from "./app/desktop-control.js";
+import { Drives } from "./app/drives.js";
+import { forkedHostChannel } from "./host/fork-channel.js";
+import { CoreSupervisor } from "./host/supervisor.js";
+import { Keychain } from "./keychain.js";
+import { mounterFor } from "./mount/mounter.js";
+import { AppSettings } from "./settings/app-settings.js";
+
+/** How long stopping waits for uploads before it gives up and says what is left. */
+const STOP_WAIT_MS = 30_000;
+
+const { values } = parseArgs({
+  options: {
+    data: { type: "string", default: defaultDataDir() },
+    bind: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "12090" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write("Usage: dittofs-app [--data DIR] [--bind 127.0.0.1] [--port 12090]\n");
+  process.exit(0);
+}
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`dittofs-app: --port ${values.port}: expected a port number (0 picks a free one)\n`);
+  process.exit(2);
+}
+
+const dataDir = values.data;
+const logDir = join(dataDir, "logs");
+mkdirSync(logDir, { recursive: true });
+const settingsPath = join(dataDir, "settings.db");
+const settings = new AppSettings(settingsPath);
+const logger = createLogger(settings.preferences().logLevel, "json");
+const keychain = new Keychain();
+const hostMain = join(dirname(fileURLToPath(import.meta.url)), "host", "host-main.js");
+const supervisor = new CoreSupervisor(
+  forkedHostChannel(hostMain, ["--settings", settingsPath, "--data", join(dataDir, "data")], { env: { ...process.env, DITTOFS_VERSION: packageVersion() } }),
+);
+const drives = new Drives({
+  mounter: mounterFor(process.platform, { mountRoot: settings.preferences().mountFolder ?? join(homedir(), "DittoFS") }),
+  platform: process.platform,
+  shares: () => settings.shares(),
+  status: () => supervisor.status(),
+  smbPassword: () => keychain.smbPassword(),
+  onChange: () => {},
+});
+const control = new DesktopControl({ settings, keychain, supervisor, drives, logDir });
+
+supervisor.onState((state) => {
+  if (state.kind === "restarting") logger.error({ attempt: state.attempt, retryInMs: state.retryInMs, error: state.error }, "the file server stopped; restarting it");
+});
+await control.prepareHost().catch((err: unknown) => logger.error({ err }, "the SMB password could not be made: SMB shares will not start"));
+const firstRun = new Promise<void>((resolve) => {
+  const off = supervisor.onState((state) => {
+    if (state.kind !== "running") return;
+    off();
+    resolve();
+  });
+});
+supervisor.start();
+const http = await startControlHttp({ api: control, manage: control, logger, bind: values.bind, port });
+process.stdout.write(`Control API on ${http.url} with bearer token ${http.token}\n`);
+if (http.settingsUrl) process.stdout.write(`Settings on ${http.settingsUrl}\n`);
+void firstRun.then(async () => {
+  for (const failure of await control.autoMount()) logger.warn({ failure }, "a share marked auto-mount could not be mounted");
+});
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void stop();
+  });
+}
+
+async function stop(): Promise<void> {
+  for (const failure of await drives.unmountAll()) process.stderr.write(`dittofs-app: could not unmount ${failure}\n`);
+  const { pendingFiles } = await supervisor.stop(STOP_WAIT_MS);
+  if (pendingFiles > 0) process.stderr.write(`dittofs-app: stopped with ${pendingFiles} files not uploaded yet; they upload at the next start\n`);
+  await http.close();
+  settings.close();
+  logger.flush(() => process.exit(0));
+}
+
+/** Where the headless app keeps its settings and data unless told: the OS's place for app data. */
+function defaultDataDir(): string {
+  if (process.platform === "darwin") return join(homedir(), "Library", "Application Support", "DittoFS Headless");
+  if (process.platform === "win32") return join(process.env.APPDATA ?? join(homedir(), "AppData", "Roaming"), "DittoFS Headless");
+  return join(process.env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "dittofs-app");
+}
