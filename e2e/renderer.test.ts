@@ -3,21 +3,30 @@
  * prints, it lists an S3 share, follows the upload of a file copied in over NFS to a real s3rver
  * in Activity until the object is in the bucket, is driven by the keyboard, and runs under the
  * server's strict CSP without a console error; an upload S3 refuses for good shows as stopped
- * until "Retry now" sends it once S3 takes it again. Screenshots of every view, light and dark, go to
- * e2e/artifacts/.
+ * until "Retry now" sends it once S3 takes it again. Then against the headless desktop app
+ * (`dittofs-app`, shares managed through the API): adding, testing, editing and removing shares in
+ * the share form, errors by their field, the #add route, and General's preferences. Screenshots
+ * of every view, light and dark, go to e2e/artifacts/.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Keychain } from "../electron/keychain.js";
+import { AppSettings } from "../electron/settings/app-settings.js";
 import { E2eServer } from "./helpers/harness.js";
 import { nfsCp, sha256, writeRandomFile } from "./helpers/nfsclient.mjs";
+import { freePorts } from "./helpers/ports.mjs";
 import { startRefusingProxy, type RefusingProxy } from "./helpers/refusing-proxy.js";
 import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
+import { startSecretService, type SecretService } from "./helpers/secret-service.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -33,6 +42,7 @@ const CHROMIUM_ARGS = [
 const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
 const BUCKET = "renderer-bucket";
 const SETTINGS_LINE = /^Settings on (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]{43})$/;
+const HEADLESS_APP = fileURLToPath(new URL("../dist/electron/headless-main.js", import.meta.url));
 const FILE_BYTES = 32 * 1024 * 1024 + 7;
 
 /** What the page showed while it was watched (see watchActivity). */
@@ -94,16 +104,7 @@ describe("the settings UI against dittofs serve", () => {
     if (screenshots.length > 0) console.log(`settings UI screenshots:\n${screenshots.map((path) => `  ${path}`).join("\n")}`);
   });
 
-  /** The current view in light and in dark mode, as the OS would ask for it. */
-  async function screenshot(name: string): Promise<void> {
-    for (const colorScheme of ["light", "dark"] as const) {
-      await page.emulateMedia({ colorScheme });
-      const path = join(ARTIFACTS, `${name}-${colorScheme}.png`);
-      await page.screenshot({ path, fullPage: true });
-      screenshots.push(path);
-    }
-    await page.emulateMedia({ colorScheme: "light" });
-  }
+  const screenshot = (name: string) => screenshotBoth(page, name, screenshots);
 
   const heading = () => page.locator("main h1").textContent();
   const focused = () => page.locator(":focus").textContent();
@@ -117,6 +118,9 @@ describe("the settings UI against dittofs serve", () => {
     expect(text).toContain("s3");
     expect(text).toContain(BUCKET);
     expect(text).toMatch(/Stores\s*metadata “meta”, content “data”/);
+    // Read-only: the config file defines the shares, so there is nothing to add, edit or mount.
+    await page.getByText("These shares come from the server's config file").waitFor();
+    expect(await page.getByRole("button", { name: "Add share…" }).count()).toBe(0);
     expect(await card.getByTestId("pending").textContent()).toBe("0 files, 0 B");
     expect(await page.getByRole("button", { name: "Shares" }).getAttribute("aria-current")).toBe("page");
     await screenshot("shares");
@@ -204,6 +208,237 @@ describe("the settings UI against dittofs serve", () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe("the settings UI against the headless desktop app (shares managed through the API)", () => {
+  let s3: S3rverServer;
+  let secrets: SecretService;
+  let app: ChildProcess;
+  let appOutput = "";
+  let browser: Browser;
+  let page: Page;
+  let origin: string;
+  let scratch: string;
+  let folder: string;
+  const problems: string[] = [];
+  const screenshots: string[] = [];
+  const keychain = new Keychain();
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`these tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+    if (!existsSync(HEADLESS_APP)) throw new Error(`${HEADLESS_APP} is missing: run npm run build first`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    scratch = await mkdtemp(join(tmpdir(), "dittofs-renderer-app-"));
+    s3 = await startS3rver({ buckets: [BUCKET] });
+    secrets = await startSecretService(join(scratch, "home"), async (env) => {
+      // The keychain library of this worker finds the session bus here.
+      process.env.DBUS_SESSION_BUS_ADDRESS = env.DBUS_SESSION_BUS_ADDRESS;
+      return keychain.set("keychain:dittofs-test/ready", "x").then(() => true, () => false);
+    });
+    await keychain.delete("keychain:dittofs-test/ready");
+
+    // Ports of its own, so that it runs beside the other suites.
+    const data = join(scratch, "app");
+    mkdirSync(data);
+    const [nfsPort, smbPort] = await freePorts(2);
+    const settings = new AppSettings(join(data, "settings.db"));
+    settings.setPreferences({ nfsPort: nfsPort!, smbPort: smbPort! });
+    settings.close();
+    folder = join(scratch, "documents");
+    mkdirSync(folder);
+    for (let n = 1; n <= 12; n++) writeFileSync(join(folder, `note-${String(n).padStart(2, "0")}.txt`), "x".repeat(n * 100));
+
+    app = spawn(process.execPath, [HEADLESS_APP, "--data", data, "--port", "0"], { env: secrets.env, stdio: ["ignore", "pipe", "pipe"] });
+    app.stderr!.on("data", (chunk: Buffer) => (appOutput += chunk.toString()));
+    const lines = createInterface({ input: app.stdout! });
+    let settingsUrl: string | undefined;
+    for await (const line of lines) {
+      appOutput += `${line}\n`;
+      const found = SETTINGS_LINE.exec(line);
+      if (found) {
+        [settingsUrl, origin] = [found[0].slice("Settings on ".length), found[1]!];
+        break;
+      }
+    }
+    if (!settingsUrl) throw new Error(`dittofs-app printed no settings line:\n${appOutput}`);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const context = await browser.newContext({ viewport: { width: 960, height: 640 } });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin });
+    page = await context.newPage();
+    page.on("console", (message) => {
+      if (message.type() === "error" || message.type() === "warning") problems.push(`${message.type()}: ${message.text()}`);
+    });
+    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    await page.goto(settingsUrl);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (app && app.exitCode === null) {
+      app.kill("SIGTERM");
+      await once(app, "exit");
+    }
+    secrets?.stop();
+    await s3?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+    if (screenshots.length > 0) console.log(`settings UI screenshots (managed):\n${screenshots.map((path) => `  ${path}`).join("\n")}`);
+  });
+
+  const screenshot = (name: string) => screenshotBoth(page, name, screenshots);
+  const focusedLabel = () => page.evaluate<string | null>("document.activeElement?.labels?.[0]?.textContent ?? null");
+  const card = (name: string) => page.getByRole("listitem", { name, exact: true });
+
+  it("starts with no shares, and Add share… opens the form with the focus on its first field", async () => {
+    await page.getByText("No shares yet").waitFor({ timeout: 10_000 });
+    await screenshot("managed-shares-empty");
+    await page.getByRole("button", { name: "Add share…" }).click();
+    expect(await page.locator("main h1").textContent()).toBe("Add a share");
+    expect(await focusedLabel()).toBe("S3 bucket");
+    await screenshot("share-form");
+  });
+
+  it("tests the connection: an unreachable endpoint is shown by the endpoint, then the bucket picker lists the buckets", async () => {
+    await page.getByLabel("Name").fill("Photos");
+    await page.getByLabel("Provider").selectOption({ label: "Other (custom endpoint)" });
+    const [deadPort] = await freePorts(1);
+    await page.getByLabel("Endpoint").fill(`http://127.0.0.1:${deadPort}`);
+    await page.getByLabel("Access key ID").fill(s3.accessKeyId);
+    await page.getByLabel("Secret access key").fill(s3.secretAccessKey);
+    await page.getByRole("button", { name: "Test connection" }).click();
+    const endpointError = page.locator(`[id="${await page.getByLabel("Endpoint").getAttribute("id")}-error"]`);
+    await endpointError.waitFor({ timeout: 20_000 });
+    expect(await focusedLabel()).toBe("Endpoint");
+    expect(await page.getByLabel("Endpoint").getAttribute("aria-invalid")).toBe("true");
+    await screenshot("share-form-endpoint-error");
+
+    await page.getByLabel("Endpoint").fill(s3.endpoint);
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await page.getByRole("status").filter({ hasText: "Connected: 1 bucket found." }).waitFor({ timeout: 20_000 });
+    expect(await endpointError.count()).toBe(0);
+    await page.getByLabel("Buckets found").selectOption(BUCKET);
+    expect(await page.getByLabel("Bucket", { exact: true }).inputValue()).toBe(BUCKET);
+  });
+
+  it("shows the server's refusal by the field it is about and moves the focus there", async () => {
+    await page.getByLabel("Bucket", { exact: true }).fill("Not_A_Bucket");
+    await page.getByLabel("Mount when the app starts").uncheck();
+    await page.getByRole("button", { name: "Add share" }).click();
+    const bucketError = page.locator(`[id="${await page.getByLabel("Bucket", { exact: true }).getAttribute("id")}-error"]`);
+    await bucketError.waitFor({ timeout: 20_000 });
+    expect(await bucketError.textContent()).toMatch(/^Expected an S3 bucket name/);
+    expect(await focusedLabel()).toBe("Bucket");
+    await screenshot("share-form-bucket-error");
+  });
+
+  it("adds the S3 share and shows it with its live status; the secret went to the keychain", async () => {
+    await page.getByLabel("Bucket", { exact: true }).fill(BUCKET);
+    await page.getByLabel("Cache size (GiB)").fill("1");
+    await page.getByRole("button", { name: "Add share" }).click();
+    const photos = card("Photos");
+    await photos.waitFor({ timeout: 30_000 });
+    expect(await page.locator("main h1").textContent()).toBe("Shares");
+    await expect.poll(() => photos.getByTestId("pending").textContent(), { timeout: 20_000 }).toBe("0 files, 0 B");
+    const text = (await photos.textContent())!;
+    expect(text).toContain(`${BUCKET} at ${s3.endpoint}`);
+    expect(text).toContain("/photos over NFS");
+    expect(text).toContain("Not mounted");
+    expect(await keychain.resolver().resolve("dittofs/s3-photos")).toBe(s3.secretAccessKey);
+    // On Linux a drive is an SMB mount (gvfs): an NFS-only share has no mount command to show.
+    expect(await photos.getByLabel("Mount command of Photos", { exact: true }).count()).toBe(0);
+    await screenshot("managed-shares");
+  });
+
+  it("edits the share: the stored secret is kept unless one is typed; served over SMB, it has a mount command to copy", async () => {
+    await card("Photos").getByRole("button", { name: "Edit Photos" }).click();
+    expect(await page.locator("main h1").textContent()).toBe("Edit “Photos”");
+    const secret = page.getByLabel("Secret access key");
+    expect(await secret.inputValue()).toBe("");
+    expect(await secret.getAttribute("placeholder")).toBe("Leave empty to keep the stored secret");
+    expect(await page.getByLabel("Endpoint").inputValue()).toBe(s3.endpoint);
+    await page.getByLabel("Protocol").selectOption({ label: "NFS and SMB" });
+    await screenshot("share-form-edit");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    const photos = card("Photos");
+    await expect.poll(() => photos.textContent(), { timeout: 30_000 }).toContain("/photos over NFS and SMB");
+    expect(await keychain.resolver().resolve("dittofs/s3-photos")).toBe(s3.secretAccessKey);
+
+    const command = (await photos.getByLabel("Mount command of Photos", { exact: true }).textContent({ timeout: 20_000 }))!;
+    expect(command).toContain("photos");
+    await photos.getByRole("button", { name: "Copy mount command of Photos" }).click();
+    await photos.getByRole("status").filter({ hasText: "Copied." }).waitFor();
+    expect(await page.evaluate<string>("navigator.clipboard.readText()")).toBe(command);
+    await screenshot("managed-shares-smb");
+  });
+
+  it("adds a local folder after showing what is in it, on the tray's #add route", async () => {
+    await page.evaluate("location.hash = 'add'");
+    await page.locator("main h1").filter({ hasText: "Add a share" }).waitFor();
+    await page.getByLabel("Local folder").check();
+    await page.getByLabel("Name").fill("Documents");
+    await page.getByLabel("Folder path").fill(folder);
+    await page.getByRole("button", { name: "Show files" }).click();
+    const preview = page.getByRole("region", { name: "Files in the folder" });
+    await preview.waitFor({ timeout: 10_000 });
+    const text = (await preview.textContent())!;
+    expect(text).toContain("12 entries");
+    expect(text).toContain("note-01.txt");
+    expect(text).toContain("4 more");
+    await page.getByLabel("Mount when the app starts").uncheck();
+    await screenshot("share-form-folder");
+    await page.getByRole("button", { name: "Add share" }).click();
+    await card("Documents").waitFor({ timeout: 30_000 });
+    expect(await card("Documents").textContent()).toContain(folder);
+  });
+
+  it("removes a share after a confirm step that says its files stay", async () => {
+    const documents = card("Documents");
+    await documents.getByRole("button", { name: "Remove Documents" }).click();
+    const confirm = documents.getByRole("group", { name: "Remove Documents?" });
+    expect(await confirm.textContent()).toContain(`Its files stay in the folder ${folder}`);
+    expect(await focused()).toBe("Keep it");
+    await screenshot("managed-shares-remove");
+    await confirm.getByRole("button", { name: "Yes, remove Documents" }).click();
+    await documents.waitFor({ state: "detached", timeout: 30_000 });
+    expect(existsSync(join(folder, "note-12.txt"))).toBe(true);
+    await card("Photos").waitFor();
+  });
+
+  it("edits the preferences in General and says where the logs are", async () => {
+    await page.getByRole("button", { name: "General" }).click();
+    const level = page.getByLabel("Log level");
+    await level.waitFor({ timeout: 10_000 });
+    expect(await level.inputValue()).toBe("info");
+    await level.selectOption("debug");
+    await page.getByLabel("Launch at login").check();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved. The file server restarted" }).waitFor({ timeout: 30_000 });
+    await page.getByRole("button", { name: "Open logs" }).click();
+    await page.getByRole("status").filter({ hasText: /^(Opened|Logs are in) .*logs$/ }).waitFor({ timeout: 10_000 });
+    expect(await page.locator("main").textContent()).toMatch(/Version\s*\d+\.\d+\.\d+/);
+    await screenshot("general-managed");
+
+    // What was saved is what a new window loads.
+    await page.reload();
+    await page.getByRole("button", { name: "General" }).click();
+    await expect.poll(() => page.getByLabel("Log level").inputValue(), { timeout: 10_000 }).toBe("debug");
+    expect(await page.getByLabel("Launch at login").isChecked()).toBe(true);
+    // The one refusal the form was sent on purpose (the bucket's name) is the only failed request.
+    expect(problems).toEqual(["error: Failed to load resource: the server responded with a status of 400 (Bad Request)"]);
+  });
+
+  const focused = () => page.locator(":focus").textContent();
+});
+
+/** The page in light and in dark mode, as the OS would ask for it. */
+async function screenshotBoth(page: Page, name: string, taken: string[]): Promise<void> {
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    const path = join(ARTIFACTS, `${name}-${colorScheme}.png`);
+    await page.screenshot({ path, fullPage: true });
+    taken.push(path);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+}
 
 /**
  * Records in the page (window.seen) every pending text and each change that showed the file's
