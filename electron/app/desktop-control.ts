@@ -21,6 +21,8 @@ import type { Drives } from "./drives.js";
 
 /** How long saving a share may wait for uploads before the host restarts with the new shares. */
 const RESTART_WAIT_MS = 10_000;
+/** How long a call waits for a starting host before it is answered "starting". */
+const START_WAIT_MS = 15_000;
 /** The entries of a folder the add-share form shows before serving it. */
 const PREVIEW_ENTRIES = 50;
 /** Preferences the file server reads at its start: changing one restarts it. */
@@ -53,18 +55,22 @@ export class DesktopControl implements AppControlApi {
   constructor(private readonly options: DesktopControlOptions) {}
 
   async status(): Promise<ServerStatus> {
+    await this.started();
     return { ...(await this.options.supervisor.status()), managed: true };
   }
 
-  retryUploads(share: string): Promise<number> {
+  async retryUploads(share: string): Promise<number> {
+    await this.started();
     return this.options.supervisor.retryUploads(share);
   }
 
-  refreshListing(share: string): Promise<boolean> {
+  async refreshListing(share: string): Promise<boolean> {
+    await this.started();
     return this.options.supervisor.refreshListing(share);
   }
 
-  testS3(request: S3ProbeRequest): Promise<S3ProbeResult> {
+  async testS3(request: S3ProbeRequest): Promise<S3ProbeResult> {
+    await this.started();
     return this.options.supervisor.testS3(request);
   }
 
@@ -206,6 +212,21 @@ export class DesktopControl implements AppControlApi {
       error: this.driveErrors.get(name) ?? null,
       mountCommand: await drives.mountCommand(name).catch(() => null),
     };
+  }
+
+  /** Waits (a bounded time) for a host that is starting, so that a window opened meanwhile is answered rather than refused. */
+  private async started(): Promise<void> {
+    const { supervisor } = this.options;
+    if (supervisor.state().kind !== "starting") return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, START_WAIT_MS);
+      const off = supervisor.onState((state) => state.kind !== "starting" && done());
+    });
   }
 
   private need(name: string): AppShare {

@@ -1,0 +1,130 @@
+/**
+ * The desktop app, headless (`dittofs-app`), as a person uses it on Linux: in a user session with
+ * gvfs and the Secret Service, a bucket on a real S3 peer (s3rver, checking signatures) is added
+ * as a share, mounted as a drive through gvfs, a file copied onto the drive with `cp` arrives in
+ * the bucket with the same bytes, and stopping the app unmounts the drive. The secret lives in the
+ * keychain only.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HttpControlClient, ManagedShare } from "../core/index.js";
+import { AppSettings } from "../electron/settings/app-settings.js";
+import { startDesktopSession, startHeadlessApp, type DesktopSession, type HeadlessApp } from "./helpers/desktop-session.js";
+import { ensureBuilt } from "./helpers/dittofs.mjs";
+import { requireGvfs } from "./helpers/gvfs.mjs";
+import { sha256, writeRandomFile } from "./helpers/nfsclient.mjs";
+import { freePort } from "./helpers/ports.mjs";
+import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
+import { requireTools } from "./helpers/tools.mjs";
+
+const BUCKET = "holiday-photos";
+const FILE_BYTES = 8 * 1024 * 1024 + 3;
+
+/** Resolves once `check` resolves true; throws after a minute. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (const deadline = Date.now() + 60_000; !(await check()); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe("dittofs-app: an S3 bucket as a drive, managed over the control API", () => {
+  let work: string;
+  let session: DesktopSession;
+  let s3: S3rverServer;
+  let sdk: S3Client;
+  let app: HeadlessApp;
+  let api: HttpControlClient;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    requireGvfs();
+    await requireTools(["gnome-keyring", "gvfs-smb", "gvfs-fuse"]);
+    work = mkdtempSync(join(tmpdir(), "dittofs-app-"));
+    session = await startDesktopSession(join(work, "session"));
+    // A secret unlike the access key id, so that finding it anywhere means the secret leaked.
+    s3 = await startS3rver({ buckets: [BUCKET], secretAccessKey: "wJalrXUtnFEMI-holiday-secret-K7MDENG" });
+    sdk = s3ClientFor(s3);
+    // The ports the app serves on: free ones, set before its first start as a person would in General.
+    mkdirSync(join(work, "app"));
+    const settings = new AppSettings(join(work, "app", "settings.db"));
+    settings.setPreferences({ nfsPort: await freePort(), smbPort: await freePort() });
+    settings.close();
+    app = await startHeadlessApp(join(work, "app"), session.env);
+    api = app.client;
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    sdk?.destroy();
+    await s3?.close();
+    await session?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const s3Share = (secretKey = "keychain:dittofs/s3-holiday") => ({
+    name: "Holiday",
+    kind: "s3" as const,
+    s3: { endpoint: s3.endpoint, region: "us-east-1", bucket: BUCKET, accessKeyId: s3.accessKeyId, secretKey },
+    protocol: "smb" as const,
+  });
+
+  it("is managed: no shares yet, and Test connection names a wrong secret, then lists the buckets", async () => {
+    expect(await api.status()).toMatchObject({ managed: true, shares: [] });
+    expect(await api.listShares()).toEqual([]);
+    const probe = { endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, bucket: null };
+    expect(await api.testS3({ ...probe, secretAccessKey: "not-the-secret" })).toEqual({
+      ok: false,
+      field: "secretAccessKey",
+      message: "the secret key is wrong for this access key",
+    });
+    expect(await api.testS3({ ...probe, secretAccessKey: s3.secretAccessKey })).toEqual({ ok: true, buckets: [BUCKET] });
+  });
+
+  it("adds the bucket as a share, keeps the secret in the keychain only, and mounts it as a drive through gvfs", async () => {
+    const saved: ManagedShare = await api.saveShare({ share: s3Share(), secretAccessKey: s3.secretAccessKey });
+    expect(saved).toMatchObject({ exportPath: "/holiday", secretStored: true, definition: { name: "Holiday", autoMount: true } });
+    expect(saved.drive.error).toBeNull();
+    expect(saved.drive.mounted).toBe(true);
+    expect(saved.drive.mountPoint!.startsWith(session.fuseDir)).toBe(true);
+    expect(readdirSync(saved.drive.mountPoint!)).toEqual([]);
+    expect((await api.status()).shares.map((share) => share.name)).toEqual(["/holiday"]);
+    // Nothing of the secret in the app's files (the settings, the host's data) or its answers.
+    expect(JSON.stringify(await api.listShares())).not.toContain(s3.secretAccessKey);
+    const grep = spawnSync("grep", ["-rlF", s3.secretAccessKey, join(work, "app")], { encoding: "utf8" });
+    expect(grep.stdout).toBe("");
+  });
+
+  it("copies a file onto the drive with cp, and the bucket gets the same bytes", async () => {
+    const [share] = await api.listShares();
+    const source = join(work, "IMG_0001.jpg");
+    const digest = writeRandomFile(source, FILE_BYTES);
+    const cp = spawnSync("cp", [source, join(share!.drive.mountPoint!, "IMG_0001.jpg")], { encoding: "utf8", env: session.env, timeout: 60_000 });
+    expect(cp.stderr).toBe("");
+    expect(cp.status).toBe(0);
+    const remote = async () => (await api.status()).shares.find((one) => one.name === "/holiday")!.remote!;
+    // gvfs hands the file to the server after cp returns (FUSE closes asynchronously): first it shows as pending…
+    await until(async () => (await remote()).pendingFiles > 0, "the file to show as pending upload");
+    // …then it is uploaded.
+    await until(async () => {
+      const now = await remote();
+      return now.pendingFiles === 0 && now.uploads.length === 0;
+    }, "the upload to finish");
+    const object = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: "IMG_0001.jpg" }));
+    const bytes = Buffer.from(await object.Body!.transformToByteArray());
+    expect(bytes.length).toBe(FILE_BYTES);
+    expect(sha256(bytes)).toBe(digest);
+  });
+
+  it("unmounts the drive and stops when told to (Ctrl-C)", async () => {
+    const [share] = await api.listShares();
+    const mountPoint = share!.drive.mountPoint!;
+    const { code, output } = await app.stop();
+    expect(code, output).toBe(0);
+    expect(existsSync(join(mountPoint, "IMG_0001.jpg"))).toBe(false);
+  });
+});
