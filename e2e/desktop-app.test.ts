@@ -6,12 +6,13 @@
  * keychain only.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HttpControlClient, ManagedShare } from "../core/index.js";
+import { Keychain } from "../electron/keychain.js";
 import { AppSettings } from "../electron/settings/app-settings.js";
 import { startDesktopSession, startHeadlessApp, type DesktopSession, type HeadlessApp } from "./helpers/desktop-session.js";
 import { ensureBuilt } from "./helpers/dittofs.mjs";
@@ -118,6 +119,63 @@ describe("dittofs-app: an S3 bucket as a drive, managed over the control API", (
     const bytes = Buffer.from(await object.Body!.transformToByteArray());
     expect(bytes.length).toBe(FILE_BYTES);
     expect(sha256(bytes)).toBe(digest);
+  });
+
+  it("shows what a folder holds before serving it, and serves it as a share", async () => {
+    const folder = join(work, "Documents");
+    mkdirSync(join(folder, "Taxes"), { recursive: true });
+    writeFileSync(join(folder, "notes.txt"), "already here\n");
+    expect(await api.previewFolder(folder)).toEqual({
+      path: folder,
+      entries: [
+        { name: "notes.txt", directory: false, size: 13 },
+        { name: "Taxes", directory: true, size: 0 },
+      ],
+      total: 2,
+    });
+    await expect(api.previewFolder(join(work, "nowhere"))).rejects.toMatchObject({ code: "Invalid", field: "folder.path", message: `there is no folder at ${join(work, "nowhere")}` });
+    await expect(api.previewFolder("relative/path")).rejects.toMatchObject({ field: "folder.path" });
+    const saved = await api.saveShare({ share: { name: "Documents", kind: "folder", folder: { path: folder }, autoMount: false } });
+    // Left out, the protocol is the one this OS mounts with.
+    expect(saved).toMatchObject({ exportPath: "/documents", definition: { protocol: "smb" }, drive: { mounted: false, error: null } });
+    expect((await api.status()).shares.map((share) => share.name)).toEqual(["/holiday", "/documents"]);
+  });
+
+  it("refuses a hostile or wrong definition with the field, and changes nothing", async () => {
+    const before = JSON.stringify(await api.listShares());
+    await expect(api.saveShare({ share: { name: "../../etc", kind: "memory" } })).rejects.toMatchObject({ code: "Invalid", field: "name" });
+    await expect(api.saveShare({ share: { ...s3Share(), name: "Other", s3: { ...s3Share().s3, endpoint: "file:///etc/passwd" } }, secretAccessKey: "x" })).rejects.toMatchObject({
+      field: "s3.endpoint",
+    });
+    await expect(api.saveShare({ share: { name: "Holiday", kind: "memory" } })).rejects.toMatchObject({ field: "name", message: 'a share named "Holiday" exists already' });
+    const polluted = JSON.parse('{"name":"P","kind":"memory","__proto__":{"autoMount":false}}') as { name: string; kind: "memory" };
+    await expect(api.saveShare({ share: polluted })).rejects.toMatchObject({ code: "Invalid" });
+    await expect(api.setPreferences({ nfsPort: 80 })).rejects.toMatchObject({ code: "Invalid", field: "nfsPort" });
+    expect(JSON.stringify(await api.listShares())).toBe(before);
+  });
+
+  it("restarts the file server on a new log level, and the drive keeps working", async () => {
+    const startedAt = (await api.status()).startedAt;
+    expect(await api.setPreferences({ logLevel: "debug" })).toMatchObject({ logLevel: "debug" });
+    expect((await api.status()).startedAt).not.toBe(startedAt);
+    const [share] = await api.listShares();
+    expect(readFileSync(join(share!.drive.mountPoint!, "IMG_0001.jpg")).length).toBe(FILE_BYTES);
+  });
+
+  it("removes a share: unmounted, no longer served, its secret gone from the keychain, its objects kept", async () => {
+    await api.saveShare({ share: { ...s3Share("keychain:dittofs/s3-spare"), name: "Spare" }, secretAccessKey: s3.secretAccessKey });
+    const spare = (await api.listShares()).find((share) => share.definition.name === "Spare")!;
+    expect(spare.drive.mounted).toBe(true);
+    // The keychain the app uses, read here through the same session bus.
+    process.env.DBUS_SESSION_BUS_ADDRESS = session.env.DBUS_SESSION_BUS_ADDRESS;
+    const keychain = new Keychain();
+    expect(await keychain.has("keychain:dittofs/s3-spare")).toBe(true);
+    expect(await api.removeShare("Spare")).toBe(true);
+    expect(existsSync(spare.drive.mountPoint!)).toBe(false);
+    expect((await api.status()).shares.map((share) => share.name)).not.toContain(spare.exportPath);
+    expect(await keychain.has("keychain:dittofs/s3-spare")).toBe(false);
+    expect(await keychain.has("keychain:dittofs/s3-holiday")).toBe(true);
+    await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: "IMG_0001.jpg" }));
   });
 
   it("unmounts the drive and stops when told to (Ctrl-C)", async () => {

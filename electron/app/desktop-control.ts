@@ -79,6 +79,8 @@ export class DesktopControl implements AppControlApi {
   }
 
   async listShares(): Promise<ManagedShare[]> {
+    // A drive the OS let go of (sleep, a network change) shows as unmounted.
+    await this.options.drives.refresh();
     return Promise.all(this.options.settings.shares().map((share) => this.managed(share)));
   }
 
@@ -89,8 +91,10 @@ export class DesktopControl implements AppControlApi {
    */
   async saveShare(request: SaveShareRequest): Promise<ManagedShare> {
     const { settings, keychain, drives } = this.options;
-    const { share: input, replacing, secretAccessKey } = request;
-    const checked = settingsCall(() => settings.check(input as AppShareInput));
+    const { replacing, secretAccessKey } = request;
+    // Left out, the protocol is the one this OS mounts with: NFS on macOS, SMB elsewhere.
+    const input = { protocol: process.platform === "darwin" ? "nfs" : "smb", ...request.share } as AppShareInput;
+    const checked = settingsCall(() => settings.check(input));
     const old = replacing === undefined ? null : settings.share(replacing);
     if (replacing !== undefined && !old) throw new ControlError("NotFound", `no share named ${JSON.stringify(replacing)}`);
     if (!old && settings.share(checked.name)) throw new ControlError("Invalid", `a share named ${JSON.stringify(checked.name)} exists already`, "name");
@@ -104,7 +108,7 @@ export class DesktopControl implements AppControlApi {
     // A mounted share whose definition changes is unmounted first: its export may move.
     const wasMounted = old !== null && drives.mountPointOf(old.name) !== null;
     if (wasMounted) await drives.unmount(old.name).catch(() => {});
-    const saved = settingsCall(() => settings.saveShare(input as AppShareInput, replacing));
+    const saved = settingsCall(() => settings.saveShare(input, replacing));
     if (old?.s3 && old.s3.secretKey !== saved.s3?.secretKey) await this.forgetSecret(old.s3.secretKey);
     await this.serveAgain();
     if (wasMounted || (!old && saved.autoMount)) await this.mount(saved.name);
