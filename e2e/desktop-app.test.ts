@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HttpControlClient, ManagedShare } from "../core/index.js";
 import { Keychain } from "../electron/keychain.js";
@@ -176,6 +176,41 @@ describe("dittofs-app: an S3 bucket as a drive, managed over the control API", (
     expect(await keychain.has("keychain:dittofs/s3-spare")).toBe(false);
     expect(await keychain.has("keychain:dittofs/s3-holiday")).toBe(true);
     await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: "IMG_0001.jpg" }));
+  });
+
+  it("refuses an S3 share the bucket would refuse, naming the field, before saving anything", async () => {
+    const before = JSON.stringify(await api.listShares());
+    const other = { ...s3Share("keychain:dittofs/s3-other"), name: "Other" };
+    await expect(api.saveShare({ share: other, secretAccessKey: "not-the-secret" })).rejects.toMatchObject({
+      code: "Invalid",
+      field: "secretAccessKey",
+      message: "the secret key is wrong for this access key",
+    });
+    await expect(api.saveShare({ share: { ...other, s3: { ...other.s3, bucket: "no-such-bucket" } }, secretAccessKey: s3.secretAccessKey })).rejects.toMatchObject({
+      code: "Invalid",
+      field: "s3.bucket",
+    });
+    expect(JSON.stringify(await api.listShares())).toBe(before);
+  });
+
+  it("leaves out a share whose bucket is gone, serves the others, and says why", async () => {
+    await sdk.send(new CreateBucketCommand({ Bucket: "doomed" }));
+    const doomed = { ...s3Share("keychain:dittofs/s3-doomed"), name: "Doomed", autoMount: false, s3: { ...s3Share().s3, bucket: "doomed", secretKey: "keychain:dittofs/s3-doomed" } };
+    await api.saveShare({ share: doomed, secretAccessKey: s3.secretAccessKey });
+    expect((await api.status()).shares.map((share) => share.name)).toContain("/doomed");
+    await sdk.send(new DeleteBucketCommand({ Bucket: "doomed" }));
+    // Any restart of the file server (here: a new log level) opens the stores again.
+    await api.setPreferences({ logLevel: "info" });
+    const status = await api.status();
+    expect(status.problem).toBeNull();
+    expect(status.shares.map((share) => share.name)).toEqual(["/holiday", "/documents"]);
+    expect(status.unserved).toEqual([{ name: "/doomed", error: expect.stringContaining("doomed") }]);
+    const listed = (await api.listShares()).find((share) => share.definition.name === "Doomed")!;
+    expect(listed.serveError).toBe(status.unserved[0]!.error);
+    const [holiday] = await api.listShares();
+    expect(readFileSync(join(holiday!.drive.mountPoint!, "IMG_0001.jpg")).length).toBe(FILE_BYTES);
+    expect(await api.removeShare("Doomed")).toBe(true);
+    expect((await api.status()).unserved).toEqual([]);
   });
 
   it("unmounts the drive and stops when told to (Ctrl-C)", async () => {
