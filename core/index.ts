@@ -7,7 +7,7 @@
 // Build a server from a config object, start and stop it.
 export { buildServer, type BuiltServer } from "./server/build.js";
 export { DittoServer } from "./server/server.js";
-export type { StoreOptions } from "./registry/stores.js";
+export { StoreOpenError, type StoreOptions } from "./registry/stores.js";
 export type { NfsAdapter } from "./adapter/nfs/adapter.js";
 export type { PortmapAdapter } from "./adapter/portmap/adapter.js";
 

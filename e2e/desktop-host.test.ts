@@ -5,6 +5,7 @@
  * served over NFS (the libnfs C client reads and writes it).
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -109,8 +110,11 @@ describe("desktop app: the supervised core host", () => {
   it("says why a host cannot start, and keeps trying with a longer wait", async () => {
     const settingsPath = join(work, "broken.db");
     const settings = new AppSettings(settingsPath);
-    settings.setPreferences({ nfsPort: await freePort() });
-    settings.saveShare({ name: "Gone", kind: "folder", folder: { path: join(work, "no-such-folder") } });
+    // Its NFS port is taken (a share that cannot open would only be left out).
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    settings.setPreferences({ nfsPort: (taken.address() as AddressInfo).port });
+    settings.saveShare({ name: "Scratch", kind: "memory", protocol: "nfs" });
     settings.close();
     const broken = new CoreSupervisor(forkedHost(settingsPath, join(work, "broken-data"), children), { firstRetryMs: 100 });
     const seen: HostState[] = [];
@@ -119,11 +123,12 @@ describe("desktop app: the supervised core host", () => {
     try {
       await expect.poll(() => seen.filter((state) => state.kind === "restarting").length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
       const [first, second] = seen.filter((state) => state.kind === "restarting") as Array<HostState & { kind: "restarting" }>;
-      expect(first).toMatchObject({ attempt: 1, retryInMs: 100, error: expect.stringContaining("no-such-folder") });
+      expect(first).toMatchObject({ attempt: 1, retryInMs: 100, error: expect.stringContaining("EADDRINUSE") });
       expect(second).toMatchObject({ attempt: 2, retryInMs: 200 });
       expect(seen.some((state) => state.kind === "running")).toBe(false);
     } finally {
       await broken.stop(500);
+      taken.close();
     }
     expect(broken.state()).toEqual({ kind: "stopped", error: null });
   });
@@ -178,7 +183,7 @@ describe("desktop app: shares managed in the settings, served by the restarted h
     expect(await served()).toEqual(["/scratch"]);
     const folder = join(work, "Notes");
     mkdirSync(folder);
-    await control.saveShare({ share: { name: "Notes", kind: "folder", folder: { path: folder }, autoMount: false } });
+    await control.saveShare({ share: { name: "Notes", kind: "folder", folder: { path: folder }, protocol: "nfs", autoMount: false } });
     expect(supervisor.state().kind).toBe("running");
     expect(await served()).toEqual(["/scratch", "/notes"]);
     expect((await control.listShares()).map((share) => [share.definition.name, share.exportPath])).toEqual([
@@ -188,9 +193,11 @@ describe("desktop app: shares managed in the settings, served by the restarted h
     expect(await control.removeShare("Scratch")).toBe(true);
     expect(await control.removeShare("Scratch")).toBe(false);
     expect(await served()).toEqual(["/notes"]);
-    // A share the server cannot open is saved, and the answer says why it is not served; removing it serves the rest again.
-    const gone = control.saveShare({ share: { name: "Gone", kind: "folder", folder: { path: join(work, "no-such-folder") }, autoMount: false } });
-    await expect(gone).rejects.toMatchObject({ code: "Unavailable", message: expect.stringMatching(/^saved, but the file server could not start with it: .*no-such-folder/) });
+    // A share the server cannot open is saved and left out, saying why, while the others are served.
+    const gone = await control.saveShare({ share: { name: "Gone", kind: "folder", folder: { path: join(work, "no-such-folder") }, protocol: "nfs", autoMount: false } });
+    expect(gone.serveError).toMatch(/no-such-folder/);
+    expect(await served()).toEqual(["/notes"]);
+    expect((await control.status()).unserved).toEqual([{ name: "/gone", error: gone.serveError }]);
     expect(await control.removeShare("Gone")).toBe(true);
     expect(await served()).toEqual(["/notes"]);
   });
@@ -208,8 +215,8 @@ describe("desktop app: shares managed in the settings, served by the restarted h
     await expect(control.saveShare({ share: { name: "Tmp", kind: "memory" }, secretAccessKey: "x" })).rejects.toMatchObject({ code: "Invalid", field: "secretAccessKey" });
     // Without a secret typed or saved, an S3 share is refused, naming the secret field.
     await expect(control.saveShare({ share: archive })).rejects.toMatchObject({ code: "Invalid", field: "secretAccessKey" });
-    await expect(control.saveShare({ share: { name: "scratch", kind: "memory" } })).resolves.toBeDefined();
-    await expect(control.saveShare({ share: { name: "scratch", kind: "memory" } })).rejects.toMatchObject({ code: "Invalid", field: "name" });
+    await expect(control.saveShare({ share: { name: "scratch", kind: "memory", protocol: "nfs" } })).resolves.toBeDefined();
+    await expect(control.saveShare({ share: { name: "scratch", kind: "memory", protocol: "nfs" } })).rejects.toMatchObject({ code: "Invalid", field: "name" });
     expect(await control.removeShare("scratch")).toBe(true);
     // Saved as a definition; the secret is in the keychain, not in the settings file.
     settings.saveShare(archive);
@@ -219,7 +226,7 @@ describe("desktop app: shares managed in the settings, served by the restarted h
     expect(listed.find((share) => share.definition.name === "Archive")).toMatchObject({ secretStored: true, drive: { mounted: false } });
     expect(readFileSync(join(work, "settings.db")).includes("the secret")).toBe(false);
     settings.removeShare("Archive");
-    await control.saveShare({ share: { name: "Other", kind: "memory", autoMount: false } });
+    await control.saveShare({ share: { name: "Other", kind: "memory", protocol: "nfs", autoMount: false } });
     expect(await control.removeShare("Other")).toBe(true);
   });
 });

@@ -41,6 +41,10 @@ export interface ServerStatus {
   startedAt: string;
   listeners: { nfs: (ListenerInfo & { mountPort: number }) | null; smb: ListenerInfo | null; portmap: ListenerInfo | null };
   shares: ShareStatus[];
+  /** Shares that are defined but not served, each with the reason (a bucket gone, a folder moved). */
+  unserved: { name: string; error: string }[];
+  /** Why the file server is not running right now (it is restarting after a crash); null while it runs. */
+  problem: string | null;
 }
 
 /** What a subscriber hears: a share's status after it changed (checked a few times a second). */
@@ -138,6 +142,8 @@ export interface ManagedShare {
   exportPath: string;
   /** Whether a secret is in the keychain item the definition names (S3 shares; true for others). */
   secretStored: boolean;
+  /** Why the file server does not serve it now (ServerStatus.unserved); null when it does. */
+  serveError: string | null;
   drive: DriveStatus;
 }
 

@@ -272,7 +272,7 @@ class MapManager implements ManageApi {
     const definition: ShareDefinition = { cacheBytes: 1 << 30, protocol: "both", autoMount: false, litter: [], ...share } as ShareDefinition;
     if (replacing !== undefined) this.shares.delete(replacing);
     if (secretAccessKey !== undefined) this.secrets.set(share.name, secretAccessKey);
-    const managed: ManagedShare = { definition, exportPath: `/${share.name.toLowerCase()}`, secretStored: true, drive: this.drive(false) };
+    const managed: ManagedShare = { definition, exportPath: `/${share.name.toLowerCase()}`, secretStored: true, serveError: null, drive: this.drive(false) };
     this.shares.set(share.name, managed);
     return managed;
   }

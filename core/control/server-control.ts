@@ -40,6 +40,8 @@ export class ServerControl implements ControlApi {
         portmap: portmap ? { bind: adapters.portmap.bind, port: portmap.port() } : null,
       },
       shares: await Promise.all(server.registry.shares().map((share) => this.shareStatus(share))),
+      unserved: [],
+      problem: null,
     };
   }
 

@@ -31,14 +31,14 @@ export async function createStores(config: DittoConfig, logger: Logger, options:
   const secret = (ref: SecretRef) => resolveSecret(ref, options.secrets ?? null);
   try {
     for (const [name, spec] of Object.entries(config.metadata.stores)) {
-      const store = await opening(`metadata store "${name}" (${describeMetadata(spec)})`, () =>
+      const store = await opening("metadata", name, `metadata store "${name}" (${describeMetadata(spec)})`, () =>
         openMetadataStore(spec, secret, logger.child({ store: name })),
       );
       stores.metadata.set(name, store);
       logger.info({ store: name, kind: spec.type, at: describeMetadata(spec) }, "metadata store open");
     }
     for (const [name, spec] of Object.entries(config.content.stores)) {
-      const store = await opening(`content store "${name}" (${describeContent(spec)})`, () =>
+      const store = await opening("content", name, `content store "${name}" (${describeContent(spec)})`, () =>
         openContentStore(name, spec, secret, logger.child({ store: name })),
       );
       stores.content.set(name, store);
@@ -157,11 +157,24 @@ function describeContent(spec: ContentStoreConfig): string {
   }
 }
 
-async function opening<T>(what: string, open: () => Promise<T>): Promise<T> {
+/** A store the server could not open, named, so that an embedder can serve the other shares without it. */
+export class StoreOpenError extends Error {
+  override readonly name = "StoreOpenError";
+  constructor(
+    readonly kind: "metadata" | "content",
+    readonly store: string,
+    message: string,
+    options: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+async function opening<T>(kind: "metadata" | "content", name: string, what: string, open: () => Promise<T>): Promise<T> {
   try {
     return await open();
   } catch (err) {
-    throw new Error(`cannot open ${what}: ${(err as Error).message}`, { cause: err });
+    throw new StoreOpenError(kind, name, `cannot open ${what}: ${(err as Error).message}`, { cause: err });
   }
 }
 

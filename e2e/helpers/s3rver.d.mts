@@ -9,6 +9,8 @@ export interface StartS3rverOptions {
   /** Buckets created at start (kept across restarts, since the data dir is). */
   buckets?: string[];
   readyTimeoutMs?: number;
+  /** The secret key signatures must be made with (access key "S3RVER"); default "S3RVER". */
+  secretAccessKey?: string;
 }
 
 export declare function startS3rver(options?: StartS3rverOptions): Promise<S3rverServer>;

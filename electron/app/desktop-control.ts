@@ -21,6 +21,8 @@ import type { Drives } from "./drives.js";
 
 /** How long saving a share may wait for uploads before the host restarts with the new shares. */
 const RESTART_WAIT_MS = 10_000;
+/** How long a call waits for a starting host before it is answered "starting". */
+const START_WAIT_MS = 15_000;
 /** The entries of a folder the add-share form shows before serving it. */
 const PREVIEW_ENTRIES = 50;
 /** Preferences the file server reads at its start: changing one restarts it. */
@@ -49,22 +51,42 @@ export interface DesktopControlOptions {
 export class DesktopControl implements AppControlApi {
   /** Why the last mount or unmount of a share (by name) failed. */
   private readonly driveErrors = new Map<string, string>();
+  private lastStatus: ServerStatus | null = null;
 
   constructor(private readonly options: DesktopControlOptions) {}
 
+  /** The server's status; while it is not running, an empty one that says why (the shares can still be fixed). */
   async status(): Promise<ServerStatus> {
-    return { ...(await this.options.supervisor.status()), managed: true };
+    await this.started();
+    const { supervisor } = this.options;
+    const state = supervisor.state();
+    if (state.kind === "restarting" || state.kind === "stopped") {
+      return {
+        version: this.lastStatus?.version ?? "unknown",
+        managed: true,
+        startedAt: this.lastStatus?.startedAt ?? new Date().toISOString(),
+        listeners: { nfs: null, smb: null, portmap: null },
+        shares: [],
+        unserved: [],
+        problem: state.kind === "restarting" ? `the file server is restarting after a crash: ${state.error}` : (state.error ?? "the file server is stopped"),
+      };
+    }
+    this.lastStatus = { ...(await supervisor.status()), managed: true };
+    return this.lastStatus;
   }
 
-  retryUploads(share: string): Promise<number> {
+  async retryUploads(share: string): Promise<number> {
+    await this.started();
     return this.options.supervisor.retryUploads(share);
   }
 
-  refreshListing(share: string): Promise<boolean> {
+  async refreshListing(share: string): Promise<boolean> {
+    await this.started();
     return this.options.supervisor.refreshListing(share);
   }
 
-  testS3(request: S3ProbeRequest): Promise<S3ProbeResult> {
+  async testS3(request: S3ProbeRequest): Promise<S3ProbeResult> {
+    await this.started();
     return this.options.supervisor.testS3(request);
   }
 
@@ -73,7 +95,11 @@ export class DesktopControl implements AppControlApi {
   }
 
   async listShares(): Promise<ManagedShare[]> {
-    return Promise.all(this.options.settings.shares().map((share) => this.managed(share)));
+    // A drive the OS let go of (sleep, a network change) shows as unmounted.
+    await this.options.drives.refresh();
+    const { unserved } = await this.status().catch(() => ({ unserved: [] }));
+    const errors = new Map(unserved.map(({ name, error }) => [name, error]));
+    return Promise.all(this.options.settings.shares().map((share) => this.managed(share, errors)));
   }
 
   /**
@@ -83,11 +109,14 @@ export class DesktopControl implements AppControlApi {
    */
   async saveShare(request: SaveShareRequest): Promise<ManagedShare> {
     const { settings, keychain, drives } = this.options;
-    const { share: input, replacing, secretAccessKey } = request;
-    const checked = settingsCall(() => settings.check(input as AppShareInput));
+    const { replacing, secretAccessKey } = request;
+    // Left out, the protocol is the one this OS mounts with: NFS on macOS, SMB elsewhere.
+    const input = { protocol: process.platform === "darwin" ? "nfs" : "smb", ...request.share } as AppShareInput;
+    const checked = settingsCall(() => settings.check(input));
     const old = replacing === undefined ? null : settings.share(replacing);
     if (replacing !== undefined && !old) throw new ControlError("NotFound", `no share named ${JSON.stringify(replacing)}`);
     if (!old && settings.share(checked.name)) throw new ControlError("Invalid", `a share named ${JSON.stringify(checked.name)} exists already`, "name");
+    if (checked.s3) await this.checkBucket(checked.s3, secretAccessKey);
     if (secretAccessKey !== undefined) {
       if (!checked.s3) throw new ControlError("Invalid", "only an S3 share has a secret key", "secretAccessKey");
       // Checked before the secret is stored, so that a refused share leaves the keychain alone.
@@ -98,11 +127,11 @@ export class DesktopControl implements AppControlApi {
     // A mounted share whose definition changes is unmounted first: its export may move.
     const wasMounted = old !== null && drives.mountPointOf(old.name) !== null;
     if (wasMounted) await drives.unmount(old.name).catch(() => {});
-    const saved = settingsCall(() => settings.saveShare(input as AppShareInput, replacing));
+    const saved = settingsCall(() => settings.saveShare(input, replacing));
     if (old?.s3 && old.s3.secretKey !== saved.s3?.secretKey) await this.forgetSecret(old.s3.secretKey);
     await this.serveAgain();
     if (wasMounted || (!old && saved.autoMount)) await this.mount(saved.name);
-    return this.managed(saved);
+    return (await this.listShares()).find((share) => share.definition.name === saved.name)!;
   }
 
   /** Unmounts and removes a share and its secret (its data stays where it is: the bucket, the folder). */
@@ -191,10 +220,10 @@ export class DesktopControl implements AppControlApi {
     return { path: logDir, opened: openPath ? await openPath(logDir).catch(() => false) : false };
   }
 
-  private async managed(share: AppShare): Promise<ManagedShare> {
-    const served = servedShares(this.options.settings.shares()).find((one) => one.share.name === share.name);
+  private async managed(share: AppShare, serveErrors: ReadonlyMap<string, string>): Promise<ManagedShare> {
+    const exportPath = servedShares(this.options.settings.shares()).find((one) => one.share.name === share.name)?.exportPath ?? "";
     const secretStored = share.s3 ? await this.options.keychain.has(share.s3.secretKey).catch(() => false) : true;
-    return { definition: share, exportPath: served?.exportPath ?? "", secretStored, drive: await this.drive(share.name) };
+    return { definition: share, exportPath, secretStored, serveError: serveErrors.get(exportPath) ?? null, drive: await this.drive(share.name) };
   }
 
   private async drive(name: string): Promise<DriveStatus> {
@@ -206,6 +235,37 @@ export class DesktopControl implements AppControlApi {
       error: this.driveErrors.get(name) ?? null,
       mountCommand: await drives.mountCommand(name).catch(() => null),
     };
+  }
+
+  /**
+   * "Test connection" before an S3 share is saved, with the typed secret or the one in the
+   * keychain: wrong keys or a missing bucket are refused with the field to fix, rather than
+   * saved as a share the server cannot open. Skipped while the file server is down.
+   */
+  private async checkBucket(s3: NonNullable<AppShare["s3"]>, typedSecret: string | undefined): Promise<void> {
+    const secret = typedSecret ?? (await this.options.keychain.resolver().resolve(s3.secretKey.slice("keychain:".length)).catch(() => null));
+    if (!secret) return;
+    const request = { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: secret, bucket: s3.bucket };
+    const probe = await this.testS3(request).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === "Unavailable") return null;
+      throw err;
+    });
+    if (probe && !probe.ok) throw new ControlError("Invalid", probe.message, probe.field === "secretAccessKey" ? "secretAccessKey" : `s3.${probe.field}`);
+  }
+
+  /** Waits (a bounded time) for a host that is starting, so that a window opened meanwhile is answered rather than refused. */
+  private async started(): Promise<void> {
+    const { supervisor } = this.options;
+    if (supervisor.state().kind !== "starting") return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, START_WAIT_MS);
+      const off = supervisor.onState((state) => state.kind !== "starting" && done());
+    });
   }
 
   private need(name: string): AppShare {

@@ -19,6 +19,8 @@ const STATUS: ServerStatus = {
   startedAt: "2026-01-01T00:00:00Z",
   listeners: { nfs: { bind: "127.0.0.1", port: 12049, mountPort: 12050 }, smb: { bind: "127.0.0.1", port: 12445 }, portmap: null },
   shares: [],
+  unserved: [],
+  problem: null,
 };
 const root = mkdtempSync(join(tmpdir(), "dittofs-drives-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

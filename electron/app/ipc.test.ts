@@ -13,6 +13,8 @@ const STATUS: ServerStatus = {
   startedAt: "2026-01-01T00:00:00.000Z",
   listeners: { nfs: { bind: "127.0.0.1", port: 12049, mountPort: 12049 }, smb: null, portmap: null },
   shares: [],
+  unserved: [],
+  problem: null,
 };
 
 /** A ControlApi that records its calls and fails for an unknown share, as the core does. */

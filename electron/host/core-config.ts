@@ -42,12 +42,21 @@ function secretOf(keychainRef: string): string {
 
 /**
  * The core's config (the YAML shape, for validateConfig) for the app's shares and preferences:
- * one SQLite metadata store and one content store per share under `dataDir`, NFS on loopback,
+ * one SQLite metadata store and one content store per share under `dataDir` (both named by the
+ * share's SMB name), NFS on loopback,
  * SMB when a share asks for it (one user, the app's own), and no secret anywhere, only
  * keychain references.
  */
-export function coreConfigFor(shares: readonly AppShare[], prefs: AppPreferences, dataDir: string, uid: number, gid: number): Record<string, unknown> {
-  const served = servedShares(shares);
+export function coreConfigFor(
+  shares: readonly AppShare[],
+  prefs: AppPreferences,
+  dataDir: string,
+  uid: number,
+  gid: number,
+  /** Names of shares to leave out; the others keep the export names they have with all shares. */
+  leaveOut: ReadonlySet<string> = new Set(),
+): Record<string, unknown> {
+  const served = servedShares(shares).filter(({ share }) => !leaveOut.has(share.name));
   const metadata: Record<string, unknown> = {};
   const content: Record<string, unknown> = {};
   for (const { share, smbName } of served) {

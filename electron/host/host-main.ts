@@ -7,21 +7,11 @@
  * Usage: host-main.js --settings <settings.db> --data <dir>
  */
 import { parseArgs } from "node:util";
-import {
-  buildServer,
-  ControlError,
-  createLogger,
-  isFsError,
-  ServerControl,
-  testS3Connection,
-  validateConfig,
-  type ControlApi,
-  type ServerStatus,
-} from "../../core/index.js";
+import { ControlError, createLogger, isFsError, ServerControl, testS3Connection, type ControlApi, type ServerStatus } from "../../core/index.js";
 import { Keychain } from "../keychain.js";
 import { AppSettings } from "../settings/app-settings.js";
-import { coreConfigFor } from "./core-config.js";
 import { HOST_METHODS, type FromHost, type ToHost } from "./protocol.js";
+import { buildServing } from "./serving.js";
 
 interface ParentChannel {
   send(message: FromHost): void;
@@ -50,16 +40,25 @@ let control: ControlApi & { close?(): void };
 let stopServer: () => Promise<void> = async () => {};
 let ports = { nfsPort: 0, smbPort: null as number | null };
 try {
-  if (shares.length === 0) {
-    // Nothing to serve yet: the settings window still asks for status and tests connections.
-    control = emptyControl();
-  } else {
-    const config = validateConfig(coreConfigFor(shares, prefs, values.data, process.getuid?.() ?? 0, process.getgid?.() ?? 0), "the app's shares");
-    const built = await buildServer(config, logger, { secrets: keychain.resolver() });
+  const serving = await buildServing({
+    shares,
+    prefs,
+    dataDir: values.data,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    logger,
+    secrets: keychain.resolver(),
+  });
+  const { built, config, unserved } = serving;
+  if (built && config) {
     await built.server.start();
-    control = new ServerControl(built, config, { version: process.env.DITTOFS_VERSION ?? "unknown", startedAt: new Date() });
+    const server = new ServerControl(built, config, { version: process.env.DITTOFS_VERSION ?? "unknown", startedAt: new Date() });
+    control = withUnserved(server, unserved);
     stopServer = () => built.server.stop();
     ports = { nfsPort: built.nfs?.port() ?? 0, smbPort: built.smb?.port() ?? null };
+  } else {
+    // Nothing to serve (yet): the settings window still asks for status and tests connections.
+    control = emptyControl(unserved);
   }
 } catch (err) {
   parent.send({ kind: "failed", message: (err as Error).message });
@@ -110,7 +109,19 @@ async function pendingUploads(): Promise<number> {
   return status?.shares.reduce((sum, share) => sum + (share.remote?.pendingFiles ?? 0), 0) ?? 0;
 }
 
-function emptyControl(): ControlApi {
+/** The server's control, whose status also names the shares left out. */
+function withUnserved(server: ServerControl, unserved: ServerStatus["unserved"]): ControlApi & { close(): void } {
+  return {
+    status: async () => ({ ...(await server.status()), unserved }),
+    retryUploads: (share) => server.retryUploads(share),
+    refreshListing: (share) => server.refreshListing(share),
+    testS3: (request) => server.testS3(request),
+    subscribe: (listener) => server.subscribe(listener),
+    close: () => server.close(),
+  };
+}
+
+function emptyControl(unserved: ServerStatus["unserved"]): ControlApi {
   const startedAt = new Date().toISOString();
   return {
     status: async (): Promise<ServerStatus> => ({
@@ -119,6 +130,8 @@ function emptyControl(): ControlApi {
       startedAt,
       listeners: { nfs: null, smb: null, portmap: null },
       shares: [],
+      unserved,
+      problem: null,
     }),
     retryUploads: async (share) => Promise.reject(new ControlError("NotFound", `no share named ${JSON.stringify(share)}`)),
     refreshListing: async (share) => Promise.reject(new ControlError("NotFound", `no share named ${JSON.stringify(share)}`)),
