@@ -8,13 +8,10 @@
  * the share form, errors by their field, the #add route, and General's preferences. Screenshots
  * of every view, light and dark, go to e2e/artifacts/.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -26,7 +23,7 @@ import { nfsCp, sha256, writeRandomFile } from "./helpers/nfsclient.mjs";
 import { freePorts } from "./helpers/ports.mjs";
 import { startRefusingProxy, type RefusingProxy } from "./helpers/refusing-proxy.js";
 import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
-import { startSecretService, type SecretService } from "./helpers/secret-service.js";
+import { startDesktopSession, startHeadlessApp, type DesktopSession, type HeadlessApp } from "./helpers/desktop-session.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -42,7 +39,6 @@ const CHROMIUM_ARGS = [
 const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
 const BUCKET = "renderer-bucket";
 const SETTINGS_LINE = /^Settings on (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]{43})$/;
-const HEADLESS_APP = fileURLToPath(new URL("../dist/electron/headless-main.js", import.meta.url));
 const FILE_BYTES = 32 * 1024 * 1024 + 7;
 
 /** What the page showed while it was watched (see watchActivity). */
@@ -211,9 +207,8 @@ describe("the settings UI against dittofs serve", () => {
 
 describe("the settings UI against the headless desktop app (shares managed through the API)", () => {
   let s3: S3rverServer;
-  let secrets: SecretService;
-  let app: ChildProcess;
-  let appOutput = "";
+  let session: DesktopSession;
+  let app: HeadlessApp;
   let browser: Browser;
   let page: Page;
   let origin: string;
@@ -225,16 +220,13 @@ describe("the settings UI against the headless desktop app (shares managed throu
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`these tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium`);
-    if (!existsSync(HEADLESS_APP)) throw new Error(`${HEADLESS_APP} is missing: run npm run build first`);
     mkdirSync(ARTIFACTS, { recursive: true });
     scratch = await mkdtemp(join(tmpdir(), "dittofs-renderer-app-"));
     s3 = await startS3rver({ buckets: [BUCKET] });
-    secrets = await startSecretService(join(scratch, "home"), async (env) => {
-      // The keychain library of this worker finds the session bus here.
-      process.env.DBUS_SESSION_BUS_ADDRESS = env.DBUS_SESSION_BUS_ADDRESS;
-      return keychain.set("keychain:dittofs-test/ready", "x").then(() => true, () => false);
-    });
-    await keychain.delete("keychain:dittofs-test/ready");
+    // A user session (Secret Service for the keychain, gvfs), as the app finds on a Linux desktop.
+    session = await startDesktopSession(join(scratch, "session"));
+    // The keychain library of this worker finds the session's keyring here.
+    process.env.DBUS_SESSION_BUS_ADDRESS = session.env.DBUS_SESSION_BUS_ADDRESS;
 
     // Ports of its own, so that it runs beside the other suites.
     const data = join(scratch, "app");
@@ -246,20 +238,8 @@ describe("the settings UI against the headless desktop app (shares managed throu
     folder = join(scratch, "documents");
     mkdirSync(folder);
     for (let n = 1; n <= 12; n++) writeFileSync(join(folder, `note-${String(n).padStart(2, "0")}.txt`), "x".repeat(n * 100));
-
-    app = spawn(process.execPath, [HEADLESS_APP, "--data", data, "--port", "0"], { env: secrets.env, stdio: ["ignore", "pipe", "pipe"] });
-    app.stderr!.on("data", (chunk: Buffer) => (appOutput += chunk.toString()));
-    const lines = createInterface({ input: app.stdout! });
-    let settingsUrl: string | undefined;
-    for await (const line of lines) {
-      appOutput += `${line}\n`;
-      const found = SETTINGS_LINE.exec(line);
-      if (found) {
-        [settingsUrl, origin] = [found[0].slice("Settings on ".length), found[1]!];
-        break;
-      }
-    }
-    if (!settingsUrl) throw new Error(`dittofs-app printed no settings line:\n${appOutput}`);
+    app = await startHeadlessApp(data, session.env);
+    origin = app.origin;
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     const context = await browser.newContext({ viewport: { width: 960, height: 640 } });
@@ -269,16 +249,13 @@ describe("the settings UI against the headless desktop app (shares managed throu
       if (message.type() === "error" || message.type() === "warning") problems.push(`${message.type()}: ${message.text()}`);
     });
     page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-    await page.goto(settingsUrl);
+    await page.goto(app.settingsUrl);
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (app && app.exitCode === null) {
-      app.kill("SIGTERM");
-      await once(app, "exit");
-    }
-    secrets?.stop();
+    await app?.stop();
+    await session?.stop();
     await s3?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
     if (screenshots.length > 0) console.log(`settings UI screenshots (managed):\n${screenshots.map((path) => `  ${path}`).join("\n")}`);

@@ -32,6 +32,11 @@ export function App({ store }: { store: StoreApi<SettingsState> }) {
       <Sidebar view={view} onShow={showView} />
       <main aria-labelledby="view-title">
         <h1 id="view-title">{title}</h1>
+        {status?.problem && (
+          <p role="alert" className="problem">
+            {status.problem}
+          </p>
+        )}
         {error ? (
           <div role="alert" className="problem">
             <p>{error}</p>

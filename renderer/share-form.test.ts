@@ -40,6 +40,7 @@ const editedS3: ManagedShare = {
   },
   exportPath: "/photos",
   secretStored: true,
+  serveError: null,
   drive: { mounted: false, mountPoint: null, error: null, mountCommand: null },
 };
 

@@ -10,6 +10,7 @@ function managedShare(name: string, exportPath = `/${name.toLowerCase()}`): Mana
     definition: { name, kind: "memory", cacheBytes: 0, protocol: "nfs", autoMount: true, litter: [] },
     exportPath,
     secretStored: true,
+    serveError: null,
     drive: UNMOUNTED,
   };
 }
@@ -36,7 +37,7 @@ class FakeApi implements AppControlApi {
   async status(): Promise<ServerStatus> {
     this.calls.push("status");
     const listeners = { nfs: { bind: "127.0.0.1", port: 12049, mountPort: 12049 }, smb: null, portmap: null };
-    return { version: "0.1.0", managed: this.managed, startedAt: "2025-01-01T00:00:00Z", listeners, shares: [...this.statuses] };
+    return { version: "0.1.0", managed: this.managed, startedAt: "2025-01-01T00:00:00Z", listeners, shares: [...this.statuses], unserved: [], problem: null };
   }
   async retryUploads(): Promise<number> {
     return 0;

@@ -135,6 +135,12 @@ function ManagedShareCard({ share, status, card, onEdit, onMount, onUnmount, onR
           {share.exportPath} over {PROTOCOLS[definition.protocol]}
           {!status && " (not served right now)"}
         </dd>
+        {share.serveError && (
+          <>
+            <dt>Not served</dt>
+            <dd role="alert">{share.serveError}</dd>
+          </>
+        )}
         <dt>Space used</dt>
         <dd>{status?.space ? humanSize(status.space.used) : "Unknown right now"}</dd>
         {remote && (
