@@ -8,6 +8,7 @@
  * the share form, errors by their field, the #add route, and General's preferences. Screenshots
  * of every view, light and dark, go to e2e/artifacts/.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -274,9 +275,22 @@ describe("the settings UI against the headless desktop app (shares managed throu
     await screenshot("share-form");
   });
 
-  it("tests the connection: an unreachable endpoint is shown by the endpoint, then the bucket picker lists the buckets", async () => {
+  it("tests the connection: a wrong secret is shown by the secret, in words a person understands", async () => {
     await page.getByLabel("Name").fill("Photos");
     await page.getByLabel("Provider").selectOption({ label: "Other (custom endpoint)" });
+    await page.getByLabel("Endpoint").fill(s3.endpoint);
+    await page.getByLabel("Access key ID").fill(s3.accessKeyId);
+    await page.getByLabel("Secret access key").fill("a-typo-in-the-secret");
+    await page.getByRole("button", { name: "Test connection" }).click();
+    const secretError = page.locator(`[id="${await page.getByLabel("Secret access key").getAttribute("id")}-error"]`);
+    await secretError.waitFor({ timeout: 20_000 });
+    expect(await secretError.textContent()).toMatch(/^the secret key is wrong for this access key\.?$/i);
+    expect(await focusedLabel()).toBe("Secret access key");
+    expect(await page.getByLabel("Secret access key").getAttribute("aria-invalid")).toBe("true");
+    await screenshot("share-form-secret-error");
+  });
+
+  it("tests the connection: an unreachable endpoint is shown by the endpoint, then the bucket picker lists the buckets", async () => {
     const [deadPort] = await freePorts(1);
     await page.getByLabel("Endpoint").fill(`http://127.0.0.1:${deadPort}`);
     await page.getByLabel("Access key ID").fill(s3.accessKeyId);
@@ -345,6 +359,41 @@ describe("the settings UI against the headless desktop app (shares managed throu
     await photos.getByRole("status").filter({ hasText: "Copied." }).waitFor();
     expect(await page.evaluate<string>("navigator.clipboard.readText()")).toBe(command);
     await screenshot("managed-shares-smb");
+  });
+
+  it("mounts the share as a drive through gvfs from its card; a file cp'd onto it uploads in Activity and is in the bucket byte for byte", async () => {
+    const photos = card("Photos");
+    await photos.getByRole("button", { name: "Mount Photos" }).click();
+    await expect.poll(() => photos.getByTestId("drive").textContent(), { timeout: 30_000 }).toContain(session.fuseDir);
+    const [listed] = await app.client.listShares();
+    const mountPoint = listed!.drive.mountPoint!;
+    expect(await photos.getByTestId("drive").textContent()).toContain(mountPoint);
+    await screenshot("managed-shares-mounted");
+
+    await page.getByRole("button", { name: "Activity" }).click();
+    await watchActivity(page);
+    const source = join(scratch, "movie.bin");
+    const digest = writeRandomFile(source, FILE_BYTES);
+    const cp = spawnSync("cp", [source, join(mountPoint, "movie.bin")], { encoding: "utf8", env: session.env, timeout: 120_000 });
+    expect([cp.status, cp.stderr]).toEqual([0, ""]);
+    const pending = page.getByTestId("pending");
+    await expect.poll(() => pending.textContent(), { timeout: 30_000, interval: 50 }).toBe("1 file, 32.0 MiB");
+    await screenshot("managed-activity-pending");
+    await expect.poll(() => pending.textContent(), { timeout: 60_000, interval: 100 }).toBe("0 files, 0 B");
+    const seen = await page.evaluate<Seen>("window.seen");
+    expect(seen.progressBars, "an upload's progress bar was shown while the file went up").toBeGreaterThan(0);
+    const sdk = s3ClientFor(s3);
+    try {
+      const object = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: "movie.bin" }));
+      expect(sha256(Buffer.from(await object.Body!.transformToByteArray()))).toBe(digest);
+    } finally {
+      sdk.destroy();
+    }
+
+    await page.getByRole("button", { name: "Shares" }).click();
+    await photos.getByRole("button", { name: "Unmount Photos" }).click();
+    await expect.poll(() => photos.getByTestId("drive").textContent(), { timeout: 30_000 }).toContain("Not mounted");
+    expect(existsSync(join(mountPoint, "movie.bin"))).toBe(false);
   });
 
   it("adds a local folder after showing what is in it, on the tray's #add route", async () => {
