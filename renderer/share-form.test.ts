@@ -125,10 +125,10 @@ describe("the form's request", () => {
 
   it("makes folder and memory shares without an S3 part", () => {
     expect(toSaveRequest({ ...newShareForm(), kind: "folder", name: "Docs", folderPath: " /srv/docs " }, null)).toEqual({
-      request: { share: { name: "Docs", kind: "folder", protocol: "nfs", autoMount: true, folder: { path: "/srv/docs" } } },
+      request: { share: { name: "Docs", kind: "folder", protocol: "both", autoMount: true, folder: { path: "/srv/docs" } } },
     });
     expect(toSaveRequest({ ...newShareForm(), kind: "memory", name: "Scratch" }, null)).toEqual({
-      request: { share: { name: "Scratch", kind: "memory", protocol: "nfs", autoMount: true } },
+      request: { share: { name: "Scratch", kind: "memory", protocol: "both", autoMount: true } },
     });
   });
 

@@ -93,7 +93,8 @@ export function newShareForm(): ShareFormValues {
     prefix: "",
     layout: "bucket",
     cacheGiB: DEFAULT_CACHE_GIB,
-    protocol: "nfs",
+    // Both: macOS mounts drives over NFS, Linux and Windows over SMB, and the window may not run where the drive is mounted.
+    protocol: "both",
     autoMount: true,
     folderPath: "",
   };
