@@ -80,4 +80,4 @@ export { HttpControlClient } from "./control/http-client.js";
 
 // Errors stores and services throw, and logging.
 export { FsError, isFsError, type FsErrorCode } from "./errors.js";
-export { createLogger, silentLogger, type LogFormat, type Logger } from "./util/logger.js";
+export { closeLogFile, createLogger, openLogFile, silentLogger, type LogDestination, type LogFormat, type Logger } from "./util/logger.js";

@@ -24,12 +24,13 @@ process.once("exit", () => {
 /**
  * Starts s3rver on 127.0.0.1 and resolves once it accepts connections.
  * options: { port? (default: a free port), dir? (default: a new temp dir, removed by close()),
- *            buckets?: string[] (created at start), readyTimeoutMs? }
+ *            buckets?: string[] (created at start), readyTimeoutMs?,
+ *            secretAccessKey? (the secret of access key S3RVER; default "S3RVER") }
  */
-export async function startS3rver({ port, dir, buckets = [], readyTimeoutMs = 20_000 } = {}) {
+export async function startS3rver({ port, dir, buckets = [], readyTimeoutMs = 20_000, secretAccessKey = "S3RVER" } = {}) {
   const ownsDir = dir === undefined;
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), "dittofs-s3rver-"));
-  const server = new S3rverServer(port ?? (await freePort()), dataDir, buckets, ownsDir, readyTimeoutMs);
+  const server = new S3rverServer(port ?? (await freePort()), dataDir, buckets, ownsDir, readyTimeoutMs, secretAccessKey);
   try {
     await server.start();
   } catch (err) {
@@ -40,7 +41,7 @@ export async function startS3rver({ port, dir, buckets = [], readyTimeoutMs = 20
 }
 
 export class S3rverServer {
-  constructor(port, dir, buckets, ownsDir, readyTimeoutMs) {
+  constructor(port, dir, buckets, ownsDir, readyTimeoutMs, secretAccessKey) {
     this.port = port;
     this.dir = dir;
     this.buckets = buckets;
@@ -49,7 +50,7 @@ export class S3rverServer {
     this.endpoint = `http://127.0.0.1:${port}`;
     this.region = "us-east-1";
     this.accessKeyId = "S3RVER";
-    this.secretAccessKey = "S3RVER";
+    this.secretAccessKey = secretAccessKey;
     this.child = undefined;
     this.exited = undefined;
     this.stderr = new TailBuffer();
@@ -62,7 +63,7 @@ export class S3rverServer {
   /** Starts the child (again), same port and data; resolves once it listens. */
   start() {
     if (this.child) return Promise.reject(new Error(`s3rver is already running on port ${this.port}`));
-    const config = JSON.stringify({ port: this.port, dir: this.dir, buckets: this.buckets });
+    const config = JSON.stringify({ port: this.port, dir: this.dir, buckets: this.buckets, credentials: { [this.accessKeyId]: this.secretAccessKey } });
     const child = spawn(process.execPath, [MAIN, config], {
       // s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 only has in its legacy provider.
       env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --openssl-legacy-provider`.trim() },
