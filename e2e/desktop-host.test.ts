@@ -39,6 +39,22 @@ function forkedHost(settingsPath: string, dataDir: string, children: ChildProces
   };
 }
 
+describe("desktop app: the built host", () => {
+  it("is one bundle: the core inside it, the native modules outside, and the AWS SDK and pg still loaded lazily", async () => {
+    await ensureBuilt();
+    const bundle = readFileSync(HOST_MAIN, "utf8");
+    const staticImports = [...bundle.matchAll(/^import (?:[^"']* from )?["']([^"']+)["'];?$/gm)].map((match) => match[1]!);
+    const outside = staticImports.filter((specifier) => !specifier.startsWith("node:") && !specifier.startsWith("./host-chunks/"));
+    expect(outside.sort()).toEqual(["@napi-rs/keyring", "better-sqlite3"]);
+    // What an S3 or PostgreSQL share needs comes in a chunk the bundle imports only when one is opened.
+    const lazy = [...bundle.matchAll(/\bimport\(["']([^"']+)["']\)/g)].map((match) => match[1]!);
+    expect(lazy).toEqual(expect.arrayContaining([expect.stringMatching(/^\.\/host-chunks\/s3\.js$/), expect.stringMatching(/^\.\/host-chunks\/postgres\.js$/)]));
+    for (const chunk of staticImports.filter((specifier) => specifier.startsWith("./host-chunks/"))) {
+      expect(readFileSync(join(dirname(HOST_MAIN), chunk), "utf8")).not.toMatch(/from ["'](@aws-sdk\/|pg["'])/);
+    }
+  });
+});
+
 describe("desktop app: the supervised core host", () => {
   let work: string;
   let folder: string;
