@@ -103,14 +103,18 @@ async function start(): Promise<void> {
     logDir,
     // shell.openPath resolves with an error message, "" when the folder opened.
     openPath: async (path) => (await shell.openPath(path)) === "",
-    setLaunchAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled }),
+    // From the tray or the settings window: the OS's login item and the tray's tick follow.
+    setLaunchAtLogin: (enabled) => {
+      app.setLoginItemSettings({ openAtLogin: enabled });
+      glue.update({ launchAtLogin: enabled });
+    },
   });
   const run = trayActions({
     drives,
     openPath: (path) => shell.openPath(path),
     writeClipboard: (text) => clipboard.writeText(text),
     openSettings: (route) => openSettings(route),
-    setLaunchAtLogin: async (enabled) => glue.update({ launchAtLogin: (await control.setPreferences({ launchAtLogin: enabled })).launchAtLogin }),
+    setLaunchAtLogin: async (enabled) => void (await control.setPreferences({ launchAtLogin: enabled })),
     quit: () => app.quit(),
     report: (title, body) => notify({ id: "action", title, body }),
   });
