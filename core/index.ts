@@ -81,4 +81,4 @@ export { packageVersion } from "./util/package-version.js";
 
 // Errors stores and services throw, and logging.
 export { FsError, isFsError, type FsErrorCode } from "./errors.js";
-export { createLogger, silentLogger, type LogFormat, type Logger } from "./util/logger.js";
+export { closeLogFile, createLogger, openLogFile, silentLogger, type LogDestination, type LogFormat, type Logger } from "./util/logger.js";

@@ -25,10 +25,11 @@ import { freePort } from "./helpers/ports.mjs";
 
 const HOST_MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "electron", "host", "host-main.js");
 
-/** A HostChannel over a forked Node process, as the app has one over Electron's utilityProcess. */
-function forkedHost(settingsPath: string, dataDir: string, children: ChildProcess[]): () => HostChannel {
+/** A HostChannel over a forked Node process, as the app has one over Electron's utilityProcess; logs to `logsDir` when given. */
+function forkedHost(settingsPath: string, dataDir: string, children: ChildProcess[], logsDir?: string): () => HostChannel {
   return () => {
-    const child = fork(HOST_MAIN, ["--settings", settingsPath, "--data", dataDir], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    const args = ["--settings", settingsPath, "--data", dataDir, ...(logsDir ? ["--logs", logsDir] : [])];
+    const child = fork(HOST_MAIN, args, { stdio: ["ignore", "ignore", "pipe", "ipc"] });
     children.push(child);
     return {
       postMessage: (message) => void child.send(message),
@@ -38,6 +39,22 @@ function forkedHost(settingsPath: string, dataDir: string, children: ChildProces
     };
   };
 }
+
+describe("desktop app: the built host", () => {
+  it("is one bundle: the core inside it, the native modules outside, and the AWS SDK and pg still loaded lazily", async () => {
+    await ensureBuilt();
+    const bundle = readFileSync(HOST_MAIN, "utf8");
+    const staticImports = [...bundle.matchAll(/^import (?:[^"']* from )?["']([^"']+)["'];?$/gm)].map((match) => match[1]!);
+    const outside = staticImports.filter((specifier) => !specifier.startsWith("node:") && !specifier.startsWith("./host-chunks/"));
+    expect(outside.sort()).toEqual(["@napi-rs/keyring", "better-sqlite3"]);
+    // What an S3 or PostgreSQL share needs comes in a chunk the bundle imports only when one is opened.
+    const lazy = [...bundle.matchAll(/\bimport\(["']([^"']+)["']\)/g)].map((match) => match[1]!);
+    expect(lazy).toEqual(expect.arrayContaining([expect.stringMatching(/^\.\/host-chunks\/s3\.js$/), expect.stringMatching(/^\.\/host-chunks\/postgres\.js$/)]));
+    for (const chunk of staticImports.filter((specifier) => specifier.startsWith("./host-chunks/"))) {
+      expect(readFileSync(join(dirname(HOST_MAIN), chunk), "utf8")).not.toMatch(/from ["'](@aws-sdk\/|pg["'])/);
+    }
+  });
+});
 
 describe("desktop app: the supervised core host", () => {
   let work: string;
@@ -59,7 +76,7 @@ describe("desktop app: the supervised core host", () => {
     settings.saveShare({ name: "Docs", kind: "folder", folder: { path: folder } });
     settings.saveShare({ name: "Scratch", kind: "memory" });
     settings.close();
-    supervisor = new CoreSupervisor(forkedHost(join(work, "settings.db"), join(work, "data"), children), { firstRetryMs: 200, stableAfterMs: 60_000 });
+    supervisor = new CoreSupervisor(forkedHost(join(work, "settings.db"), join(work, "data"), children, join(work, "logs")), { firstRetryMs: 200, stableAfterMs: 60_000 });
     supervisor.onState((state) => states.push(state));
     const running = new Promise<void>((resolve) => supervisor.onState((state) => state.kind === "running" && resolve()));
     supervisor.start();
@@ -105,6 +122,15 @@ describe("desktop app: the supervised core host", () => {
     expect(supervisor.state()).toEqual({ kind: "stopped", error: null });
     await expect(supervisor.status()).rejects.toMatchObject({ code: "Unavailable", message: "the file server is stopped" });
     expect(children.every((child) => child.exitCode !== null || child.signalCode !== null)).toBe(true);
+  });
+
+  it("wrote its logs to <logs>/dittofs.log as JSON lines, the last stop's lines included", () => {
+    const lines = readFileSync(join(work, "logs", "dittofs.log"), "utf8").trimEnd().split("\n");
+    const entries = lines.map((line) => JSON.parse(line) as { app: string; msg: string });
+    expect(entries.every((entry) => entry.app === "dittofs")).toBe(true);
+    // Two hosts ran (one was killed), and the second stopped: its last line was written before it exited.
+    expect(entries.filter((entry) => entry.msg === "server started")).toHaveLength(2);
+    expect(entries.at(-1)?.msg).toBe("server stopped");
   });
 
   it("says why a host cannot start, and keeps trying with a longer wait", async () => {

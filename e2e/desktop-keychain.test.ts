@@ -1,16 +1,25 @@
 /**
  * The desktop app's keychain for real: a private session D-Bus with gnome-keyring's Secret
  * Service (what a Linux desktop session has), and electron/keychain.ts storing, testing,
- * resolving and deleting secrets through @napi-rs/keyring.
+ * resolving and deleting secrets through @napi-rs/keyring; and the core host using them, whose
+ * log file holds none of them.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FromHost, ToHost } from "../electron/host/protocol.js";
 import { Keychain, KeychainError } from "../electron/keychain.js";
+import { AppSettings } from "../electron/settings/app-settings.js";
+import { ensureBuilt } from "./helpers/dittofs.mjs";
+import { freePort } from "./helpers/ports.mjs";
+import { startS3rver } from "./helpers/s3rver.mjs";
 import { requireTools } from "./helpers/tools.mjs";
+
+const HOST_MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "electron", "host", "host-main.js");
 
 const BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -86,6 +95,52 @@ describe("desktop app: secrets in the system keychain (Secret Service)", () => {
     const first = await keychain.smbPassword();
     expect(first).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(await keychain.smbPassword()).toBe(first);
+  });
+
+  it("runs the core host on the keychain's secrets, and its log file holds none of them", async () => {
+    await ensureBuilt();
+    // A secret of its own, so that a match in the log can only be a leak.
+    const secret = "kcSecret/0123456789/ABCDEFGHIJKLMNOPQRSTUVWX";
+    const s3 = await startS3rver({ buckets: ["archive"], secretAccessKey: secret });
+    const ref = "keychain:dittofs/s3-archive";
+    await keychain.set(ref, secret);
+    // As the app does before the host starts (DesktopControl.prepareHost).
+    const smbPassword = await keychain.smbPassword();
+    const settingsPath = join(home, "host-settings.db");
+    const settings = new AppSettings(settingsPath);
+    settings.setPreferences({ nfsPort: await freePort(), smbPort: await freePort(), logLevel: "trace" });
+    settings.saveShare({
+      name: "Archive",
+      kind: "s3",
+      protocol: "both",
+      s3: { endpoint: s3.endpoint, region: s3.region, bucket: "archive", accessKeyId: s3.accessKeyId, secretKey: ref },
+    });
+    settings.close();
+    const logs = join(home, "logs");
+    // The host finds the Secret Service on the private bus through the environment it inherits.
+    const host = fork(HOST_MAIN, ["--settings", settingsPath, "--data", join(home, "host-data"), "--logs", logs], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    try {
+      const answers: FromHost[] = [];
+      host.on("message", (message) => answers.push(message as FromHost));
+      const send = (message: ToHost) => host.send(message);
+      await expect.poll(() => answers.find((m) => m.kind === "ready" || m.kind === "failed"), { timeout: 30_000 }).toEqual(expect.objectContaining({ kind: "ready" }));
+      // A listing of the bucket from S3, signed with the secret.
+      send({ kind: "call", id: 1, method: "refreshListing", args: ["/archive"] });
+      await expect.poll(() => answers.find((m) => m.kind === "answer"), { timeout: 30_000 }).toMatchObject({ ok: true, value: true });
+      send({ kind: "stop", timeoutMs: 500 });
+      await once(host, "exit");
+    } finally {
+      host.kill("SIGKILL");
+      await s3.close();
+    }
+    const log = readFileSync(join(logs, "dittofs.log"), "utf8");
+    const lines = log.trimEnd().split("\n");
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ app: "dittofs" });
+    expect(log).toContain("server started");
+    expect(log).toContain(s3.endpoint);
+    expect(log).not.toContain(secret);
+    expect(log).not.toContain(smbPassword);
   });
 
   it("refuses what is not a keychain reference, and an empty secret", async () => {

@@ -52,7 +52,7 @@ const logger = createLogger(settings.preferences().logLevel, "json");
 const keychain = new Keychain();
 const hostMain = join(dirname(fileURLToPath(import.meta.url)), "host", "host-main.js");
 const supervisor = new CoreSupervisor(
-  forkedHostChannel(hostMain, ["--settings", settingsPath, "--data", join(dataDir, "data")], { env: { ...process.env, DITTOFS_VERSION: packageVersion() } }),
+  forkedHostChannel(hostMain, ["--settings", settingsPath, "--data", join(dataDir, "data"), "--logs", logDir], { env: { ...process.env, DITTOFS_VERSION: packageVersion() } }),
 );
 const drives = new Drives({
   mounter: mounterFor(process.platform, { mountRoot: settings.preferences().mountFolder ?? join(homedir(), "DittoFS") }),
@@ -79,6 +79,7 @@ supervisor.start();
 const http = await startControlHttp({ api: control, manage: control, logger, bind: values.bind, port });
 process.stdout.write(`Control API on ${http.url} with bearer token ${http.token}\n`);
 if (http.settingsUrl) process.stdout.write(`Settings on ${http.settingsUrl}\n`);
+process.stdout.write(`File server logs in ${join(logDir, "dittofs.log")}\n`);
 void firstRun.then(async () => {
   for (const failure of await control.autoMount()) logger.warn({ failure }, "a share marked auto-mount could not be mounted");
 });

@@ -1,7 +1,8 @@
 /**
  * The Electron main process: a thin shell that wires Electron's objects to the plain modules in
  * electron/app (tested against a fake of this API). One instance; a tray; the core in a utility
- * process under the supervisor; the settings window; quit that unmounts and waits for uploads.
+ * process under the supervisor; the app's control (DesktopControl) behind the settings window's
+ * IPC and the tray; the settings window; quit that unmounts and waits for uploads.
  */
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -20,12 +21,23 @@ import {
   Tray,
   utilityProcess,
 } from "electron";
+import { startCore } from "./app/core-start.js";
+import { DesktopControl } from "./app/desktop-control.js";
 import { Drives } from "./app/drives.js";
 import { utilityHostChannel } from "./app/host-channel.js";
 import { registerControlIpc } from "./app/ipc.js";
 import { EVENT_CHANNEL } from "./app/ipc-channels.js";
 import { holdQuitFor, quitSequence } from "./app/quit.js";
-import { APP_SCHEME, appFileFor, appResponseHeaders, isAppPage, lockDownWebContents, SETTINGS_URL, settingsWindowOptions } from "./app/settings-window.js";
+import {
+  APP_SCHEME,
+  appFileFor,
+  appResponseHeaders,
+  isAppPage,
+  lockDownWebContents,
+  settingsUrl,
+  settingsWindowOptions,
+  type SettingsRoute,
+} from "./app/settings-window.js";
 import { trayActions } from "./app/tray-actions.js";
 import { toMenuTemplate, TrayGlue } from "./app/tray-glue.js";
 import { CoreSupervisor } from "./host/supervisor.js";
@@ -57,13 +69,15 @@ async function start(): Promise<void> {
   const userData = app.getPath("userData");
   const settingsPath = join(userData, "settings.db");
   const settings = new AppSettings(settingsPath);
+  const logDir = join(userData, "logs");
   const keychain = new Keychain();
   const supervisor = new CoreSupervisor(() =>
     utilityHostChannel(
-      utilityProcess.fork(join(root, "dist", "electron", "host", "host-main.js"), ["--settings", settingsPath, "--data", join(userData, "data")], {
-        serviceName: "DittoFS file server",
-        env: { ...process.env, DITTOFS_VERSION: app.getVersion() },
-      }),
+      utilityProcess.fork(
+        join(root, "dist", "electron", "host", "host-main.js"),
+        ["--settings", settingsPath, "--data", join(userData, "data"), "--logs", logDir],
+        { serviceName: "DittoFS file server", env: { ...process.env, DITTOFS_VERSION: app.getVersion() } },
+      ),
     ),
   );
 
@@ -81,15 +95,26 @@ async function start(): Promise<void> {
     smbPassword: () => keychain.smbPassword(),
     onChange: (states) => glue.update({ drives: states }),
   });
+  const control = new DesktopControl({
+    settings,
+    keychain,
+    supervisor,
+    drives,
+    logDir,
+    // shell.openPath resolves with an error message, "" when the folder opened.
+    openPath: async (path) => (await shell.openPath(path)) === "",
+    // From the tray or the settings window: the OS's login item and the tray's tick follow.
+    setLaunchAtLogin: (enabled) => {
+      app.setLoginItemSettings({ openAtLogin: enabled });
+      glue.update({ launchAtLogin: enabled });
+    },
+  });
   const run = trayActions({
     drives,
     openPath: (path) => shell.openPath(path),
     writeClipboard: (text) => clipboard.writeText(text),
-    openSettings: () => openSettings(),
-    setLaunchAtLogin: (enabled) => {
-      app.setLoginItemSettings({ openAtLogin: enabled });
-      glue.update({ launchAtLogin: settings.setPreferences({ launchAtLogin: enabled }).launchAtLogin });
-    },
+    openSettings: (route) => openSettings(route),
+    setLaunchAtLogin: async (enabled) => void (await control.setPreferences({ launchAtLogin: enabled })),
     quit: () => app.quit(),
     report: (title, body) => notify({ id: "action", title, body }),
   });
@@ -113,8 +138,8 @@ async function start(): Promise<void> {
     glue.update({ statuses: statuses.set(event.share.name, event.share) });
     if (settingsWindow && !settingsWindow.webContents.isDestroyed()) settingsWindow.webContents.send(EVENT_CHANNEL, event);
   });
-  registerControlIpc(ipcMain, supervisor, isAppPage);
-  supervisor.start();
+  registerControlIpc(ipcMain, control, isAppPage);
+  void startCore({ control, supervisor, notify });
   // Drives the OS let go of (a sleep, a server restart) show up as dropped.
   setInterval(() => void drives.refresh(), 15_000).unref();
 
@@ -123,8 +148,10 @@ async function start(): Promise<void> {
     if (status) glue.update({ statuses: new Map(status.shares.map((share) => [share.name, share])) });
   }
 
-  function openSettings(): void {
+  function openSettings(route?: SettingsRoute): void {
     if (settingsWindow && !settingsWindow.isDestroyed()) {
+      // Only the fragment changes: the page follows it without reloading.
+      if (route) void settingsWindow.loadURL(settingsUrl(route));
       settingsWindow.show();
       settingsWindow.focus();
       return;
@@ -133,7 +160,7 @@ async function start(): Promise<void> {
     lockDownWebContents(window.webContents, window.webContents.session);
     window.once("ready-to-show", () => window.show());
     window.on("closed", () => (settingsWindow = null));
-    void window.loadURL(SETTINGS_URL);
+    void window.loadURL(settingsUrl(route));
     settingsWindow = window;
   }
 

@@ -9,7 +9,7 @@ export interface StartS3rverOptions {
   /** Buckets created at start (kept across restarts, since the data dir is). */
   buckets?: string[];
   readyTimeoutMs?: number;
-  /** The secret key signatures must be made with (access key "S3RVER"); default "S3RVER". */
+  /** The secret of access key S3RVER, the one s3rver accepts (default "S3RVER"). */
   secretAccessKey?: string;
 }
 
@@ -22,7 +22,7 @@ export declare class S3rverServer {
   readonly endpoint: string;
   readonly region: "us-east-1";
   readonly accessKeyId: "S3RVER";
-  readonly secretAccessKey: "S3RVER";
+  readonly secretAccessKey: string;
   /** The child's stderr (s3rver itself runs silent). */
   readonly stderr: TailBuffer;
   get alive(): boolean;

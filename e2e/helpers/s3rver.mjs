@@ -25,7 +25,7 @@ process.once("exit", () => {
  * Starts s3rver on 127.0.0.1 and resolves once it accepts connections.
  * options: { port? (default: a free port), dir? (default: a new temp dir, removed by close()),
  *            buckets?: string[] (created at start), readyTimeoutMs?,
- *            secretAccessKey? (the secret signatures must use; default "S3RVER", s3rver's own) }
+ *            secretAccessKey? (the secret of access key S3RVER; default "S3RVER") }
  */
 export async function startS3rver({ port, dir, buckets = [], readyTimeoutMs = 20_000, secretAccessKey = "S3RVER" } = {}) {
   const ownsDir = dir === undefined;
@@ -41,7 +41,7 @@ export async function startS3rver({ port, dir, buckets = [], readyTimeoutMs = 20
 }
 
 export class S3rverServer {
-  constructor(port, dir, buckets, ownsDir, readyTimeoutMs, secretAccessKey = "S3RVER") {
+  constructor(port, dir, buckets, ownsDir, readyTimeoutMs, secretAccessKey) {
     this.port = port;
     this.dir = dir;
     this.buckets = buckets;
@@ -63,7 +63,7 @@ export class S3rverServer {
   /** Starts the child (again), same port and data; resolves once it listens. */
   start() {
     if (this.child) return Promise.reject(new Error(`s3rver is already running on port ${this.port}`));
-    const config = JSON.stringify({ port: this.port, dir: this.dir, buckets: this.buckets, secret: this.secretAccessKey });
+    const config = JSON.stringify({ port: this.port, dir: this.dir, buckets: this.buckets, credentials: { [this.accessKeyId]: this.secretAccessKey } });
     const child = spawn(process.execPath, [MAIN, config], {
       // s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 only has in its legacy provider.
       env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --openssl-legacy-provider`.trim() },

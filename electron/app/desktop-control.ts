@@ -12,7 +12,7 @@ import {
   type S3ProbeResult,
   type SaveShareRequest,
   type ServerStatus,
-} from "../../core/index.js";
+} from "../../core/control/contract.js";
 import { servedShares } from "../host/core-config.js";
 import type { CoreSupervisor } from "../host/supervisor.js";
 import type { Keychain } from "../keychain.js";

@@ -124,8 +124,8 @@ describe("trayActions", () => {
       drives: d,
       openPath: async (path) => (done.push(`open ${path}`), ""),
       writeClipboard: (text) => done.push(`clipboard ${text}`),
-      openSettings: (share) => done.push(`settings ${share ?? ""}`),
-      setLaunchAtLogin: (enabled) => done.push(`login ${enabled}`),
+      openSettings: (route) => done.push(`settings ${JSON.stringify(route ?? null)}`),
+      setLaunchAtLogin: async (enabled) => void done.push(`login ${enabled}`),
       quit: () => done.push("quit"),
       report: (title, message) => done.push(`report ${title}: ${message}`),
     });
@@ -141,6 +141,8 @@ describe("trayActions", () => {
     await run({ kind: "copy-mount-command", share: "My Photos" });
     await run({ kind: "mount", share: "docs" });
     await run({ kind: "show-share-settings", share: "docs" });
+    await run({ kind: "mount-bucket" });
+    await run({ kind: "open-settings" });
     await run({ kind: "set-launch-at-login", enabled: true });
     await run({ kind: "quit" });
     expect(done).toEqual([
@@ -148,10 +150,28 @@ describe("trayActions", () => {
       expect.stringMatching(/^open .*my-photos$/),
       "clipboard gio mount smb://127.0.0.1:12445/my-photos/",
       expect.stringMatching(/^report Could not mount docs: docs is served over NFS only/),
-      "settings docs",
+      'settings {"edit":"docs"}',
+      'settings {"add":true}',
+      "settings null",
       "login true",
       "quit",
     ]);
+  });
+
+  it("reports a launch-at-login change the control refused", async () => {
+    const { mounter } = recordingMounter("linux");
+    const done: string[] = [];
+    const run = trayActions({
+      drives: drives(mounter, "linux").drives,
+      openPath: async () => "",
+      writeClipboard: () => {},
+      openSettings: () => {},
+      setLaunchAtLogin: () => Promise.reject(new Error("the settings file is read-only")),
+      quit: () => {},
+      report: (t, m) => done.push(`${t}: ${m}`),
+    });
+    await run({ kind: "set-launch-at-login", enabled: false });
+    expect(done).toEqual(["DittoFS could not do that: the settings file is read-only"]);
   });
 
   it("reports an error from the file manager", async () => {
@@ -159,7 +179,7 @@ describe("trayActions", () => {
     const d = drives(mounter, "darwin").drives;
     await d.mount("My Photos");
     const done: string[] = [];
-    const run = trayActions({ ...services(d), drives: d, openPath: async () => "Failed to open path", writeClipboard: () => {}, openSettings: () => {}, setLaunchAtLogin: () => {}, quit: () => {}, report: (t, m) => done.push(`${t}: ${m}`) });
+    const run = trayActions({ ...services(d), drives: d, openPath: async () => "Failed to open path", writeClipboard: () => {}, openSettings: () => {}, setLaunchAtLogin: async () => {}, quit: () => {}, report: (t, m) => done.push(`${t}: ${m}`) });
     await run({ kind: "open-drive", share: "My Photos" });
     expect(done).toEqual(["Could not open My Photos: Failed to open path"]);
   });

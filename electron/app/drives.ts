@@ -2,7 +2,7 @@
  * The app's drives: mounting and unmounting its shares with the OS's Mounter, what each drive is
  * now, and the command a user could type to mount one by hand.
  */
-import type { ServerStatus } from "../../core/index.js";
+import type { ServerStatus } from "../../core/control/contract.js";
 import { SMB_USER, servedShares, type ServedShare } from "../host/core-config.js";
 import type { Mounter } from "../mount/mounter.js";
 import type { Command, MountShare } from "../mount/types.js";

@@ -1,33 +1,52 @@
 /**
- * What the preload puts on `window.dittofs`: the ControlApi and nothing else, each method one
+ * What the preload puts on `window.dittofs`: the AppControlApi and nothing else, each method one
  * invoke on its own channel, so the page never holds ipcRenderer or a generic "invoke anything".
  */
-import type { ControlApi, ControlEvent, S3ProbeRequest } from "../../core/index.js";
+import type { AppControlApi, ControlErrorCode, ControlEvent } from "../../core/control/contract.js";
 import type { ContextBridgeLike, IpcRendererLike } from "./electron-types.js";
 import { CONTROL_CHANNELS, EVENT_CHANNEL, type ControlCall, type IpcAnswer } from "./ipc-channels.js";
 
-/** The error the window sees: the contract's code and message (contextBridge keeps the message). */
+/**
+ * The error the window sees: the contract's code, message and field. A plain Error named
+ * "ControlError" (contextBridge keeps only an Error's message and own plain properties, never its
+ * class), so that the contract's isControlError recognises it on the page.
+ */
 export class IpcControlError extends Error {
   override readonly name = "ControlError";
   constructor(
-    readonly code: string,
+    readonly code: ControlErrorCode,
     message: string,
+    readonly field: string | null,
   ) {
     super(message);
   }
 }
 
-export function controlApiOverIpc(ipcRenderer: IpcRendererLike): ControlApi {
+export function controlApiOverIpc(ipcRenderer: IpcRendererLike): AppControlApi {
   const call = async (method: ControlCall, ...args: unknown[]) => {
     const answer = (await ipcRenderer.invoke(CONTROL_CHANNELS[method], ...args)) as IpcAnswer;
-    if (!answer.ok) throw new IpcControlError(answer.error.code, answer.error.message);
+    if (!answer.ok) throw new IpcControlError(answer.error.code, answer.error.message, answer.error.field);
     return answer.value;
   };
+  /** One method of the contract as one invoke on its channel. */
+  const invoke =
+    <K extends ControlCall>(method: K) =>
+    (...args: Parameters<AppControlApi[K]>) =>
+      call(method, ...args) as ReturnType<AppControlApi[K]>;
   return {
-    status: () => call("status") as ReturnType<ControlApi["status"]>,
-    retryUploads: (share: string) => call("retryUploads", share) as Promise<number>,
-    refreshListing: (share: string) => call("refreshListing", share) as Promise<boolean>,
-    testS3: (request: S3ProbeRequest) => call("testS3", request) as ReturnType<ControlApi["testS3"]>,
+    status: invoke("status"),
+    retryUploads: invoke("retryUploads"),
+    refreshListing: invoke("refreshListing"),
+    testS3: invoke("testS3"),
+    listShares: invoke("listShares"),
+    saveShare: invoke("saveShare"),
+    removeShare: invoke("removeShare"),
+    previewFolder: invoke("previewFolder"),
+    mount: invoke("mount"),
+    unmount: invoke("unmount"),
+    preferences: invoke("preferences"),
+    setPreferences: invoke("setPreferences"),
+    openLogs: invoke("openLogs"),
     subscribe(listener: (event: ControlEvent) => void) {
       // The page's listener gets the event only, never Electron's IpcRendererEvent (it holds `sender`).
       const onEvent = (_event: unknown, controlEvent: unknown) => listener(controlEvent as ControlEvent);
@@ -38,12 +57,6 @@ export function controlApiOverIpc(ipcRenderer: IpcRendererLike): ControlApi {
 }
 
 export function exposeControlApi(contextBridge: ContextBridgeLike, ipcRenderer: IpcRendererLike): void {
-  const api = controlApiOverIpc(ipcRenderer);
-  contextBridge.exposeInMainWorld("dittofs", {
-    status: api.status,
-    retryUploads: api.retryUploads,
-    refreshListing: api.refreshListing,
-    testS3: api.testS3,
-    subscribe: api.subscribe,
-  });
+  // A copy of the methods as own properties: contextBridge copies an object's own properties only.
+  contextBridge.exposeInMainWorld("dittofs", { ...controlApiOverIpc(ipcRenderer) });
 }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONTENT_SECURITY_POLICY, SETTINGS_URL, appFileFor, appResponseHeaders, isAppPage, lockDownWebContents, settingsWindowOptions } from "./settings-window.js";
+import { CONTENT_SECURITY_POLICY, SETTINGS_URL, appFileFor, appResponseHeaders, isAppPage, lockDownWebContents, settingsUrl, settingsWindowOptions } from "./settings-window.js";
 import { FakeSession, FakeWebContents } from "./testing/fake-electron.js";
 
 const dir = join("/opt", "DittoFS", "dist", "renderer");
@@ -38,6 +38,18 @@ describe("the settings window", () => {
     expect(appFileFor("app://settings/%E0%A4%A", dir)).toEqual({ status: 404 });
     expect(appFileFor("app://settings/secrets.db", dir)).toEqual({ status: 404 });
     expect(appFileFor("not a url", dir)).toEqual({ status: 404 });
+  });
+
+  it("opens at the add-share form or a share's form by the fragment, which stays one of its own pages", () => {
+    expect(settingsUrl()).toBe(SETTINGS_URL);
+    expect(settingsUrl({ add: true })).toBe("app://settings/index.html#add");
+    expect(settingsUrl({ edit: "My Photos & more" })).toBe("app://settings/index.html#edit=My+Photos+%26+more");
+    // What the renderer reads back from the fragment (renderer/route.ts takes URLSearchParams of it).
+    expect(new URLSearchParams(new URL(settingsUrl({ edit: "My Photos & more" })).hash.slice(1)).get("edit")).toBe("My Photos & more");
+    for (const url of [settingsUrl({ add: true }), settingsUrl({ edit: "a/../../b#c" })]) {
+      expect(isAppPage(url)).toBe(true);
+      expect(appFileFor(url, dir)).toEqual({ path: join(dir, "index.html"), contentType: "text/html; charset=utf-8" });
+    }
   });
 
   it("knows its own pages", () => {

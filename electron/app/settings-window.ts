@@ -11,6 +11,15 @@ export const APP_SCHEME = "app";
 export const APP_HOST = "settings";
 export const SETTINGS_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
 
+/** Where the window opens: the add-share form (`#add`) or a share's form (`#edit=<name>`), as the renderer routes them. */
+export type SettingsRoute = { add: true } | { edit: string };
+
+/** The settings page at `route`: the fragment only, so that an open window follows it without a reload. */
+export function settingsUrl(route?: SettingsRoute): string {
+  if (route === undefined) return SETTINGS_URL;
+  return `${SETTINGS_URL}#${"add" in route ? "add" : new URLSearchParams({ edit: route.edit }).toString()}`;
+}
+
 /** Scripts and styles from the app's own files only; no inline code, no network, no frames. */
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";

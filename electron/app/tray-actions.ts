@@ -1,15 +1,17 @@
 /** What each tray menu action does, on the few services main hands in. */
 import type { TrayAction } from "../tray/menu.js";
 import type { Drives } from "./drives.js";
+import type { SettingsRoute } from "./settings-window.js";
 
 export interface TrayActionServices {
   drives: Pick<Drives, "mount" | "unmount" | "mountPointOf" | "mountCommand">;
   /** Electron's shell.openPath: resolves with an error message, "" on success. */
   openPath(path: string): Promise<string>;
   writeClipboard(text: string): void;
-  /** Opens (or focuses) the settings window, at a share when one is named. */
-  openSettings(share?: string): void;
-  setLaunchAtLogin(enabled: boolean): void;
+  /** Opens (or focuses) the settings window, at the add-share form or a share's form when asked. */
+  openSettings(route?: SettingsRoute): void;
+  /** Through the app's control, so that the preference and the OS's login item stay in step. */
+  setLaunchAtLogin(enabled: boolean): Promise<void>;
   quit(): void;
   /** Tells the user an action failed (or warned). */
   report(title: string, message: string): void;
@@ -44,8 +46,9 @@ async function run(services: TrayActionServices, action: TrayAction): Promise<vo
     case "copy-mount-command":
       return services.writeClipboard(await services.drives.mountCommand(action.share));
     case "show-share-settings":
-      return services.openSettings(action.share);
+      return services.openSettings({ edit: action.share });
     case "mount-bucket":
+      return services.openSettings({ add: true });
     case "open-settings":
       return services.openSettings();
     case "set-launch-at-login":

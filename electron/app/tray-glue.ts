@@ -3,7 +3,7 @@
  * drives it mounted, the login setting) becomes the tray's TrayState; every change rebuilds the
  * menu and shows the notifications the change deserves.
  */
-import type { ShareStatus } from "../../core/index.js";
+import type { ShareStatus } from "../../core/control/contract.js";
 import { servedShares } from "../host/core-config.js";
 import type { HostState } from "../host/supervisor.js";
 import type { AppShare } from "../settings/app-settings.js";

@@ -2,14 +2,26 @@
  * The core host: the process that runs the file server beside the app's UI (an Electron utility
  * process; a forked Node process in tests). It builds the server from the app's settings, answers
  * the control contract's calls from the main process and sends it the events, and on "stop"
- * waits a bounded time for uploads before it stops the server and exits.
+ * waits a bounded time for uploads before it stops the server and exits. Its JSON logs go to
+ * `<logs>/dittofs.log` (bounded: see log-file.ts), or to stderr without --logs.
  *
- * Usage: host-main.js --settings <settings.db> --data <dir>
+ * Usage: host-main.js --settings <settings.db> --data <dir> [--logs <dir>]
  */
 import { parseArgs } from "node:util";
-import { ControlError, createLogger, isFsError, ServerControl, testS3Connection, type ControlApi, type ServerStatus } from "../../core/index.js";
+import {
+  closeLogFile,
+  ControlError,
+  createLogger,
+  isFsError,
+  openLogFile,
+  ServerControl,
+  testS3Connection,
+  type ControlApi,
+  type ServerStatus,
+} from "../../core/index.js";
 import { Keychain } from "../keychain.js";
 import { AppSettings } from "../settings/app-settings.js";
+import { prepareLogFile } from "./log-file.js";
 import { HOST_METHODS, type FromHost, type ToHost } from "./protocol.js";
 import { buildServing } from "./serving.js";
 
@@ -26,14 +38,15 @@ function parentChannel(): ParentChannel {
   throw new Error("the core host runs as a child of the DittoFS app");
 }
 
-const { values } = parseArgs({ options: { settings: { type: "string" }, data: { type: "string" } } });
-if (!values.settings || !values.data) throw new Error("usage: host-main.js --settings <settings.db> --data <dir>");
+const { values } = parseArgs({ options: { settings: { type: "string" }, data: { type: "string" }, logs: { type: "string" } } });
+if (!values.settings || !values.data) throw new Error("usage: host-main.js --settings <settings.db> --data <dir> [--logs <dir>]");
 const parent = parentChannel();
 const settings = new AppSettings(values.settings);
 const prefs = settings.preferences();
 const shares = settings.shares();
 settings.close();
-const logger = createLogger(prefs.logLevel, "json");
+const logFile = values.logs ? openLogFile(prepareLogFile(values.logs)) : undefined;
+const logger = createLogger(prefs.logLevel, "json", false, logFile);
 const keychain = new Keychain();
 
 let control: ControlApi & { close?(): void };
@@ -63,8 +76,7 @@ try {
 } catch (err) {
   parent.send({ kind: "failed", message: (err as Error).message });
   logger.error({ err }, "the file server could not start");
-  logger.flush(() => process.exit(1));
-  await new Promise(() => {});
+  await exitAfterLogs(1);
 }
 
 control!.subscribe((event) => parent.send({ kind: "event", event }));
@@ -101,7 +113,14 @@ async function stop(timeoutMs: number): Promise<void> {
     logger.error({ err }, "stopping the file server failed");
   }
   parent.send({ kind: "stopped", pendingFiles });
-  logger.flush(() => process.exit(0));
+  await exitAfterLogs(0);
+}
+
+/** Exits once every log line is written: the file's queue, or stderr's. */
+async function exitAfterLogs(code: number): Promise<never> {
+  if (logFile) await closeLogFile(logFile);
+  else await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  process.exit(code);
 }
 
 async function pendingUploads(): Promise<number> {

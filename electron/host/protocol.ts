@@ -4,7 +4,7 @@
  * tests): the control contract's calls and answers, its events, and the host's lifecycle.
  * Plain JSON-able values only.
  */
-import type { ControlEvent } from "../../core/index.js";
+import type { ControlEvent } from "../../core/control/contract.js";
 
 /** Main → host. */
 export type ToHost =

@@ -1,4 +1,4 @@
-import { ControlError, type ControlApi, type ControlEvent, type S3ProbeRequest, type S3ProbeResult, type ServerStatus } from "../../core/index.js";
+import { ControlError, type ControlApi, type ControlEvent, type S3ProbeRequest, type S3ProbeResult, type ServerStatus } from "../../core/control/contract.js";
 import type { FromHost, HostMethod, ToHost } from "./protocol.js";
 
 export type HostState =
