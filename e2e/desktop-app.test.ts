@@ -158,6 +158,8 @@ describe("dittofs-app: an S3 bucket as a drive, managed over the control API", (
     const startedAt = (await api.status()).startedAt;
     expect(await api.setPreferences({ logLevel: "debug" })).toMatchObject({ logLevel: "debug" });
     expect((await api.status()).startedAt).not.toBe(startedAt);
+    // gvfs may give up the mount while the server restarts: the app mounts it again.
+    await until(async () => (await api.listShares())[0]!.drive.mounted, "the drive to be mounted again");
     const [share] = await api.listShares();
     expect(readFileSync(join(share!.drive.mountPoint!, "IMG_0001.jpg")).length).toBe(FILE_BYTES);
   });
@@ -207,6 +209,7 @@ describe("dittofs-app: an S3 bucket as a drive, managed over the control API", (
     expect(status.unserved).toEqual([{ name: "/doomed", error: expect.stringContaining("doomed") }]);
     const listed = (await api.listShares()).find((share) => share.definition.name === "Doomed")!;
     expect(listed.serveError).toBe(status.unserved[0]!.error);
+    await until(async () => (await api.listShares())[0]!.drive.mounted, "the drive to be mounted again");
     const [holiday] = await api.listShares();
     expect(readFileSync(join(holiday!.drive.mountPoint!, "IMG_0001.jpg")).length).toBe(FILE_BYTES);
     expect(await api.removeShare("Doomed")).toBe(true);

@@ -24,6 +24,8 @@ import { AppSettings } from "./settings/app-settings.js";
 
 /** How long stopping waits for uploads before it gives up and says what is left. */
 const STOP_WAIT_MS = 30_000;
+/** How often the drives are looked at (a dropped one is mounted again). */
+const DRIVE_CHECK_MS = 5_000;
 
 const { values } = parseArgs({
   options: {
@@ -82,6 +84,10 @@ if (http.settingsUrl) process.stdout.write(`Settings on ${http.settingsUrl}\n`);
 process.stdout.write(`File server logs in ${join(logDir, "dittofs.log")}\n`);
 void firstRun.then(async () => {
   for (const failure of await control.autoMount()) logger.warn({ failure }, "a share marked auto-mount could not be mounted");
+  // Drives the OS let go of (a sleep, a server restart) are mounted again.
+  setInterval(() => {
+    void control.keepDrives().then((remounted) => remounted.length > 0 && logger.info({ remounted }, "drives mounted again"));
+  }, DRIVE_CHECK_MS).unref();
 });
 
 let stopping = false;

@@ -50,6 +50,8 @@ const root = app.getAppPath();
 const resources = join(root, "resources");
 const rendererDir = join(root, "dist", "renderer");
 const platform = process.platform;
+/** How often the drives are looked at (a dropped one is mounted again). */
+const DRIVE_CHECK_MS = 5_000;
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -140,8 +142,8 @@ async function start(): Promise<void> {
   });
   registerControlIpc(ipcMain, control, isAppPage);
   void startCore({ control, supervisor, notify });
-  // Drives the OS let go of (a sleep, a server restart) show up as dropped.
-  setInterval(() => void drives.refresh(), 15_000).unref();
+  // Drives the OS let go of (a sleep, a server restart) show up as dropped, and are mounted again.
+  setInterval(() => void control.keepDrives(), DRIVE_CHECK_MS).unref();
 
   async function refreshStatuses(): Promise<void> {
     const status = await supervisor.status().catch(() => null);

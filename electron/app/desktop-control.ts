@@ -191,6 +191,23 @@ export class DesktopControl implements AppControlApi {
     return this.drive(name);
   }
 
+  /**
+   * Looks at the drives again and mounts those the OS dropped while the person wanted them
+   * (gvfs gives up a mount whose server went away, as in a restart of the file server). Run
+   * after each restart and every few seconds; resolves with the drives mounted again.
+   */
+  async keepDrives(): Promise<string[]> {
+    const { drives, supervisor } = this.options;
+    if (supervisor.state().kind !== "running") return [];
+    await drives.refresh();
+    const remounted: string[] = [];
+    for (const name of drives.dropped()) {
+      if (!this.options.settings.share(name)) continue;
+      if (!(await this.mount(name)).error) remounted.push(name);
+    }
+    return remounted;
+  }
+
   /** Mounts the shares marked auto-mount (the app's start); resolves with what failed, one line per share. */
   async autoMount(): Promise<string[]> {
     const failures: string[] = [];
@@ -297,6 +314,7 @@ export class DesktopControl implements AppControlApi {
     if (state.kind === "restarting") {
       throw new ControlError("Unavailable", `saved, but the file server could not start with it: ${state.error}`);
     }
+    await this.keepDrives();
   }
 }
 

@@ -52,12 +52,29 @@ describe("Drives", () => {
     const { drives: d } = drives(mounter, "darwin");
     await d.mount("My Photos");
     const dir = join(root, "my-photos");
-    expect(commands[0]).toEqual({ command: "/sbin/mount_nfs", args: ["-o", expect.stringContaining("port=12049,mountport=12050"), "127.0.0.1:/my-photos", dir] });
+    // First a look at the mount table (a drive still mounted is taken as it is), then the mount.
+    expect(commands[0]).toEqual({ command: "/sbin/mount", args: [] });
+    expect(commands[1]).toEqual({ command: "/sbin/mount_nfs", args: ["-o", expect.stringContaining("port=12049,mountport=12050"), "127.0.0.1:/my-photos", dir] });
     expect(d.states().get("My Photos")).toEqual({ mounted: true, mountPoint: dir, wantMounted: true });
     expect(d.mountPointOf("My Photos")).toBe(dir);
     await d.unmount("My Photos");
     expect(commands.at(-1)).toEqual({ command: "/usr/sbin/diskutil", args: ["unmount", dir] });
     expect(d.states().get("My Photos")).toEqual({ mounted: false, mountPoint: null, wantMounted: false });
+  });
+
+  it("takes a drive that is still mounted as it is, and lists one the OS dropped", async () => {
+    const dir = join(root, "my-photos");
+    let table = `127.0.0.1:/my-photos on ${dir} (nfs, nodev, nosuid, mounted by alice)\n`;
+    const commands: Command[] = [];
+    const runner: CommandRunner = async (command) => (commands.push(command), { code: 0, signal: null, timedOut: false, stdout: command.command === "/sbin/mount" ? table : "", stderr: "" });
+    const { drives: d } = drives(mounterFor("darwin", { runner, mountRoot: root }), "darwin");
+    await d.mount("My Photos");
+    expect(commands.map((command) => command.command)).toEqual(["/sbin/mount"]);
+    expect(d.states().get("My Photos")).toEqual({ mounted: true, mountPoint: dir, wantMounted: true });
+    expect(d.dropped()).toEqual([]);
+    table = "";
+    await d.refresh();
+    expect(d.dropped()).toEqual(["My Photos"]);
   });
 
   it("gives the SMB password to the mount (on stdin) but never to the copied command", async () => {

@@ -37,6 +37,11 @@ export class Drives {
 
   async mount(name: string): Promise<string[]> {
     const target = await this.target(name, true);
+    // Still mounted from before (the app restarted, or a remount raced the OS): take it as it is.
+    if (await this.options.mounter.isMounted(target).catch(() => false)) {
+      this.set(name, { mounted: true, mountPoint: this.options.mounter.mountPoint(target), wantMounted: true });
+      return [];
+    }
     const result = await this.options.mounter.mount(target);
     this.set(name, { mounted: true, mountPoint: result.mountPoint, wantMounted: true });
     return result.warnings;
@@ -66,6 +71,11 @@ export class Drives {
       const mounted = await this.options.mounter.isMounted(target).catch(() => drive.mounted);
       if (!mounted) this.set(name, { ...drive, mounted: false, mountPoint: null });
     }
+  }
+
+  /** The drives mounted on the user's request that are not mounted now (dropped by the OS). */
+  dropped(): string[] {
+    return [...this.drives].filter(([, drive]) => drive.wantMounted && !drive.mounted).map(([name]) => name);
   }
 
   mountPointOf(name: string): string | null {
