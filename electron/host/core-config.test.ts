@@ -53,6 +53,8 @@ describe("the core's config for the app's shares", () => {
     });
     expect(config.content.stores.docs).toMatchObject({ type: "fs", fs: { layout: "folder", path: "/home/me/Documents" } });
     expect(config.metadata.stores.docs).toEqual({ type: "sqlite", sqlite: { path: "/data/shares/docs/metadata.db" } });
+    // Scratch RAM: its tree lives in memory with its contents, so that no name outlives its bytes.
+    expect([config.metadata.stores.scratch?.type, config.content.stores.scratch?.type]).toEqual(["memory", "memory"]);
     expect(config.adapters.nfs).toMatchObject({ enabled: true, bind: "127.0.0.1", port: 12049 });
     expect(config.adapters.smb).toMatchObject({ enabled: true, port: 12445, users: [{ name: SMB_USER, password: { from: "secret", name: "dittofs/smb-password" }, uid: 1000 }] });
 

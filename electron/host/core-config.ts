@@ -61,7 +61,8 @@ export function coreConfigFor(
   const content: Record<string, unknown> = {};
   for (const { share, smbName } of served) {
     const dir = join(dataDir, "shares", smbName);
-    metadata[smbName] = { type: "sqlite", sqlite: { path: join(dir, "metadata.db") } };
+    // Scratch RAM keeps its tree in memory too: on disk, its names would outlive their contents.
+    metadata[smbName] = share.kind === "memory" ? { type: "memory" } : { type: "sqlite", sqlite: { path: join(dir, "metadata.db") } };
     content[smbName] = contentStoreOf(share, dir);
   }
   const smb = served.some(({ share }) => share.protocol !== "nfs");
