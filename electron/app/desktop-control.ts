@@ -169,26 +169,12 @@ export class DesktopControl implements AppControlApi {
     return { path, entries, total: names.length };
   }
 
-  async mount(name: string): Promise<DriveStatus> {
-    this.need(name);
-    try {
-      await this.options.drives.mount(name);
-      this.driveErrors.delete(name);
-    } catch (err) {
-      this.driveErrors.set(name, (err as Error).message);
-    }
-    return this.drive(name);
+  mount(name: string): Promise<DriveStatus> {
+    return this.driveAction(name, () => this.options.drives.mount(name));
   }
 
-  async unmount(name: string): Promise<DriveStatus> {
-    this.need(name);
-    try {
-      await this.options.drives.unmount(name);
-      this.driveErrors.delete(name);
-    } catch (err) {
-      this.driveErrors.set(name, (err as Error).message);
-    }
-    return this.drive(name);
+  unmount(name: string): Promise<DriveStatus> {
+    return this.driveAction(name, () => this.options.drives.unmount(name));
   }
 
   /**
@@ -241,6 +227,18 @@ export class DesktopControl implements AppControlApi {
     const exportPath = servedShares(this.options.settings.shares()).find((one) => one.share.name === share.name)?.exportPath ?? "";
     const secretStored = share.s3 ? await this.options.keychain.has(share.s3.secretKey).catch(() => false) : true;
     return { definition: share, exportPath, secretStored, serveError: serveErrors.get(exportPath) ?? null, drive: await this.drive(share.name) };
+  }
+
+  /** Mounts or unmounts; a refusal of the OS is kept as the drive's error, not thrown. */
+  private async driveAction(name: string, action: () => Promise<unknown>): Promise<DriveStatus> {
+    this.need(name);
+    try {
+      await action();
+      this.driveErrors.delete(name);
+    } catch (err) {
+      this.driveErrors.set(name, (err as Error).message);
+    }
+    return this.drive(name);
   }
 
   private async drive(name: string): Promise<DriveStatus> {
