@@ -10,6 +10,7 @@ import { MetadataService } from "../metadata/service.js";
 import type { MetadataStore } from "../metadata/store.js";
 import type { FileId } from "../metadata/types.js";
 import type { Logger } from "../util/logger.js";
+import { NamePatterns } from "../util/name-patterns.js";
 import { ClientCaches } from "./client-caches.js";
 import { RegistryContentCoordinator } from "./content-coordinator.js";
 import { handleKeyFor, handleShareId, ShareHandles, shareIdFor } from "./handle.js";
@@ -118,6 +119,9 @@ export class Registry {
       rootUid: config.root.uid,
       rootGid: config.root.gid,
       rootMode: config.root.mode,
+      // Only a store with a remote side has anywhere else to keep litter (the folder layout would
+      // need the names out of the user's folder too; memory and fs content is local anyway).
+      localNames: contentStore.place ? NamePatterns.compile(config.litter) : undefined,
     });
     this.contentService.registerShare(config.name, contentStore, config.durability, this.leasesFor(config.name, metadataStore, contentStore));
     this.handles.set(id, new ShareHandles(handleKeyFor(await metadataStore.secret(HANDLE_SECRET), config.name), id));
