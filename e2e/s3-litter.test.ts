@@ -6,13 +6,21 @@
  * file across the line: to an ordinary name it is uploaded, to a litter name its object goes.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpControlClient } from "../core/index.js";
 import { E2eServer } from "./helpers/harness.js";
+import { freePort } from "./helpers/ports.mjs";
+import { prepareSmb, smbclient, type SmbLogin } from "./helpers/smb.js";
 import { s3ClientFor, startS3rver, type S3rverServer } from "./helpers/s3rver.mjs";
 
 const BUCKET = "litter-e2e";
+const SMB_PASSWORD = "litter e2e password";
+const uid = process.getuid?.() ?? 0;
+const gid = process.getgid?.() ?? 0;
 const CONTROL_LINE = /^Control API on (http:\/\/127\.0\.0\.1:\d+) with bearer token ([A-Za-z0-9_-]{43})$/;
 
 /** Text bytes with a random tag, so that an object holding them can be recognised. */
@@ -51,6 +59,8 @@ function controlOf(dittofs: E2eServer): HttpControlClient {
 describe.each(["bucket", "opaque"] as const)("litter on an S3 share (%s layout)", (layout) => {
   const prefix = `${layout}/`;
   let dittofs: E2eServer;
+  let smb: SmbLogin;
+  let work: string;
   const litter = { ".DS_Store": content("finder view settings"), "._photo.jpg": content("apple double"), "Thumbs.db": content("explorer thumbnails") };
   const photo = content("a real photo");
 
@@ -63,20 +73,26 @@ describe.each(["bucket", "opaque"] as const)("litter on an S3 share (%s layout)"
   const readBack = async (name: string) => (await (await dittofs.client()).bytes("cat", `/${name}`)).toString();
 
   beforeAll(async () => {
+    await prepareSmb();
+    smb = { port: await freePort(), user: "alice", password: SMB_PASSWORD };
+    work = mkdtempSync(join(tmpdir(), "dittofs-litter-"));
     dittofs = await E2eServer.start(
       {
+        smb: { enabled: true, port: smb.port, users: [{ name: "alice", password: "env:E2E_SMB_PASSWORD", uid, gid }] },
+        shares: [{ name: "/export", root: { uid, gid, mode: 0o755 } }],
         content: {
           s3: { layout, endpoint: s3.endpoint, bucket: BUCKET, prefix, accessKeyEnv: "E2E_S3_KEY", secretKeyEnv: "E2E_S3_SECRET", listTtl: "1s" },
           cache: { upload_after: "100ms" },
         },
         control: true,
       },
-      { E2E_S3_KEY: s3.accessKeyId, E2E_S3_SECRET: s3.secretAccessKey },
+      { E2E_S3_KEY: s3.accessKeyId, E2E_S3_SECRET: s3.secretAccessKey, E2E_SMB_PASSWORD: SMB_PASSWORD },
     );
   });
 
   afterAll(async () => {
     await dittofs?.dispose();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it("keeps litter out of the bucket while NFS clients write, list and read it", async () => {
@@ -123,5 +139,20 @@ describe.each(["bucket", "opaque"] as const)("litter on an S3 share (%s layout)"
     await dittofs.restart();
     expect(await readBack("Thumbs.db")).toBe(photo);
     expect(await listed()).toEqual([".DS_Store", "Thumbs.db", "kept.jpg"]);
+  });
+
+  it("does the same for files written and renamed over SMB", async () => {
+    const ini = content("explorer folder settings");
+    const notes = content("notes");
+    writeFileSync(join(work, "desktop.ini"), ini);
+    writeFileSync(join(work, "notes.txt"), notes);
+    await smbclient(smb, "export", "put desktop.ini; put notes.txt", [], work);
+    await settled();
+    await expect.poll(bucketBodies, { timeout: 20_000 }).toEqual([litter["._photo.jpg"], notes].sort());
+    await smbclient(smb, "export", "get desktop.ini ini-back; rename notes.txt ._notes.txt", [], work);
+    expect(readFileSync(join(work, "ini-back"), "utf8")).toBe(ini);
+    await settled();
+    await expect.poll(bucketBodies, { timeout: 20_000 }).toEqual([litter["._photo.jpg"]]);
+    expect(await readBack("._notes.txt")).toBe(notes);
   });
 });
