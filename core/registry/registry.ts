@@ -112,6 +112,7 @@ export class Registry {
     const share = new ConfiguredShare(id, config);
     // A bucket-layout S3 store brings the namespace (the bucket's keys) and caches it in the metadata store.
     const namespace = contentStore.namespace?.(metadataStore, { uid: config.root.uid, gid: config.root.gid }) ?? metadataStore;
+    const leases = this.leasesFor(config.name, metadataStore, contentStore);
     await this.metadataService.registerShare({
       name: config.name,
       store: namespace,
@@ -120,10 +121,11 @@ export class Registry {
       rootGid: config.root.gid,
       rootMode: config.root.mode,
       // Only a store with a remote side has anywhere else to keep litter (the folder layout would
-      // need the names out of the user's folder too; memory and fs content is local anyway).
-      localNames: contentStore.place ? NamePatterns.compile(config.litter) : undefined,
+      // need the names out of the user's folder too; memory and fs content is local anyway). On a
+      // share several servers share, the others could not read it: it goes to the bucket there.
+      localNames: contentStore.place && !leases ? NamePatterns.compile(config.litter) : undefined,
     });
-    this.contentService.registerShare(config.name, contentStore, config.durability, this.leasesFor(config.name, metadataStore, contentStore));
+    this.contentService.registerShare(config.name, contentStore, config.durability, leases);
     this.handles.set(id, new ShareHandles(handleKeyFor(await metadataStore.secret(HANDLE_SECRET), config.name), id));
     this.byName.set(share.name, share);
     this.byId.set(id, share);
