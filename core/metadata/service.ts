@@ -648,8 +648,16 @@ export class MetadataService {
       }
       // Before the store moves the name: a bucket-layout store must not move the object to a litter name.
       if (place === "local") await this.content.place(s.name, moved.contentId!, "local");
-      // The store refuses (Invalid) to move a directory into its own subtree, atomically.
-      const { replaced } = await s.store.rename(fromDir, fromName, toDir, toName, timespecNow());
+      let renamed: { replaced: Unlinked | null };
+      try {
+        // The store refuses (Invalid) to move a directory into its own subtree, atomically.
+        renamed = await s.store.rename(fromDir, fromName, toDir, toName, timespecNow());
+      } catch (err) {
+        // The file keeps its ordinary name: back to the remote store with it.
+        if (place === "local") await this.uploadRenamed(s, moved.contentId!);
+        throw err;
+      }
+      const { replaced } = renamed;
       if (place === "remote") await this.uploadRenamed(s, moved.contentId!);
       if (replaced && replaced.node.nlink === 0) s.locks.releaseFile(replaced.node.id);
       const moves = { id: moved.id, isDir: moved.type === "dir", renamed: true };
@@ -665,14 +673,14 @@ export class MetadataService {
   }
 
   /**
-   * A file renamed from a litter name goes to the remote store. The rename stands either way: if
-   * its bytes cannot be moved now, they stay on this computer, whole, and the log says so.
+   * A file that no longer has a litter name goes to the remote store. Its name stands either way:
+   * if its bytes cannot be moved now, they stay on this computer, whole, and the log says so.
    */
   private async uploadRenamed(s: ShareState, contentId: string): Promise<void> {
     try {
       await this.content.place(s.name, contentId, "remote");
     } catch (err) {
-      this.logger.warn({ err, share: s.name, contentId }, "a file renamed from a litter name stays on this computer");
+      this.logger.warn({ err, share: s.name, contentId }, "a file without a litter name stays on this computer: its bytes could not be moved to the remote store");
     }
   }
 

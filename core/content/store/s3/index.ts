@@ -111,7 +111,9 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
  * content ids "local" (place) and this store routes those ids to LocalOnlyContent, beside the cache.
  * Routing here, by content id, keeps one rule for both layouts and every protocol: the bytes of
  * such a file never enter the disk cache (so no upload can carry them, and no eviction can drop
- * them), and the bucket layout's namespace skips uploads, moves and metadata copies for them.
+ * them), and the bucket layout's namespace skips uploads, moves and metadata copies for them. The
+ * place is a durable set of ids rather than a mark inside the id, because a file keeps its content
+ * id when a rename moves it across the line. Directories with litter names stay ordinary.
  */
 export class S3ContentStore implements ContentStore {
   readonly kind = "s3";
