@@ -102,6 +102,7 @@ describe("valid configs", () => {
           root: { uid: process.getuid!(), gid: process.getgid!(), mode: 0o755 },
           durability: "local",
           requirePrivilegedPort: false,
+          litter: [".DS_Store", "._*", "Thumbs.db", "desktop.ini"],
           smb: { name: "export", encryption: null },
         },
       ],
@@ -143,6 +144,7 @@ shares:
     anonymous_gid: 1002
     root: { uid: 501, gid: 20, mode: 0o700 }
     require_privileged_port: true
+    litter: ["*.tmp", "~$?.docx"]
     smb: { name: photos, encryption: required }
 `;
     const config = parseConfig(text, "test.yaml", { baseDir: "/etc/dittofs" });
@@ -177,6 +179,7 @@ shares:
         root: { uid: 501, gid: 20, mode: 0o700 },
         durability: "local",
         requirePrivilegedPort: true,
+        litter: ["*.tmp", "~$?.docx"],
         smb: { name: "photos", encryption: "required" },
       },
     ]);
@@ -206,6 +209,11 @@ shares: [ { name: /e, metadata_store: m, content_store: c, root: { mode: ${writt
       ["/export", "meta", "data"],
       ["/other", "meta", "data"],
     ]);
+  });
+
+  test("litter: [] keeps no file local", () => {
+    const config = validateConfig(withChange((c) => (c.shares[0]!.litter = [])), "test.yaml");
+    expect(config.shares[0]!.litter).toEqual([]);
   });
 
   test("a mount_port of 0 asks for an ephemeral MOUNT port, even with port 0", () => {
@@ -249,10 +257,18 @@ describe("errors name the key path and what was expected", () => {
       "unknown key in a share",
       (c) => (c.shares[0]!.readonly = true),
       [
-        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root, durability, require_privileged_port, smb)",
+        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root, durability, require_privileged_port, litter, smb)",
       ],
     ],
     ["section not a mapping", (c) => (c.adapters = "nfs"), ['adapters: expected a mapping, got "nfs"']],
+    [
+      "litter pattern with a path",
+      (c) => (c.shares[0]!.litter = [".DS_Store", "dir/Thumbs.db"]),
+      ['shares[0].litter[1]: expected a file name pattern (1 to 255 characters with * and ? wildcards, no "/" or NUL), got "dir/Thumbs.db"'],
+    ],
+    ["litter pattern empty", (c) => (c.shares[0]!.litter = [""]), ['shares[0].litter[0]: expected a file name pattern (1 to 255 characters with * and ? wildcards, no "/" or NUL), got ""']],
+    ["litter not a list", (c) => (c.shares[0]!.litter = ".DS_Store"), ['shares[0].litter: expected a list of file name patterns, got ".DS_Store"']],
+    ["too many litter patterns", (c) => (c.shares[0]!.litter = Array.from({ length: 65 }, (_, i) => `p${i}`)), ["shares[0].litter: expected at most 64 patterns"]],
     ["bool as a string", (c) => (c.shares[0]!.read_only = "yes"), ['shares[0].read_only: expected true or false, got "yes"']],
     ["bad log level", (c) => (c.logging = { level: "verbose" }), ['logging.level: expected one of: trace, debug, info, warn, error, fatal, silent, got "verbose"']],
     [

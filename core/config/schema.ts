@@ -14,6 +14,7 @@ import type {
 } from "./types.js";
 import { LOG_LEVELS, SMB_DIALECTS } from "./types.js";
 import { formatSize, parseDuration, parseSize } from "./units.js";
+import { MAX_NAME_PATTERNS, namePatternProblem } from "../util/name-patterns.js";
 
 /**
  * The YAML schema: snake_case keys as written, validated with messages of the form
@@ -365,6 +366,18 @@ const allowedClients = z
   .min(1, { error: 'expected at least one address or CIDR (use "0.0.0.0/0" and "::/0" to allow every client)' })
   .default(["127.0.0.1", "::1"]);
 
+/** Finder's and Explorer's own files, kept out of remote stores by default (see ShareConfig.litter). */
+export const DEFAULT_LITTER = [".DS_Store", "._*", "Thumbs.db", "desktop.ini"];
+
+const litterPattern = scalar('a file name pattern (1 to 255 characters with * and ? wildcards, no "/" or NUL)', (value) =>
+  typeof value === "string" && namePatternProblem(value) === null ? value : undefined,
+);
+
+const litter = z
+  .array(litterPattern, { error: expecting("a list of file name patterns") })
+  .max(MAX_NAME_PATTERNS, { error: `expected at most ${MAX_NAME_PATTERNS} patterns` })
+  .default(() => [...DEFAULT_LITTER]);
+
 /** The ids the server process runs as (0 where the platform has none, e.g. Windows). */
 export function processIds(): { uid: number; gid: number } {
   return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -453,6 +466,7 @@ const share = mapping({
   }).prefault({}),
   durability: z.enum(["local", "remote"], { error: expecting('"local" or "remote"') }).default("local"),
   require_privileged_port: bool.default(false),
+  litter,
   smb: mapping({
     name: smbShareName.nullable().default(null),
     encryption: smbEncryption.nullable().default(null),
@@ -471,6 +485,7 @@ const share = mapping({
     root: { uid: raw.root.uid, gid: raw.root.gid, mode: raw.root.mode },
     durability: raw.durability,
     requirePrivilegedPort: raw.require_privileged_port,
+    litter: raw.litter,
     smb: { name: raw.smb.name ?? raw.name.slice(raw.name.lastIndexOf("/") + 1), encryption: raw.smb.encryption },
   }),
 );

@@ -3,7 +3,7 @@ import { WriteCache } from "../cache/write-cache.js";
 import { FsError, fsError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
 import type { RemoteCacheStatus } from "./remote-status.js";
-import type { ContentStore } from "./store.js";
+import type { ContentPlace, ContentStore } from "./store.js";
 import type { WriteLeases } from "./write-leases.js";
 import { checkContentId, checkRange, checkReadInto, checkSize } from "./validate.js";
 
@@ -181,6 +181,24 @@ export class ContentService {
       const store = this.storeOf(share);
       checkContentId(contentId);
       return this.changing(share, contentId, () => this.cache.delete(store, contentId));
+    });
+  }
+
+  /**
+   * Keeps the file's content on this computer only or in the remote store from now on (stores
+   * with a remote side; others hold everything locally anyway). Cached writes reach the store
+   * first, so that the move carries them.
+   */
+  place(share: string, contentId: string, where: ContentPlace, fresh = false): Promise<void> {
+    return this.guard(async () => {
+      const store = this.storeOf(share);
+      checkContentId(contentId);
+      const place = store.place?.bind(store);
+      if (!place) return;
+      await this.changing(share, contentId, async () => {
+        if (!fresh) await this.cache.commit(store, contentId);
+        await place(contentId, where, fresh);
+      });
     });
   }
 

@@ -60,6 +60,14 @@ export interface ContentStore {
   retryUploads?(): number;
 
   /**
+   * Stores with a remote side keep the content of `id` on this computer only ("local": files
+   * with litter names, ShareConfig.litter) or in the remote store ("remote", the default) from
+   * now on, moving the bytes they hold. `fresh`: the content is new (its file is being created)
+   * and has nothing to move yet.
+   */
+  place?(id: string, where: ContentPlace, fresh?: boolean): Promise<void>;
+
+  /**
    * Stores whose files other programs read and write directly (the fs store's folder layout)
    * take every write at once instead of through the write-back cache, so that the disk always
    * holds what clients wrote, and are not read ahead, so that a change made on disk is read.
@@ -73,6 +81,8 @@ export interface ContentStore {
    */
   namespace?(inner: MetadataStore, owner: ShareOwner): MetadataStore | null;
 }
+
+export type ContentPlace = "local" | "remote";
 
 /** Who owns what a store holds without saying (objects put into a bucket by other tools). */
 export interface ShareOwner {

@@ -725,6 +725,7 @@ describe("MetadataService", () => {
       const content = {
         resize: async (_share: string, _id: string, size: number) => void events.push(`resize ${size}`),
         release: async () => void events.push("release"),
+        place: async () => {},
       };
       const ordered = new MetadataService(silentLogger, content);
       await ordered.registerShare({ name: "/o", store, readOnly: false, rootUid: 0, rootGid: 0, rootMode: 0o777 });

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { FsError, fsError, isFsError, type FsErrorCode } from "../errors.js";
+import type { ContentPlace } from "../content/store.js";
 import type { Logger } from "../util/logger.js";
+import type { NamePatterns } from "../util/name-patterns.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
 import { KeyedRwLock } from "../util/keyed-rw-lock.js";
 import { LockManager } from "./locking.js";
-import { FULL_CAPABILITIES, type MetadataStore, type StoreCapabilities } from "./store.js";
+import { type Created, FULL_CAPABILITIES, type MetadataStore, type StoreCapabilities } from "./store.js";
 import {
   DOS_ARCHIVE,
   DOS_ATTRIBUTES_KEPT,
@@ -108,12 +110,18 @@ export interface ContentCoordinator {
   resize(share: string, contentId: string, size: number): Promise<void>;
   /** The file's last name is gone (REMOVE, RENAME over it): its content may go. Must not throw. */
   release(share: string, contentId: string): Promise<void>;
+  /**
+   * The file's content is kept on this computer only ("local") or in the remote store from now
+   * on (its name became or stopped being a litter name); `fresh` for a file being created.
+   */
+  place(share: string, contentId: string, where: ContentPlace, fresh?: boolean): Promise<void>;
 }
 
 /** A coordinator for a service without content (tests of metadata alone). */
 const NO_CONTENT: ContentCoordinator = {
   resize: async () => {},
   release: async () => {},
+  place: async () => {},
 };
 
 export interface ShareBinding {
@@ -124,12 +132,18 @@ export interface ShareBinding {
   rootUid: number;
   rootGid: number;
   rootMode: number;
+  /**
+   * Names of files whose content stays on this computer (ShareConfig.litter), for shares whose
+   * content has a remote side; none when absent.
+   */
+  localNames?: NamePatterns;
 }
 
 interface ShareState {
   name: string;
   store: MetadataStore;
   readOnly: boolean;
+  localNames: NamePatterns | null;
   rootId: FileId;
   locks: LockManager;
 }
@@ -218,6 +232,7 @@ export class MetadataService {
       name: binding.name,
       store: binding.store,
       readOnly: binding.readOnly,
+      localNames: binding.localNames && !binding.localNames.empty ? binding.localNames : null,
       rootId: root.id,
       locks: new LockManager(),
     });
@@ -586,6 +601,31 @@ export class MetadataService {
     const s = this.writableShare(share);
     checkExistingName(fromName, "Invalid", "Invalid");
     checkExistingName(toName, "Invalid", "Invalid");
+    const place = this.placeAfterRename(s, fromName, toName);
+    // The file's bytes move (to or from the remote store) with the rename: no WRITE of it may run
+    // meanwhile, and its order is taken before the directories' locks.
+    const file = place === null ? null : await findEntry(s.store, fromDir, fromName);
+    if (place === null || file?.type !== "file") return this.renameLocked(ctx, s, fromDir, fromName, toDir, toName, null);
+    return this.fileOrder.exclusive(file.id, () => this.renameLocked(ctx, s, fromDir, fromName, toDir, toName, { id: file.id, where: place }));
+  }
+
+  /** Where a file's content goes when it is renamed from `fromName` to `toName`; null: it stays. */
+  private placeAfterRename(s: ShareState, fromName: string, toName: string): ContentPlace | null {
+    if (!s.localNames) return null;
+    const wasLocal = s.localNames.matches(fromName);
+    if (wasLocal === s.localNames.matches(toName)) return null;
+    return wasLocal ? "remote" : "local";
+  }
+
+  private async renameLocked(
+    ctx: AuthContext,
+    s: ShareState,
+    fromDir: FileId,
+    fromName: string,
+    toDir: FileId,
+    toName: string,
+    placing: { id: FileId; where: ContentPlace } | null,
+  ): Promise<{ fromWcc: Wcc; toWcc: Wcc; replaced: Unlinked | null }> {
     const result = await this.mutex.run([fromDir, toDir], async () => {
       const from = await this.changeableDir(ctx, s, fromDir);
       const to = fromDir === toDir ? from : await this.changeableDir(ctx, s, toDir);
@@ -593,6 +633,10 @@ export class MetadataService {
       const target = await findEntry(s.store, toDir, toName);
       const unchanged = () => ({ fromWcc: sameWcc(from), toWcc: sameWcc(to), replaced: null });
       if (target?.id === moved.id) return unchanged();
+      // Another file took the name before the locks were taken (a race with another rename).
+      if (placing && placing.id !== moved.id && moved.type === "file") throw fsError("TryLater", `'${fromName}' changed while it was being renamed`);
+      // A file with other names (hard links) keeps its place; directories have no content.
+      const place = placing?.id === moved.id && moved.nlink === 1 && moved.contentId !== null ? placing.where : null;
 
       checkSticky(ctx, from, moved);
       // Moving a directory rewrites its "..", which needs write permission on it (as in Linux).
@@ -602,8 +646,19 @@ export class MetadataService {
         if (moved.type !== "dir" && target.type === "dir") throw fsError("IsDir", `'${toName}' is a directory`);
         checkSticky(ctx, to, target);
       }
-      // The store refuses (Invalid) to move a directory into its own subtree, atomically.
-      const { replaced } = await s.store.rename(fromDir, fromName, toDir, toName, timespecNow());
+      // Before the store moves the name: a bucket-layout store must not move the object to a litter name.
+      if (place === "local") await this.content.place(s.name, moved.contentId!, "local");
+      let renamed: { replaced: Unlinked | null };
+      try {
+        // The store refuses (Invalid) to move a directory into its own subtree, atomically.
+        renamed = await s.store.rename(fromDir, fromName, toDir, toName, timespecNow());
+      } catch (err) {
+        // The file keeps its ordinary name: back to the remote store with it.
+        if (place === "local") await this.uploadRenamed(s, moved.contentId!);
+        throw err;
+      }
+      const { replaced } = renamed;
+      if (place === "remote") await this.uploadRenamed(s, moved.contentId!);
       if (replaced && replaced.node.nlink === 0) s.locks.releaseFile(replaced.node.id);
       const moves = { id: moved.id, isDir: moved.type === "dir", renamed: true };
       const within = fromDir === toDir;
@@ -615,6 +670,18 @@ export class MetadataService {
     });
     await this.releaseIfGone(s, result.replaced);
     return result;
+  }
+
+  /**
+   * A file that no longer has a litter name goes to the remote store. Its name stands either way:
+   * if its bytes cannot be moved now, they stay on this computer, whole, and the log says so.
+   */
+  private async uploadRenamed(s: ShareState, contentId: string): Promise<void> {
+    try {
+      await this.content.place(s.name, contentId, "remote");
+    } catch (err) {
+      this.logger.warn({ err, share: s.name, contentId }, "a file without a litter name stays on this computer: its bytes could not be moved to the remote store");
+    }
   }
 
   /**
@@ -809,7 +876,18 @@ export class MetadataService {
     build: (dir: FileAttr, now: Timespec) => NewNode,
   ): Promise<{ attr: FileAttr; dirWcc: Wcc }> {
     const now = timespecNow();
-    const { attr, dir: after } = await staleIfMissing(s.store.create(dir.id, name, build(dir, now), now), dir.id);
+    const node = build(dir, now);
+    // Placed before the store sees the file: a bucket-layout store must not queue its object.
+    const local = node.type === "file" && node.contentId !== null && s.localNames?.matches(name) === true;
+    if (local) await this.content.place(s.name, node.contentId!, "local", true);
+    let created: Created;
+    try {
+      created = await staleIfMissing(s.store.create(dir.id, name, node, now), dir.id);
+    } catch (err) {
+      if (local) await this.content.release(s.name, node.contentId!);
+      throw err;
+    }
+    const { attr, dir: after } = created;
     this.nameChanged({ share: s.name, dirId: dir.id, name, action: "added", id: attr.id, isDir: attr.type === "dir" });
     return { attr, dirWcc: { before: wccOf(dir), after } };
   }

@@ -1,4 +1,5 @@
 import type { ContentService } from "../content/service.js";
+import type { ContentPlace } from "../content/store.js";
 import { isFsError } from "../errors.js";
 import type { ContentCoordinator } from "../metadata/service.js";
 import type { Logger } from "../util/logger.js";
@@ -26,6 +27,10 @@ export class RegistryContentCoordinator implements ContentCoordinator {
 
   resize(share: string, contentId: string, size: number): Promise<void> {
     return this.content.truncate(share, contentId, size);
+  }
+
+  place(share: string, contentId: string, where: ContentPlace, fresh?: boolean): Promise<void> {
+    return this.content.place(share, contentId, where, fresh);
   }
 
   async release(share: string, contentId: string): Promise<void> {

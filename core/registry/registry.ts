@@ -10,6 +10,7 @@ import { MetadataService } from "../metadata/service.js";
 import type { MetadataStore } from "../metadata/store.js";
 import type { FileId } from "../metadata/types.js";
 import type { Logger } from "../util/logger.js";
+import { NamePatterns } from "../util/name-patterns.js";
 import { ClientCaches } from "./client-caches.js";
 import { RegistryContentCoordinator } from "./content-coordinator.js";
 import { handleKeyFor, handleShareId, ShareHandles, shareIdFor } from "./handle.js";
@@ -111,6 +112,7 @@ export class Registry {
     const share = new ConfiguredShare(id, config);
     // A bucket-layout S3 store brings the namespace (the bucket's keys) and caches it in the metadata store.
     const namespace = contentStore.namespace?.(metadataStore, { uid: config.root.uid, gid: config.root.gid }) ?? metadataStore;
+    const leases = this.leasesFor(config.name, metadataStore, contentStore);
     await this.metadataService.registerShare({
       name: config.name,
       store: namespace,
@@ -118,8 +120,12 @@ export class Registry {
       rootUid: config.root.uid,
       rootGid: config.root.gid,
       rootMode: config.root.mode,
+      // Only a store with a remote side has anywhere else to keep litter (the folder layout would
+      // need the names out of the user's folder too; memory and fs content is local anyway). On a
+      // share several servers share, the others could not read it: it goes to the bucket there.
+      localNames: contentStore.place && !leases ? NamePatterns.compile(config.litter) : undefined,
     });
-    this.contentService.registerShare(config.name, contentStore, config.durability, this.leasesFor(config.name, metadataStore, contentStore));
+    this.contentService.registerShare(config.name, contentStore, config.durability, leases);
     this.handles.set(id, new ShareHandles(handleKeyFor(await metadataStore.secret(HANDLE_SECRET), config.name), id));
     this.byName.set(share.name, share);
     this.byId.set(id, share);

@@ -1,3 +1,4 @@
+import { DEFAULT_LITTER } from "../config/schema.js";
 import type { ShareConfig } from "../config/types.js";
 
 /** A share config as the schema's defaults would give it (root owned by uid 0, no squashing), for tests. */
@@ -15,6 +16,7 @@ export function shareConfig(name: string, overrides: Partial<ShareConfig> = {}):
     root: { uid: 0, gid: 0, mode: 0o755 },
     durability: "local",
     requirePrivilegedPort: false,
+    litter: [...DEFAULT_LITTER],
     smb: { name: name.slice(name.lastIndexOf("/") + 1), encryption: null },
     ...overrides,
   };

@@ -58,7 +58,21 @@ describe("the core's config for the app's shares", () => {
     expect(config.adapters.nfs).toMatchObject({ enabled: true, bind: "127.0.0.1", port: 12049 });
     expect(config.adapters.smb).toMatchObject({ enabled: true, port: 12445, users: [{ name: SMB_USER, password: { from: "secret", name: "dittofs/smb-password" }, uid: 1000 }] });
 
+    expect(config.shares.map((share) => share.litter)).toEqual([[".DS_Store", "._*", "Thumbs.db", "desktop.ini"], [".DS_Store", "._*", "Thumbs.db", "desktop.ini"], [".DS_Store", "._*", "Thumbs.db", "desktop.ini"]]);
+
     const nfsOnly = validateConfig(coreConfigFor([settings.share("Scratch")!], settings.preferences(), "/data", 1000, 1000), "app settings");
     expect(nfsOnly.adapters.smb).toMatchObject({ enabled: false, users: [] });
+  });
+
+  it("passes each share's litter on, also an empty list (nothing kept out of the bucket)", () => {
+    const settings = settingsWith(
+      { name: "Mine", kind: "memory", litter: ["*.tmp", "~$*"] },
+      { name: "None", kind: "memory", litter: [] },
+    );
+    const config = validateConfig(coreConfigFor(settings.shares(), settings.preferences(), "/data", 1000, 1000), "app settings");
+    expect(config.shares.map((share) => [share.name, share.litter])).toEqual([
+      ["/mine", ["*.tmp", "~$*"]],
+      ["/none", []],
+    ]);
   });
 });

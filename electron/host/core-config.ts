@@ -79,13 +79,15 @@ export function coreConfigFor(
     },
     metadata: { stores: metadata },
     content: { stores: content },
-    shares: served.map(({ exportPath, smbName }) => ({
+    shares: served.map(({ share, exportPath, smbName }) => ({
       name: exportPath,
       metadata_store: smbName,
       content_store: smbName,
       // The desktop's mounts come from this user only: files belong to them, as on a local disk.
       root_squash: false,
       root: { uid, gid, mode: "0755" },
+      // Finder's and Explorer's own files stay on this computer, out of the bucket.
+      litter: share.litter,
       smb: { name: smbName },
     })),
   };

@@ -192,6 +192,36 @@ describe("listing a bucket into the metadata store", () => {
     expect((await ns.get(root.id)).nlink).toBe(3);
   });
 
+  it("keeps a file kept on this computer through listings, also when another tool puts an object with its name", async () => {
+    const { ns, root, put, remove, entries, store, head } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
+    await put("photo.jpg", "jpg");
+    expect(await entries()).toEqual([["photo.jpg", "file", 3]]);
+    const id = newContentId();
+    await store.place(id, "local", true);
+    const now = { sec: 1, nsec: 0 };
+    const litter = (await ns.create(root.id, ".DS_Store", newNode("file", { contentId: id }), now)).attr;
+    await store.write(id, 0, Buffer.from("view settings"));
+    await store.sync(id);
+    await ns.setAttr(litter.id, { size: 13, mode: 0o600 });
+    await store.remoteCache.drain();
+    await expect(head(".DS_Store")).rejects.toThrow();
+    // Gone from the bucket meanwhile: the listing's sweep leaves the local file alone.
+    await remove("photo.jpg");
+    await ns.refresh(root.id);
+    expect(await entries()).toEqual([[".DS_Store", "file", 13]]);
+    // Another tool's object under the same name does not replace it either.
+    await put(".DS_Store", "someone else's");
+    await ns.refresh(root.id);
+    expect((await ns.lookup(root.id, ".DS_Store")).id).toBe(litter.id);
+    expect(await entries()).toEqual([[".DS_Store", "file", 13]]);
+    expect((await store.read(id, 0, 100)).toString()).toBe("view settings");
+    // Removing the local file leaves that object where it is.
+    await ns.unlink(root.id, ".DS_Store", now);
+    await store.delete(id);
+    await store.remoteCache.drain();
+    expect((await head(".DS_Store")).ContentLength).toBe(14);
+  });
+
   it("lists a directory before lookupIn and unlink answer, and unlinks only the kind of node asked for", async () => {
     const { ns, root, put, entries } = await openShare(SqliteMetadataStore.open({ path: ":memory:" }));
     await put("doc.txt", "doc");

@@ -31,6 +31,12 @@ export interface BucketParts {
   index: BucketIndex;
   cache: RemoteCache;
   backend: ObjectBackend;
+  /**
+   * Content kept on this computer only (litter names): such files have index rows (a key, so
+   * that renames and listings treat them like any file) but never an object, so nothing here
+   * uploads, moves or describes them, and a listing never sweeps them (no object is theirs).
+   */
+  local: { has(contentId: string): boolean };
 }
 
 export interface BucketNamespaceOptions {
@@ -192,7 +198,7 @@ export class BucketNamespace implements MetadataStore {
     // Seen by the listing that may be running now, which must not sweep it away.
     this.bucket.index.put({ nodeId: created.attr.id, contentId: node.contentId, key, remoteKey: null, etag: null, seen: this.bucket.index.generation() });
     // An empty file is an empty object: it gets one even if nothing is ever written.
-    this.bucket.cache.track(node.contentId);
+    if (!this.bucket.local.has(node.contentId)) this.bucket.cache.track(node.contentId);
     return created;
   }
 
@@ -253,7 +259,7 @@ export class BucketNamespace implements MetadataStore {
       for (const node of this.bucket.index.under(newKey)) {
         if (node.contentId !== null) {
           // The object moves in the background; its old key stays readable until the copy is done.
-          this.bucket.cache.reconcile(node.contentId);
+          if (!this.bucket.local.has(node.contentId)) this.bucket.cache.reconcile(node.contentId);
         } else if (node.remoteKey !== null && node.remoteKey !== node.key) {
           if (node.nodeId !== moving.id) this.putMarker(node.key);
           await this.deleteMarker(node.remoteKey);
@@ -263,7 +269,7 @@ export class BucketNamespace implements MetadataStore {
       this.bucket.index.setRemote(moving.id, newKey);
     } else {
       this.bucket.index.setKey(moving.id, newKey);
-      if (from.contentId !== null) this.bucket.cache.reconcile(from.contentId);
+      if (from.contentId !== null && !this.bucket.local.has(from.contentId)) this.bucket.cache.reconcile(from.contentId);
     }
     return result;
   }
@@ -272,7 +278,7 @@ export class BucketNamespace implements MetadataStore {
     const attr = await this.inner.setAttr(id, changes);
     // Mode, owner and mtime live in the object's metadata: they go with the next upload, or alone.
     const carried = changes.mode !== undefined || changes.uid !== undefined || changes.gid !== undefined || changes.mtime !== undefined;
-    if (carried && attr.contentId !== null) this.bucket.cache.metadataChanged(attr.contentId);
+    if (carried && attr.contentId !== null && !this.bucket.local.has(attr.contentId)) this.bucket.cache.metadataChanged(attr.contentId);
     return attr;
   }
 
@@ -524,6 +530,8 @@ export class BucketNamespace implements MetadataStore {
       this.warnOnce(object.key, `skipping object ${object.key}: a directory has its name`);
       return;
     }
+    // A file kept here under a litter name stays ours; an object with its name is left alone.
+    if (this.bucket.local.has(existing.contentId)) return;
     const indexed = this.bucket.index.byNode(existing.id);
     if (indexed?.etag !== object.etag && !this.bucket.cache.pending(existing.contentId)) {
       // Changed by someone else: the listing's size and time win, cached bytes are dropped.

@@ -9,11 +9,12 @@ import { fsError } from "../../../errors.js";
 import type { MetadataStore } from "../../../metadata/store.js";
 import type { FileAttr } from "../../../metadata/types.js";
 import type { Logger } from "../../../util/logger.js";
-import type { ContentStore, ShareOwner } from "../../store.js";
+import type { ContentPlace, ContentStore, ShareOwner } from "../../store.js";
 import { BucketIndex } from "./bucket-index.js";
 import { BucketNamespace } from "./bucket-namespace.js";
 import { checkContentId, checkRange, checkReadInto, checkSize } from "../../validate.js";
 import { createS3Client, type S3Credentials } from "./client.js";
+import { LocalOnlyContent } from "./local-only.js";
 import { S3ObjectBackend, type S3TransferStats } from "./objects.js";
 
 export interface S3ContentStoreOptions {
@@ -54,6 +55,8 @@ const UNBOUNDED_BYTES = 2 ** 50;
 /** A store started offline checks for S3 this often until it answers. */
 const RECHECK_FIRST_MS = 2_000;
 const RECHECK_MAX_MS = 30_000;
+/** Bytes copied at a time when a file moves between S3 and this computer. */
+const MOVE_CHUNK = 1 << 20;
 
 /** Where a bucket-layout store finds and sets a file's attributes (object metadata) once bound to its share. */
 interface AttributeSource {
@@ -103,6 +106,14 @@ function byPath(index: BucketIndex, attributes: AttributeSource): ObjectLocator 
  * (BucketNamespace), which lists the bucket into the share's metadata store. Every byte goes
  * through the disk cache (./cache/disk-cache.ts), which gives S3 the random writes it
  * lacks and makes COMMIT a local fsync plus a queued upload.
+ *
+ * Files with litter names (ShareConfig.litter) never reach S3: the metadata service places their
+ * content ids "local" (place) and this store routes those ids to LocalOnlyContent, beside the cache.
+ * Routing here, by content id, keeps one rule for both layouts and every protocol: the bytes of
+ * such a file never enter the disk cache (so no upload can carry them, and no eviction can drop
+ * them), and the bucket layout's namespace skips uploads, moves and metadata copies for them. The
+ * place is a durable set of ids rather than a mark inside the id, because a file keeps its content
+ * id when a rename moves it across the line. Directories with litter names stay ordinary.
  */
 export class S3ContentStore implements ContentStore {
   readonly kind = "s3";
@@ -116,6 +127,7 @@ export class S3ContentStore implements ContentStore {
     private readonly cache: RemoteCache,
     private readonly backend: S3ObjectBackend,
     private readonly index: BucketIndex | null,
+    private readonly local: LocalOnlyContent,
     private readonly attributes: AttributeSource,
     private readonly options: S3ContentStoreOptions,
   ) {}
@@ -156,6 +168,7 @@ export class S3ContentStore implements ContentStore {
       });
       const attributes: AttributeSource = { attrsOf: null, described: null };
       mkdirSync(options.cache.dir, { recursive: true });
+      const local = await LocalOnlyContent.open(path.join(options.cache.dir, "local"));
       const index = options.layout === "bucket" ? new BucketIndex(path.join(options.cache.dir, "bucket.sqlite")) : null;
       const cache = await RemoteCache.open({
         dir: options.cache.dir,
@@ -173,7 +186,7 @@ export class S3ContentStore implements ContentStore {
       });
       // Renames acknowledged before a restart whose objects had not moved yet.
       for (const node of index?.moving() ?? []) cache.reconcile(node.contentId!);
-      const store = new S3ContentStore(client, cache, backend, index, attributes, options);
+      const store = new S3ContentStore(client, cache, backend, index, local, attributes, options);
       if (unreachable !== null) store.startOffline(unreachable);
       return store;
     } catch (err) {
@@ -221,7 +234,7 @@ export class S3ContentStore implements ContentStore {
     };
     const namespace = new BucketNamespace(
       inner,
-      { index, cache: this.cache, backend: this.backend },
+      { index, cache: this.cache, backend: this.backend, local: this.local },
       { uid: owner.uid, gid: owner.gid, listTtlMs: this.options.listTtlMs, logger: this.options.logger },
     );
     this.attributes.described = (contentId, object) => namespace.takeObjectMetadata(contentId, object);
@@ -243,45 +256,111 @@ export class S3ContentStore implements ContentStore {
     checkContentId(id);
     checkRange(offset, length);
     checkReadInto(into, length);
+    if (this.local.has(id)) return this.local.store.read(id, offset, length, into);
     return this.cache.read(id, offset, length, into);
   }
 
   async write(id: string, offset: number, data: Buffer): Promise<void> {
     checkContentId(id);
     checkRange(offset, data.length);
+    if (this.local.has(id)) return this.local.store.write(id, offset, data);
     return this.cache.write(id, offset, data);
   }
 
   async truncate(id: string, size: number): Promise<void> {
     checkContentId(id);
     checkSize(size);
+    if (this.local.has(id)) return this.local.store.truncate(id, size);
     return this.cache.truncate(id, size);
   }
 
   async size(id: string): Promise<number> {
     checkContentId(id);
+    if (this.local.has(id)) return this.local.store.size(id);
     return this.cache.size(id);
   }
 
   async sync(id: string): Promise<void> {
     checkContentId(id);
+    if (this.local.has(id)) return this.local.store.sync(id);
     return this.cache.sync(id);
   }
 
   async waitRemote(id: string): Promise<void> {
     checkContentId(id);
+    // Content kept here is as remote as it will ever be.
+    if (this.local.has(id)) return;
     return this.cache.waitRemote(id);
   }
 
   async delete(id: string): Promise<void> {
     checkContentId(id);
+    if (this.local.has(id)) {
+      await this.local.store.delete(id);
+      await this.local.unmark(id);
+      const node = this.index?.byContent(id);
+      if (node) this.index!.remove(node.nodeId);
+      return;
+    }
+    await this.deleteRemote(id, false);
+  }
+
+  /**
+   * Moves the bytes of `id` between S3 (through the cache) and LocalOnlyContent. The side it goes
+   * to is complete and durable before it is marked as the one to use and the other side is dropped.
+   */
+  async place(id: string, where: ContentPlace, fresh = false): Promise<void> {
+    checkContentId(id);
+    if ((where === "local") === this.local.has(id)) return;
+    if (where === "local") {
+      // A new file was never in S3: asking there (or deleting there) would only tell it the id.
+      try {
+        if (!fresh) await this.copy(id, (offset, length) => this.cache.read(id, offset, length), (offset, data) => this.local.store.write(id, offset, data), await this.cache.size(id));
+        await this.local.store.sync(id);
+        await this.local.mark(id);
+      } catch (err) {
+        // S3 could not be read (offline): the file stays where it was, with nothing left behind here.
+        await this.local.store.delete(id).catch(() => {});
+        throw err;
+      }
+      if (!fresh) await this.deleteRemote(id, true);
+      return;
+    }
+    // An empty file is an empty object (bucket layout): it gets one even with nothing to copy.
+    this.cache.track(id);
+    await this.copy(id, (offset, length) => this.local.store.read(id, offset, length), (offset, data) => this.cache.write(id, offset, data), await this.local.store.size(id));
+    await this.cache.sync(id);
+    await this.local.unmark(id);
+    await this.local.store.delete(id);
+  }
+
+  private async copy(
+    id: string,
+    read: (offset: number, length: number) => Promise<Buffer>,
+    write: (offset: number, data: Buffer) => Promise<void>,
+    size: number,
+  ): Promise<void> {
+    for (let offset = 0; offset < size; offset += MOVE_CHUNK) {
+      const data = await read(offset, Math.min(MOVE_CHUNK, size - offset));
+      if (data.length === 0) break;
+      await write(offset, data);
+    }
+  }
+
+  /**
+   * Drops the object of `id` (and what the cache holds of it). `keepName`: the file stays, kept
+   * here from now on (bucket layout: its index row stays, with no object behind it).
+   */
+  private async deleteRemote(id: string, keepName: boolean): Promise<void> {
     if (!this.index) return this.cache.delete(id);
     const node = this.index.byContent(id);
     const current = node?.remoteKey ?? null;
     // A rename that replaced this file put another file at the same key: that object stays.
     const taken = current !== null && this.index.atKey(current).some((other) => other.nodeId !== node?.nodeId);
     await this.cache.delete(id, taken ? null : current);
-    if (node) this.index.remove(node.nodeId);
+    if (!node) return;
+    if (keepName) this.index.put({ nodeId: node.nodeId, contentId: id, key: node.key, remoteKey: null, etag: null, seen: node.seen });
+    else this.index.remove(node.nodeId);
   }
 
   remoteStatus(): RemoteCacheStatus {
@@ -303,6 +382,7 @@ export class S3ContentStore implements ContentStore {
     try {
       await this.cache.close();
       this.index?.close();
+      await this.local.close();
     } catch (err) {
       throw fsError("Io", `closing the cache of ${this.cache.remote} failed: ${(err as Error).message}`, err);
     } finally {
