@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { validateConfig } from "../../core/index.js";
-import { AppSettings } from "../settings/app-settings.js";
+import { AppSettings, DEFAULT_LITTER } from "../settings/app-settings.js";
 import { coreConfigFor, servedShares, SMB_USER } from "./core-config.js";
 
 function settingsWith(...shares: Parameters<AppSettings["saveShare"]>[0][]): AppSettings {
@@ -62,6 +62,11 @@ describe("the core's config for the app's shares", () => {
 
     const nfsOnly = validateConfig(coreConfigFor([settings.share("Scratch")!], settings.preferences(), "/data", 1000, 1000), "app settings");
     expect(nfsOnly.adapters.smb).toMatchObject({ enabled: false, users: [] });
+  });
+
+  it("has the core's litter defaults (the app keeps its own copy: its main process does not load the core)", () => {
+    const core = validateConfig({ shares: [{ name: "/x", metadata_store: "m", content_store: "c" }], metadata: { stores: { m: { type: "memory" } } }, content: { stores: { c: { type: "memory" } } } }, "defaults");
+    expect(DEFAULT_LITTER).toEqual(core.shares[0]!.litter);
   });
 
   it("passes each share's litter on, also an empty list (nothing kept out of the bucket)", () => {
