@@ -62,6 +62,10 @@ describe("the core's config for the app's shares", () => {
 
     const nfsOnly = validateConfig(coreConfigFor([settings.share("Scratch")!], settings.preferences(), "/data", 1000, 1000), "app settings");
     expect(nfsOnly.adapters.smb).toMatchObject({ enabled: false, users: [] });
+    // Only the kernel's NFS client (a reserved port) may use a share over NFS.
+    expect(config.shares.every((share) => share.requirePrivilegedPort)).toBe(true);
+    const smbOnly = validateConfig(coreConfigFor([{ ...settings.share("Scratch")!, protocol: "smb" }], settings.preferences(), "/data", 1000, 1000), "app settings");
+    expect([smbOnly.adapters.nfs.enabled, smbOnly.adapters.smb.enabled]).toEqual([false, true]);
   });
 
   it("has the core's litter defaults (the app keeps its own copy: its main process does not load the core)", () => {

@@ -66,10 +66,12 @@ export function coreConfigFor(
     content[smbName] = contentStoreOf(share, dir);
   }
   const smb = served.some(({ share }) => share.protocol !== "nfs");
+  // Each protocol listens only while a share asks for it: a listener nobody mounts is only a door.
+  const nfs = served.some(({ share }) => share.protocol !== "smb");
   return {
     logging: { level: prefs.logLevel },
     adapters: {
-      nfs: { enabled: true, bind: "127.0.0.1", port: prefs.nfsPort },
+      nfs: { enabled: nfs, bind: "127.0.0.1", port: prefs.nfsPort },
       smb: {
         enabled: smb,
         bind: "127.0.0.1",
@@ -86,6 +88,9 @@ export function coreConfigFor(
       // The desktop's mounts come from this user only: files belong to them, as on a local disk.
       root_squash: false,
       root: { uid, gid, mode: "0755" },
+      // NFS has no password: only the kernel's client (macOS mounts from a reserved port) may use
+      // the share, not any other local process claiming this user's uid.
+      require_privileged_port: true,
       // Finder's and Explorer's own files stay on this computer, out of the bucket.
       litter: share.litter,
       smb: { name: smbName },
