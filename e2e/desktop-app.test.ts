@@ -8,7 +8,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HttpControlClient, ManagedShare } from "../core/index.js";
@@ -214,6 +215,13 @@ describe("dittofs-app: an S3 bucket as a drive, managed over the control API", (
     expect(readFileSync(join(holiday!.drive.mountPoint!, "IMG_0001.jpg")).length).toBe(FILE_BYTES);
     expect(await api.removeShare("Doomed")).toBe(true);
     expect((await api.status()).unserved).toEqual([]);
+  });
+
+  it("refuses a second dittofs-app on the same data folder", () => {
+    const headless = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "electron", "headless-main.js");
+    const second = spawnSync(process.execPath, [headless, "--data", join(work, "app"), "--port", "0"], { encoding: "utf8", env: session.env, timeout: 20_000 });
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/is in use by another dittofs-app \(pid \d+\)/);
   });
 
   it("unmounts the drive and stops when told to (Ctrl-C)", async () => {

@@ -8,7 +8,7 @@
  *
  * Usage: dittofs-app [--data DIR] [--bind 127.0.0.1] [--port 12090]
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +48,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const dataDir = values.data;
 const logDir = join(dataDir, "logs");
 mkdirSync(logDir, { recursive: true });
+// Two apps on one data folder would write the same stores and caches: one at a time.
+const lock = takeLock(join(dataDir, "dittofs-app.pid"));
+if (lock !== null) {
+  process.stderr.write(`dittofs-app: ${dataDir} is in use by another dittofs-app (pid ${lock}); stop it first or give another --data\n`);
+  process.exit(1);
+}
 const settingsPath = join(dataDir, "settings.db");
 const settings = new AppSettings(settingsPath);
 const logger = createLogger(settings.preferences().logLevel, "json");
@@ -105,7 +111,35 @@ async function stop(): Promise<void> {
   if (pendingFiles > 0) process.stderr.write(`dittofs-app: stopped with ${pendingFiles} files not uploaded yet; they upload at the next start\n`);
   await http.close();
   settings.close();
+  rmSync(join(dataDir, "dittofs-app.pid"), { force: true });
   logger.flush(() => process.exit(0));
+}
+
+/**
+ * Writes this process's pid to `path` unless a live process holds it; resolves with that
+ * process's pid, or null once the lock is ours (a pid file left by a crash is taken over).
+ */
+function takeLock(path: string): number | null {
+  for (;;) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      return null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const holder = Number.parseInt(readFileSync(path, "utf8"), 10);
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) return holder;
+    rmSync(path, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Where the headless app keeps its settings and data unless told: the OS's place for app data. */
