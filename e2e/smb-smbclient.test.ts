@@ -12,11 +12,33 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { E2eServer } from "./helpers/harness.js";
 import { fileSha256, writeRandomFile } from "./helpers/nfsclient.mjs";
 import { freePort } from "./helpers/ports.mjs";
+import { mount, MOUNT_PROGRAM, results, ROOT } from "./helpers/nfsraw.js";
+import { RawConnection } from "./helpers/rawrpc.js";
 import { listShares, prepareSmb, SMB_MODES, smbclient, smbclientRun, type SmbLogin, type SmbMode } from "./helpers/smb.js";
 
 const MiB = 1024 * 1024;
 const PASSWORD = "correct horse battery staple";
 const uid = process.getuid?.() ?? 0;
+/** RFC 1813 §5.2.5. */
+const MOUNTPROC3_EXPORT = 5;
+
+/** The directories of an exports list (RFC 1813 §5.1.6: entries of a directory and its groups). */
+function exportedDirs(body: Buffer): string[] {
+  let at = 0;
+  const word = () => body.readUInt32BE((at += 4) - 4);
+  const string = () => {
+    const length = word();
+    const text = body.toString("utf8", at, at + length);
+    at += (length + 3) & ~3;
+    return text;
+  };
+  const dirs: string[] = [];
+  while (word() === 1) {
+    dirs.push(string());
+    while (word() === 1) string();
+  }
+  return dirs;
+}
 const gid = process.getgid?.() ?? 0;
 
 describe("SMB with smbclient", () => {
@@ -30,7 +52,11 @@ describe("SMB with smbclient", () => {
     server = await E2eServer.start(
       {
         smb: { enabled: true, port, users: [{ name: "alice", password: "env:DITTOFS_E2E_SMB_PASSWORD", uid, gid }] },
-        shares: [{ name: "/export", root: { uid, gid, mode: 0o755 } }],
+        shares: [
+          { name: "/export", root: { uid, gid, mode: 0o755 } },
+          { name: "/nfsonly", root: { uid, gid, mode: 0o755 }, protocols: ["nfs"] },
+          { name: "/smbonly", root: { uid, gid, mode: 0o755 }, protocols: ["smb"] },
+        ],
       },
       { DITTOFS_E2E_SMB_PASSWORD: PASSWORD },
     );
@@ -47,8 +73,27 @@ describe("SMB with smbclient", () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("lists the shares through IPC$", async () => {
-    expect(await listShares(login)).toEqual(expect.arrayContaining(["export", "IPC$"]));
+  it("lists the shares through IPC$: those served over SMB only", async () => {
+    const listed = await listShares(login);
+    expect(listed).toEqual(expect.arrayContaining(["export", "smbonly", "IPC$"]));
+    expect(listed).not.toContain("nfsonly");
+  });
+
+  it("serves each share over its protocols only: NFS neither lists nor mounts an SMB-only share, SMB refuses an NFS-only one", async () => {
+    const nfsOnly = await smbclientRun(login, "nfsonly", "ls");
+    expect(`${nfsOnly.stdout}${nfsOnly.stderr}`).toContain("NT_STATUS_BAD_NETWORK_NAME");
+    expect(await smbclient(login, "smbonly", "ls")).toContain("blocks available");
+
+    const connection = await RawConnection.open(server.nfsPort);
+    try {
+      const exports = results(await connection.call({ xid: 1, prog: MOUNT_PROGRAM, vers: 3, proc: MOUNTPROC3_EXPORT, sys: ROOT }));
+      expect(exportedDirs(exports)).toEqual(["/export", "/nfsonly"]);
+      expect((await mount(connection, "/nfsonly", 2)).length).toBeGreaterThan(0);
+      // MNT3ERR_NOENT, as for a path that is no export.
+      await expect(mount(connection, "/smbonly", 3)).rejects.toThrow("mountstat3 2");
+    } finally {
+      connection.destroy();
+    }
   });
 
   it("refuses a wrong password and an unknown user", async () => {

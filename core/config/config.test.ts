@@ -102,6 +102,7 @@ describe("valid configs", () => {
           root: { uid: process.getuid!(), gid: process.getgid!(), mode: 0o755 },
           durability: "local",
           requirePrivilegedPort: false,
+          protocols: ["nfs", "smb"],
           litter: [".DS_Store", "._*", "Thumbs.db", "desktop.ini"],
           smb: { name: "export", encryption: null },
         },
@@ -144,6 +145,7 @@ shares:
     anonymous_gid: 1002
     root: { uid: 501, gid: 20, mode: 0o700 }
     require_privileged_port: true
+    protocols: [smb]
     litter: ["*.tmp", "~$?.docx"]
     smb: { name: photos, encryption: required }
 `;
@@ -179,6 +181,7 @@ shares:
         root: { uid: 501, gid: 20, mode: 0o700 },
         durability: "local",
         requirePrivilegedPort: true,
+        protocols: ["smb"],
         litter: ["*.tmp", "~$?.docx"],
         smb: { name: "photos", encryption: "required" },
       },
@@ -257,7 +260,7 @@ describe("errors name the key path and what was expected", () => {
       "unknown key in a share",
       (c) => (c.shares[0]!.readonly = true),
       [
-        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root, durability, require_privileged_port, litter, smb)",
+        "shares[0].readonly: unknown key (expected one of: name, metadata_store, content_store, read_only, allowed_clients, root_squash, all_squash, anonymous_uid, anonymous_gid, root, durability, require_privileged_port, protocols, litter, smb)",
       ],
     ],
     ["section not a mapping", (c) => (c.adapters = "nfs"), ['adapters: expected a mapping, got "nfs"']],
@@ -302,6 +305,9 @@ describe("errors name the key path and what was expected", () => {
       (c) => (c.adapters = { nfs: { drc_entries: -1 } }),
       ["adapters.nfs.drc_entries: expected an integer from 0 to 1000000, got -1"],
     ],
+    ["no protocol", (c) => (c.shares[0]!.protocols = []), ["shares[0].protocols: expected at least one protocol (nfs, smb)"]],
+    ["unknown protocol", (c) => (c.shares[0]!.protocols = ["nfs", "afp"]), ['shares[0].protocols[1]: expected "nfs" or "smb", got "afp"']],
+    ["protocol twice", (c) => (c.shares[0]!.protocols = ["smb", "smb"]), ["shares[0].protocols: expected each protocol once"]],
     [
       "privileged port as a string",
       (c) => (c.shares[0]!.require_privileged_port = "yes"),

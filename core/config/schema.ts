@@ -378,6 +378,13 @@ const litter = z
   .max(MAX_NAME_PATTERNS, { error: `expected at most ${MAX_NAME_PATTERNS} patterns` })
   .default(() => [...DEFAULT_LITTER]);
 
+/** The protocols a share is served over; each at least once, NFS and SMB by default. */
+const protocols = z
+  .array(z.enum(["nfs", "smb"], { error: expecting('"nfs" or "smb"') }), { error: expecting('a list of protocols: [nfs], [smb] or [nfs, smb]') })
+  .min(1, { error: "expected at least one protocol (nfs, smb)" })
+  .refine((list) => new Set(list).size === list.length, { error: "expected each protocol once" })
+  .default((): ("nfs" | "smb")[] => ["nfs", "smb"]);
+
 /** The ids the server process runs as (0 where the platform has none, e.g. Windows). */
 export function processIds(): { uid: number; gid: number } {
   return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -466,6 +473,7 @@ const share = mapping({
   }).prefault({}),
   durability: z.enum(["local", "remote"], { error: expecting('"local" or "remote"') }).default("local"),
   require_privileged_port: bool.default(false),
+  protocols,
   litter,
   smb: mapping({
     name: smbShareName.nullable().default(null),
@@ -485,6 +493,7 @@ const share = mapping({
     root: { uid: raw.root.uid, gid: raw.root.gid, mode: raw.root.mode },
     durability: raw.durability,
     requirePrivilegedPort: raw.require_privileged_port,
+    protocols: raw.protocols,
     litter: raw.litter,
     smb: { name: raw.smb.name ?? raw.name.slice(raw.name.lastIndexOf("/") + 1), encryption: raw.smb.encryption },
   }),

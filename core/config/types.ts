@@ -202,6 +202,8 @@ export interface ShareConfig {
    * so a local unprivileged process cannot use the share while claiming any uid over AUTH_SYS.
    */
   requirePrivilegedPort: boolean;
+  /** The protocols it is served over: the others neither list it nor let a client reach it. */
+  protocols: ShareProtocolName[];
   /**
    * Names (`*` and `?` wildcards, without case) of files whose content stays on this computer
    * when the share's content store is remote (S3): Finder's and Explorer's own files by default.
@@ -210,3 +212,5 @@ export interface ShareConfig {
   /** SMB: the share's name there (default: the last component of `name`) and its encryption (default: the adapter's). */
   smb: { name: string; encryption: SmbEncryption | null };
 }
+
+export type ShareProtocolName = "nfs" | "smb";

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from "node:net";
 import { parseClientRule, unmapIpv4 } from "../config/clients.js";
-import type { ShareConfig } from "../config/types.js";
+import type { ShareConfig, ShareProtocolName } from "../config/types.js";
 import type { AuthContext, ClaimedIdentity } from "../metadata/types.js";
 
 const MAX_CACHED_VERDICTS = 1024;
@@ -18,6 +18,8 @@ export interface Share {
   allowsClient(address: string): boolean;
   /** Whether a call from this source port may use the share (require_privileged_port: below 1024 only). */
   allowsSourcePort(port: number): boolean;
+  /** Whether the share is served over this protocol (ShareConfig.protocols). */
+  servedOver(protocol: ShareProtocolName): boolean;
   /** The identity to act as, after root squash / all squash; no identity (null, AUTH_NONE) maps to anon. */
   authContext(identity: ClaimedIdentity | null): AuthContext;
 }
@@ -62,6 +64,10 @@ export class ConfiguredShare implements Share {
    * knfsd's `secure`: a source port below 1024 shows the caller is root on its host (or a kernel
    * NFS client), not any local user who could claim any uid over AUTH_SYS.
    */
+  servedOver(protocol: ShareProtocolName): boolean {
+    return this.config.protocols.includes(protocol);
+  }
+
   allowsSourcePort(port: number): boolean {
     return !this.config.requirePrivilegedPort || port < FIRST_UNPRIVILEGED_PORT;
   }

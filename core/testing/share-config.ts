@@ -16,6 +16,7 @@ export function shareConfig(name: string, overrides: Partial<ShareConfig> = {}):
     root: { uid: 0, gid: 0, mode: 0o755 },
     durability: "local",
     requirePrivilegedPort: false,
+    protocols: ["nfs", "smb"],
     litter: [...DEFAULT_LITTER],
     smb: { name: name.slice(name.lastIndexOf("/") + 1), encryption: null },
     ...overrides,

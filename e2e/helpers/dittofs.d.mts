@@ -16,6 +16,8 @@ export interface ShareOptions {
   root?: { uid: number; gid: number; mode: number };
   durability?: "local" | "remote";
   requirePrivilegedPort?: boolean;
+  /** YAML `protocols`: ["nfs"], ["smb"] or both (the default). */
+  protocols?: ("nfs" | "smb")[];
   /** The share's smb block, as written in YAML (name, encryption). */
   smb?: Record<string, unknown>;
 }

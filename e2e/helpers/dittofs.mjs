@@ -58,7 +58,7 @@ export async function ensureBuilt() {
  *
  * options: { nfsPort, mountPort?, maxRecordSize?, logLevel?, metadata: "sqlite"|"memory",
  *            content: "fs"|"memory"|{ folder: dir, revalidateAfter? }|{ s3, cache? }, shares?: [{ name, readOnly?, rootSquash?, allSquash?,
- *            anonymousUid?, anonymousGid?, root?: { uid, gid, mode }, requirePrivilegedPort? }],
+ *            anonymousUid?, anonymousGid?, root?: { uid, gid, mode }, requirePrivilegedPort?, protocols? }],
  *            nfs?: { more adapters.nfs keys, as written }, cache?: { the cache block, as written },
  *            control?: true (the control API on a free loopback port) }
  */
@@ -85,6 +85,7 @@ export function writeDittofsConfig(dir, options) {
     if (share.durability !== undefined) out.durability = share.durability;
     if (share.requirePrivilegedPort !== undefined) out.require_privileged_port = share.requirePrivilegedPort;
     if (share.smb !== undefined) out.smb = share.smb;
+    if (share.protocols !== undefined) out.protocols = share.protocols;
     return out;
   });
   const config = {

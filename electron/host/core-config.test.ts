@@ -66,6 +66,8 @@ describe("the core's config for the app's shares", () => {
     expect(config.shares.every((share) => share.requirePrivilegedPort)).toBe(true);
     const smbOnly = validateConfig(coreConfigFor([{ ...settings.share("Scratch")!, protocol: "smb" }], settings.preferences(), "/data", 1000, 1000), "app settings");
     expect([smbOnly.adapters.nfs.enabled, smbOnly.adapters.smb.enabled]).toEqual([false, true]);
+    expect(smbOnly.shares[0]!.protocols).toEqual(["smb"]);
+    expect(config.shares.map((share) => share.protocols)).toEqual([["nfs", "smb"], ["nfs"], ["nfs"]]);
   });
 
   it("has the core's litter defaults (the app keeps its own copy: its main process does not load the core)", () => {

@@ -91,6 +91,7 @@ export function coreConfigFor(
       // NFS has no password: only the kernel's client (macOS mounts from a reserved port) may use
       // the share, not any other local process claiming this user's uid.
       require_privileged_port: true,
+      protocols: share.protocol === "both" ? ["nfs", "smb"] : [share.protocol],
       // Finder's and Explorer's own files stay on this computer, out of the bucket.
       litter: share.litter,
       smb: { name: smbName },

@@ -73,6 +73,8 @@ export class NfsContext {
   resolve(call: RpcCall, fh: Buffer): NfsTarget {
     if (fh.length === 0 || fh.length > NFS3_FHSIZE) throw fsError("BadHandle", `file handle of ${fh.length} bytes`);
     const { share, fileId } = this.registry.resolveHandle(fh);
+    // A handle of a share served over SMB only (made up, or from before the config changed).
+    if (!share.servedOver("nfs")) throw fsError("Stale", `share ${share.name} is not served over NFS`);
     if (!share.allowsClient(call.remoteAddress)) {
       throw fsError("Access", `client ${call.remoteAddress} may not use share ${share.name}`);
     }

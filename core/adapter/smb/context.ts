@@ -274,7 +274,7 @@ export class SmbContext {
   /** The registry share an SMB share name names (names compare without case). */
   share(name: string): ConfiguredShare | undefined {
     const wanted = name.toUpperCase();
-    return this.registry.shares().find((share) => share.config.smb.name.toUpperCase() === wanted);
+    return this.registry.shares().find((share) => share.servedOver("smb") && share.config.smb.name.toUpperCase() === wanted);
   }
 
   /** Whom the services see for a session on a share: the user's ids through the share's squash rules, or its anonymous ids. */

@@ -11,7 +11,10 @@ export function openPipe(ctx: SmbContext, name: string): Pipe {
   return new SrvsvcPipe({
     serverName: "DITTOFS",
     shares: () => [
-      ...ctx.registry.shares().map((share) => ({ name: share.config.smb.name, type: "disk" as const, comment: share.name })),
+      ...ctx.registry
+        .shares()
+        .filter((share) => share.servedOver("smb"))
+        .map((share) => ({ name: share.config.smb.name, type: "disk" as const, comment: share.name })),
       { name: "IPC$", type: "ipc" as const, comment: "IPC Service" },
     ],
   });

@@ -13,7 +13,10 @@ import type { NfsContext } from "../context.js";
 export function exportList(ctx: NfsContext, _call: RpcCall, _args: XdrReader, out: XdrWriter): void {
   encodeExports(
     out,
-    ctx.registry.shares().map((share) => ({ directory: share.name, groups: groupsOf(share.config.allowedClients) })),
+    ctx.registry
+      .shares()
+      .filter((share) => share.servedOver("nfs"))
+      .map((share) => ({ directory: share.name, groups: groupsOf(share.config.allowedClients) })),
   );
 }
 

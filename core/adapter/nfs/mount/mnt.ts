@@ -29,7 +29,8 @@ export async function mnt(ctx: NfsContext, call: RpcCall, args: XdrReader, out: 
   try {
     const name = shareNameOf(dirpath);
     const found = name === null ? undefined : ctx.registry.shareForPath(name);
-    if (!found) throw fsError("NotFound", `no export ${JSON.stringify(dirpath.toString("utf8"))}`);
+    // A share served over SMB only is no export here.
+    if (!found || !found.share.servedOver("nfs")) throw fsError("NotFound", `no export ${JSON.stringify(dirpath.toString("utf8"))}`);
     const { share, below } = found;
     if (!share.allowsClient(call.remoteAddress)) {
       throw fsError("Access", `client ${call.remoteAddress} may not mount ${share.name}`);
