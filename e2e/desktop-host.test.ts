@@ -133,6 +133,26 @@ describe("desktop app: the supervised core host", () => {
     expect(entries.at(-1)?.msg).toBe("server stopped");
   });
 
+  it("stops by itself when the app that started it is gone, and frees its port", async () => {
+    const child = fork(HOST_MAIN, ["--settings", join(work, "settings.db"), "--data", join(work, "data")], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    children.push(child);
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.on("message", (message) => (message as FromHost).kind === "ready" && resolve());
+      void exited.then((code) => reject(new Error(`the host exited (${code}) before it was ready:\n${stderr}`)));
+    });
+    child.disconnect();
+    expect(await exited, stderr).toBe(0);
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once("error", reject);
+      probe.listen(nfsPort, "127.0.0.1", resolve);
+    });
+    probe.close();
+  });
+
   it("says why a host cannot start, and keeps trying with a longer wait", async () => {
     const settingsPath = join(work, "broken.db");
     const settings = new AppSettings(settingsPath);

@@ -83,8 +83,13 @@ const firstRun = new Promise<void>((resolve) => {
     resolve();
   });
 });
+// The settings page first: a port taken is told before any file server starts.
+const http = await startControlHttp({ api: control, manage: control, logger, bind: values.bind, port }).catch((err: unknown) => {
+  process.stderr.write(`dittofs-app: cannot serve the settings on ${values.bind}:${port}: ${(err as Error).message}\n`);
+  rmSync(join(dataDir, "dittofs-app.pid"), { force: true });
+  process.exit(1);
+});
 supervisor.start();
-const http = await startControlHttp({ api: control, manage: control, logger, bind: values.bind, port });
 process.stdout.write(`Control API on ${http.url} with bearer token ${http.token}\n`);
 if (http.settingsUrl) process.stdout.write(`Settings on ${http.settingsUrl}\n`);
 process.stdout.write(`File server logs in ${join(logDir, "dittofs.log")}\n`);

@@ -25,6 +25,11 @@ import { prepareLogFile } from "./log-file.js";
 import { HOST_METHODS, type FromHost, type ToHost } from "./protocol.js";
 import { buildServing } from "./serving.js";
 
+/** How long a host whose parent is gone waits for uploads before it stops. */
+const ORPHAN_STOP_MS = 5_000;
+/** The stop under way (a "stop" message and the parent going can both ask for it). */
+let stopping: Promise<void> | null = null;
+
 interface ParentChannel {
   send(message: FromHost): void;
   onMessage(listener: (message: ToHost) => void): void;
@@ -34,7 +39,17 @@ interface ParentChannel {
 function parentChannel(): ParentChannel {
   const parentPort = (process as { parentPort?: { postMessage(m: unknown): void; on(e: "message", l: (e: { data: unknown }) => void): void } }).parentPort;
   if (parentPort) return { send: (m) => parentPort.postMessage(m), onMessage: (l) => parentPort.on("message", (e) => l(e.data as ToHost)) };
-  if (process.send) return { send: (m) => void process.send!(m), onMessage: (l) => process.on("message", (m) => l(m as ToHost)) };
+  if (process.send) {
+    // A parent that is gone (it crashed, or was killed) stops its host too: the journal keeps what is not uploaded.
+    process.once("disconnect", () => void stop(ORPHAN_STOP_MS));
+    return {
+      // A parent going away mid-send is an error to the callback (EPIPE), not a crash.
+      send: (m) => {
+        if (process.connected) process.send!(m, undefined, undefined, () => {});
+      },
+      onMessage: (l) => process.on("message", (m) => l(m as ToHost)),
+    };
+  }
   throw new Error("the core host runs as a child of the DittoFS app");
 }
 
@@ -98,15 +113,19 @@ async function handle(message: ToHost): Promise<void> {
   }
 }
 
-/** Waits up to `timeoutMs` for pending uploads, then stops the server (which flushes) and exits. */
-async function stop(timeoutMs: number): Promise<void> {
+/** Waits up to `timeoutMs` for pending uploads, then stops the server (which flushes) and exits; once. */
+function stop(timeoutMs: number): Promise<void> {
+  return (stopping ??= stopNow(timeoutMs));
+}
+
+async function stopNow(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let pendingFiles = await pendingUploads();
   while (pendingFiles > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     pendingFiles = await pendingUploads();
   }
-  control.close?.();
+  (control as typeof control | undefined)?.close?.();
   try {
     await stopServer();
   } catch (err) {
@@ -124,7 +143,8 @@ async function exitAfterLogs(code: number): Promise<never> {
 }
 
 async function pendingUploads(): Promise<number> {
-  const status = await control.status().catch(() => null);
+  // Undefined while the server is still being built (a parent gone during the start).
+  const status = await (control as typeof control | undefined)?.status().catch(() => null);
   return status?.shares.reduce((sum, share) => sum + (share.remote?.pendingFiles ?? 0), 0) ?? 0;
 }
 
