@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HttpControlClient, ManagedShare } from "../core/index.js";
 import { Keychain } from "../electron/keychain.js";
@@ -109,12 +109,16 @@ describe("dittofs-app: an S3 bucket as a drive, managed over the control API", (
     expect(cp.stderr).toBe("");
     expect(cp.status).toBe(0);
     const remote = async () => (await api.status()).shares.find((one) => one.name === "/holiday")!.remote!;
-    // gvfs hands the file to the server after cp returns (FUSE closes asynchronously): first it shows as pending…
-    await until(async () => (await remote()).pendingFiles > 0, "the file to show as pending upload");
-    // …then it is uploaded.
+    const objectSize = () =>
+      sdk.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "IMG_0001.jpg" })).then(
+        (head) => head.ContentLength,
+        () => null,
+      );
+    // gvfs hands the file over after cp returns (FUSE closes asynchronously), and a slow cp may
+    // outlast the 10 s upload delay: done is nothing pending and the whole object in the bucket.
     await until(async () => {
       const now = await remote();
-      return now.pendingFiles === 0 && now.uploads.length === 0;
+      return now.pendingFiles === 0 && now.uploads.length === 0 && (await objectSize()) === FILE_BYTES;
     }, "the upload to finish");
     const object = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: "IMG_0001.jpg" }));
     const bytes = Buffer.from(await object.Body!.transformToByteArray());
