@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, setTimeout, performance, requestAnimationFrame, window, console */
+/* global process, setTimeout, performance, requestAnimationFrame, window */
 /**
  * `npm run bench:desktop`: the desktop app's own speed targets (issue 11), measured here:
  *   - the core host (dist/electron/host/host-main.js, as the app runs it) with 10 shares: time from
@@ -170,7 +170,7 @@ async function main() {
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(join(OUT_DIR, "desktop-results.md"), md);
   writeFileSync(join(OUT_DIR, "desktop-results.json"), JSON.stringify({ host, paint, copy }, null, 2));
-  console.log(`\n${md}`);
+  process.stdout.write(`\n${md}\n`);
   return 0;
 }
 

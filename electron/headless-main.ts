@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createLogger, packageVersion, startControlHttp } from "../core/index.js";
+import { startCore } from "./app/core-start.js";
 import { DesktopControl } from "./app/desktop-control.js";
 import { Drives } from "./app/drives.js";
 import { forkedHostChannel } from "./host/fork-channel.js";
@@ -75,26 +76,17 @@ const control = new DesktopControl({ settings, keychain, supervisor, drives, log
 supervisor.onState((state) => {
   if (state.kind === "restarting") logger.error({ attempt: state.attempt, retryInMs: state.retryInMs, error: state.error }, "the file server stopped; restarting it");
 });
-await control.prepareHost().catch((err: unknown) => logger.error({ err }, "the SMB password could not be made: SMB shares will not start"));
-const firstRun = new Promise<void>((resolve) => {
-  const off = supervisor.onState((state) => {
-    if (state.kind !== "running") return;
-    off();
-    resolve();
-  });
-});
 // The settings page first: a port taken is told before any file server starts.
 const http = await startControlHttp({ api: control, manage: control, logger, bind: values.bind, port }).catch((err: unknown) => {
   process.stderr.write(`dittofs-app: cannot serve the settings on ${values.bind}:${port}: ${(err as Error).message}\n`);
   rmSync(join(dataDir, "dittofs-app.pid"), { force: true });
   process.exit(1);
 });
-supervisor.start();
 process.stdout.write(`Control API on ${http.url} with bearer token ${http.token}\n`);
 if (http.settingsUrl) process.stdout.write(`Settings on ${http.settingsUrl}\n`);
 process.stdout.write(`File server logs in ${join(logDir, "dittofs.log")}\n`);
-void firstRun.then(async () => {
-  for (const failure of await control.autoMount()) logger.warn({ failure }, "a share marked auto-mount could not be mounted");
+// As the app starts it: the keychain's SMB password, the host, then the shares marked auto-mount.
+void startCore({ control, supervisor, notify: ({ title, body }) => logger.warn({ detail: body }, title) }).then(() => {
   // Drives the OS let go of (a sleep, a server restart) are mounted again.
   setInterval(() => {
     void control.keepDrives().then((remounted) => remounted.length > 0 && logger.info({ remounted }, "drives mounted again"));

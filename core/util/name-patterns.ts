@@ -48,11 +48,17 @@ export class NamePatterns {
     if (this.exact.has(folded)) return true;
     if (this.wild.length === 0) return false;
     const chars = Array.from(folded);
-    return this.wild.some((pattern) => globMatch(pattern, chars));
+    return this.wild.some((pattern) => wildcardMatch(pattern, chars));
   }
 }
 
-function globMatch(pattern: readonly string[], name: readonly string[]): boolean {
+/**
+ * Whether `name` matches `pattern`, whose `*` stands for any run of characters (also none) and
+ * `?` for one, compared as given (fold the case first). Strings compare by UTF-16 unit, arrays by
+ * element (code points from Array.from). Greedy, backtracking only to the last `*`: O(name ×
+ * pattern) at worst, never exponential.
+ */
+export function wildcardMatch(pattern: ArrayLike<string>, name: ArrayLike<string>): boolean {
   let p = 0;
   let n = 0;
   // Where the last `*` was and the name position it is currently standing in for.
